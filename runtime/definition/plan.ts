@@ -1,0 +1,181 @@
+/**
+ * The compiled channel plan: what the loader produces from a channel file and
+ * what every later stage (cells, sandbox, consensus, node) consumes. A plan is
+ * immutable (deep-frozen) and identified by `hash`, the canonical hash of the
+ * definition and of the code files it names.
+ */
+import type { SourceLocation } from "../core/errors.js";
+import type { Json } from "../core/canonical.js";
+import type { CompiledRule, CompiledExpr } from "../rules/index.js";
+
+/** A threshold as written (`3`, `"2/3"`, `"all"`) resolved against a group's size. */
+export interface ThresholdPlan {
+  /** The text the author wrote, for explain and errors. */
+  written: string | number;
+  /** Matching signatures that decide: `q`. */
+  quorum: number;
+  /** Group size: `n`. */
+  size: number;
+  /** Byzantine validators tolerated for safety: `2q - n - 1` (never negative). */
+  safetyFaults: number;
+  /** Offline validators tolerated for liveness: `n - q`. */
+  livenessFaults: number;
+}
+
+export interface GroupPlan {
+  name: string;
+  description?: string;
+  /** Validator names in the order written; bound to keys by the network file. */
+  validators: readonly string[];
+  threshold: ThresholdPlan;
+}
+
+export interface SchemaPlan {
+  name: string;
+  /** The JSON Schema as written (plain JSON). */
+  schema: Json;
+  /** ajv-compiled validator (one ajv instance per channel, strict, no $data). */
+  validate: ValidateFn;
+}
+
+/** An ajv ValidateFunction, narrowed to what statecell uses. */
+export interface ValidateFn {
+  (data: unknown): boolean;
+  errors?: null | Array<{ instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }>;
+}
+
+export interface RulePlan {
+  name: string;
+  description?: string;
+  /** The json-logic expression as written. */
+  require: Json;
+  /** Message template; `{data.x}` placeholders are filled from the context. */
+  message: string;
+  compiled: CompiledRule;
+  /** A plain-English rendering of `require` (for explain and rejections). */
+  english: string;
+  location?: SourceLocation;
+}
+
+/**
+ * One declarative state update, applied in order to an accepted input.
+ * `path` is a dotted path with `{expr}` placeholders (`totals.{data.district}`).
+ */
+export interface StateUpdatePlan {
+  op: "set" | "add" | "append" | "remove";
+  path: string;
+  /** The path split into literal segments and compiled placeholders. */
+  pathParts: ReadonlyArray<{ literal: string } | { expr: CompiledExpr; source: string }>;
+  /** Value expression (absent for remove). */
+  value?: CompiledExpr;
+  valueSource?: Json;
+  when?: CompiledExpr;
+  whenSource?: Json;
+  location?: SourceLocation;
+}
+
+export interface EmitPlan {
+  to: string;
+  when?: CompiledExpr;
+  whenSource?: Json;
+  /** A mapping: leaves are json-logic expressions or literals. Absent: forward the (transformed) data unchanged. */
+  data?: CompiledExpr;
+  dataSource?: Json;
+  location?: SourceLocation;
+}
+
+export interface CodePlan {
+  /** Path as written in the channel file. */
+  path: string;
+  /** Resolved path (relative to the channel file's folder). */
+  resolved: string;
+  /** The code text, read at load time so the plan hash covers it. */
+  source: string;
+  sha256: string;
+  /** Hooks the file defines, found at lint time. */
+  hooks: ReadonlyArray<"validate" | "transform" | "reduce">;
+}
+
+export interface LimitsPlan {
+  memoryMb: number;
+  timeMs: number;
+}
+
+export interface CellPlan {
+  name: string;
+  description?: string;
+  group: string;
+  /** Name of a named schema, or undefined for an inline schema. */
+  schemaName?: string;
+  accepts: SchemaPlan;
+  /** When true, inputs must be signed; `signer` is the verified public key. */
+  signed: boolean;
+  /** Record key expression: accepted inputs are stored write-once under it. */
+  key?: CompiledExpr;
+  keySource?: Json;
+  rules: readonly RulePlan[];
+  state: readonly StateUpdatePlan[];
+  emit: readonly EmitPlan[];
+  code?: CodePlan;
+  limits: LimitsPlan;
+  /** Cells that emit into this one, and cells this one emits to. */
+  upstream: readonly string[];
+  downstream: readonly string[];
+}
+
+export interface SnapshotsPlan {
+  group: string;
+  /** Every N blocks of any cell. */
+  every?: number;
+  /** Or every N seconds of block time. */
+  seconds?: number;
+}
+
+export interface TokenPlan {
+  name: string;
+  symbol: string;
+  decimals: number;
+  genesis: Readonly<Record<string, number>>;
+  supply: number;
+}
+
+/** Limits on inputs submitted to the channel's cells. */
+export interface InputLimitsPlan {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+/** A test as written in `tests:`; normalised to steps. */
+export type TestStep =
+  | { kind: "submit"; cell: string; data: Json; signer?: string; expect?: TestExpectation; outputs?: Json[]; location?: SourceLocation }
+  | { kind: "block"; time?: number; location?: SourceLocation }
+  | { kind: "state"; cell: string; match: Json; location?: SourceLocation };
+
+export type TestExpectation = { accepted: true } | { rejected: string };
+
+export interface TestPlan {
+  name: string;
+  steps: readonly TestStep[];
+  location?: SourceLocation;
+}
+
+export interface ChannelPlan {
+  channel: string;
+  version: number;
+  description?: string;
+  /** Canonical hash of the definition (document + code files). Identifies the rules in force. */
+  hash: string;
+  /** Path of the channel file as given to the loader. */
+  file: string;
+  groups: Readonly<Record<string, GroupPlan>>;
+  schemas: Readonly<Record<string, SchemaPlan>>;
+  cells: Readonly<Record<string, CellPlan>>;
+  /** Cell names in a topological order of the pipeline (sources first, ties by name). */
+  order: readonly string[];
+  snapshots?: SnapshotsPlan;
+  token?: TokenPlan;
+  inputLimits: InputLimitsPlan;
+  tests: readonly TestPlan[];
+  /** The definition as plain JSON (after YAML parsing), frozen. */
+  document: Json;
+}
