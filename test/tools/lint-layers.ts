@@ -14,6 +14,7 @@ export const LAYERS: Record<string, number> = {
   sandbox: 2,
   cells: 2.5,
   token: 2.5,
+  testing: 2.7,
   consensus: 3,
   net: 3,
   ledger: 3,
@@ -22,7 +23,7 @@ export const LAYERS: Record<string, number> = {
   cli: 5,
 };
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "runtime");
+const runtimeRoot = resolve(dirname(new URL(import.meta.url).pathname), "..", "..", "runtime");
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -31,7 +32,7 @@ function files(dir: string): string[] {
   });
 }
 
-export function layerProblems(): string[] {
+export function layerProblems(root = runtimeRoot): string[] {
   const out: string[] = [];
   for (const f of files(root)) {
     const mod = relative(root, f).split(sep)[0];

@@ -1,0 +1,36 @@
+/**
+ * The CLI's file I/O: reading channel files and the code files they name, so
+ * the pure loader never touches the disk itself.
+ */
+import { readFileSync, statSync, existsSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+/** Largest file the CLI reads at all; the loader applies its own, smaller limit to channel files. */
+const MAX_READ_BYTES = 8 * 1024 * 1024;
+
+/** Read a text file, or undefined when it is missing, not a file, or too large. */
+export function readTextFile(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_READ_BYTES) return undefined;
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Expand arguments: a directory means every `*.yaml` channel file in it (not `*.test.yaml`). */
+export function expandChannelArgs(args: readonly string[], cwd = process.cwd()): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    const p = resolve(cwd, a);
+    if (existsSync(p) && statSync(p).isDirectory()) {
+      for (const n of readdirSync(p).sort()) {
+        if (/\.ya?ml$/.test(n) && !/\.test\.ya?ml$/.test(n)) out.push(join(a, n));
+      }
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}

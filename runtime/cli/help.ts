@@ -1,0 +1,48 @@
+/** Help texts. Kept beside the commands so `--help` and the README stay in step. */
+export const HELP = `statecell: state channels declared in YAML
+
+Usage: statecell <command> [options]
+
+Commands:
+  lint FILE|DIR...          check channel files; every problem at file:line:col
+  explain FILE              a plain-English account of a channel's rules and groups
+  test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
+  keys NAME...              print the test public key derived from each signer name
+  demo                      lint, explain and test the example channels (npm start)
+  help [COMMAND]            this text, or one command's
+
+Options:
+  --format text|json|markdown   output format (json for tools; markdown for explain)
+  --coverage                    with test: per-rule accept/reject counts
+  -h, --help                    help
+  -v, --version                 version
+
+Exit codes: 0 ok, 1 problems found or tests failed, 2 wrong usage.`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  lint: `Usage: statecell lint FILE|DIR... [--format text|json]
+
+Checks channel files against the channel language and prints every problem
+with its code, file:line:col, the line with a caret, and a fix. A directory
+means every channel file in it. Exit 1 if any file has an error (warnings
+alone exit 0).`,
+  explain: `Usage: statecell explain FILE [--format text|markdown]
+
+Prints a plain-English account of the channel for review: each group's
+validators, how many must sign and how many faulty or offline validators it
+tolerates; each cell's accepted data, rules, state updates, outputs and code.
+--format markdown adds a mermaid diagram of the pipeline.`,
+  test: `Usage: statecell test [FILE|DIR...] [--coverage] [--format text|json]
+
+Runs the tests of each channel: the inline \`tests:\` and NAME.test.yaml beside
+the channel file. Without files, runs the channels in ./channels. --coverage
+adds per-rule counts and lists rules that no test rejects. Exit 1 on failure.`,
+  keys: `Usage: statecell keys NAME...
+
+Prints the public key that channel tests use for the signer NAME (derived
+from the name, so test files can name signers instead of pasting keys). Never
+use these keys outside tests.`,
+  demo: `Usage: statecell demo
+
+Lints, explains and tests the example channels: what \`npm start\` runs.`,
+};

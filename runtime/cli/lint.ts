@@ -1,0 +1,33 @@
+import { formatProblem } from "../core/errors.js";
+import { expandChannelArgs } from "./files.js";
+import { loadChannelFile, hasErrors } from "./load.js";
+
+/** `statecell lint`: every problem of every file; exit 1 if any error. */
+export function lintCommand(args: readonly string[], opts: { format: string }, out: (s: string) => void): number {
+  if (args.length === 0) {
+    out("statecell lint: name at least one channel file or folder, e.g. `statecell lint channels/`\n");
+    return 2;
+  }
+  if (opts.format !== "text" && opts.format !== "json") {
+    out(`statecell lint: --format is text or json, not "${opts.format}"\n`);
+    return 2;
+  }
+  const results = expandChannelArgs(args).map(loadChannelFile);
+  const failed = results.some((r) => hasErrors(r.problems));
+  if (opts.format === "json") {
+    out(`${JSON.stringify(results.map((r) => ({ file: r.file, ok: !hasErrors(r.problems), hash: r.plan?.hash, problems: r.problems })), null, 2)}\n`);
+    return failed ? 1 : 0;
+  }
+  let errors = 0;
+  let warnings = 0;
+  for (const r of results) {
+    for (const p of r.problems) {
+      out(`${formatProblem(p)}\n`);
+      if (p.severity === "error") errors++;
+      else warnings++;
+    }
+    if (r.problems.length === 0) out(`${r.file}: ok (${r.plan?.channel} v${r.plan?.version}, ${Object.keys(r.plan?.cells ?? {}).length} cells)\n`);
+  }
+  out(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);
+  return failed ? 1 : 0;
+}
