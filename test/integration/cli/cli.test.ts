@@ -1,0 +1,89 @@
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+
+// The CLI as a user runs it: the real launcher, a real child process.
+function statecell(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/statecell.js", ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+/** Compare with a pinned file; `UPDATE_PINS=1 npm test` rewrites it after a reviewed change. */
+function expectPinned(actual: string, file: string) {
+  if (process.env.UPDATE_PINS === "1" || !existsSync(file)) writeFileSync(file, actual);
+  expect(actual).toBe(readFileSync(file, "utf8"));
+}
+
+describe("statecell CLI", () => {
+  it("--help lists the commands and exits 0", () => {
+    const r = statecell("--help");
+    expect(r.code).toBe(0);
+    for (const c of ["lint", "explain", "test", "keys", "demo"]) expect(r.out).toContain(`  ${c}`);
+  });
+
+  it("an unknown command exits 2 and shows the help", () => {
+    const r = statecell("lnit");
+    expect(r.code).toBe(2);
+    expect(r.out).toContain('unknown command "lnit"');
+  });
+
+  it("lint passes on every example channel", () => {
+    const r = statecell("lint", "channels/");
+    expect(r.out).toContain("0 error(s)");
+    expect(r.code).toBe(0);
+  });
+
+  it("lint reports a broken file at file:line:col with a fix, and exits 1", () => {
+    const r = statecell("lint", "test/fixtures/cli/broken.yaml");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/test\/fixtures\/cli\/broken\.yaml:9:5: error DEFINITION_UNKNOWN_KEY/);
+    expect(r.out).toContain('"threshold"');
+    expect(r.out).toMatch(/test\/fixtures\/cli\/broken\.yaml:\d+:\d+: error DEFINITION_UNSAFE_THRESHOLD/);
+  });
+
+  it("lint --format json gives every problem with its location", () => {
+    const r = statecell("lint", "--format", "json", "test/fixtures/cli/broken.yaml", "channels/poll.yaml");
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.out) as Array<{ file: string; ok: boolean; problems: Array<{ code: string; location: { line: number } }> }>;
+    expect(results.map((x) => x.ok)).toEqual([false, true]);
+    expect(results[0].problems.map((p) => p.code)).toContain("DEFINITION_UNKNOWN_KEY");
+    expect(results[0].problems.every((p) => p.location.line > 0)).toBe(true);
+  });
+
+  it("lint of a missing file says so", () => {
+    const r = statecell("lint", "channels/nope.yaml");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("CLI_FILE_NOT_FOUND");
+  });
+
+  it("explain output for the air-quality channel is pinned", () => {
+    const r = statecell("explain", "channels/air-quality.yaml");
+    expect(r.code).toBe(0);
+    expectPinned(r.out, "test/fixtures/cli/explain-air-quality.txt");
+  });
+
+  it("explain --format markdown includes a mermaid pipeline diagram", () => {
+    const r = statecell("explain", "--format", "markdown", "channels/poll.yaml");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("```mermaid");
+    expect(r.out).toMatch(/ballots[\s\S]*-->[\s\S]*tally/);
+  });
+
+  it("test runs the example channels' tests and exits 0", () => {
+    const r = statecell("test", "channels/");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\d+ passed, 0 failed/);
+  });
+
+  it("test exits 1 and shows a diff when a test fails", () => {
+    const r = statecell("test", "test/fixtures/cli/failing.yaml");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/1 passed, 1 failed/);
+    expect(r.out).toContain("too-loud");
+  });
+
+  it("keys prints the name-derived test key", () => {
+    const r = statecell("keys", "treasury");
+    expect(r.out.trim()).toBe("treasury\t209fa24dc65a0eb7a2953e119be5dbbd67ecfbb71007783be0a7d7c94cb2536c");
+  });
+});
