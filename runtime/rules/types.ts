@@ -35,3 +35,43 @@ export interface RuleProblem {
   remedy: string;
   path: ReadonlyArray<string | number>;
 }
+
+/** Options of a rule engine (one engine per channel). */
+export interface RuleEngineOptions {
+  /**
+   * The channel's `params`, when known. Used by `describe` to show the value
+   * next to a `channel.params.X` path, and by `check` to flag params that the
+   * channel does not define (RULES_UNKNOWN_PARAM).
+   */
+  params?: Json;
+}
+
+/** Options of a static check. */
+export interface CheckOptions {
+  /**
+   * The roots `var` paths may start with at the top level (default: all of
+   * CONTEXT_ROOTS). A record key, for example, might allow only `data` and `signer`.
+   */
+  roots?: readonly string[];
+}
+
+/**
+ * A channel's rule engine: compiles json-logic once, evaluates it many times.
+ * Operators live in this engine only; nothing is registered globally.
+ */
+export interface RuleEngine {
+  /** Compiles an expression. Throws StatecellError (first problem's code, all problems in `.problems`) if `check` finds problems. */
+  compile(expr: Json, opts?: CheckOptions): CompiledExpr;
+  /** Compiles a rule: the truthiness of the expression (json-logic truthiness: false, 0, "", null and [] are false). */
+  compileRule(expr: Json, opts?: CheckOptions): CompiledRule;
+  /** Static problems of an expression, each with the JSON path of the offending node. Never throws. */
+  check(expr: Json, opts?: CheckOptions): RuleProblem[];
+  /** Plain English for auditors; falls back to compact JSON for what it cannot phrase. */
+  describe(expr: Json): string;
+  /** Compiles a `{data.x}` template. Throws StatecellError (RULES_BAD_TEMPLATE, RULES_FORBIDDEN_PATH, RULES_UNKNOWN_ROOT) on a bad template. */
+  compileTemplate(text: string, opts?: CheckOptions): CompiledTemplate;
+  /** Static problems of a template; `path` is `[characterOffset]` in the text. Never throws. */
+  checkTemplate(text: string, opts?: CheckOptions): RuleProblem[];
+  /** Every operator this engine knows, sorted. */
+  readonly operators: readonly string[];
+}

@@ -1,0 +1,176 @@
+/**
+ * createRuleEngine: one json-logic-engine instance per channel, stripped to the
+ * vetted operators and extended with statecell's (see operators.ts). Compiles
+ * once at load (DESIGN.md "compile once, run many"); evaluation never touches
+ * a global registry, a clock or inherited properties.
+ */
+import { LogicEngine, Constants } from "json-logic-engine";
+import type { Json } from "../core/canonical.js";
+import { StatecellError } from "../core/errors.js";
+import type {
+  CheckOptions,
+  CompiledExpr,
+  CompiledRule,
+  CompiledTemplate,
+  RuleContext,
+  RuleEngine,
+  RuleEngineOptions,
+  RuleProblem,
+} from "./types.js";
+import { KEPT_BUILTINS, statecellMethods, type RootSlot } from "./operators.js";
+import { checkExpression } from "./check.js";
+import { resolveSegments, splitPath } from "./paths.js";
+import { toJsonResult, toRuntimeError } from "./json-result.js";
+import { describeExpression } from "./describe.js";
+import { checkTemplateText, compileTemplateText } from "./template.js";
+import { isTruthy } from "./truthy.js";
+
+/** The library's marker for synchronous functions spliced into compiled code. */
+const SYNC = Constants.Sync as symbol;
+
+/** What json-logic-engine's compiler hands to a method's `compile`. */
+interface BuildState {
+  compile: (strings: TemplateStringsArray, ...items: unknown[]) => unknown;
+}
+
+/**
+ * Creates a channel's rule engine.
+ *
+ * @example
+ * const rules = createRuleEngine({ params: { max: 500 } });
+ * const ok = rules.compileRule({ "<=": [{ var: "data.pm25" }, { var: "channel.params.max" }] });
+ * ok(ctx); // true or false; throws StatecellError RULES_RUNTIME on a fault
+ * @throws never; compile* throw StatecellError with the problems `check` reports.
+ */
+export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
+  const slot: RootSlot = { root: null };
+  const logic = buildLogicEngine(slot);
+  const operators = Object.freeze(Object.keys(logic.methods).sort());
+  const params = opts.params;
+
+  const check = (expr: Json, checkOpts?: CheckOptions): RuleProblem[] => checkExpression(expr, operators, params, checkOpts);
+
+  const compile = (expr: Json, checkOpts?: CheckOptions): CompiledExpr => {
+    const problems = check(expr, checkOpts);
+    if (problems.length > 0) throw problemsError(problems, "expression");
+    let fn: (ctx: unknown) => unknown;
+    try {
+      fn = logic.build(expr) as (ctx: unknown) => unknown;
+    } catch (e: unknown) {
+      throw new StatecellError("RULES_BAD_ARGUMENTS", `the expression cannot be compiled: ${errorText(e)}`, {
+        remedy: "check the operator's arguments against docs/rules",
+        cause: e,
+      });
+    }
+    return (ctx: RuleContext): Json => toJsonResult(evaluate(slot, fn, ctx));
+  };
+
+  const compileRule = (expr: Json, checkOpts?: CheckOptions): CompiledRule => {
+    const problems = check(expr, checkOpts);
+    if (problems.length > 0) throw problemsError(problems, "rule");
+    let fn: (ctx: unknown) => unknown;
+    try {
+      fn = logic.build(expr) as (ctx: unknown) => unknown;
+    } catch (e: unknown) {
+      throw new StatecellError("RULES_BAD_ARGUMENTS", `the rule cannot be compiled: ${errorText(e)}`, {
+        remedy: "check the operator's arguments against docs/rules",
+        cause: e,
+      });
+    }
+    // Truthiness needs no copy of the result; a non-finite number is still a fault.
+    return (ctx: RuleContext): boolean => {
+      const r = evaluate(slot, fn, ctx);
+      if (typeof r === "number" && !Number.isFinite(r)) toJsonResult(r);
+      return isTruthy(r);
+    };
+  };
+
+  return Object.freeze({
+    compile,
+    compileRule,
+    check,
+    describe: (expr: Json): string => describeExpression(expr, params),
+    compileTemplate: (text: string, checkOpts?: CheckOptions): CompiledTemplate => {
+      const problems = checkTemplateText(text, check, checkOpts);
+      if (problems.length > 0) throw problemsError(problems, "template");
+      return compileTemplateText(text, (path) => compile({ var: path }, checkOpts));
+    },
+    checkTemplate: (text: string, checkOpts?: CheckOptions): RuleProblem[] => checkTemplateText(text, check, checkOpts),
+    operators,
+  });
+}
+
+/** Runs a compiled function with the root slot set (date helpers read block.time from it). */
+function evaluate(slot: RootSlot, fn: (ctx: unknown) => unknown, ctx: RuleContext): unknown {
+  const prev = slot.root;
+  slot.root = ctx;
+  try {
+    return fn(ctx);
+  } catch (e: unknown) {
+    throw toRuntimeError(e);
+  } finally {
+    slot.root = prev;
+  }
+}
+
+function buildLogicEngine(slot: RootSlot): LogicEngine {
+  // disableInline: no constant folding at build time, so a constant fault (1/0) is
+  // a RULES_RUNTIME at evaluation like any other, and nothing runs at load.
+  // disableInterpretedOptimization: the interpreter fallback (used by a few lazy
+  // operators) keeps no cache keyed on expression objects.
+  const engine = new LogicEngine(undefined, {
+    disableInline: true,
+    disableInterpretedOptimization: true,
+    maxDepth: 0,
+    maxArrayLength: 1 << 15,
+    maxStringLength: 1 << 16,
+  });
+  // A null-prototype table: `engine.methods["toString"]` or `["__proto__"]` must
+  // not find Object.prototype's members when an operator name is looked up.
+  const table = Object.create(null) as Record<string, unknown>;
+  for (const name of KEPT_BUILTINS) table[name] = (engine.methods as Record<string, unknown>)[name];
+  engine.methods = table;
+  // json-logic truthiness (jsonlogic.com/truthy): only false, 0, "", null and [] are false.
+  // The library's own treats {} as false and reads value.constructor, which data controls.
+  engine.truthy = isTruthy;
+
+  for (const [name, method] of Object.entries(statecellMethods(slot))) {
+    engine.addMethod(name, method, { deterministic: false });
+  }
+  // var with a literal path compiles to a pre-split own-property walk.
+  const varMethod = (engine.methods as Record<string, Record<string, unknown>>).var;
+  varMethod.compile = (data: unknown, buildState: BuildState): unknown => {
+    if (!Array.isArray(data) || data.length > 2) return false;
+    const path: unknown = data[0];
+    if (path === undefined || path === null || path === "") return false;
+    if (typeof path !== "string" && typeof path !== "number") return false;
+    const segments = splitPath(path); // forbidden segments were refused by check()
+    const getter = Object.assign((ctx: unknown, notFound: unknown) => resolveSegments(ctx, segments, notFound), { [SYNC]: true });
+    return buildState.compile`${getter}(context, ${data.length > 1 ? data[1] : null})`;
+  };
+  return engine;
+}
+
+function problemsError(problems: RuleProblem[], what: string): StatecellError {
+  const first = problems[0];
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : "";
+  return new StatecellError(first.code, `${first.message}${more}`, {
+    remedy: first.remedy,
+    payload: { problems, what },
+    problems: problems.map((p) => ({
+      code: p.code,
+      severity: "error" as const,
+      message: p.message,
+      remedy: p.remedy,
+      path: p.path.map(String).join("."),
+    })),
+  });
+}
+
+function errorText(e: unknown): string {
+  // The compiler folds literal arguments of arithmetic: 1/0 or "abc" + 1 fail here.
+  if (typeof e === "number" && Number.isNaN(e)) return "a constant argument is not a number, or divides by zero";
+  if (e instanceof Error) return e.message;
+  if (e !== null && typeof e === "object" && typeof (e as { type?: unknown }).type === "string") return (e as { type: string }).type;
+  return String(e);
+}

@@ -1,0 +1,180 @@
+/**
+ * The operators a channel's rules may use: a vetted subset of
+ * json-logic-engine's built-ins plus statecell's own, installed on one engine
+ * instance (never on json-logic-js's global table or the library's defaults).
+ *
+ * Removed built-ins, and why:
+ *   log                      side effect (console); not in json-logic-engine 5 anyway
+ *   throw, try               control flow on error text that differs between library versions
+ *   pipe, eachKey            change the scope of `var` in ways the static root check cannot follow
+ *   val, get, exists         second and third ways to read data that read inherited properties
+ *   every, not               aliases of all and !; one name per idea keeps rules readable
+ *
+ * Replaced built-ins (same name, statecell's implementation):
+ *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
+ *   in                           false (not a crash) when the haystack is neither text nor a list
+ *   cat                          null renders as "", lists/objects as canonical JSON; capped length
+ *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
+ *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
+ *   length, keys                 see below
+ *
+ * Custom operators (statecell):
+ *   startsWith: [text, prefix]  true when text is a string that begins with prefix (both strings), else false
+ *   endsWith:   [text, suffix]  true when text is a string that ends with suffix, else false
+ *   length:     [value]         length of a string (UTF-16 code units, like substr) or of a list; null otherwise
+ *   keys:       [object]        the object's own keys, sorted (code-unit order) so results never depend on
+ *                               insertion order; [] for anything that is not an object
+ *   since:      [t]             block.time - t, in milliseconds (t in unix ms); null when t is not a number
+ *   daysSince:  [t]             whole days from t to block.time: floor((block.time - t) / 86400000); null when t is not a number
+ *   isoDate:    [t]             "YYYY-MM-DD", the UTC date of t (unix ms); with no argument, of block.time;
+ *                               null outside years 0000-9999 or when t is not a number
+ * The date helpers never read a clock: `block.time` comes from the block header
+ * in the evaluation context, so every validator computes the same value.
+ */
+import { canonicalString } from "../core/canonical.js";
+import type { RuleContext } from "./types.js";
+import { resolveDynamic } from "./paths.js";
+import { runtimeError } from "./json-result.js";
+
+/** json-logic-engine built-ins kept as they are. */
+export const KEPT_BUILTINS = [
+  "==", "===", "!=", "!==", "<", "<=", ">", ">=",
+  "!", "!!", "and", "or", "if", "?:", "??",
+  "+", "-", "*", "/", "%", "min", "max",
+  "map", "filter", "reduce", "all", "some", "none",
+  "preserve",
+] as const;
+
+/** Longest list `merge` may build, and longest text `cat` may build. */
+export const MAX_LIST_LENGTH = 1 << 16;
+export const MAX_TEXT_LENGTH = 1 << 20;
+
+const DAY_MS = 86_400_000;
+/** 9999-12-31T23:59:59.999Z: beyond it toISOString() switches to 6-digit years. */
+const MAX_ISO_MS = 253_402_300_799_999;
+const MIN_ISO_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
+
+/** The evaluation context of the call in progress; date helpers read `block.time` from it. */
+export interface RootSlot {
+  root: RuleContext | null;
+}
+
+type Method = (args: unknown[], context: unknown) => unknown;
+
+function blockTime(slot: RootSlot): number {
+  const t = slot.root?.block?.time;
+  if (typeof t !== "number" || !Number.isFinite(t)) {
+    throw runtimeError("block.time is not a number in this evaluation", "evaluate date helpers with a block header (unix ms)");
+  }
+  return t;
+}
+
+function textOf(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return canonicalString(v);
+}
+
+/** statecell's operators and replacements, bound to one engine's root slot. */
+export function statecellMethods(slot: RootSlot): Record<string, Method> {
+  return {
+    var: (args, context) => resolveDynamic(context, args[0], args[1] === undefined ? null : args[1]),
+    missing: (args, context) => {
+      // json-logic-js accepts a list (e.g. from merge) or the keys as arguments.
+      const keys = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+      const out: unknown[] = [];
+      for (const k of keys) {
+        const v = resolveDynamic(context, k, null);
+        // The json-logic spec counts null and "" as missing.
+        if (v === null || v === "") out.push(k);
+      }
+      return out;
+    },
+    missing_some: (args, context) => {
+      const need = args[0];
+      const keys = Array.isArray(args[1]) ? (args[1] as unknown[]) : [];
+      const out: unknown[] = [];
+      for (const k of keys) {
+        const v = resolveDynamic(context, k, null);
+        if (v === null || v === "") out.push(k);
+      }
+      return typeof need === "number" && keys.length - out.length >= need ? [] : out;
+    },
+    in: (args) => {
+      const [needle, hay] = args;
+      if (Array.isArray(hay)) return hay.includes(needle);
+      if (typeof hay === "string") return hay.includes(textOf(needle));
+      return false;
+    },
+    cat: (args) => {
+      let s = "";
+      for (const a of args) {
+        s += textOf(a);
+        if (s.length > MAX_TEXT_LENGTH) throw runtimeError(`cat built text longer than ${MAX_TEXT_LENGTH} characters`, "build shorter text");
+      }
+      return s;
+    },
+    merge: (args) => {
+      const out: unknown[] = [];
+      for (const a of args) {
+        if (Array.isArray(a)) for (const x of a) out.push(x);
+        else out.push(a);
+        if (out.length > MAX_LIST_LENGTH) throw runtimeError(`merge built a list longer than ${MAX_LIST_LENGTH} items`, "build shorter lists");
+      }
+      return out;
+    },
+    substr: (args) => {
+      const [source, from, len] = args;
+      if (typeof source !== "string" && typeof source !== "number") {
+        throw runtimeError(`substr expects text, got ${source === null ? "null" : Array.isArray(source) ? "a list" : typeof source}`, "apply substr to a string value");
+      }
+      const s = String(source);
+      const start = Number(from) || 0;
+      if (len === undefined || len === null) return s.substr(start);
+      const n = Number(len);
+      if (n < 0) {
+        // Negative length: drop that many characters from the end (PHP-style, as json-logic-js does).
+        const rest = s.substr(start);
+        return rest.substr(0, Math.max(0, rest.length + n));
+      }
+      return s.substr(start, n);
+    },
+    startsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].startsWith(args[1]),
+    endsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].endsWith(args[1]),
+    length: (args) => {
+      const v = args[0];
+      return typeof v === "string" || Array.isArray(v) ? v.length : null;
+    },
+    keys: (args) => {
+      const v = args[0];
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return [];
+      return Object.keys(v).sort();
+    },
+    since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? blockTime(slot) - args[0] : null),
+    daysSince: (args) =>
+      typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.floor((blockTime(slot) - args[0]) / DAY_MS) : null,
+    isoDate: (args) => {
+      const t = args.length === 0 || args[0] === undefined ? blockTime(slot) : args[0];
+      if (typeof t !== "number" || !Number.isFinite(t) || t < MIN_ISO_MS || t > MAX_ISO_MS) return null;
+      return new Date(t).toISOString().slice(0, 10);
+    },
+  };
+}
+
+/** Iterators whose second argument is evaluated once per item, with `var` relative to the item. */
+export const ITERATORS: ReadonlySet<string> = new Set(["map", "filter", "all", "some", "none"]);
+
+/** Argument counts checked statically (min, max); absent: any. */
+export const ARITY: Readonly<Record<string, readonly [number, number]>> = {
+  "==": [2, 2], "===": [2, 2], "!=": [2, 2], "!==": [2, 2], ">": [2, 2], ">=": [2, 2],
+  "<": [2, 3], "<=": [2, 3],
+  "!": [1, 1], "!!": [1, 1],
+  and: [1, Infinity], or: [1, Infinity], if: [1, Infinity], "?:": [1, Infinity], "??": [1, Infinity],
+  "+": [0, Infinity], "*": [1, Infinity], "-": [1, 2], "/": [2, 2], "%": [2, 2],
+  min: [1, Infinity], max: [1, Infinity],
+  map: [2, 2], filter: [2, 2], all: [2, 2], some: [2, 2], none: [2, 2], reduce: [2, 3],
+  in: [2, 2], substr: [2, 3], startsWith: [2, 2], endsWith: [2, 2],
+  length: [1, 1], keys: [1, 1], since: [1, 1], daysSince: [1, 1], isoDate: [0, 1],
+  missing_some: [2, 2], var: [0, 2],
+};
