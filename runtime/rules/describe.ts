@@ -143,7 +143,7 @@ class Describer {
       case "daysSince":
         return simple(`the whole days from ${p(args[0])} to the block time`);
       case "isoDate":
-        return simple(args.length === 0 || raw === null || (Array.isArray(raw) && raw.length === 0) ? "the UTC date (YYYY-MM-DD) of the block" : `the UTC date (YYYY-MM-DD) of ${p(args[0])}`);
+        return simple(args.length === 0 ? "the UTC date (YYYY-MM-DD) of the block" : `the UTC date (YYYY-MM-DD) of ${p(args[0])}`);
       case "preserve":
         return simple(`the literal ${compact(raw)}`);
       default:

@@ -48,35 +48,47 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
   const operators = Object.freeze(Object.keys(logic.methods).sort());
   const params = opts.params;
 
-  const check = (expr: Json, checkOpts?: CheckOptions): RuleProblem[] => checkExpression(expr, operators, params, checkOpts);
+  /**
+   * Static checks, then a trial build: json-logic-engine folds literal arguments
+   * of arithmetic while compiling (1/0 fails there), so `check` reports exactly
+   * what would make `compile` throw.
+   */
+  const analyze = (expr: Json, checkOpts?: CheckOptions): { problems: RuleProblem[]; fn?: (ctx: unknown) => unknown } => {
+    const problems = checkExpression(expr, operators, params, checkOpts);
+    if (problems.length > 0) return { problems };
+    try {
+      // A private copy: the compiled code keeps references to literal parts, and the
+      // caller's expression must not be able to change a compiled rule afterwards.
+      return { problems, fn: logic.build(prepare(expr)) as (ctx: unknown) => unknown };
+    } catch (e: unknown) {
+      return {
+        problems: [
+          {
+            code: "RULES_BAD_ARGUMENTS",
+            message: `the expression cannot be compiled: ${errorText(e)}`,
+            remedy: "use arguments of the right type (numbers for arithmetic, no division by a constant 0)",
+            path: [],
+          },
+        ],
+      };
+    }
+  };
+
+  const check = (expr: Json, checkOpts?: CheckOptions): RuleProblem[] => analyze(expr, checkOpts).problems;
+
+  const build = (expr: Json, what: string, checkOpts?: CheckOptions): ((ctx: unknown) => unknown) => {
+    const { problems, fn } = analyze(expr, checkOpts);
+    if (fn === undefined) throw problemsError(problems, what);
+    return fn;
+  };
 
   const compile = (expr: Json, checkOpts?: CheckOptions): CompiledExpr => {
-    const problems = check(expr, checkOpts);
-    if (problems.length > 0) throw problemsError(problems, "expression");
-    let fn: (ctx: unknown) => unknown;
-    try {
-      fn = logic.build(expr) as (ctx: unknown) => unknown;
-    } catch (e: unknown) {
-      throw new StatecellError("RULES_BAD_ARGUMENTS", `the expression cannot be compiled: ${errorText(e)}`, {
-        remedy: "check the operator's arguments against docs/rules",
-        cause: e,
-      });
-    }
+    const fn = build(expr, "expression", checkOpts);
     return (ctx: RuleContext): Json => toJsonResult(evaluate(slot, fn, ctx));
   };
 
   const compileRule = (expr: Json, checkOpts?: CheckOptions): CompiledRule => {
-    const problems = check(expr, checkOpts);
-    if (problems.length > 0) throw problemsError(problems, "rule");
-    let fn: (ctx: unknown) => unknown;
-    try {
-      fn = logic.build(expr) as (ctx: unknown) => unknown;
-    } catch (e: unknown) {
-      throw new StatecellError("RULES_BAD_ARGUMENTS", `the rule cannot be compiled: ${errorText(e)}`, {
-        remedy: "check the operator's arguments against docs/rules",
-        cause: e,
-      });
-    }
+    const fn = build(expr, "rule", checkOpts);
     // Truthiness needs no copy of the result; a non-finite number is still a fault.
     return (ctx: RuleContext): boolean => {
       const r = evaluate(slot, fn, ctx);
@@ -134,16 +146,23 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
   // The library's own treats {} as false and reads value.constructor, which data controls.
   engine.truthy = isTruthy;
 
+  const table2 = engine.methods as Record<string, Record<string, unknown>>;
   for (const [name, method] of Object.entries(statecellMethods(slot))) {
     engine.addMethod(name, method, { deterministic: false });
+    // Arguments exactly as written: a list is the argument list, anything else is the
+    // one argument. The library's default spreads a single argument that evaluates to
+    // a list ({length: {var: xs}} would measure xs[0]), which json-logic-js does not do.
+    const call = Object.assign((args: unknown[], ctx: unknown) => method(args, ctx), { [SYNC]: true });
+    table2[name].compile = (data: unknown, buildState: BuildState): unknown =>
+      Array.isArray(data) ? buildState.compile`${call}(${data}, context)` : buildState.compile`${call}([${data}], context)`;
   }
   // var with a literal path compiles to a pre-split own-property walk.
-  const varMethod = (engine.methods as Record<string, Record<string, unknown>>).var;
-  varMethod.compile = (data: unknown, buildState: BuildState): unknown => {
-    if (!Array.isArray(data) || data.length > 2) return false;
+  const generic = table2.var.compile as (data: unknown, buildState: BuildState) => unknown;
+  table2.var.compile = (data: unknown, buildState: BuildState): unknown => {
+    if (!Array.isArray(data) || data.length > 2) return generic(data, buildState);
     const path: unknown = data[0];
-    if (path === undefined || path === null || path === "") return false;
-    if (typeof path !== "string" && typeof path !== "number") return false;
+    if (typeof path !== "string" && typeof path !== "number") return generic(data, buildState);
+    if (path === "") return generic(data, buildState);
     const segments = splitPath(path); // forbidden segments were refused by check()
     const getter = Object.assign((ctx: unknown, notFound: unknown) => resolveSegments(ctx, segments, notFound), { [SYNC]: true });
     return buildState.compile`${getter}(context, ${data.length > 1 ? data[1] : null})`;
@@ -165,6 +184,35 @@ function problemsError(problems: RuleProblem[], what: string): StatecellError {
       path: p.path.map(String).join("."),
     })),
   });
+}
+
+/**
+ * A private deep copy (through JSON text: own "__proto__" keys stay own keys, as
+ * JSON.parse defines them) with `if` of one or two arguments rewritten to the
+ * three-argument form. json-logic-engine compiles only `if` with 3+ arguments
+ * and interprets the others, and its interpreter passes arguments differently;
+ * the rewrite keeps every checked expression on the compiled path.
+ */
+function prepare(expr: Json): Json {
+  const copy = JSON.parse(JSON.stringify(expr)) as Json;
+  const fix = (v: Json): Json => {
+    if (v === null || typeof v !== "object") return v;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) v[i] = fix(v[i]);
+      return v;
+    }
+    const keys = Object.keys(v);
+    if (keys.length !== 1 || keys[0] === "preserve") return v;
+    const op = keys[0];
+    const args = v[op];
+    if ((op === "if" || op === "?:") && Array.isArray(args)) {
+      if (args.length === 1) return fix(args[0]); // {if: [x]} is x
+      if (args.length === 2) args.push(null); // {if: [c, a]} is {if: [c, a, null]}
+    }
+    v[op] = fix(args);
+    return v;
+  };
+  return fix(copy);
 }
 
 function errorText(e: unknown): string {

@@ -60,7 +60,10 @@ export function runtimeError(message: string, remedy: string, cause?: unknown): 
  * RangeError) to RULES_RUNTIME with a readable message.
  */
 export function toRuntimeError(e: unknown): StatecellError {
-  if (e instanceof StatecellError) return e;
+  if (e instanceof StatecellError) {
+    // CORE_NOT_JSON from canonical encoding (cat of a value nested too deep) is still a rule fault.
+    return e.code === "RULES_RUNTIME" ? e : runtimeError(e.message, e.remedy ?? "check the values the expression reads", e);
+  }
   if (typeof e === "number" && Number.isNaN(e)) {
     return runtimeError("arithmetic or a comparison met a value that is not a number", "check that the values are numbers (e.g. with a schema) before comparing or computing with them", e);
   }
