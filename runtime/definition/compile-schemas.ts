@@ -1,0 +1,129 @@
+/**
+ * Users' JSON Schemas, compiled with ONE ajv instance per channel (strict, all
+ * errors, no $data), so a schema referenced by many cells compiles once
+ * (STYLE.md habit 5) and nothing leaks between channels.
+ */
+import { Ajv } from "ajv";
+import type { Json } from "../core/canonical.js";
+import type { SchemaPlan, ValidateFn } from "./plan.js";
+import type { DocPath, Reporter } from "./reporter.js";
+
+/** A channel's schema compiler. */
+export interface SchemaCompiler {
+  /** Compiles `schema` found at `path`; reports DEFINITION_BAD_SCHEMA and returns undefined when ajv refuses it. */
+  compile(name: string, schema: Json, path: DocPath): SchemaPlan | undefined;
+}
+
+export function createSchemaCompiler(reporter: Reporter): SchemaCompiler {
+  // strict: unknown keywords, `required` fields missing from `properties` and
+  // keywords without their type are errors, because each is almost always a
+  // typo that would silently accept bad data. Union types (`[string, "null"]`)
+  // are common and harmless, so they are allowed.
+  const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true, $data: false, validateFormats: true });
+  return {
+    compile(name, schema, path) {
+      if (!ajv.validateSchema(schema as object | boolean)) {
+        const seen = new Set<string>();
+        for (const e of ajv.errors ?? []) {
+          const at = pointerToPath(e.instancePath, schema);
+          const key = at.join("/");
+          if (seen.has(key)) continue; // one problem per place: ajv lists each alternative of `type`
+          seen.add(key);
+          const params = e.params as { allowedValues?: unknown[] };
+          const allowed = params.allowedValues ? ` (one of ${params.allowedValues.join(", ")})` : "";
+          reporter.error(
+            "DEFINITION_BAD_SCHEMA",
+            [...path, ...at],
+            `schema ${name}: ${at.length ? `\`${at.join(".")}\`` : "the schema"} ${e.message ?? "is invalid"}${allowed}`,
+            "write a JSON Schema (draft-07) keyword value of the right type",
+          );
+        }
+        return undefined;
+      }
+      try {
+        const validate = ajv.compile(schema as object | boolean) as unknown as ValidateFn;
+        return { name, schema, validate };
+      } catch (e: unknown) {
+        const text = e instanceof Error ? e.message : String(e);
+        const at = strictErrorPath(text, schema);
+        reporter.error("DEFINITION_BAD_SCHEMA", [...path, ...at.path], `schema ${name}: ${text.replace(/^strict mode: /, "")}`, schemaRemedy(text), {
+          anchor: at.anchor,
+        });
+        return undefined;
+      }
+    },
+  };
+}
+
+function schemaRemedy(text: string): string {
+  if (/unknown keyword/.test(text)) return "fix the keyword's spelling (ajv strict mode refuses unknown keywords), e.g. minimum, maxLength, required";
+  if (/strictRequired/.test(text)) return "add the field to `properties`, or fix its spelling in `required`";
+  if (/strictTypes/.test(text)) return "add the `type` the keyword applies to (e.g. `type: object` next to `properties`)";
+  if (/resolve reference/.test(text)) return "schemas cannot load references from outside the channel; write the schema inline";
+  if (/unknown format/.test(text)) return "statecell does not check `format`; describe the form with `pattern` instead";
+  if (/already exists/.test(text)) return "give each `$id` once, or remove `$id`";
+  return "fix the schema; see the ajv message";
+}
+
+/** ajv's strict-mode messages name a keyword and sometimes `at "#/pointer"`: find that node. */
+function strictErrorPath(text: string, schema: Json): { path: Array<string | number>; anchor: "key" | "value" } {
+  const at = /at "#([^"]*)"/.exec(text);
+  const base = at ? pointerToPath(at[1], schema) : [];
+  const keyword = /unknown keyword: "([^"]+)"/.exec(text)?.[1] ?? /required property "([^"]+)"/.exec(text)?.[1];
+  if (keyword && /unknown keyword/.test(text)) {
+    const found = findKey(schema, keyword, []);
+    if (found) return { path: found, anchor: "key" };
+  }
+  if (keyword && /required property/.test(text)) {
+    const required = valueAt(schema, [...base, "required"]);
+    if (Array.isArray(required)) {
+      const i = required.indexOf(keyword);
+      if (i >= 0) return { path: [...base, "required", i], anchor: "value" };
+    }
+  }
+  const kw = /for keyword "([^"]+)"/.exec(text)?.[1];
+  if (kw && valueAt(schema, [...base, kw]) !== undefined) return { path: [...base, kw], anchor: "key" };
+  return { path: base, anchor: "value" };
+}
+
+function findKey(v: Json, key: string, path: Array<string | number>): Array<string | number> | undefined {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const f = findKey(v[i], key, [...path, i]);
+      if (f) return f;
+    }
+  } else if (v !== null && typeof v === "object") {
+    if (Object.prototype.hasOwnProperty.call(v, key)) return [...path, key];
+    for (const [k, child] of Object.entries(v)) {
+      const f = findKey(child, key, [...path, k]);
+      if (f) return f;
+    }
+  }
+  return undefined;
+}
+
+function pointerToPath(pointer: string, root: Json): Array<string | number> {
+  if (pointer === "" || pointer === "/") return [];
+  const out: Array<string | number> = [];
+  let cur: unknown = root;
+  for (const raw of pointer.replace(/^\//, "").split("/")) {
+    const seg = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      out.push(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      out.push(seg);
+      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+function valueAt(v: Json, path: ReadonlyArray<string | number>): unknown {
+  let cur: unknown = v;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[seg];
+  }
+  return cur;
+}

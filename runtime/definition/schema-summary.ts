@@ -1,0 +1,98 @@
+/**
+ * A JSON Schema in plain words, for `explain`: required fields and their
+ * types, bounds, patterns and allowed values. Deep structures are cut off at a
+ * few levels: an auditor reads the shape, the schema itself holds the detail.
+ */
+import type { Json } from "../core/canonical.js";
+
+type Obj = { [k: string]: Json };
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+const MAX_DEPTH = 3;
+
+/** "an object with required fields a (text), b (a number, at least 0); no other fields". */
+export function summariseSchema(schema: Json, depth = 0): string {
+  if (schema === true || (isObj(schema) && Object.keys(schema).length === 0)) return "any JSON value";
+  if (schema === false) return "nothing (every input is rejected)";
+  if (!isObj(schema)) return "any JSON value";
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map(show).join(", ")}`;
+  if ("const" in schema) return `exactly ${show(schema.const)}`;
+  const types = Array.isArray(schema.type) ? schema.type.map(String) : typeof schema.type === "string" ? [schema.type] : [];
+  if (types.length === 0) {
+    if (isObj(schema.properties)) return objectSummary(schema, depth);
+    for (const k of ["anyOf", "oneOf"] as const) {
+      const alts = schema[k];
+      if (Array.isArray(alts)) return `${k === "oneOf" ? "exactly one of" : "any of"}: ${alts.map((a) => summariseSchema(a, depth + 1)).join("; or ")}`;
+    }
+    return "any JSON value";
+  }
+  return types.map((t) => typeSummary(t, schema, depth)).join(" or ");
+}
+
+function typeSummary(type: string, s: Obj, depth: number): string {
+  switch (type) {
+    case "object":
+      return objectSummary(s, depth);
+    case "array": {
+      const items = s.items !== undefined && !Array.isArray(s.items) ? ` of ${depth >= MAX_DEPTH ? "values" : plural(summariseSchema(s.items, depth + 1))}` : "";
+      return `a list${items}${range(s.minItems, s.maxItems, "item")}${s.uniqueItems === true ? ", no repeats" : ""}`;
+    }
+    case "string": {
+      const bits = [range(s.minLength, s.maxLength, "character").replace(/^, /, "")];
+      if (typeof s.pattern === "string") bits.push(`matching ${s.pattern}`);
+      return `text${join(bits)}`;
+    }
+    case "integer":
+    case "number":
+      return `${type === "integer" ? "an integer" : "a number"}${join([bounds(s)])}`;
+    case "boolean":
+      return "true or false";
+    case "null":
+      return "null";
+    default:
+      return type;
+  }
+}
+
+function objectSummary(s: Obj, depth: number): string {
+  const props = isObj(s.properties) ? s.properties : {};
+  const required = Array.isArray(s.required) ? s.required.map(String) : [];
+  const field = (name: string) => (depth >= MAX_DEPTH ? name : `${name} (${summariseSchema(props[name] ?? true, depth + 1)})`);
+  const optional = Object.keys(props).filter((k) => !required.includes(k));
+  const parts: string[] = [];
+  if (required.length) parts.push(`required field${required.length === 1 ? "" : "s"} ${required.map(field).join(", ")}`);
+  if (optional.length) parts.push(`optional field${optional.length === 1 ? "" : "s"} ${optional.map(field).join(", ")}`);
+  let text = parts.length ? `an object with ${parts.join("; ")}` : "an object";
+  if (s.additionalProperties === false) text += parts.length ? "; no other fields" : " with no fields";
+  return text;
+}
+
+function bounds(s: Obj): string {
+  const lo = typeof s.minimum === "number" ? `at least ${s.minimum}` : typeof s.exclusiveMinimum === "number" ? `more than ${s.exclusiveMinimum}` : "";
+  const hi = typeof s.maximum === "number" ? `at most ${s.maximum}` : typeof s.exclusiveMaximum === "number" ? `less than ${s.exclusiveMaximum}` : "";
+  const parts = [lo, hi].filter(Boolean);
+  if (typeof s.multipleOf === "number") parts.push(`a multiple of ${s.multipleOf}`);
+  return parts.join(" and ");
+}
+
+function range(min: Json | undefined, max: Json | undefined, unit: string): string {
+  const a = typeof min === "number" ? min : undefined;
+  const b = typeof max === "number" ? max : undefined;
+  if (a !== undefined && b !== undefined) return a === b ? `, exactly ${a} ${unit}${a === 1 ? "" : "s"}` : `, ${a} to ${b} ${unit}s`;
+  if (a !== undefined) return `, at least ${a} ${unit}${a === 1 ? "" : "s"}`;
+  if (b !== undefined) return `, at most ${b} ${unit}${b === 1 ? "" : "s"}`;
+  return "";
+}
+
+function join(bits: string[]): string {
+  const b = bits.filter(Boolean);
+  return b.length ? `, ${b.join(", ")}` : "";
+}
+
+function plural(text: string): string {
+  return text.replace(/^an? /, "").replace(/^(object|integer|number|list)\b/, "$1s");
+}
+
+function show(v: Json | undefined): string {
+  return JSON.stringify(v);
+}
