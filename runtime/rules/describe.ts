@@ -21,7 +21,7 @@ const COMPARISONS: Readonly<Record<string, string>> = {
 
 const ARITHMETIC: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": "×", "/": "÷", "%": "mod" };
 
-/** Deepest expression we phrase; deeper ones (refused by check anyway) fall back to JSON. */
+/** Deepest expression we phrase; deeper parts are elided. */
 const MAX_DESCRIBE_DEPTH = 64;
 
 /** Describes an expression; `params` (the channel's) lets `channel.params.x` show its value. */
@@ -49,7 +49,8 @@ class Describer {
   }
 
   private phrase(expr: Json, scope: Scope, depth: number): Phrase {
-    if (depth > MAX_DESCRIBE_DEPTH) return simple(compact(expr));
+    // Deeper parts (refused by check anyway) are elided: even JSON.stringify would overflow on them.
+    if (depth > MAX_DESCRIBE_DEPTH) return simple("...");
     if (expr === null || typeof expr !== "object") return simple(compact(expr));
     if (Array.isArray(expr)) {
       if (expr.every((e) => e === null || typeof e !== "object")) return simple(compact(expr));
