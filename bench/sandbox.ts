@@ -1,0 +1,78 @@
+/**
+ * Sandbox throughput: inputs/s through a trivial validate hook, one batch of
+ * 1,000 inputs per call vs one call per input; the JSON-string vs
+ * ExternalCopy transport measured on raw isolated-vm; and the memory cost of
+ * one runner (RSS delta per isolate). Target (issue 4): >= 300,000 inputs/s
+ * batched on one core.
+ *
+ * Run: node --no-node-snapshot --import tsx bench/sandbox.ts
+ */
+import ivm from "isolated-vm";
+import { createCodeRunner, type HookItem } from "../runtime/sandbox/index.js";
+
+const TARGET = 300_000;
+const BATCH = 1000;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
+
+const block = { height: 7, time: 1_700_000_007_000, hash: "5f".repeat(32) };
+const state = { totals: {} };
+const items: HookItem[] = Array.from({ length: BATCH }, (_, i) => ({
+  data: { sensor: `cen-${i % 50}`, pm25: i % 400, at: 1_700_000_000 + i },
+  ctx: { block, signer: null, index: i, state },
+}));
+const source = "function validate(data, ctx) { return data.pm25 <= 500 || { reject: 'implausible' }; }";
+
+/** Calls `fn` (which handles `per` inputs) for about SECONDS; returns inputs/s. */
+function rate(per: number, fn: () => void): number {
+  for (let i = 0; i < 20; i++) fn();
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < SECONDS * 1000) {
+    fn();
+    n += per;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+const runner = createCodeRunner({ name: "bench/readings", source, file: "bench.js", limits: { memoryMb: 32, timeMs: 50 } });
+const check = runner.validate(items);
+if (!check.every((r) => "ok" in r && r.ok)) throw new Error("bench hook rejected an input");
+const batched = rate(BATCH, () => runner.validate(items));
+const single = rate(BATCH, () => {
+  for (const it of items) runner.validate([it]);
+});
+runner.dispose();
+
+// Transport: the same loop inside an isolate, items crossing as one JSON string vs an ExternalCopy.
+const iso = new ivm.Isolate({ memoryLimit: 64 });
+const context = iso.createContextSync();
+context.evalSync(`
+  globalThis.viaJson = function (s) { const xs = JSON.parse(s); const out = []; for (const x of xs) out.push(x.pm25 <= 500 ? 1 : 0); return JSON.stringify(out); };
+  globalThis.viaCopy = function (xs) { const out = []; for (const x of xs) out.push(x.pm25 <= 500 ? 1 : 0); return out; };
+`);
+const viaJson = context.global.getSync("viaJson", { reference: true }) as ivm.Reference<(s: string) => string>;
+const viaCopy = context.global.getSync("viaCopy", { reference: true }) as ivm.Reference<(xs: unknown) => number[]>;
+const datas = items.map((it) => it.data);
+const jsonRate = rate(BATCH, () => JSON.parse(viaJson.applySync(undefined, [JSON.stringify(datas)], { timeout: 1000 })));
+const copyRate = rate(BATCH, () =>
+  viaCopy.applySync(undefined, [new ivm.ExternalCopy(datas).copyInto({ release: true })], { timeout: 1000, result: { copy: true } }),
+);
+iso.dispose();
+
+// Memory per runner: RSS delta of 20 live runners (each one isolate with the prelude and the hook file).
+const g = (globalThis as { gc?: () => void }).gc;
+g?.();
+const rss0 = process.memoryUsage().rss;
+const live = Array.from({ length: 20 }, (_, i) =>
+  createCodeRunner({ name: `bench/${i}`, source, file: "bench.js", limits: { memoryMb: 32, timeMs: 50 } }),
+);
+for (const r of live) r.validate(items.slice(0, 10));
+const perRunnerMb = (process.memoryUsage().rss - rss0) / 20 / (1 << 20);
+for (const r of live) r.dispose();
+
+const k = (x: number): string => `${Math.round(x).toLocaleString("en-US")}`;
+console.log(`sandbox validate, batched ${BATCH}/call: ${k(batched)} inputs/s`);
+console.log(`sandbox validate, one call per input: ${k(single)} inputs/s (batched is ${(batched / single).toFixed(1)}x)`);
+console.log(`transport, raw isolate, ${BATCH}-item batch: JSON strings ${k(jsonRate)} items/s, ExternalCopy ${k(copyRate)} items/s`);
+console.log(`memory: ${perRunnerMb.toFixed(2)} MiB RSS per runner (20 live runners)`);
+console.log(`target >= ${k(TARGET)} inputs/s batched: ${batched >= TARGET ? "PASS" : "MISS"}`);

@@ -1,0 +1,283 @@
+/**
+ * createCodeRunner: one isolate per hosted (channel, cell), the hook file
+ * compiled once, one `applySync` per hook call carrying the whole batch as a
+ * JSON string each way (docs/sandbox.md explains the measurements).
+ */
+import ivm from "isolated-vm";
+import { StatecellError, type Json } from "../core/index.js";
+import { compileHooks } from "./compile.js";
+import { checkLimits, checkTimeMs, DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_STATE_CHARS } from "./limits.js";
+import { PRELUDE } from "./prelude.js";
+import { stripExports, wrapFactory } from "./source.js";
+import { itemTiming, type ItemTiming } from "./timeout-policy.js";
+import type {
+  CodeRunner,
+  CreateCodeRunnerOptions,
+  HookItem,
+  HookName,
+  ReduceItemResult,
+  RunOptions,
+  SandboxFault,
+  SandboxLimits,
+  TransformResult,
+  ValidateResult,
+} from "./types.js";
+
+/**
+ * Longest a whole batch may run before we stop it and retry one input per
+ * call. Results do not depend on it (a batch and single calls give the same
+ * results); it only bounds the time wasted before the fallback.
+ */
+const BATCH_CAP_MS = 1000;
+
+/** An isolate with the prelude installed and the hook file loaded. */
+interface Box {
+  isolate: ivm.Isolate;
+  run: ivm.Reference<(hook: string, payload: string, state?: string) => string>;
+}
+
+/** What one applySync ended with. */
+type Invocation =
+  | { kind: "ok"; text: string }
+  | { kind: "timeout"; elapsedMs: number }
+  | { kind: "memory" }
+  | { kind: "crash"; message: string };
+
+/** The isolate's per-item encoding (see prelude.ts "Wire format"). */
+type WireFault = { f: "TIMEOUT" | "THROW" | "OUTPUT" | "MEMORY"; m: string; e: number };
+type WireResult = 1 | { x: string } | { o: Json[] } | WireFault;
+
+/**
+ * Compiles a hook file into a runner.
+ * @throws StatecellError SANDBOX_LIMITS (limits out of range), SANDBOX_SYNTAX
+ *   (with the location), SANDBOX_NO_HOOKS, SANDBOX_INIT (the file's top level
+ *   throws, loops or exhausts memory).
+ * @example
+ * const r = createCodeRunner({ name: "demo/cell", source: "function validate(d) { return d.x > 0 || { reject: 'x must be positive' } }",
+ *   file: "demo.js", limits: { memoryMb: 32, timeMs: 50 } });
+ * r.validate([{ data: { x: 1 }, ctx }]); // [{ ok: true }]
+ */
+export function createCodeRunner(opts: CreateCodeRunnerOptions): CodeRunner {
+  return new IsolateRunner(opts);
+}
+
+class IsolateRunner implements CodeRunner {
+  readonly hooks: readonly HookName[];
+  private box: Box | undefined;
+  private isDisposed = false;
+  private readonly limits: SandboxLimits;
+  private readonly maxOutputChars: number;
+  private readonly maxStateChars: number;
+  private readonly stripped: string;
+
+  constructor(private readonly opts: CreateCodeRunnerOptions) {
+    this.limits = checkLimits(opts.limits, opts.name);
+    this.maxOutputChars = opts.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
+    this.maxStateChars = opts.maxStateChars ?? DEFAULT_MAX_STATE_CHARS;
+    this.stripped = stripExports(opts.source);
+    const box = this.build();
+    const probe = invoke(box, "probe", "", undefined, this.limits.timeMs);
+    if (probe.kind !== "ok") {
+      this.drop();
+      const why = probe.kind === "timeout" ? `ran over ${this.limits.timeMs} ms` : probe.kind === "memory" ? "ran out of memory" : probe.message;
+      throw new StatecellError("SANDBOX_INIT", `${opts.file}: the top level of the hook file failed: ${why}`, {
+        remedy: "keep the top level to constant declarations and functions; do the work inside the hooks",
+      });
+    }
+    this.hooks = JSON.parse(probe.text) as HookName[];
+    if (this.hooks.length === 0) {
+      this.drop();
+      throw new StatecellError("SANDBOX_NO_HOOKS", `${opts.file}: the file defines no hook`, {
+        remedy: "define at least one top-level function named validate(data, ctx), transform(data, ctx) or reduce(state, data, ctx)",
+        location: { file: opts.file, line: 1, col: 1 },
+      });
+    }
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  validate(items: ReadonlyArray<HookItem>, opts?: RunOptions): ValidateResult[] {
+    return this.call("validate", items, opts, undefined).results.map((w): ValidateResult => {
+      if (w === 1) return { ok: true };
+      if ("x" in w) return { ok: false, reason: w.x };
+      return toFault(w as WireFault);
+    });
+  }
+
+  transform(items: ReadonlyArray<HookItem>, opts?: RunOptions): TransformResult[] {
+    return this.call("transform", items, opts, undefined).results.map((w): TransformResult => {
+      if (w !== 1 && "o" in w) return { outputs: w.o };
+      return toFault(w as WireFault);
+    });
+  }
+
+  reduce(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions): { state: Json; results: ReduceItemResult[] } {
+    const start = JSON.stringify(state);
+    const out = this.call("reduce", items, opts, start);
+    const results = out.results.map((w): ReduceItemResult => (w === 1 ? { ok: true } : toFault(w as WireFault)));
+    return { state: out.state === start ? state : (safeParse(out.state) as Json), results };
+  }
+
+  dispose(): void {
+    this.isDisposed = true;
+    this.drop();
+  }
+
+  /** Runs `hook` over `items`: one batch call, and one call per item only after the batch failed. */
+  private call(hook: HookName, items: ReadonlyArray<HookItem>, opts: RunOptions | undefined, state: string | undefined): { results: WireResult[]; state: string } {
+    if (this.isDisposed) {
+      throw new StatecellError("SANDBOX_DISPOSED", `${this.opts.name}: the code runner was disposed`, {
+        remedy: "create a new runner with createCodeRunner",
+      });
+    }
+    if (!this.hooks.includes(hook)) {
+      throw new StatecellError("SANDBOX_MISSING_HOOK", `${this.opts.file} defines no ${hook} hook`, {
+        remedy: `define function ${hook}(...) in the file, or do not call it (runner.hooks lists what exists)`,
+      });
+    }
+    if (items.length === 0) return { results: [], state: state ?? "null" };
+    const timeMs = opts?.timeMs === undefined ? this.limits.timeMs : checkTimeMs(opts.timeMs, this.opts.name);
+    const verify = opts?.verify === undefined ? undefined : { timedOut: new Set(opts.verify.timedOut) };
+    const timings = items.map((it) => itemTiming(timeMs, it.ctx.index, verify));
+    const uniform = verify === undefined ? timeMs : null;
+
+    const total = timings.reduce((s, t) => s + t.budgetMs, 0);
+    const longest = Math.max(...timings.map((t) => t.budgetMs));
+    const batchTimeout = Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest));
+    const batch = invoke(this.ensure(), hook, this.payload(items, timings, uniform), state, batchTimeout);
+    if (batch.kind === "ok") return decode(hook, batch.text, state);
+    if (batch.kind === "memory") this.drop();
+    if (items.length === 1) return { results: [this.hostFault(batch, timings[0])], state: state ?? "null" };
+
+    // The batch was stopped: give each input its own call so only the culprit faults.
+    const results: WireResult[] = [];
+    let snap = state;
+    for (let i = 0; i < items.length; i++) {
+      const one = invoke(this.ensure(), hook, this.payload([items[i]], [timings[i]], uniform), snap, timings[i].budgetMs);
+      if (one.kind === "ok") {
+        const d = decode(hook, one.text, snap);
+        results.push(d.results[0]);
+        snap = hook === "reduce" ? d.state : snap;
+      } else {
+        if (one.kind === "memory") this.drop();
+        results.push(this.hostFault(one, timings[i]));
+      }
+    }
+    return { results, state: snap ?? "null" };
+  }
+
+  private hostFault(inv: Exclude<Invocation, { kind: "ok" }>, timing: ItemTiming): WireFault {
+    if (inv.kind === "timeout") return { f: "TIMEOUT", m: `the hook ran over its time budget of ${timing.budgetMs} ms`, e: inv.elapsedMs };
+    if (inv.kind === "memory") return { f: "MEMORY", m: `the hook ran out of memory (limit ${this.limits.memoryMb} MB)`, e: 0 };
+    return { f: "THROW", m: `the hook failed after returning (an unhandled promise rejection?): ${inv.message}`, e: 0 };
+  }
+
+  private payload(items: ReadonlyArray<HookItem>, timings: ItemTiming[], uniform: number | null): string {
+    const blocks: HookItem["ctx"]["block"][] = [];
+    const blockIndex = new Map<string, number>();
+    const states: Json[] = [];
+    const stateIndex = new Map<Json, number>();
+    const rows = items.map((it) => {
+      const b = it.ctx.block;
+      const key = `${b.height}|${b.time}|${b.hash}`;
+      let bi = blockIndex.get(key);
+      if (bi === undefined) {
+        bi = blocks.push({ height: b.height, time: b.time, hash: b.hash }) - 1;
+        blockIndex.set(key, bi);
+      }
+      let si = stateIndex.get(it.ctx.state);
+      if (si === undefined) {
+        si = states.push(it.ctx.state) - 1;
+        stateIndex.set(it.ctx.state, si);
+      }
+      return [it.data, bi, si, it.ctx.signer ?? null, it.ctx.index];
+    });
+    return JSON.stringify({
+      b: blocks,
+      s: states,
+      i: rows,
+      t: uniform ?? 0,
+      a: uniform === null ? timings.map((t) => [t.budgetMs, t.agreeMs]) : null,
+      o: this.maxOutputChars,
+      m: this.maxStateChars,
+    });
+  }
+
+  private ensure(): Box {
+    if (this.box === undefined || this.box.isolate.isDisposed) this.box = this.build();
+    return this.box;
+  }
+
+  private build(): Box {
+    const isolate = new ivm.Isolate({ memoryLimit: this.limits.memoryMb });
+    try {
+      const compiled = compileHooks(isolate, this.stripped, this.opts.source, this.opts.file);
+      if (compiled.problem) {
+        throw new StatecellError("SANDBOX_SYNTAX", `${this.opts.file}: ${compiled.problem.message}`, {
+          remedy: compiled.problem.remedy,
+          ...(compiled.problem.location ? { location: compiled.problem.location } : {}),
+          problems: [compiled.problem],
+        });
+      }
+      compiled.script.release();
+      const context = isolate.createContextSync();
+      const install = isolate.compileScriptSync(PRELUDE, { filename: "statecell:prelude" }).runSync(context, { reference: true }) as ivm.Reference<
+        (factory: unknown) => unknown
+      >;
+      const factory = isolate.compileScriptSync(wrapFactory(this.stripped), { filename: this.opts.file }).runSync(context, { reference: true }) as ivm.Reference<
+        () => unknown
+      >;
+      const run = install.applySync(undefined, [factory.derefInto()], { result: { reference: true } }) as unknown as Box["run"];
+      install.release();
+      factory.release();
+      this.box = { isolate, run };
+      return this.box;
+    } catch (e: unknown) {
+      if (!isolate.isDisposed) isolate.dispose();
+      throw e;
+    }
+  }
+
+  private drop(): void {
+    if (this.box !== undefined && !this.box.isolate.isDisposed) this.box.isolate.dispose();
+    this.box = undefined;
+  }
+}
+
+function invoke(box: Box, hook: string, payload: string, state: string | undefined, timeoutMs: number): Invocation {
+  const started = process.hrtime.bigint();
+  try {
+    const text = box.run.applySync(undefined, state === undefined ? [hook, payload] : [hook, payload, state], { timeout: timeoutMs });
+    return { kind: "ok", text };
+  } catch (e: unknown) {
+    const elapsedMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+    const message = e instanceof Error ? e.message : String(e);
+    if (box.isolate.isDisposed || /memory limit/i.test(message)) return { kind: "memory" };
+    if (/timed out/i.test(message)) return { kind: "timeout", elapsedMs };
+    return { kind: "crash", message };
+  }
+}
+
+function decode(hook: HookName, text: string, state: string | undefined): { results: WireResult[]; state: string } {
+  if (hook !== "reduce") return { results: safeParse(text) as WireResult[], state: state ?? "null" };
+  // '{"s":<state>,"r":[...]}': keep the state as text so the host parses it once, at the end.
+  const r = text.lastIndexOf(',"r":[');
+  return { results: safeParse(text.slice(r + 5, -1)) as WireResult[], state: text.slice(5, r) };
+}
+
+/**
+ * JSON.parse, dropping any `__proto__` key. The isolate already faults
+ * outputs with such keys; this is the host's own guard, and costs nothing
+ * unless the text contains the word.
+ */
+function safeParse(text: string): unknown {
+  return text.includes("__proto__") ? JSON.parse(text, (k, v: unknown) => (k === "__proto__" ? undefined : v)) : JSON.parse(text);
+}
+
+function toFault(w: WireFault): SandboxFault {
+  const fault: SandboxFault = { fault: `SANDBOX_${w.f}`, message: w.m };
+  if (w.f === "TIMEOUT") fault.elapsedMs = w.e;
+  return fault;
+}

@@ -1,0 +1,39 @@
+/**
+ * How a timeout, which is not deterministic across machines, is kept from
+ * splitting validators (docs/sandbox.md "Timeouts"). The proposer's verdicts
+ * travel in the proposal; a validator re-executes with `RunOptions.verify`:
+ *
+ * - an input the proposer timed out is a timeout for the validator too iff the
+ *   validator's own run of it takes at least `timeMs * TIMEOUT_AGREE_FRACTION`
+ *   (a machine up to 2x faster still agrees); a much faster run means the
+ *   proposer lied or is broken, and the validator prevotes nil;
+ * - an input the proposer completed gets `timeMs * TIMEOUT_GRACE_FACTOR` on the
+ *   validator (a machine up to 4x slower still agrees); only past that does the
+ *   validator report a timeout, differ from the proposal and prevote nil.
+ *
+ * The budget itself is a liveness guard: it bounds how long one input can hold
+ * a cell, and is never a consensus value.
+ */
+
+/** A validator agrees with a proposer's timeout when its own run takes at least this share of the budget. */
+export const TIMEOUT_AGREE_FRACTION = 0.5;
+
+/** A validator lets an input the proposer completed run this many budgets before calling it a timeout. */
+export const TIMEOUT_GRACE_FACTOR = 4;
+
+/** Per-input time rules of one call: the budget, and the agreement bound (-1: none). */
+export interface ItemTiming {
+  budgetMs: number;
+  /** When >= 0, a run at least this long is reported as SANDBOX_TIMEOUT even if it completed. */
+  agreeMs: number;
+}
+
+/**
+ * The time rules for an input with block index `index`. Proposer mode
+ * (`verify` undefined): the plain budget. Validator mode: see the module doc.
+ */
+export function itemTiming(timeMs: number, index: number, verify: { timedOut: ReadonlySet<number> } | undefined): ItemTiming {
+  if (verify === undefined) return { budgetMs: timeMs, agreeMs: -1 };
+  if (verify.timedOut.has(index)) return { budgetMs: timeMs, agreeMs: Math.ceil(timeMs * TIMEOUT_AGREE_FRACTION) };
+  return { budgetMs: timeMs * TIMEOUT_GRACE_FACTOR, agreeMs: -1 };
+}

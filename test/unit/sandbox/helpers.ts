@@ -1,0 +1,31 @@
+/** Shared helpers of the sandbox tests: fixtures, items and a runner factory. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Json } from "../../../runtime/core/index.js";
+import { createCodeRunner, type CodeRunner, type HookItem } from "../../../runtime/sandbox/index.js";
+
+export const FIXTURES = fileURLToPath(new URL("../../fixtures/code/", import.meta.url));
+
+export function fixture(name: string): string {
+  return readFileSync(FIXTURES + name, "utf8");
+}
+
+export const BLOCK = { height: 3, time: 1_700_000_003_000, hash: "7e".repeat(32) };
+
+/** Items with ctx.index = position, one shared block and state. */
+export function items(datas: Json[], state: Json = {}, block = BLOCK): HookItem[] {
+  return datas.map((data, index) => ({ data, ctx: { block, signer: null, index, state } }));
+}
+
+const open: CodeRunner[] = [];
+
+/** A runner over a fixture file or inline source; disposed by `disposeAll`. */
+export function runner(source: string, limits = { memoryMb: 32, timeMs: 50 }, file = "hooks.js"): CodeRunner {
+  const r = createCodeRunner({ name: `test/${file}`, source, file, limits });
+  open.push(r);
+  return r;
+}
+
+export function disposeAll(): void {
+  for (const r of open.splice(0)) r.dispose();
+}
