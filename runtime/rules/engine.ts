@@ -24,6 +24,7 @@ import { toJsonResult, toRuntimeError } from "./json-result.js";
 import { describeExpression } from "./describe.js";
 import { checkTemplateText, compileTemplateText } from "./template.js";
 import { isTruthy } from "./truthy.js";
+import { COMPARISON_OPERATORS, comparator } from "./compare.js";
 
 /** The library's marker for synchronous functions spliced into compiled code. */
 const SYNC = Constants.Sync as symbol;
@@ -155,6 +156,17 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     const call = Object.assign((args: unknown[], ctx: unknown) => method(args, ctx), { [SYNC]: true });
     table2[name].compile = (data: unknown, buildState: BuildState): unknown =>
       Array.isArray(data) ? buildState.compile`${call}(${data}, context)` : buildState.compile`${call}([${data}], context)`;
+  }
+  // Comparisons compile to a call: the engine's generated code shares one variable
+  // between operands (see compare.ts). A new method object, so the library's
+  // shared defaults are not modified.
+  for (const op of COMPARISON_OPERATORS) {
+    const compare = Object.assign(comparator(op), { [SYNC]: true });
+    table2[op] = {
+      ...table2[op],
+      compile: (data: unknown, buildState: BuildState): unknown =>
+        Array.isArray(data) && data.length >= 2 ? buildState.compile`${compare}(${data})` : false,
+    };
   }
   // var with a literal path compiles to a pre-split own-property walk.
   const generic = table2.var.compile as (data: unknown, buildState: BuildState) => unknown;

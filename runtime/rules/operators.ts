@@ -12,7 +12,8 @@
  *
  * Replaced built-ins (same name, statecell's implementation):
  *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
- *   in                           false (not a crash) when the haystack is neither text nor a list
+ *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
+ *                                object needle is never found in text
  *   cat                          null renders as "", lists/objects as canonical JSON; capped length
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
  *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
@@ -104,7 +105,9 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     in: (args) => {
       const [needle, hay] = args;
       if (Array.isArray(hay)) return hay.includes(needle);
-      if (typeof hay === "string") return hay.includes(textOf(needle));
+      // Text: a primitive needle is compared as text, as json-logic-js's indexOf does
+      // (null searches for "null"); a list or object needle is never found in text.
+      if (typeof hay === "string") return needle !== null && typeof needle === "object" ? false : hay.includes(String(needle));
       return false;
     },
     cat: (args) => {

@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { LogicEngine } from "json-logic-engine";
 import type { Json } from "../../../runtime/core/canonical.js";
 import { createRuleEngine } from "../../../runtime/rules/index.js";
 import { BLOCK_TIME, ctxWith } from "./context.js";
@@ -104,6 +105,29 @@ describe("replaced built-ins", () => {
 
   it("merge flattens one level", () => {
     expect(run({ merge: [[1, 2], 3, [[4]]] })).toEqual([1, 2, 3, [4]]);
+  });
+});
+
+describe("comparisons (compare.ts)", () => {
+  it("an operand that compiles to and/or does not overwrite the other operand", () => {
+    expect(run({ "==": ["", { if: [{ or: [0] }, "", "a"] }] })).toBe(false);
+    expect(run({ "==": [{ var: "data.a" }, { or: [{ var: "data.b" }, "x"] }] }, { a: "x", b: "" })).toBe(true);
+    expect(run({ "<": [1, { and: [{ var: "data.n" }, 5] }, 9] }, { n: 3 })).toBe(true);
+    expect(run({ "!==": [{ var: "data.a" }, { or: [0, 7] }] }, { a: 7 })).toBe(false);
+  });
+
+  it("canary: json-logic-engine 5.0.7's own compiled comparison is wrong there (delete compare.ts when this fails)", () => {
+    const plain = new LogicEngine(undefined, { disableInline: true });
+    expect(() => (plain.build({ "==": ["", { if: [{ or: [0] }, "", "a"] }] }) as (d: unknown) => unknown)({})).toThrow();
+  });
+
+  it("keeps the engine's semantics: strings compare as text, numbers and numeric text as numbers, null next to 0", () => {
+    expect(run({ "<": ["10", "9"] })).toBe(true);
+    expect(run({ "<": ["10", 9] })).toBe(false);
+    expect(run({ "==": ["1", 1] })).toBe(true);
+    expect(run({ "==": [{ var: "data.z" }, 0] }, { z: null })).toBe(true);
+    expect(run({ "===": [{ var: "data.z" }, 0] }, { z: null })).toBe(false);
+    expect(() => run({ "==": ["abc", 1] })).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
   });
 });
 
