@@ -1,0 +1,114 @@
+/**
+ * `statecell test FILE...`: the thin edge around runChannelTests. Loads each
+ * channel (loadChannel), its inline tests and NAME.test.yaml beside it
+ * (loadTests), creates a sandbox code runner per cell with `code:`, runs the
+ * tests, disposes the runners, and merges the reports. File reading is
+ * injected so the same function serves the CLI and in-memory tests.
+ */
+import type { Problem } from "../core/errors.js";
+import { isStatecellError } from "../core/errors.js";
+import { loadChannel, loadTests } from "../definition/index.js";
+import type { ChannelPlan, TestPlan } from "../definition/plan.js";
+import { checkCode, createCodeRunner, type CodeRunner } from "../sandbox/index.js";
+import { mergeReports } from "./merge.js";
+import { runChannelTests } from "./run.js";
+import type { TestReport } from "./types.js";
+
+export interface TestFilesIo {
+  /** Reads a text file; undefined when it does not exist. */
+  readFile(path: string): string | undefined;
+}
+
+/** `channels/poll.yaml` -> `channels/poll.test.yaml`. */
+export function testFileOf(channelFile: string): string {
+  return channelFile.replace(/(\.ya?ml)?$/, ".test.yaml");
+}
+
+/**
+ * Runs the tests of every channel file in `paths` (inline `tests:` and
+ * NAME.test.yaml beside it). Files that do not load become `problems`.
+ * @example const report = runTestFiles(["channels/poll.yaml"], { readFile: readTextFile });
+ */
+export function runTestFiles(paths: readonly string[], io: TestFilesIo): TestReport {
+  const reports: TestReport[] = [];
+  for (const file of paths) reports.push(runTestFile(file, io));
+  return mergeReports(reports);
+}
+
+function runTestFile(file: string, io: TestFilesIo): TestReport {
+  const source = io.readFile(file);
+  if (source === undefined) {
+    return problemReport([
+      {
+        code: "TEST_FILE_NOT_FOUND",
+        severity: "error",
+        message: `cannot read ${file}`,
+        remedy: "check the path; channel files end in .yaml",
+        location: { file, line: 1, col: 1 },
+      },
+    ]);
+  }
+  const loaded = loadChannel(source, { file }, { readFile: (p) => io.readFile(p), checkCode });
+  const problems: Problem[] = loaded.problems.filter((p) => p.severity === "error");
+  if (!loaded.plan) return problemReport(problems);
+  const plan = loaded.plan;
+  const tests: TestPlan[] = [...plan.tests];
+  const testFile = testFileOf(file);
+  const testSource = testFile === file ? undefined : io.readFile(testFile);
+  if (testSource !== undefined) {
+    const t = loadTests(testSource, { file: testFile }, plan);
+    problems.push(...t.problems.filter((p) => p.severity === "error"));
+    tests.push(...t.tests);
+  }
+  if (problems.length > 0) return problemReport(problems);
+  if (tests.length === 0) {
+    return {
+      ...problemReport([
+        {
+          code: "TEST_NO_TESTS",
+          severity: "warning",
+          message: `${file} has no tests`,
+          remedy: `add tests under \`tests:\` or in ${testFile}`,
+          location: { file, line: 1, col: 1 },
+        },
+      ]),
+      errors: 0,
+    };
+  }
+  return withRunners(plan, (code) => runChannelTests(plan, tests, { code }));
+}
+
+/**
+ * Creates one code runner per cell with `code:` (one isolate each, as a node
+ * hosts them), hands them to `f`, and always disposes them.
+ */
+function withRunners(plan: ChannelPlan, f: (code: (cell: string) => CodeRunner | undefined) => TestReport): TestReport {
+  const runners = new Map<string, CodeRunner>();
+  try {
+    for (const cell of plan.order) {
+      const c = plan.cells[cell];
+      if (!c.code) continue;
+      try {
+        runners.set(cell, createCodeRunner({ name: `${plan.channel}/${cell}`, source: c.code.source, file: c.code.resolved, limits: c.limits }));
+      } catch (e) {
+        if (!isStatecellError(e)) throw e;
+        return problemReport(e.problems.map((p) => ({ ...p, location: p.location ?? { file: c.code!.resolved, line: 1, col: 1 } })));
+      }
+    }
+    return f((cell) => runners.get(cell));
+  } finally {
+    for (const r of runners.values()) r.dispose();
+  }
+}
+
+function problemReport(problems: Problem[]): TestReport {
+  return {
+    tests: [],
+    passed: 0,
+    failed: 0,
+    problems,
+    errors: problems.filter((p) => p.severity === "error").length,
+    coverage: [],
+    unrejected: [],
+  };
+}
