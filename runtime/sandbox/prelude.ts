@@ -148,7 +148,7 @@ const noop = function log() {};
 defineProperty(g, "console", { value: { log: noop, info: noop, warn: noop, error: noop, debug: noop }, writable: false, configurable: false });
 
 // ---- freeze every intrinsic reachable from the global object, and the global itself ----
-(function deepFreeze(root) {
+function deepFreeze(root) {
   const seen = new Set();
   const stack = [root];
   while (stack.length > 0) {
@@ -163,7 +163,8 @@ defineProperty(g, "console", { value: { log: noop, info: noop, warn: noop, error
     stack.push(getProto(o));
     freeze(o);
   }
-})(g);
+}
+deepFreeze(g);
 
 // ---- helpers of run ----
 function outputError(message) { const e = { message }; e[OUT] = true; return e; }
@@ -235,11 +236,60 @@ function begin(block, index) {
   stream = null;
 }
 
+/**
+ * reduce without a per-input snapshot: folds every input, then checks and
+ * serialises the final state once. Returns null as soon as anything goes
+ * wrong (a throw, a non-object, an input over its time bound, a final state
+ * that is not plain JSON); run() then redoes the batch input by input with
+ * snapshots, so a fault still rolls back exactly that input. Without this a
+ * state of 1,000 records made reduce ~50x slower (bench/sandbox.ts).
+ */
+function reduceFast(p, blocks, states, stateJson) {
+  const items = p.i, times = p.a;
+  let state = jsonParse(stateJson);
+  for (let n = 0; n < items.length; n++) {
+    const [data, bi, si, signer, index] = items[n];
+    const budget = times === null ? p.t : times[n][0];
+    const agree = times === null ? -1 : times[n][1];
+    const block = blocks[bi];
+    begin(block, index);
+    const ctx = freeze({ block, signer, index, state: states[si], random });
+    const t0 = realNow();
+    let r;
+    try {
+      const fn = factory().reduce;
+      if (typeof fn !== "function") return null;
+      r = fn(state, data, ctx);
+    } catch (e) {
+      return null;
+    }
+    const elapsed = realNow() - t0;
+    if (elapsed > budget || (agree >= 0 && elapsed >= agree)) return null;
+    if (r === null || typeof r !== "object" || isArray(r) || typeof r.then === "function") return null;
+    state = r;
+  }
+  maxChars = p.m;
+  let s;
+  try {
+    s = jsonStringify(clean(state, 0, ""));
+  } catch (e) {
+    return null;
+  }
+  if (s.length > p.m) return null;
+  const ones = [];
+  for (let n = 0; n < items.length; n++) ones.push(1);
+  return '{"s":' + s + ',"r":[' + ones.join(",") + "]}";
+}
+
 function run(hook, payloadJson, stateJson) {
   const p = jsonParse(payloadJson);
   const blocks = p.b, states = p.s, items = p.i, times = p.a, defaultBudget = p.t;
   for (const b of blocks) deepFreezeValue(b);
   for (const s of states) deepFreezeValue(s);
+  if (hook === "reduce") {
+    const fast = reduceFast(p, blocks, states, stateJson);
+    if (fast !== null) return fast;
+  }
   const out = [];
   let snap = stateJson, state = hook === "reduce" ? jsonParse(stateJson) : null, pending = null;
   for (let n = 0; n < items.length; n++) {
@@ -314,6 +364,9 @@ function probe() {
 
 return function install(f) {
   if (factory !== null) throw new ErrorCtor("already installed");
+  // The factory is reachable from author code (its name, arguments.callee):
+  // frozen, it cannot carry a property from one input to the next.
+  deepFreeze(f);
   factory = f;
   return function statecellRun(hook, payloadJson, stateJson) {
     return hook === "probe" ? probe() : run(hook, payloadJson, stateJson);

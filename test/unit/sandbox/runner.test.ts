@@ -106,6 +106,14 @@ describe("reduce", () => {
     ]);
   });
 
+  it("finds the input that left a non-JSON value in the state (fast path falls back to per-input checks)", () => {
+    const r = runner("function reduce(s, d) { s.n += 1; if (d.fn) s.f = () => 1; return s; }");
+    const out = r.reduce({ n: 0 }, items([{}, { fn: true }, {}]));
+    expect(out.results).toEqual([{ ok: true }, { fault: "SANDBOX_OUTPUT", message: "the value at /f is a function, which JSON cannot carry" }, { ok: true }]);
+    expect(out.state).toEqual({ n: 2 });
+    expect(r.reduce({ n: 0 }, items([{}, {}, {}]))).toEqual({ state: { n: 3 }, results: [{ ok: true }, { ok: true }, { ok: true }] });
+  });
+
   it("never mutates the host's state object", () => {
     const start = { sum: 0, log: [] as number[] };
     runner(source).reduce(start, items([{ x: 1 }]));
@@ -124,8 +132,8 @@ describe("reduce", () => {
 describe("isolation between inputs", () => {
   it("re-creates top-level bindings per input and keeps globals and intrinsics frozen", () => {
     const res = runner(fixture("shared-state.js")).validate(items([{ n: 1 }, { n: 22 }, { n: 333 }]));
-    // counter and seen start over for every input; no global stash; no RegExp.$1.
-    expect(res).toEqual([1, 2, 3].map(() => ({ ok: false, reason: "1,1,undefined,undefined" })));
+    // counter and seen start over for every input; no global stash; no RegExp.$1; the factory keeps no property.
+    expect(res).toEqual([1, 2, 3].map(() => ({ ok: false, reason: "1,1,undefined,undefined,undefined/undefined,undefined" })));
   });
 
   it("gives the same results in a batch and one call per input", () => {
