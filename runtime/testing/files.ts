@@ -17,6 +17,8 @@ import type { TestReport } from "./types.js";
 export interface TestFilesIo {
   /** Reads a text file; undefined when it does not exist. */
   readFile(path: string): string | undefined;
+  /** Creates a cell's code runner; defaults to the sandbox's (isolated-vm). Injected by tests. */
+  createCodeRunner?: typeof createCodeRunner;
 }
 
 /** `channels/poll.yaml` -> `channels/poll.test.yaml`. */
@@ -75,21 +77,25 @@ function runTestFile(file: string, io: TestFilesIo): TestReport {
       errors: 0,
     };
   }
-  return withRunners(plan, (code) => runChannelTests(plan, tests, { code }));
+  return withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }));
 }
 
 /**
  * Creates one code runner per cell with `code:` (one isolate each, as a node
  * hosts them), hands them to `f`, and always disposes them.
  */
-function withRunners(plan: ChannelPlan, f: (code: (cell: string) => CodeRunner | undefined) => TestReport): TestReport {
+function withRunners(
+  plan: ChannelPlan,
+  create: typeof createCodeRunner,
+  f: (code: (cell: string) => CodeRunner | undefined) => TestReport,
+): TestReport {
   const runners = new Map<string, CodeRunner>();
   try {
     for (const cell of plan.order) {
       const c = plan.cells[cell];
       if (!c.code) continue;
       try {
-        runners.set(cell, createCodeRunner({ name: `${plan.channel}/${cell}`, source: c.code.source, file: c.code.resolved, limits: c.limits }));
+        runners.set(cell, create({ name: `${plan.channel}/${cell}`, source: c.code.source, file: c.code.resolved, limits: c.limits }));
       } catch (e) {
         if (!isStatecellError(e)) throw e;
         return problemReport(e.problems.map((p) => ({ ...p, location: p.location ?? { file: c.code!.resolved, line: 1, col: 1 } })));
