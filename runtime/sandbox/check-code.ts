@@ -1,19 +1,17 @@
 /**
  * Lint-time check of a hook file: syntax (with file:line:col), which hooks it
- * defines, and names that look like misspelt hooks. Never runs the code.
+ * defines, and names that look like misspelt hooks. The file is loaded the way
+ * a node loads it (in a sandbox with the default limits: its top level runs,
+ * no hook does), so the hooks lint reports are exactly the ones the runner has.
  */
-import ivm from "isolated-vm";
-import { excerptAt, type Problem } from "../core/index.js";
-import { compileHooks } from "./compile.js";
-import { stripExports } from "./source.js";
+import { excerptAt, isStatecellError, type Problem } from "../core/index.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+import { createCodeRunner } from "./runner.js";
 import { HOOK_NAMES, type HookName } from "./types.js";
 
 /** Top-level declarations: at column 1, optionally after `export`. */
 const DECLARATION =
   /^(export[ \t]+)?(?:(?:async[ \t]+)?function[ \t]*\*?[ \t]*|(?:const|let|var)[ \t]+)([A-Za-z_$][\w$]*)/gm;
-
-/** Isolate size for compiling only: V8 needs a few MB for the parser. */
-const LINT_MEMORY_MB = 16;
 
 /**
  * Checks a hook file without running it.
@@ -24,16 +22,26 @@ const LINT_MEMORY_MB = 16;
  */
 export function checkCode(source: string, file: string): { hooks: HookName[]; problems: Problem[] } {
   const problems: Problem[] = [];
-  const isolate = new ivm.Isolate({ memoryLimit: LINT_MEMORY_MB });
-  try {
-    const compiled = compileHooks(isolate, stripExports(source), source, file);
-    if (compiled.problem) problems.push(compiled.problem);
-  } finally {
-    isolate.dispose();
-  }
   const declared = topLevelNames(source);
-  const hooks = HOOK_NAMES.filter((h) => declared.some((d) => d.name === h));
-  if (problems.length > 0) return { hooks, problems };
+  // Without a loadable file, the declarations are the best guess of its hooks.
+  let hooks: HookName[] = HOOK_NAMES.filter((h) => declared.some((d) => d.name === h));
+  try {
+    const runner = createCodeRunner({ name: file, source, file, limits: DEFAULT_LIMITS });
+    hooks = [...runner.hooks];
+    runner.dispose();
+  } catch (e: unknown) {
+    if (!isStatecellError(e)) throw e;
+    if (e.code === "SANDBOX_NO_HOOKS") hooks = [];
+    else {
+      const location = e.location ?? { file, line: 1, col: 1 };
+      problems.push({
+        ...e.problems[0],
+        location,
+        excerpt: e.problems[0]?.excerpt ?? excerptAt(source, location),
+      });
+      return { hooks, problems };
+    }
+  }
   for (const d of declared) {
     if ((HOOK_NAMES as readonly string[]).includes(d.name)) continue;
     const near = nearestHook(d.name);

@@ -226,7 +226,8 @@ class IsolateRunner implements CodeRunner {
       const install = isolate.compileScriptSync(PRELUDE, { filename: "statecell:prelude" }).runSync(context, { reference: true }) as ivm.Reference<
         (factory: unknown) => unknown
       >;
-      const factory = isolate.compileScriptSync(wrapFactory(this.stripped), { filename: this.opts.file }).runSync(context, { reference: true }) as ivm.Reference<
+      // Stack traces a hook can read name this, not the file's path, which differs between machines.
+      const factory = isolate.compileScriptSync(wrapFactory(this.stripped), { filename: `hooks:${this.opts.name}` }).runSync(context, { reference: true }) as ivm.Reference<
         () => unknown
       >;
       const run = install.applySync(undefined, [factory.derefInto()], { result: { reference: true } }) as unknown as Box["run"];
@@ -252,10 +253,12 @@ function invoke(box: Box, hook: string, payload: string, state: string | undefin
     const text = box.run.applySync(undefined, state === undefined ? [hook, payload] : [hook, payload, state], { timeout: timeoutMs });
     return { kind: "ok", text };
   } catch (e: unknown) {
-    const elapsedMs = Math.round(Number(process.hrtime.bigint() - started) / 1e6);
-    const message = e instanceof Error ? e.message : String(e);
-    if (box.isolate.isDisposed || /memory limit/i.test(message)) return { kind: "memory" };
-    if (/timed out/i.test(message)) return { kind: "timeout", elapsedMs };
+    const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+    const message = e instanceof Error ? (e.name === "Error" ? e.message : `${e.name}: ${e.message}`) : String(e);
+    // isolated-vm disposes the isolate on its memory limit; a hook cannot fake that.
+    if (box.isolate.isDisposed) return { kind: "memory" };
+    // A rejected promise can carry any message: only a call that really lasted the timeout is one.
+    if (/timed out/i.test(message) && elapsed >= timeoutMs - 1) return { kind: "timeout", elapsedMs: Math.round(elapsed) };
     return { kind: "crash", message };
   }
 }

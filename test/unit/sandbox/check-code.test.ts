@@ -24,6 +24,18 @@ describe("checkCode", () => {
     expect(problems[0]).toMatchObject({ code: "SANDBOX_SYNTAX", location: { line: 1, col: 1 } });
   });
 
+  it("lists only hooks that are functions once the file is loaded", () => {
+    const { hooks, problems } = checkCode("const validate = 5;\nfunction reduce(s) { return s }\n", "half.js");
+    expect(hooks).toEqual(["reduce"]);
+    expect(problems).toEqual([]);
+  });
+
+  it("reports a top level that throws as SANDBOX_INIT", () => {
+    const { problems } = checkCode("const table = JSON.parse('{');\nfunction validate() { return true }\n", "init.js");
+    expect(problems.map((p) => [p.code, p.severity, p.location?.file, p.location?.line])).toEqual([["SANDBOX_INIT", "error", "init.js", 1]]);
+    expect(problems[0].message).toContain("SyntaxError");
+  });
+
   it("reports a file without hooks", () => {
     const { hooks, problems } = checkCode("function helper() { return 1 }\n", "none.js");
     expect(hooks).toEqual([]);

@@ -33,6 +33,14 @@ describe("runaway code", () => {
     expect(res.map((x) => ("fault" in x ? x.fault : "ok"))).toEqual(["ok", "SANDBOX_TIMEOUT", "SANDBOX_TIMEOUT", "ok"]);
   });
 
+  it("cannot fake a timeout or a memory fault with a rejected promise's message", () => {
+    const r = runner(
+      "function validate(d) { if (d.fake) Promise.reject(new Error(d.fake)); return true; }",
+    );
+    const res = r.validate(items([{ fake: "Script execution timed out." }, { fake: "Isolate was disposed during execution due to memory limit" }, {}]));
+    expect(res.map((x) => ("fault" in x ? x.fault : "ok"))).toEqual(["SANDBOX_THROW", "SANDBOX_THROW", "ok"]);
+  });
+
   it("turns stack overflow into SANDBOX_THROW", () => {
     const res = runner(fixture("deep-recursion.js")).validate(items([{ dive: true }, {}]));
     expect(res).toEqual([{ fault: "SANDBOX_THROW", message: "RangeError: Maximum call stack size exceeded" }, OK]);

@@ -42,6 +42,17 @@ describe("createCodeRunner", () => {
     expect(thrownCode(() => runner("} let shared = 0; function validate() { return true } {"))).toBe("SANDBOX_SYNTAX");
   });
 
+  it("names the hooks in stack traces by the runner's name, not the machine's file path", () => {
+    const source = "function validate() { return { reject: new Error('where').stack.split('\\n')[1].trim() }; }";
+    const a = createCodeRunner({ name: "ch/cell", source, file: "/home/a/ch/code.js", limits: { memoryMb: 32, timeMs: 50 } });
+    const b = createCodeRunner({ name: "ch/cell", source, file: "/srv/b/ch/code.js", limits: { memoryMb: 32, timeMs: 50 } });
+    const [ra] = a.validate(items([{}]));
+    expect(ra).toEqual({ ok: false, reason: expect.stringContaining("hooks:ch/cell:1:") as unknown as string });
+    expect(b.validate(items([{}]))).toEqual([ra]);
+    a.dispose();
+    b.dispose();
+  });
+
   it("throws on calls after dispose and on hooks the file lacks", () => {
     const r = createCodeRunner({ name: "t", file: "v.js", source: "function validate() { return true }", limits: { memoryMb: 32, timeMs: 50 } });
     expect(thrownCode(() => r.transform(items([1])))).toBe("SANDBOX_MISSING_HOOK");
