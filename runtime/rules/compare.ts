@@ -56,7 +56,24 @@ function check(item: unknown, prev: unknown, strict: boolean): unknown {
   return item;
 }
 
-/** A function comparing a chain of evaluated operands (`a OP b`, or `a OP b OP c`). */
+/**
+ * Two-operand comparisons, one function literal per operator so each call site
+ * stays monomorphic (a shared closure calling `OPS[op]` measured 3x slower).
+ */
+export const COMPARE_TWO: Readonly<Record<string, (a: unknown, b: unknown) => boolean>> = {
+  // eslint-disable-next-line eqeqeq
+  "==": (a, b) => a == check(b, a, false),
+  "===": (a, b) => a === b,
+  // eslint-disable-next-line eqeqeq
+  "!=": (a, b) => a != check(b, a, false),
+  "!==": (a, b) => a !== b,
+  "<": (a, b) => (a as number) < (check(b, a, false) as number),
+  "<=": (a, b) => (a as number) <= (check(b, a, false) as number),
+  ">": (a, b) => (a as number) > (check(b, a, false) as number),
+  ">=": (a, b) => (a as number) >= (check(b, a, false) as number),
+};
+
+/** A function comparing a chain of evaluated operands (`a OP b OP c`). */
 export function comparator(op: string): (values: unknown[]) => boolean {
   const fn = OPS[op];
   const strict = op.length === 3;

@@ -32,6 +32,13 @@ export function forbiddenAtRuntime(path: string, segment: string): StatecellErro
   });
 }
 
+/** True when `o` is an object or string with an own property `key` (what compiled var paths step through). */
+export const ownProperty = Object.assign(
+  (o: unknown, key: string): boolean =>
+    o !== null && o !== undefined && (typeof o === "object" || typeof o === "string") && hasOwn.call(o, key),
+  { [Symbol.for("json_logic_sync")]: true },
+);
+
 /**
  * Walks `segments` from `root` through own properties only. Returns `notFound`
  * when a step is missing (json-logic-js semantics: a present `null` is returned

@@ -93,6 +93,8 @@ describe("forbidden paths at run time", () => {
       expect(evalWith({ var: [path, "absent"] }, { xs: [1], s: "t", n: 1 })).toBe("absent");
       expect(evalWith({ var: { cat: [path] } }, { xs: [1], s: "t", n: 1 })).toBeNull();
     }
+    expect(evalWith({ map: [{ var: "data.xs" }, { var: "toString" }] }, { xs: [{}, "s", 1] })).toEqual([null, null, null]);
+    expect(evalWith({ map: [{ var: "data.xs" }, { var: "length" }] }, { xs: ["abc", [1], {}] })).toEqual([3, 1, null]);
     // Own properties of strings and lists are data: indices and length.
     expect(evalWith({ var: "data.s.length" }, { s: "abc" })).toBe(3);
     expect(evalWith({ var: "data.xs.1" }, { xs: [5, 6] })).toBe(6);
@@ -105,6 +107,9 @@ describe("forbidden paths at run time", () => {
       expect(evalWith({ var: "data.leaked" }, {})).toBeNull();
       expect(evalWith({ var: { cat: ["data.", "leaked"] } }, {})).toBeNull();
       expect(evalWith({ missing: ["data.leaked"] }, {})).toEqual(["data.leaked"]);
+      // On iterator items (data, not statecell's context) the first step is checked too.
+      expect(evalWith({ map: [{ var: "data.xs" }, { var: "leaked" }] }, { xs: [{}, { leaked: 1 }] })).toEqual([null, 1]);
+      expect(evalWith({ map: [{ var: "data.xs" }, { var: ["leaked", "d"] }] }, { xs: [{}] })).toEqual(["d"]);
     } finally {
       delete proto.leaked;
     }
