@@ -5,8 +5,7 @@
  * tests, disposes the runners, and merges the reports. File reading is
  * injected so the same function serves the CLI and in-memory tests.
  */
-import type { Problem } from "../core/errors.js";
-import { isStatecellError } from "../core/errors.js";
+import { excerptAt, isStatecellError, type Problem } from "../core/errors.js";
 import { loadChannel, loadTests } from "../definition/index.js";
 import type { ChannelPlan, TestPlan } from "../definition/plan.js";
 import { checkCode, createCodeRunner, type CodeRunner } from "../sandbox/index.js";
@@ -77,7 +76,23 @@ function runTestFile(file: string, io: TestFilesIo): TestReport {
       errors: 0,
     };
   }
-  return withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }));
+  const report = withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }));
+  const sources = new Map([[file, source]]);
+  if (testSource !== undefined) sources.set(testFile, testSource);
+  return withExcerpts(report, sources);
+}
+
+/** Adds the failing step's source line and caret to each failure, as lint shows problems. */
+function withExcerpts(report: TestReport, sources: ReadonlyMap<string, string>): TestReport {
+  for (const t of report.tests) {
+    const loc = t.failure?.location;
+    const text = loc ? sources.get(loc.file) : undefined;
+    if (t.failure && loc && text !== undefined) {
+      const excerpt = excerptAt(text, loc);
+      if (excerpt !== "") t.failure.excerpt = excerpt;
+    }
+  }
+  return report;
 }
 
 /**

@@ -71,6 +71,7 @@ function formatResult(t: TestResult): string[] {
 export function formatFailure(f: TestFailure): string[] {
   const where = f.location ? `${formatLocation(f.location)}: ` : "";
   const out = [`${where}step ${f.step + 1}: ${f.code}: ${f.message}`];
+  if (f.excerpt) out.push(...f.excerpt.split("\n").map((l) => `  ${l}`));
   if (f.verdict && !f.verdict.accepted) {
     const rule = f.verdict.rule ? ` (rule ${f.verdict.rule})` : "";
     out.push(`  actual verdict: rejected ${f.verdict.code ?? "?"}${rule}: ${f.verdict.message ?? ""}`.trimEnd());

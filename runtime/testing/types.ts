@@ -32,6 +32,8 @@ export interface TestFailure {
   actualWhole?: Json;
   /** The actual verdict, for `TEST_VERDICT`. */
   verdict?: VerdictSummary;
+  /** The step's source line with a caret, when the runner had the file's text (runTestFiles). */
+  excerpt?: string;
 }
 
 /** A verdict as the test report shows it. */

@@ -46,6 +46,9 @@ describe("runTestFiles", () => {
     expect([report.passed, report.failed, report.errors]).toEqual([2, 1, 0]);
     const text = formatTestReport(report, { format: "text" });
     expect(text).toContain("ch/counter.test.yaml:9:17: step 1: TEST_VERDICT: expected accepted, got rejected: even (v of 7 is odd)");
+    // the failing step's line, with a caret under the submission
+    expect(text).toContain("        9 |       - submit: { cell: intake, data: { id: a, v: 7 } }\n                            ^\n");
+    expect(report.tests[2].failure!.excerpt).toMatch(/^9 \| {7}- submit/);
     expect(text.trimEnd().split("\n").at(-1)).toBe("2 passed, 1 failed");
   });
 

@@ -371,3 +371,23 @@ describe("runChannelTests: coverage counts are exact", () => {
     expect(text).toMatch(/counter intake\/even\s+1 accepted\s+0 rejected/);
   });
 });
+
+describe("runChannelTests: steps built by code", () => {
+  it("a step naming a cell the channel does not have is a bad step (the loader catches it in YAML)", () => {
+    const plan = loadWithTests(`  - name: x
+    submit: { cell: intake, data: { id: a, v: 2 } }
+`);
+    const report = runChannelTests(plan, [{ name: "by code", steps: [{ kind: "submit", cell: "nope", data: {} }] }]);
+    expect(report.tests[0].failure).toMatchObject({ code: "TEST_BAD_STEP", step: 0 });
+    expect(report.tests[0].failure!.message).toBe('the channel has no cell "nope"; cells are clock, intake, ledger, sums');
+  });
+
+  it("a test without steps passes vacuously and executes nothing", () => {
+    const plan = loadWithTests(`  - name: x
+    submit: { cell: intake, data: { id: a, v: 2 } }
+`);
+    const report = runChannelTests(plan, [{ name: "empty", steps: [] }]);
+    expect(report.tests[0].passed).toBe(true);
+    expect(report.coverage.every((c) => c.accepted === 0 && c.rejected === 0)).toBe(true);
+  });
+});
