@@ -51,7 +51,7 @@ const HOOKS = ["validate", "transform", "reduce"] as const;
 
 /** Compiles `doc`; returns undefined when any error was reported. */
 export function compileChannel(doc: Obj, file: string, reporter: Reporter, modules: LoadModules): ChannelPlan | undefined {
-  const exprs = new Expressions(createRuleEngine(isObj(doc.params) ? { params: doc.params } : {}), reporter);
+  const exprs = new Expressions(createRuleEngine({ params: isObj(doc.params) ? doc.params : {} }), reporter);
   const schemaCompiler = createSchemaCompiler(reporter);
   const hasToken = isObj(doc.token);
 

@@ -178,7 +178,9 @@ function render(sections: Section[], md: boolean): string {
         const item = /^(- |1\. )/.test(l);
         if (inList && !item) out.push("");
         out.push(l);
-        if (!item && !l.startsWith("```") && !l.startsWith("  ") && l !== "flowchart LR") out.push("");
+        // Paragraphs are separated by blank lines; the lines of the mermaid block are not.
+        const inFence = l.startsWith("```mermaid") || l.startsWith("  ") || l === "flowchart LR";
+        if (!item && !inFence) out.push("");
         inList = item;
       }
       if (inList) out.push("");

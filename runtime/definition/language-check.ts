@@ -24,7 +24,9 @@ function validators(): LanguageValidators {
   if (cached) return cached;
   // strictTypes is off because the language uses union types on purpose
   // (`threshold: 3 | "2/3"`); unknown keywords in the language schema still throw.
-  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true });
+  // verbose: errors carry their parentSchema, which is how an error inside a
+  // $ref'd definition finds the allowed keys and descriptions for its message.
+  const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
   ajv.addSchema(channelSchema as object);
   const channel = ajv.getSchema(SCHEMA_ID);
   if (!channel) throw new Error("channel.schema.json did not compile");
@@ -89,8 +91,7 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
   const propertyName = (e as { propertyName?: string }).propertyName;
   if (e.keyword === "propertyNames") return undefined;
   if (propertyName !== undefined) {
-    const ref = schemaAt(e.schemaPath.replace(/\/propertyNames\/.*$/, "/propertyNames"));
-    const rule = ref?.$ref ? schemaAt(ref.$ref) : ref;
+    const rule = e.parentSchema as SchemaNode | undefined;
     return {
       code: "DEFINITION_BAD_NAME",
       path: [...parent, propertyName],
@@ -103,21 +104,25 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
   switch (e.keyword) {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
-      const allowed = Object.keys((schemaAt(e.schemaPath.replace(/\/additionalProperties$/, ""))?.properties ?? {}) as object);
+      const allowed = Object.keys(parentOf(e)?.properties ?? {});
       const guess = closest(key, allowed);
       return {
         code: "DEFINITION_UNKNOWN_KEY",
         path: [...parent, key],
         parent,
         message: `unknown key "${key}" in ${where}${guess ? ` (did you mean "${guess}"?)` : ""}`,
-        remedy: guess ? `write "${guess}"` : `use one of: ${allowed.join(", ")}`,
+        remedy: guess
+          ? `write "${guess}"`
+          : /[ ,]/.test(key)
+            ? "a comma inside `{ ... }` ends a value: quote text that contains commas"
+            : `use one of: ${allowed.join(", ")}`,
         anchor: "key",
         ...(guess ? { suggestion: guess } : {}),
       };
     }
     case "required": {
       const missing = String(params.missingProperty);
-      const desc = schemaAt(`${e.schemaPath.replace(/\/required$/, "")}/properties/${missing}`)?.description;
+      const desc = (parentOf(e)?.properties?.[missing] as SchemaNode | undefined)?.description;
       return {
         code: "DEFINITION_MISSING_KEY",
         path: parent,
@@ -154,7 +159,7 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
       };
     }
     case "pattern": {
-      const owner = schemaAt(e.schemaPath.replace(/\/pattern$/, ""));
+      const owner = parentOf(e);
       return {
         code: "DEFINITION_BAD_VALUE",
         path: parent,
@@ -170,7 +175,7 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
         path: parent,
         parent,
         message: `${where} ${e.message ?? "is not valid"}${here !== undefined && typeof here !== "object" ? ` (got ${JSON.stringify(here)})` : ""}`,
-        remedy: firstSentence(schemaAt(e.schemaPath.replace(/\/[^/]+$/, ""))?.description ?? "see schemas/channel.schema.json"),
+        remedy: firstSentence(parentOf(e)?.description ?? "see schemas/channel.schema.json"),
         anchor: "value",
       };
   }
@@ -202,6 +207,13 @@ function valueAt(root: Json, path: DocPath): unknown {
     cur = (cur as Record<string | number, unknown>)[seg];
   }
   return cur;
+}
+
+/** The schema object holding the failing keyword, with `$ref`s followed. */
+function parentOf(e: ErrorObject): SchemaNode | undefined {
+  let node = e.parentSchema as SchemaNode | undefined;
+  for (let hops = 0; node?.$ref && hops < 8; hops++) node = schemaAt(node.$ref);
+  return node;
 }
 
 interface SchemaNode {

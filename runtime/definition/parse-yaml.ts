@@ -57,7 +57,8 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   for (const err of doc.errors) {
     const location = reporter.locateOffset(err.pos[0]);
     if (err.code === "DUPLICATE_KEY") {
-      reporter.error("DEFINITION_DUPLICATE_KEY", [], firstLine(err.message), "keep one of the two keys (the later one repeats an earlier key of the same mapping)", { location });
+      const key = source.slice(err.pos[0]).split(/[\n:]/)[0].trim();
+      reporter.error("DEFINITION_DUPLICATE_KEY", [], key ? `the key "${key}" appears twice in one mapping` : firstLine(err.message), "keep one of the two keys (the later one repeats an earlier key of the same mapping)", { location });
     } else {
       reporter.error("DEFINITION_YAML_SYNTAX", [], firstLine(err.message), syntaxRemedy(err.code), { location });
     }
