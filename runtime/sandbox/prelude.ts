@@ -15,7 +15,9 @@
  * bench/sandbox.ts):
  *   run(hook, payload, stateJson?) with payload =
  *     { b: [block...], s: [state...], i: [[data, blockIdx, stateIdx, signer, index]...],
- *       t: budget ms, a: [[budgetMs, agreeMs]...] | null, o: maxOutputChars, m: maxStateChars }
+ *       t: the cell's budget in ms (per input, and named in timeout messages),
+ *       a: [[budgetMs, agreeMs]...] per input in validator mode, else null,
+ *       o: maxOutputChars, m: maxStateChars }
  *   returns "[r0,r1,...]" (validate, transform) or '{"s":state,"r":[...]}' (reduce), where r is
  *     1 (ok), {"x":reason} (validate reject), {"o":[outputs]} (transform),
  *     {"f":"TIMEOUT"|"THROW"|"OUTPUT","m":message,"e":elapsedMs} (fault).
@@ -43,7 +45,6 @@ const ErrorCtor = Error;
 const imul = Math.imul;
 const MAX_DEPTH = 64;
 const MAX_MESSAGE = 1000;
-const OUT = Symbol("statecell output error");
 
 // ---- deterministic randomness: cyrb128 string hash seeding sfc32 (integer ops only) ----
 function seedOf(str) {
@@ -167,7 +168,10 @@ function deepFreeze(root) {
 deepFreeze(g);
 
 // ---- helpers of run ----
-function outputError(message) { const e = { message }; e[OUT] = true; return e; }
+// Our own output errors, recognised without touching the thrown value (a thrown Proxy's traps would run).
+const outputErrors = new WeakSet();
+function outputError(message) { const e = { message }; outputErrors.add(e); return e; }
+function isOutputError(e) { return e !== null && typeof e === "object" && outputErrors.has(e); }
 function describe(v) {
   if (v === null) return "null";
   if (isArray(v)) return "an array";
@@ -206,7 +210,7 @@ function clean(v, depth, path) {
 let maxChars = 1 << 20;
 function messageOf(e) {
   try {
-    if (e !== null && typeof e === "object" && e[OUT] === true) return e.message;
+    if (isOutputError(e)) return e.message;
     if (e instanceof ErrorCtor) {
       const name = StringFn(e.name), msg = StringFn(e.message);
       return clip(name === "Error" ? msg : name + ": " + msg);
@@ -338,11 +342,11 @@ function run(hook, payloadJson, stateJson) {
         res = "1";
       }
     } catch (e) {
-      res = fault(e !== null && typeof e === "object" && e[OUT] === true ? "OUTPUT" : "THROW", messageOf(e), 0);
+      res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
     }
     const elapsed = realNow() - t0;
-    if (elapsed > budget) res = fault("TIMEOUT", "the hook ran over its time budget of " + budget + " ms", elapsed);
-    else if (agree >= 0 && elapsed >= agree) res = fault("TIMEOUT", "the hook ran over its time budget (agreeing with the proposer)", elapsed);
+    // One message for every timeout (the cell's budget): a validator's verdict must be byte-identical to the proposer's.
+    if (elapsed > budget || (agree >= 0 && elapsed >= agree)) res = fault("TIMEOUT", "the hook ran over its time budget of " + defaultBudget + " ms", elapsed);
     if (hook === "reduce") {
       if (res === "1" && pending !== null) { state = pending[0]; snap = pending[1]; }
       else state = jsonParse(snap);

@@ -141,40 +141,45 @@ class IsolateRunner implements CodeRunner {
     const timeMs = opts?.timeMs === undefined ? this.limits.timeMs : checkTimeMs(opts.timeMs, this.opts.name);
     const verify = opts?.verify === undefined ? undefined : { timedOut: new Set(opts.verify.timedOut) };
     const timings = items.map((it) => itemTiming(timeMs, it.ctx.index, verify));
-    const uniform = verify === undefined ? timeMs : null;
+    const perItem = verify !== undefined;
 
     const total = timings.reduce((s, t) => s + t.budgetMs, 0);
     const longest = Math.max(...timings.map((t) => t.budgetMs));
     const batchTimeout = Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest));
-    const batch = invoke(this.ensure(), hook, this.payload(items, timings, uniform), state, batchTimeout);
+    const batch = invoke(this.ensure(), hook, this.payload(items, timings, timeMs, perItem), state, batchTimeout);
     if (batch.kind === "ok") return decode(hook, batch.text, state);
     if (batch.kind === "memory") this.drop();
-    if (items.length === 1) return { results: [this.hostFault(batch, timings[0])], state: state ?? "null" };
+    if (items.length === 1) return { results: [this.hostFault(batch, timeMs)], state: state ?? "null" };
 
     // The batch was stopped: give each input its own call so only the culprit faults.
     const results: WireResult[] = [];
     let snap = state;
     for (let i = 0; i < items.length; i++) {
-      const one = invoke(this.ensure(), hook, this.payload([items[i]], [timings[i]], uniform), snap, timings[i].budgetMs);
+      const one = invoke(this.ensure(), hook, this.payload([items[i]], [timings[i]], timeMs, perItem), snap, timings[i].budgetMs);
       if (one.kind === "ok") {
         const d = decode(hook, one.text, snap);
         results.push(d.results[0]);
         snap = hook === "reduce" ? d.state : snap;
       } else {
         if (one.kind === "memory") this.drop();
-        results.push(this.hostFault(one, timings[i]));
+        results.push(this.hostFault(one, timeMs));
       }
     }
     return { results, state: snap ?? "null" };
   }
 
-  private hostFault(inv: Exclude<Invocation, { kind: "ok" }>, timing: ItemTiming): WireFault {
-    if (inv.kind === "timeout") return { f: "TIMEOUT", m: `the hook ran over its time budget of ${timing.budgetMs} ms`, e: inv.elapsedMs };
+  /**
+   * The verdict of a call the host stopped. The message names the cell's
+   * budget, never the grace budget or the elapsed time, so a validator's
+   * verdict is byte-identical to the proposer's (docs/sandbox.md "Timeouts").
+   */
+  private hostFault(inv: Exclude<Invocation, { kind: "ok" }>, timeMs: number): WireFault {
+    if (inv.kind === "timeout") return { f: "TIMEOUT", m: `the hook ran over its time budget of ${timeMs} ms`, e: inv.elapsedMs };
     if (inv.kind === "memory") return { f: "MEMORY", m: `the hook ran out of memory (limit ${this.limits.memoryMb} MB)`, e: 0 };
     return { f: "THROW", m: `the hook failed after returning (an unhandled promise rejection?): ${inv.message}`, e: 0 };
   }
 
-  private payload(items: ReadonlyArray<HookItem>, timings: ItemTiming[], uniform: number | null): string {
+  private payload(items: ReadonlyArray<HookItem>, timings: ItemTiming[], timeMs: number, perItem: boolean): string {
     const blocks: HookItem["ctx"]["block"][] = [];
     const blockIndex = new Map<string, number>();
     const states: Json[] = [];
@@ -198,8 +203,8 @@ class IsolateRunner implements CodeRunner {
       b: blocks,
       s: states,
       i: rows,
-      t: uniform ?? 0,
-      a: uniform === null ? timings.map((t) => [t.budgetMs, t.agreeMs]) : null,
+      t: timeMs,
+      a: perItem ? timings.map((t) => [t.budgetMs, t.agreeMs]) : null,
       o: this.maxOutputChars,
       m: this.maxStateChars,
     });

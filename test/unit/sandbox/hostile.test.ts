@@ -55,6 +55,15 @@ describe("memory bombs", () => {
     expect(r.validate(items([{}]))).toEqual([OK]);
   });
 
+  it("counts array buffers against the limit and caps strings: the allocation fails inside the hook", () => {
+    const r = runner(fixture("memory-bomb.js"), SLOW_OK);
+    expect(r.validate(items([{ buffers: true }, { string: true }, {}]))).toEqual([
+      { fault: "SANDBOX_THROW", message: "RangeError: Array buffer allocation failed" },
+      { fault: "SANDBOX_THROW", message: "RangeError: Invalid string length" },
+      OK,
+    ]);
+  });
+
   it("returns host RSS near its start after 20 bombs and dispose", () => {
     const r0 = runner(fixture("memory-bomb.js"), SLOW_OK);
     r0.validate(items([{ bomb: 1 }]));
@@ -149,6 +158,11 @@ describe("malformed outputs", () => {
 });
 
 describe("throws", () => {
+  it("classifies a thrown Proxy as a throw, whatever its traps answer", () => {
+    const [res] = runner(fixture("throws.js")).transform(items([{}]));
+    expect(res).toMatchObject({ fault: "SANDBOX_THROW" });
+  });
+
   it("reports the author's message for every kind of thrown value", () => {
     const kinds = ["error", "type-error", "string", "number", "object", "null", "undefined", "symbol", "sneaky"];
     const res = runner(fixture("throws.js")).validate(items(kinds.map((kind) => ({ kind, sensor: "cen-1" }))));

@@ -73,6 +73,16 @@ describe("validator mode", () => {
     expect(slow.validate(items([{ spins: wayOver }])).map(code)).toEqual(["SANDBOX_TIMEOUT"]);
   });
 
+  it("words every timeout verdict like the proposer's, whatever budget this run had", () => {
+    const proposer = slow.validate(items([{ spins: wayOver * 3 }]));
+    const agreed = slow.validate(items([{ spins: over }]), { verify: { timedOut: [0] } });
+    const graceExceeded = slow.validate(items([{ spins: wayOver * 3 }]), { verify: { timedOut: [] } });
+    const inBatch = slow.validate(items([{ spins: fast }, { spins: over }]), { verify: { timedOut: [1] } });
+    for (const r of [proposer[0], agreed[0], graceExceeded[0], inBatch[1]]) {
+      expect(r).toMatchObject({ fault: "SANDBOX_TIMEOUT", message: `the hook ran over its time budget of ${TIME_MS} ms` });
+    }
+  });
+
   it("rolls the reduce state back over an agreed timeout", () => {
     const out = slow.reduce({ n: 0 }, items([{ spins: fast }, { spins: over }, { spins: fast }]), { verify: { timedOut: [1] } });
     expect(out.results.map(code)).toEqual(["ok", "SANDBOX_TIMEOUT", "ok"]);
