@@ -46,7 +46,7 @@ export function formatTestReport(report: TestReport, opts: FormatOptions): strin
   }
   if (report.problems.length > 0) {
     if (lines.length > 0) lines.push("");
-    lines.push("could not run:");
+    lines.push(report.errors > 0 ? "could not run:" : "warnings:");
     for (const p of report.problems) lines.push(indent(formatProblem(p), "  "));
   }
   if (opts.coverage) lines.push("", ...formatCoverage(report));

@@ -8,7 +8,8 @@
  *   `state` step (which closes the block first) or the end of the test;
  * - at a boundary every cell with pending inputs executes one block, in
  *   pipeline order (plan.order); outputs are delivered to the downstream cell
- *   as inputs of the same boundary, so a whole pipeline settles in one tick;
+ *   as inputs of the same boundary, so a whole pipeline settles in one tick
+ *   (after the downstream cell's own submissions, in pipeline then emit order);
  * - a cell without pending inputs makes no block: heights count the blocks of
  *   each cell (1, 2, ...), like a cell's own chain;
  * - block time: the `block` step's time, else 1700000000000 + height*1000, but

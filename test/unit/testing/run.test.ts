@@ -248,6 +248,18 @@ describe("runChannelTests: blocks", () => {
     expect(testBlockHeader({ channel: "counter" }, "clock", 4, 1).hash).toBe(hashJson("test-block", { channel: "counter", cell: "clock", height: 4 }));
   });
 
+  it("a downstream block holds its own submissions first, then the outputs of upstream cells", () => {
+    const t = only(
+      run(`  - name: order
+    steps:
+      - submit: { cell: intake, data: { id: up, v: 20 } }
+      - submit: { cell: sums, data: { id: direct, v: 1 } }
+      - state: { cell: sums, match: { seen: [direct, up] } }
+`),
+    );
+    expect(t.failure).toBeUndefined();
+  });
+
   it("the block hash rules see is the test block hash", () => {
     const hash = hashJson("test-block", { channel: "counter", cell: "clock", height: 1 });
     const t = only(
