@@ -314,6 +314,7 @@ function run(hook, payloadJson, stateJson) {
         if (r === true) res = "1";
         else if (r === false) res = '{"x":"rejected by the validate hook"}';
         else if (r !== null && typeof r === "object" && !isArray(r) && typeof r.reject === "string") res = jsonStringify({ x: clip(r.reject) });
+        else if (r !== null && typeof r === "object" && typeof r.then === "function") throw outputError("validate returned a promise; hooks must be synchronous (no async function)");
         else throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
       } else if (hook === "transform") {
         maxChars = p.o;

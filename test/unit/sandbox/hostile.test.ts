@@ -146,6 +146,11 @@ describe("malformed outputs", () => {
     expect(give("getter")).toEqual({ outputs: [{ v: 1 }] });
   });
 
+  it("refuses an async validate hook's promise", () => {
+    const r = runner("export async function validate(d) { return true; }");
+    expect(r.validate(items([{}]))).toEqual([{ fault: "SANDBOX_OUTPUT", message: "validate returned a promise; hooks must be synchronous (no async function)" }]);
+  });
+
   it("checks validate results too", () => {
     const r = runner(fixture("bad-output.js"));
     expect(r.validate(items([{ give: "symbol" }, { give: "undefined" }, { give: "reason-object" }, {}]))).toEqual([
