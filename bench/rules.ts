@@ -3,11 +3,13 @@
  * json-logic-engine instance, with own-property var and the safety wrapper)
  * against json-logic-js `apply` on the same rule and contexts, one core.
  *
- * Target: >= 5,000,000 evaluations/s for the compiled rule. Why: block
- * execution aims at 200,000 inputs/s with 5 rules each (bench/execute.ts),
- * i.e. 1M rule evaluations/s, and rules may take at most a fifth of an input's
- * budget. PERFORMANCE.md measured ~30M/s for the bare library and ~1M/s for
- * json-logic-js.
+ * Target: >= 10x json-logic-js apply, measured in the same run (the machine
+ * is shared, so absolute rates move by several times between runs; the ratio
+ * does not). For scale: block execution aims at 200,000 inputs/s with 5 rules
+ * each (bench/execute.ts), i.e. 1M rule evaluations/s; on an idle machine
+ * PERFORMANCE.md measured ~1M/s for json-logic-js, so 10x is ~10M/s, leaving
+ * rules a tenth of an input's budget. The bare library (no own-property
+ * checks, no result copy) is printed too: the gap is the price of safety.
  *
  * Run: npx tsx bench/rules.ts [millions of evaluations per run]
  */
@@ -16,7 +18,7 @@ import { LogicEngine } from "json-logic-engine";
 import type { Json } from "../runtime/core/canonical.js";
 import { createRuleEngine, type RuleContext } from "../runtime/rules/index.js";
 
-const TARGET = 5_000_000;
+const TARGET_RATIO = 10;
 const N = Math.round(Number(process.argv[2] ?? 2) * 1_000_000);
 
 const rule: Json = {
@@ -55,29 +57,43 @@ for (const c of contexts) {
   if (compiled(c) !== jsonLogic.truthy(jsonLogic.apply(referenceRule, c))) throw new Error(`disagreement on ${JSON.stringify(c.data)}`);
 }
 
+/**
+ * A fresh timing loop per callee: one shared loop would see three functions at
+ * its call site and go megamorphic, slowing whichever is measured last.
+ */
+const loops = new Map<string, (f: (c: RuleContext) => unknown, cs: RuleContext[], n: number) => number>();
 function time(label: string, n: number, f: (c: RuleContext) => unknown): number {
-  let passed = 0;
+  let loop = loops.get(label);
+  if (loop === undefined) {
+    loop = new Function("f", "cs", "n", "let passed = 0; for (let i = 0; i < n; i++) if (f(cs[i & 1023])) passed++; return passed;") as (
+      f: (c: RuleContext) => unknown,
+      cs: RuleContext[],
+      n: number,
+    ) => number;
+    loops.set(label, loop);
+  }
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) if (f(contexts[i & 1023])) passed++;
+  const passed = loop(f, contexts, n);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (passed === 0) throw new Error(`${label}: nothing passed`);
   return n / seconds;
 }
 
 // Warm both up so the timed runs measure optimised code.
-time("warm-up", 200_000, compiled);
-time("warm-up", 20_000, (c) => jsonLogic.truthy(jsonLogic.apply(referenceRule, c)));
+time("compiled", 200_000, compiled);
+const reference = (c: RuleContext): unknown => jsonLogic.truthy(jsonLogic.apply(referenceRule, c));
+time("json-logic-js", 20_000, reference);
 
 // The bare library on the reference rule (no own-property checks, no result copy): the
 // cost of statecell's safety is the gap between this line and ours.
 const bare = new LogicEngine().build(referenceRule) as (c: RuleContext) => unknown;
-time("warm-up", 200_000, bare);
+time("bare", 200_000, bare);
 
 const rates = { compiled: [] as number[], reference: [] as number[], bare: [] as number[] };
 for (let run = 0; run < 3; run++) {
   rates.bare.push(time("bare", N, bare));
   rates.compiled.push(time("compiled", N, compiled));
-  rates.reference.push(time("json-logic-js", Math.max(100_000, Math.round(N / 10)), (c) => jsonLogic.truthy(jsonLogic.apply(referenceRule, c))));
+  rates.reference.push(time("json-logic-js", Math.max(100_000, Math.round(N / 10)), reference));
 }
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
 const ours = median(rates.compiled);
@@ -90,4 +106,4 @@ console.log(`  statecell compiled rule: ${fmt(ours)} evaluations/s (${(1e9 / our
 console.log(`  bare json-logic-engine:  ${fmt(median(rates.bare))} evaluations/s (reference rule, no safety checks)`);
 console.log(`  json-logic-js apply:     ${fmt(ref)} evaluations/s (${(1e9 / ref).toFixed(0)} ns each)`);
 console.log(`  ratio: ${(ours / ref).toFixed(1)}x`);
-console.log(`  target >= ${fmt(TARGET)} evaluations/s: ${ours >= TARGET ? "PASS" : "MISS"}`);
+console.log(`  target >= ${TARGET_RATIO}x json-logic-js: ${ours / ref >= TARGET_RATIO ? "PASS" : "MISS"}`);
