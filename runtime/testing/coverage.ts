@@ -92,8 +92,8 @@ export class CoverageCounter {
 
   /** Count one verdict of an input of `cellName`. */
   record(cellName: string, v: VerdictLike): void {
+    if (!Object.prototype.hasOwnProperty.call(this.plan.cells, cellName)) return;
     const cell = this.plan.cells[cellName];
-    if (!cell) return;
     const { held, rejectedBy } = ruleOutcome(cell, v);
     for (let i = 0; i < held; i++) this.counts.get(`${cellName}/${cell.rules[i].name}`)!.accepted++;
     if (rejectedBy !== undefined) this.counts.get(`${cellName}/${cell.rules[rejectedBy].name}`)!.rejected++;

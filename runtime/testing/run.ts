@@ -147,7 +147,7 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
       });
       for (const outs of result.outputs) {
         for (const o of outs) {
-          if (!plan.cells[o.to]) continue; // the loader refuses unknown targets; nothing to deliver to
+          if (!hasCell(plan, o.to)) continue; // the loader refuses unknown targets; nothing to deliver to
           const list = pending.get(o.to) ?? [];
           list.push({ input: engine.emitted(o.data) });
           pending.set(o.to, list);
@@ -169,7 +169,7 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
   for (let i = 0; i < test.steps.length; i++) {
     const step = test.steps[i];
     const where = step.location ?? test.location;
-    if ((step.kind === "submit" || step.kind === "state") && !plan.cells[step.cell]) {
+    if ((step.kind === "submit" || step.kind === "state") && !hasCell(plan, step.cell)) {
       return fail({
         code: "TEST_BAD_STEP",
         message: `the channel has no cell "${step.cell}"; cells are ${plan.order.join(", ")}`,
@@ -215,6 +215,11 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
   const f = boundary(test.steps.length - 1, test.steps[test.steps.length - 1]);
   if (f) return fail(f);
   return { ...base, passed: true };
+}
+
+/** Own cells only: `plan.cells["constructor"]` must not count as a cell. */
+function hasCell(plan: ChannelPlan, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(plan.cells, name);
 }
 
 function checkSubmit(index: number, step: Extract<TestStep, { kind: "submit" }>, outcome: Outcome, keys: TestKeys): TestFailure | null {

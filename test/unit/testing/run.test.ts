@@ -392,6 +392,8 @@ describe("runChannelTests: steps built by code", () => {
     const report = runChannelTests(plan, [{ name: "by code", steps: [{ kind: "submit", cell: "nope", data: {} }] }]);
     expect(report.tests[0].failure).toMatchObject({ code: "TEST_BAD_STEP", step: 0 });
     expect(report.tests[0].failure!.message).toBe('the channel has no cell "nope"; cells are clock, intake, ledger, sums');
+    const proto = runChannelTests(plan, [{ name: "inherited", steps: [{ kind: "state", cell: "constructor", match: {} }] }]);
+    expect(proto.tests[0].failure).toMatchObject({ code: "TEST_BAD_STEP" });
   });
 
   it("a test without steps passes vacuously and executes nothing", () => {
