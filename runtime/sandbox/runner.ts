@@ -216,7 +216,10 @@ class IsolateRunner implements CodeRunner {
   }
 
   private build(): Box {
-    const isolate = new ivm.Isolate({ memoryLimit: this.limits.memoryMb });
+    const isolate = new ivm.Isolate({
+      memoryLimit: this.limits.memoryMb,
+      ...(this.opts.onCatastrophicError ? { onCatastrophicError: this.opts.onCatastrophicError } : {}),
+    });
     try {
       const compiled = compileHooks(isolate, this.stripped, this.opts.source, this.opts.file);
       if (compiled.problem) {

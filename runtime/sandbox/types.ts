@@ -93,4 +93,9 @@ export interface CreateCodeRunnerOptions {
   maxOutputChars?: number;
   /** Largest JSON text of the state a reduce hook returns. Default 16 MiB. */
   maxStateChars?: number;
+  /**
+   * Called by isolated-vm when V8 lost control of the isolate (its resources
+   * are unrecoverable): the node should log, stop taking work and exit.
+   */
+  onCatastrophicError?: (message: string) => void;
 }
