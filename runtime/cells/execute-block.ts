@@ -1,0 +1,583 @@
+/**
+ * executeBlock: the pure state transition of one cell for one block
+ * (BRIEF.md "Block execution semantics"). Same plan, state, inputs and header
+ * give the same verdicts, state, outputs and state root on every machine:
+ * no clock, no randomness, no I/O, no iteration over unordered collections.
+ *
+ * Per input, in order: limits -> schema -> rules (state as updated by the
+ * earlier accepted inputs) -> validate hook -> record key (write-once) ->
+ * state updates -> outputs. One rejected input never rejects its neighbours.
+ *
+ * Every expression of one input (rules, key, paths, values, when, emit
+ * mappings) sees the same `state`: the state before that input. That makes an
+ * input's effect independent of the order its own updates are written in, and
+ * lets emits be evaluated before updates (no undo needed for a faulting emit).
+ *
+ * Code hooks run once per block each (batched: ~1M objects/s per call against
+ * ~200k/s one call per input, PERFORMANCE.md). validate sees the state at the
+ * block start so it can run before the host pass. reduce and transform run
+ * after it over the accepted inputs; when one rejects or faults an input, the
+ * host pass runs again without that input (its state effects, records and
+ * outputs vanish, and later inputs see a state without them) until no hook
+ * rejects anything: a deterministic fixed point, reached in at most n+1
+ * passes because every extra pass removes at least one input.
+ */
+import type { Json } from "../core/canonical.js";
+import { canonicalBytes } from "../core/canonical.js";
+import { StatecellError } from "../core/errors.js";
+import type { CellPlan, ChannelPlan, StateUpdatePlan, ValidateFn } from "../definition/plan.js";
+import type { CompiledExpr, RuleContext } from "../rules/index.js";
+import { isTruthy } from "../rules/truthy.js";
+import type {
+  BlockHeader,
+  BlockInput,
+  BlockOutput,
+  BlockResult,
+  CellState,
+  CodeRunner,
+  ExecuteModules,
+  HookContext,
+  PhaseTimings,
+  Rejected,
+  SandboxFault,
+  ValidateResult,
+  Verdict,
+} from "./types.js";
+import { FORBIDDEN_KEYS, inspectValue, reject } from "./inspect.js";
+import { keyPosition, newEdit, trieDelete, trieGet, trieSet, type Position, type Trie } from "./hamt.js";
+import { materializeRecords } from "./records-view.js";
+import { wasAdmitted } from "./admit.js";
+import { liveStateView, type LiveSource } from "./live-state.js";
+import { ruleMessage } from "./messages.js";
+import {
+  addAt,
+  appendAt,
+  checkpoint,
+  commitInput,
+  containsOwned,
+  diffMarks,
+  leavesUnder,
+  removeAt,
+  rollback,
+  setAt,
+  startUser,
+  type Segments,
+  type UserWorking,
+} from "./user-state.js";
+import {
+  chainRecords,
+  combineRoots,
+  internalsOf,
+  register,
+  userRootOf,
+  visibleState,
+  type StateInternals,
+} from "./commitment.js";
+import { toHex } from "./digest.js";
+
+/** Longest record key, in UTF-16 units: keys are ids, not documents. */
+export const MAX_KEY_LENGTH = 1024;
+
+const ACCEPTED: Verdict = Object.freeze({ accepted: true }) as Verdict;
+
+/**
+ * Executes one block of `inputs` against `cellName`'s `state`.
+ *
+ * @example
+ * const r = executeBlock(plan, "readings", {}, [admitted], { height: 1, time: 1700000001000, hash: "ab.." });
+ * r.verdicts[0]; // { accepted: true } or { accepted: false, code: "CELL_RULE", rule: "plausible", message: "..." }
+ * @throws StatecellError CELL_UNKNOWN_CELL, CELL_NO_CODE_RUNNER, CELL_BAD_STATE, CELL_NO_COMMITMENT
+ *   (caller errors, never caused by an input: inputs only ever produce verdicts).
+ */
+export function executeBlock(
+  plan: ChannelPlan,
+  cellName: string,
+  state: CellState,
+  inputs: readonly BlockInput[],
+  header: BlockHeader,
+  modules: ExecuteModules = {},
+): BlockResult {
+  const cell = Object.prototype.hasOwnProperty.call(plan.cells, cellName) ? plan.cells[cellName] : undefined;
+  if (cell === undefined) {
+    throw new StatecellError("CELL_UNKNOWN_CELL", `the channel ${plan.channel} has no cell "${cellName}"`, {
+      remedy: `use one of: ${Object.keys(plan.cells).sort().join(", ")}`,
+    });
+  }
+  const runner = cell.code !== undefined && cell.code.hooks.length > 0 ? modules.code?.(cellName) : undefined;
+  if (cell.code !== undefined && cell.code.hooks.length > 0 && runner === undefined) {
+    throw new StatecellError("CELL_NO_CODE_RUNNER", `cell "${cellName}" has code (${cell.code.path}) but no code runner was given`, {
+      remedy: "pass modules.code = (cell) => createCodeRunner(...) from runtime/sandbox",
+    });
+  }
+  const clock = modules.timings !== undefined && modules.now !== undefined ? modules.now : undefined;
+  const timings = modules.timings;
+  let t0 = clock ? clock() : 0;
+  const lap = (phase: keyof PhaseTimings): void => {
+    if (!clock || !timings) return;
+    const t = clock();
+    timings[phase] += t - t0;
+    t0 = t;
+  };
+
+  const start = internalsOf(state);
+  const n = inputs.length;
+  const block = { height: header.height, time: header.time, hash: header.hash };
+  const params = (plan.document as { params?: Json } | null)?.params;
+  const channel = { name: plan.channel, version: plan.version, hash: plan.hash, params: params ?? null };
+  const token: Json = modules.token ?? null;
+  const { maxBytes, maxDepth } = plan.inputLimits;
+
+  // 1. Checks that depend on the input alone: done once, whatever the passes.
+  const pre: Array<Rejected | undefined> = new Array<Rejected | undefined>(n);
+  const bytes: Uint8Array[] = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) {
+    const input = inputs[i];
+    if (cell.signed && (typeof input.signer !== "string" || input.signer === "")) {
+      pre[i] = reject("CELL_UNSIGNED", `cell "${cellName}" accepts only signed inputs, and this one has no signer`);
+      continue;
+    }
+    const trusted = input.bytes !== undefined && wasAdmitted(input);
+    const bad = trusted ? undefined : inspectValue(input.data, maxDepth, maxBytes);
+    if (bad) {
+      pre[i] = bad;
+      continue;
+    }
+    let b = input.bytes;
+    if (b === undefined) {
+      try {
+        b = canonicalBytes(input.data);
+      } catch (e) {
+        pre[i] = reject("CELL_NOT_JSON", `the input has no canonical JSON encoding: ${(e as Error).message}`);
+        continue;
+      }
+    }
+    if (b.length > maxBytes) {
+      pre[i] = reject("CELL_TOO_LARGE", `the input is ${b.length} bytes, over the limit of ${maxBytes}`);
+      continue;
+    }
+    bytes[i] = b;
+  }
+  lap("admit");
+  const validate = cell.accepts.validate;
+  for (let i = 0; i < n; i++) {
+    if (pre[i] !== undefined) continue;
+    if (!validate(inputs[i].data)) pre[i] = schemaRejection(cell, validate.errors);
+  }
+  lap("schema");
+
+  // 2. validate hook: one batch over the inputs that passed, against the block-start state.
+  const hooks = new Set(runner?.hooks ?? []);
+  let startPlain: Json | undefined;
+  const plainStart = (): Json => (startPlain ??= plainStateOf(start));
+  const validated: Array<ValidateResult | undefined> = new Array<ValidateResult | undefined>(n);
+  if (runner !== undefined && hooks.has("validate")) {
+    const idx: number[] = [];
+    for (let i = 0; i < n; i++) if (pre[i] === undefined) idx.push(i);
+    if (idx.length > 0) {
+      const res = runner.validate(idx.map((i) => ({ data: inputs[i].data, ctx: hookCtx(block, inputs[i], i, plainStart()) })));
+      idx.forEach((i, j) => (validated[i] = res[j] ?? missingResult("validate")));
+    }
+    lap("hooks");
+  }
+
+  // 3. Host passes until no hook rejects an accepted input.
+  const excluded = new Map<number, Rejected>();
+  const env: PassEnv = {
+    cell,
+    cellName,
+    inputs,
+    pre,
+    validated,
+    excluded,
+    block,
+    channel,
+    token,
+    start,
+    lap,
+    transform: runner !== undefined && hooks.has("transform"),
+  };
+  let passes = 0;
+  let pass: PassResult;
+  let finalUser: Record<string, Json>;
+  let outputs: BlockOutput[];
+  for (;;) {
+    passes++;
+    pass = hostPass(env);
+    finalUser = pass.w.root;
+    outputs = pass.outputs;
+    let changed = false;
+    if (runner !== undefined && hooks.has("reduce") && pass.accepted.length > 0) {
+      const r = runReduce(runner, pass, env, plainStart());
+      changed = r.changed;
+      if (r.user !== undefined) finalUser = r.user;
+      lap("hooks");
+    }
+    if (!changed && runner !== undefined && hooks.has("transform") && pass.accepted.length > 0) {
+      const t = runTransform(runner, pass, env, plainStart(), state);
+      changed = t.changed;
+      outputs = t.outputs;
+      lap("hooks");
+    }
+    if (!changed) break;
+  }
+
+  const verdicts: Verdict[] = new Array<Verdict>(n);
+  let accepted = 0;
+  for (let i = 0; i < n; i++) {
+    const v = pre[i] ?? excluded.get(i) ?? pass.verdicts[i];
+    verdicts[i] = v;
+    if (v.accepted) accepted++;
+  }
+
+  // 4. Commit: the records chain gets one hash for the block; the user trie rehashes changed leaves.
+  const marks = runner !== undefined && hooks.has("reduce") ? reduceMarks(start.user, finalUser) : pass.w.dirty;
+  if (pass.added.length === 0 && marks.length === 0) {
+    lap("hash");
+    return {
+      verdicts,
+      state,
+      outputs,
+      stateRoot: toHex(start.stateRoot),
+      commitment: { recordsRoot: toHex(start.recordsRoot), recordCount: start.recordCount },
+      userRoot: toHex(start.userRoot),
+      accepted,
+      passes,
+    };
+  }
+  for (const c of pass.w.owned) Object.freeze(c);
+  const addedBytes = pass.added.map((a) => ({ key: a.key, bytes: bytes[a.index] }));
+  const recordsRoot = chainRecords(start.recordsRoot, addedBytes);
+  const recordCount = start.recordCount + pass.added.length;
+  const userTrie = updateUserTrie(start, finalUser, marks);
+  const userRoot = userRootOf(userTrie);
+  const stateRoot = combineRoots(recordsRoot, userRoot);
+  const commitment = { recordsRoot: toHex(recordsRoot), recordCount };
+  const next = Object.freeze(visibleState(finalUser, pass.records, commitment));
+  register(next, { user: finalUser, records: pass.records, recordCount, recordsRoot, userTrie, userRoot, stateRoot });
+  lap("hash");
+  return { verdicts, state: next, outputs, stateRoot: toHex(stateRoot), commitment, userRoot: toHex(userRoot), accepted, passes };
+}
+
+interface PassEnv {
+  cell: CellPlan;
+  cellName: string;
+  inputs: readonly BlockInput[];
+  pre: ReadonlyArray<Rejected | undefined>;
+  validated: ReadonlyArray<ValidateResult | undefined>;
+  excluded: Map<number, Rejected>;
+  block: RuleContext["block"];
+  channel: RuleContext["channel"];
+  token: Json;
+  start: StateInternals;
+  lap: (phase: keyof PhaseTimings) => void;
+  /** Outputs come from a transform hook (emits run after it), not inline. */
+  transform: boolean;
+}
+
+interface PassResult {
+  verdicts: Verdict[];
+  accepted: number[];
+  w: UserWorking;
+  records: Trie<Json>;
+  added: Array<{ key: string; index: number }>;
+  outputs: BlockOutput[];
+}
+
+type Planned = { op: StateUpdatePlan["op"]; segs: string[]; value: Json };
+
+/** One host pass over the inputs not rejected by pre-checks or hooks. */
+function hostPass(env: PassEnv): PassResult {
+  const { cell, inputs, pre, validated, excluded, start } = env;
+  const n = inputs.length;
+  const edit = newEdit();
+  const w = startUser(start.user);
+  const src: LiveSource = { user: w.root, records: start.records };
+  const liveState = liveStateView(src);
+  const verdicts: Verdict[] = new Array<Verdict>(n);
+  const accepted: number[] = [];
+  const added: Array<{ key: string; index: number }> = [];
+  const outputs: BlockOutput[] = [];
+  const emitInline = !env.transform;
+  const lap = env.lap;
+  const planned: Planned[] = [];
+  const outs: BlockOutput[] = [];
+  for (let i = 0; i < n; i++) {
+    if (pre[i] !== undefined || excluded.has(i)) continue;
+    const input = inputs[i];
+    const ctx: RuleContext = {
+      data: input.data,
+      state: liveState,
+      block: env.block,
+      signer: input.signer ?? null,
+      token: env.token,
+      channel: env.channel,
+    };
+    // Rules, in order; the first that fails rejects.
+    let verdict: Rejected | undefined;
+    for (const rule of cell.rules) {
+      let ok: boolean;
+      try {
+        ok = rule.compiled(ctx);
+      } catch (e) {
+        verdict = fault(e, `rule "${rule.name}" could not be evaluated`, rule.name);
+        break;
+      }
+      if (!ok) {
+        verdict = reject("CELL_RULE", ruleMessage(rule, ctx), undefined, rule.name);
+        break;
+      }
+    }
+    if (verdict === undefined) {
+      const v = validated[i];
+      if (v !== undefined && !("ok" in v && v.ok)) {
+        verdict = "fault" in v ? reject(v.fault, v.message) : reject("CELL_CODE_REJECT", v.reason);
+      }
+    }
+    lap("rules");
+    // Record key: write-once across blocks and within this one.
+    let key: string | undefined;
+    let pos: Position | undefined;
+    if (verdict === undefined && cell.key !== undefined) {
+      const k = evalKey(cell.key, ctx);
+      if (typeof k !== "string") verdict = k;
+      else if (trieGet(src.records, k, (pos = keyPosition(k))) !== undefined) {
+        verdict = reject("CELL_DUPLICATE_KEY", `a record with key "${k}" already exists; records are write-once`, `/records/${k}`);
+      } else key = k;
+    }
+    // Evaluate every update and emit against the state before this input, then apply.
+    if (verdict === undefined) {
+      planned.length = 0;
+      verdict = planUpdates(cell.state, ctx, planned);
+    }
+    lap("update");
+    if (verdict === undefined && emitInline) {
+      outs.length = 0;
+      verdict = evalEmits(env, i, ctx, w.owned, outs);
+      lap("emit");
+    }
+    if (verdict === undefined && planned.length > 0) {
+      const cp = checkpoint(w);
+      for (const p of planned) {
+        verdict = p.op === "set" ? setAt(w, p.segs, p.value) : p.op === "add" ? addAt(w, p.segs, p.value) : p.op === "append" ? appendAt(w, p.segs, p.value) : removeAt(w, p.segs);
+        if (verdict !== undefined) break;
+      }
+      if (verdict !== undefined) rollback(w, cp);
+      else commitInput(w);
+      src.user = w.root;
+    }
+    if (verdict !== undefined) {
+      verdicts[i] = verdict;
+      continue;
+    }
+    if (key !== undefined) {
+      src.records = trieSet(src.records, key, input.data, edit, pos);
+      added.push({ key, index: i });
+    }
+    if (emitInline) for (const o of outs) outputs.push(o);
+    verdicts[i] = ACCEPTED;
+    accepted.push(i);
+    lap("update");
+  }
+  return { verdicts, accepted, w, records: src.records, added, outputs };
+}
+
+/** The record key as a string, or why it cannot be one. */
+function evalKey(expr: CompiledExpr, ctx: RuleContext): string | Rejected {
+  let v: Json;
+  try {
+    v = expr(ctx);
+  } catch (e) {
+    return fault(e, "the record key could not be computed");
+  }
+  const k = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) ? String(v) : undefined;
+  if (k === undefined) {
+    return reject("CELL_BAD_KEY", `the record key must be text or a whole number, got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v}`);
+  }
+  if (k === "" || k.length > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(k)) {
+    return reject("CELL_BAD_KEY", k === "" ? "the record key is empty" : k.length > MAX_KEY_LENGTH ? `the record key is longer than ${MAX_KEY_LENGTH} characters` : `"${k}" cannot be a record key`);
+  }
+  return k;
+}
+
+/** Evaluates `when`, paths and values of every update (nothing is applied yet). */
+function planUpdates(updates: readonly StateUpdatePlan[], ctx: RuleContext, out: Planned[]): Rejected | undefined {
+  for (const u of updates) {
+    try {
+      if (u.when !== undefined && !isTruthy(u.when(ctx))) continue;
+      const segs: string[] = [];
+      for (const part of u.pathParts) {
+        if ("literal" in part) {
+          segs.push(part.literal);
+          continue;
+        }
+        const v = part.expr(ctx);
+        const seg = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
+        if (seg === undefined || seg === "" || FORBIDDEN_KEYS.has(seg)) {
+          return reject(
+            "CELL_BAD_PATH",
+            `{${part.source}} in the state path "${u.path}" gave ${seg === undefined ? JSON.stringify(v) ?? "nothing" : JSON.stringify(seg)}, which cannot name a field`,
+            u.path,
+          );
+        }
+        segs.push(seg);
+      }
+      if (segs[0] === "records") {
+        return reject("CELL_BAD_PATH", `the state path "${u.path}" writes into records, which only the record key fills`, u.path);
+      }
+      const value: Json = u.op === "remove" ? null : u.value !== undefined ? u.value(ctx) : u.op === "add" ? 1 : null;
+      out.push({ op: u.op, segs, value });
+    } catch (e) {
+      return fault(e, `the state update of "${u.path}" could not be evaluated`);
+    }
+  }
+  return undefined;
+}
+
+/** Evaluates emits for one (transformed) item; outputs go to `out`. */
+function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<object>, out: BlockOutput[]): Rejected | undefined {
+  for (const e of env.cell.emit) {
+    let data: Json;
+    try {
+      if (e.when !== undefined && !isTruthy(e.when(ctx))) continue;
+      data = e.data !== undefined ? e.data(ctx) : ctx.data;
+    } catch (err) {
+      return fault(err, `the output to "${e.to}" could not be computed`);
+    }
+    const bad = inspectValue(data, 64, Number.MAX_SAFE_INTEGER);
+    if (bad) return reject("CELL_BAD_OUTPUT", `the output to "${e.to}" is not plain JSON: ${bad.message}`, bad.path);
+    if (owned.size > 0 && containsOwned(data, owned)) data = JSON.parse(JSON.stringify(data)) as Json;
+    out.push({ to: e.to, from: env.cellName, input: index, data });
+  }
+  return undefined;
+}
+
+function runReduce(runner: CodeRunner, pass: PassResult, env: PassEnv, startPlain: Json): { changed: boolean; user?: Record<string, Json> } {
+  const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
+  const res = runner.reduce(pass.w.root, items);
+  let changed = false;
+  pass.accepted.forEach((i, j) => {
+    const r = res.results[j] ?? missingResult("reduce");
+    if ("fault" in r) {
+      env.excluded.set(i, reject(r.fault, r.message));
+      changed = true;
+    }
+  });
+  if (changed) return { changed };
+  const s = res.state;
+  const bad = typeof s !== "object" || s === null || Array.isArray(s) ? reject("SANDBOX_OUTPUT", "reduce must return an object (the new state)") : inspectValue(s, 1024, Number.MAX_SAFE_INTEGER);
+  if (bad) {
+    for (const i of pass.accepted) env.excluded.set(i, reject("SANDBOX_OUTPUT", `reduce returned a state that cannot be stored: ${bad.message}`));
+    return { changed: true };
+  }
+  // records stay write-once: whatever reduce says about them is ignored.
+  const user: Record<string, Json> = {};
+  for (const k of Object.keys(s as Record<string, Json>)) if (k !== "records") user[k] = (s as Record<string, Json>)[k];
+  return { changed: false, user };
+}
+
+function runTransform(
+  runner: CodeRunner,
+  pass: PassResult,
+  env: PassEnv,
+  startPlain: Json,
+  startState: CellState,
+): { changed: boolean; outputs: BlockOutput[] } {
+  const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
+  const res = runner.transform(items);
+  const outputs: BlockOutput[] = [];
+  let changed = false;
+  const outs: BlockOutput[] = [];
+  pass.accepted.forEach((i, j) => {
+    const r = res[j] ?? missingResult("transform");
+    if ("fault" in r) {
+      env.excluded.set(i, reject(r.fault, r.message));
+      changed = true;
+      return;
+    }
+    outs.length = 0;
+    for (const item of r.outputs) {
+      // With a transform hook, emits see the state at the block start (as the hook does).
+      const ctx: RuleContext = {
+        data: item,
+        state: startState as Json,
+        block: env.block,
+        signer: env.inputs[i].signer ?? null,
+        token: env.token,
+        channel: env.channel,
+      };
+      const bad = evalEmits(env, i, ctx, new Set(), outs);
+      if (bad) {
+        env.excluded.set(i, bad);
+        changed = true;
+        return;
+      }
+    }
+    for (const o of outs) outputs.push(o);
+  });
+  return { changed, outputs };
+}
+
+function hookCtx(block: RuleContext["block"], input: BlockInput, index: number, state: Json): HookContext {
+  return { block, signer: input.signer ?? null, index, state };
+}
+
+function missingResult(hook: string): SandboxFault {
+  return { fault: "SANDBOX_OUTPUT", message: `the ${hook} hook returned no result for this input` };
+}
+
+/** A rejection from something an expression threw (RULES_RUNTIME and friends keep their code). */
+function fault(e: unknown, what: string, rule?: string): Rejected {
+  if (e instanceof StatecellError) return reject(e.code, `${what}: ${e.message}`, undefined, rule);
+  return reject("CELL_EXPRESSION_FAULT", `${what}: ${e instanceof Error ? e.message : String(e)}`, undefined, rule);
+}
+
+function schemaRejection(cell: CellPlan, errors: ValidateFn["errors"]): Rejected {
+  const first = errors?.[0];
+  const what = cell.schemaName !== undefined ? `a ${cell.schemaName}` : `an input of cell "${cell.name}"`;
+  if (first === undefined) return reject("CELL_SCHEMA", `the input is not ${what}`, "");
+  let where = first.instancePath;
+  if (first.keyword === "required" && typeof first.params.missingProperty === "string") {
+    where = `${where}/${first.params.missingProperty}`;
+  }
+  return reject("CELL_SCHEMA", `the input is not ${what}: ${first.instancePath || "the input"} ${first.message ?? "is invalid"}`, where);
+}
+
+/** Marks for a reduce hook's new state: only subtrees that differ. */
+function reduceMarks(before: Record<string, Json>, after: Record<string, Json>): Segments[] {
+  const out: Segments[] = [];
+  diffMarks(before, after, [], out);
+  return out;
+}
+
+/** Applies the leaf changes under the marked prefixes to the start state's trie. */
+function updateUserTrie(start: StateInternals, finalUser: Record<string, Json>, marks: readonly Segments[]): Trie<string> {
+  // Keep only the outermost marks: a mark covers every path below it.
+  const keys = marks.map((m) => m.join("\u0000"));
+  const set = new Set(keys);
+  const outer: Segments[] = [];
+  const seen = new Set<string>();
+  marks.forEach((m, i) => {
+    if (seen.has(keys[i])) return;
+    seen.add(keys[i]);
+    for (let j = 0; j < m.length; j++) if (set.has(m.slice(0, j).join("\u0000"))) return;
+    outer.push(m);
+  });
+  const edit = newEdit();
+  let trie = start.userTrie;
+  for (const m of outer) {
+    const before = new Map<string, string>();
+    const after = new Map<string, string>();
+    leavesUnder(start.user, m, before);
+    leavesUnder(finalUser, m, after);
+    for (const [k, v] of before) if (after.get(k) !== v && !after.has(k)) trie = trieDelete(trie, k, edit);
+    for (const [k, v] of after) if (before.get(k) !== v) trie = trieSet(trie, k, v, edit);
+  }
+  return trie;
+}
+
+/** The state at the block start as plain JSON (code hooks get copies, never views). */
+function plainStateOf(s: StateInternals): Json {
+  const out: Record<string, Json> = { ...s.user };
+  if (s.records !== undefined) out.records = materializeRecords(s.records);
+  return out;
+}

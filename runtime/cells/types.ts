@@ -1,0 +1,158 @@
+/**
+ * Types of pure block execution (BRIEF.md "Block execution semantics").
+ * The cells module consumes a compiled ChannelPlan and produces verdicts, a
+ * new state, outputs for downstream cells and a state root; it never does I/O.
+ */
+import type { Json } from "../core/canonical.js";
+
+/** One input of a block, as admitted (see admitInput). */
+export interface BlockInput {
+  data: Json;
+  /**
+   * RFC 8785 bytes of `data`, carried from admission so a block never
+   * re-canonicalizes (about 6 us per 360-byte object). Must equal
+   * canonicalBytes(data); when absent, executeBlock computes them.
+   */
+  bytes?: Uint8Array;
+  /** Verified public key hex of a signed submission, or null/absent. */
+  signer?: string | null;
+}
+
+/** What the proposal fixes about a block: everything time- or chain-dependent comes from here. */
+export interface BlockHeader {
+  height: number;
+  /** Unix ms, from the proposal (never the local clock). */
+  time: number;
+  hash: string;
+  prevHash?: string;
+}
+
+/** An accepted input. */
+export interface Accepted {
+  accepted: true;
+}
+
+/** A rejected input: a stable code, the rule that failed (for CELL_RULE), a filled-in message, and where. */
+export interface Rejected {
+  accepted: false;
+  /** CELL_* or SANDBOX_* or RULES_* (a rule that faulted at run time). */
+  code: string;
+  /** Name of the rule (CELL_RULE, or a RULES_* fault inside a rule). */
+  rule?: string;
+  message: string;
+  /** JSON Pointer into the input (schema errors) or the state path involved. */
+  path?: string;
+}
+
+export type Verdict = Accepted | Rejected;
+
+/**
+ * A cell's state as authors, rules and tests see it: user fields, and
+ * `records` (write-once, by key) when the cell has a key. Read-only: states
+ * share structure between blocks. `records` is a read-only view over a
+ * persistent map (see records-view.ts); canonicalString and JSON.stringify
+ * see it as a plain object, and `plainState` copies it out.
+ */
+export interface CellState {
+  records?: { readonly [key: string]: Json };
+  [field: string]: Json | undefined;
+}
+
+/** An output of an accepted input, to be delivered as an input of `to`. */
+export interface BlockOutput {
+  /** Downstream cell. */
+  to: string;
+  /** Emitting cell. */
+  from: string;
+  /** Index (in the block's inputs) of the input that produced it. */
+  input: number;
+  data: Json;
+}
+
+/**
+ * The part of the state commitment that depends on history rather than on the
+ * state's content: the write-once records chain. Store it beside the state
+ * (ledger, snapshots) and give it back with attachCommitment after a restart.
+ */
+export interface RecordsCommitment {
+  /** Hex: H(prev recordsRoot || the block's new records), see commitment.ts. */
+  recordsRoot: string;
+  recordCount: number;
+}
+
+/** Where the block's time went, when a timing hook is given (bench/execute.ts). */
+export interface PhaseTimings {
+  admit: number;
+  schema: number;
+  rules: number;
+  hooks: number;
+  update: number;
+  emit: number;
+  hash: number;
+}
+
+export interface BlockResult {
+  /** One verdict per input, in input order. */
+  verdicts: Verdict[];
+  /** The new state (the input state is never mutated). */
+  state: CellState;
+  /** Outputs for downstream cells, in input order then emit order. */
+  outputs: BlockOutput[];
+  /** Hex sha256 committing to the whole state: H(tag || recordsRoot || userRoot). */
+  stateRoot: string;
+  /** Keep with the state to restore it later (attachCommitment). */
+  commitment: RecordsCommitment;
+  /** Hex root of the user part of the state (Merkle over leaves, see commitment.ts). */
+  userRoot: string;
+  /** Number of accepted inputs. */
+  accepted: number;
+  /** Host-phase passes run (1 unless a code hook rejected or faulted an input: fixed point). */
+  passes: number;
+}
+
+/** Hook names of the sandbox API. */
+export type HookName = "validate" | "transform" | "reduce";
+
+/** What a hook sees besides the data (sandbox API). */
+export interface HookContext {
+  block: { height: number; time: number; hash: string };
+  signer: string | null;
+  index: number;
+  state: Json;
+}
+
+/** A sandbox fault: deterministic verdict code (SANDBOX_*) and message. */
+export interface SandboxFault {
+  fault: "SANDBOX_TIMEOUT" | "SANDBOX_MEMORY" | "SANDBOX_THROW" | "SANDBOX_OUTPUT";
+  message: string;
+}
+
+export type ValidateResult = { ok: true } | { ok: false; reason: string } | SandboxFault;
+export type TransformResult = { outputs: Json[] } | SandboxFault;
+
+/**
+ * The subset of runtime/sandbox's CodeRunner that cells calls (structurally
+ * identical to the brief's Sandbox API), declared here so cells can be
+ * tested with fakes and never load isolated-vm itself.
+ */
+export interface CodeRunner {
+  readonly hooks: readonly HookName[];
+  validate(items: ReadonlyArray<{ data: Json; ctx: HookContext }>): ValidateResult[];
+  transform(items: ReadonlyArray<{ data: Json; ctx: HookContext }>): TransformResult[];
+  reduce(
+    state: Json,
+    items: ReadonlyArray<{ data: Json; ctx: HookContext }>,
+  ): { state: Json; results: Array<{ ok: true } | SandboxFault> };
+}
+
+/** Optional collaborators of executeBlock. */
+export interface ExecuteModules {
+  /** The code runner of a cell with `code:`; required when the cell has hooks. */
+  code?: (cellName: string) => CodeRunner | undefined;
+  /** Token balances rules read as `token` (read-only); null when the channel has no token. */
+  token?: Json;
+  /** Adds elapsed ms per phase (bench only; costs two clock reads per phase). */
+  timings?: PhaseTimings;
+  /** A clock for `timings` (performance.now); injected so the core reads no clock by itself. */
+  now?: () => number;
+}

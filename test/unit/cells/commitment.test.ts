@@ -1,0 +1,188 @@
+import { describe, expect, test } from "vitest";
+import fc from "fast-check";
+import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
+import {
+  attachCommitment,
+  commitmentOf,
+  executeBlock,
+  genesisCommitment,
+  plainState,
+  stateRootOf,
+  type BlockInput,
+  type CellState,
+} from "../../../runtime/cells/index.js";
+import { digestStats } from "../../../runtime/cells/digest.js";
+import { newEdit, trieDelete, trieRoot, trieSet, type Trie } from "../../../runtime/cells/hamt.js";
+import { utf8 } from "../../../runtime/cells/digest.js";
+import { header, planFromYaml } from "./helpers.js";
+
+// Every kind of update, at paths computed from the input, so random inputs reach
+// set / add / append / remove on objects, lists, empties and conflicts.
+const plan = planFromYaml(`
+channel: ops
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  c:
+    group: g
+    accepts:
+      type: object
+      required: [k, a, b, v, op]
+      properties:
+        k: { type: string }
+        a: { type: string }
+        b: { type: string }
+        v: {}
+        op: { enum: [set, add, append, remove, setdeep, record] }
+    key: { if: [ { "==": [ { var: data.op }, record ] }, { var: data.k }, { cat: [ "#", { var: data.k }, "-", { var: data.a }, "-", { var: data.b }, "-", { var: data.op } ] } ] }
+    state:
+      - set: m.{data.a}
+        value: { var: data.v }
+        when: { "==": [ { var: data.op }, set ] }
+      - set: m.{data.a}.{data.b}
+        value: { var: data.v }
+        when: { "==": [ { var: data.op }, setdeep ] }
+      - add: n.{data.a}
+        value: 1
+        when: { "==": [ { var: data.op }, add ] }
+      - append: l.{data.a}
+        value: { var: data.v }
+        when: { "==": [ { var: data.op }, append ] }
+      - remove: m.{data.a}
+        when: { "==": [ { var: data.op }, remove ] }
+      - remove: l.{data.a}.0
+        when: { "==": [ { var: data.op }, remove ] }
+`);
+
+const names = fc.constantFrom("x", "y", "z", "0", "1");
+const value: fc.Arbitrary<Json> = fc.oneof(
+  fc.integer({ min: -3, max: 3 }),
+  fc.constantFrom("s", "", null, true),
+  fc.constant({}),
+  fc.constant([]),
+  fc.record({ p: fc.integer({ min: 0, max: 2 }) }),
+  fc.constant([1, { q: [] }]),
+) as fc.Arbitrary<Json>;
+const input = fc.record({ k: names, a: names, b: names, v: value, op: fc.constantFrom("set", "add", "append", "remove", "setdeep", "record") });
+
+/** Forget the incremental structure: rebuild the state from its plain JSON and its records commitment. */
+function rebuiltRoot(state: CellState): string {
+  const plain = plainState(state) as CellState;
+  attachCommitment(plain, commitmentOf(state));
+  return stateRootOf(plain);
+}
+
+describe("state root", () => {
+  test("the incremental root always equals the root rebuilt from the plain state", () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(input, { maxLength: 8 }), { minLength: 1, maxLength: 6 }), (blocks) => {
+        let state: CellState = {};
+        blocks.forEach((b, h) => {
+          const r = executeBlock(plan, "c", state, b.map((d) => ({ data: d as Json })), header(h + 1));
+          expect(rebuiltRoot(r.state)).toBe(r.stateRoot);
+          state = r.state;
+        });
+      }),
+      { numRuns: 150, seed: 3 },
+    );
+  });
+
+  test("the user root depends on content, not history; the records root on arrival order", () => {
+    const run = (blocks: Json[][]) => {
+      let state: CellState = {};
+      let r: ReturnType<typeof executeBlock> | undefined;
+      blocks.forEach((b, h) => {
+        r = executeBlock(plan, "c", state, b.map((data) => ({ data })), header(h + 1));
+        state = r.state;
+      });
+      return r!;
+    };
+    const set = (a: string, v: Json, k: string) => ({ k, a, b: "x", v, op: "set" });
+    const one = run([[set("x", 1, "p"), set("y", 2, "q")]]);
+    const other = run([[set("y", 5, "r")], [set("x", 9, "s"), set("x", 1, "t"), set("y", 2, "u")]]);
+    expect(canonicalString(plainState(one.state).m ?? null)).toBe(canonicalString(plainState(other.state).m ?? null));
+    expect(one.userRoot).toBe(other.userRoot);
+    // Same records, different arrival: same content, different (history) records root.
+    const rec = (k: string) => ({ k, a: "x", b: "x", v: 1, op: "record" });
+    const ab = run([[rec("a"), rec("b")]]);
+    const ba = run([[rec("b"), rec("a")]]);
+    expect(canonicalString(ab.state)).toBe(canonicalString(ba.state));
+    expect(ab.commitment.recordsRoot).not.toBe(ba.commitment.recordsRoot);
+    expect(ab.stateRoot).not.toBe(ba.stateRoot);
+  });
+
+  test("{} and a state holding an empty object have different roots", () => {
+    const a = executeBlock(plan, "c", {}, [{ data: { k: "k", a: "x", b: "x", v: {}, op: "set" } }], header());
+    const b = executeBlock(plan, "c", {}, [{ data: { k: "k", a: "x", b: "x", v: [], op: "set" } }], header());
+    expect(a.userRoot).not.toBe(b.userRoot);
+    expect(stateRootOf({})).not.toBe(a.stateRoot);
+  });
+
+  test("hashing follows what a block changed, not the size of the state", () => {
+    // A state with 5,000 user leaves and 5,000 records.
+    const big: BlockInput[] = [];
+    for (let i = 0; i < 5000; i++) big.push({ data: { k: `r${i}`, a: `f${i}`, b: "x", v: i, op: "set" } });
+    const b1 = executeBlock(plan, "c", {}, big, header(1));
+    expect(b1.accepted).toBe(5000);
+    const before = digestStats.calls;
+    const b2 = executeBlock(plan, "c", b1.state, [{ data: { k: "one", a: "f7", b: "x", v: -1, op: "set" } }], header(2));
+    const used = digestStats.calls - before;
+    expect(b2.accepted).toBe(1);
+    // One leaf + its path in a 16-ary trie (~4 levels) + records chain + root: a handful, not thousands.
+    expect(used).toBeLessThanOrEqual(10);
+    expect(rebuiltRoot(b2.state)).toBe(b2.stateRoot);
+  });
+
+  test("a state with records needs its commitment; genesisCommitment imports one deterministically", () => {
+    const imported: CellState = { records: { b: { v: 2 }, a: { v: 1 } }, total: 3 };
+    expect(() => stateRootOf(imported)).toThrow(expect.objectContaining({ code: "CELL_NO_COMMITMENT" }));
+    const c = genesisCommitment(imported);
+    expect(c.recordCount).toBe(2);
+    attachCommitment(imported, c);
+    const copy: CellState = { total: 3, records: { a: { v: 1 }, b: { v: 2 } } };
+    attachCommitment(copy, genesisCommitment(copy));
+    expect(stateRootOf(imported)).toBe(stateRootOf(copy));
+  });
+
+  test("a shallow copy of a produced state keeps its root (the records view carries the commitment)", () => {
+    const r = executeBlock(plan, "c", {}, [{ data: { k: "a", a: "x", b: "x", v: 1, op: "record" } }], header());
+    expect(stateRootOf({ ...r.state })).toBe(r.stateRoot);
+  });
+});
+
+describe("hash trie", () => {
+  const leaf = (k: string, v: string) => utf8(`${k}=${v}`);
+  test("shape and root are independent of insertion and deletion order", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 60 }), fc.integer({ min: 0, max: 1000 }), (keys, seed) => {
+        let a: Trie<string>;
+        const e1 = newEdit();
+        for (const k of keys) a = trieSet(a, k, k, e1);
+        // Another order, with extra keys inserted and deleted again.
+        const shuffled = [...keys].sort((x, y) => ((x.length * 31 + seed) % 7) - ((y.length * 31 + seed) % 7) || (x < y ? 1 : -1));
+        let b: Trie<string>;
+        const e2 = newEdit();
+        for (const k of shuffled) {
+          b = trieSet(b, `${k}#extra`, "x", e2);
+          b = trieSet(b, k, k, e2);
+        }
+        for (const k of shuffled) b = trieDelete(b, `${k}#extra`, e2);
+        expect(Buffer.from(trieRoot(b, leaf)).toString("hex")).toBe(Buffer.from(trieRoot(a, leaf)).toString("hex"));
+      }),
+      { numRuns: 100, seed: 7 },
+    );
+  });
+
+  test("an earlier trie is unchanged by later edits (persistence)", () => {
+    let t: Trie<string>;
+    const e = newEdit();
+    for (let i = 0; i < 200; i++) t = trieSet(t, `k${i}`, "v", e);
+    const rootBefore = Buffer.from(trieRoot(t, leaf)).toString("hex");
+    const e2 = newEdit();
+    let u = t;
+    for (let i = 0; i < 200; i += 2) u = trieDelete(u, `k${i}`, e2);
+    u = trieSet(u, "new", "v", e2);
+    expect(Buffer.from(trieRoot(t, leaf)).toString("hex")).toBe(rootBefore);
+    expect(Buffer.from(trieRoot(u, leaf)).toString("hex")).not.toBe(rootBefore);
+  });
+});

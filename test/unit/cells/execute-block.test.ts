@@ -1,0 +1,184 @@
+import { describe, expect, test } from "vitest";
+import { canonicalString } from "../../../runtime/core/canonical.js";
+import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
+import { admitInput, executeBlock, signedMessage, stateRootOf, type CellState, type Rejected } from "../../../runtime/cells/index.js";
+import { admit, header, planFromYaml } from "./helpers.js";
+import { AIR } from "./channel.js";
+
+const plan = planFromYaml(AIR);
+const reading = (sensor: string, pm25: number, at = 1, extra: Record<string, unknown> = {}) => ({ sensor, district: sensor.slice(0, 3), pm25, at, ...extra });
+const inputs = (...ds: unknown[]) => ds.map((d) => admit(plan, "readings", d));
+const rejected = (v: unknown): Rejected => {
+  expect(v).toMatchObject({ accepted: false });
+  return v as Rejected;
+};
+
+describe("executeBlock: verdicts", () => {
+  test("accepts, then rejects by rule with the message's placeholders filled", () => {
+    const r = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12), reading("cen-2", 900)), header());
+    expect(r.verdicts[0]).toEqual({ accepted: true });
+    expect(r.verdicts[1]).toEqual({ accepted: false, code: "CELL_RULE", rule: "plausible", message: "PM2.5 of 900 from cen-2 is above 500" });
+    expect(r.accepted).toBe(1);
+  });
+
+  test("schema rejection carries the JSON Pointer of the offending value", () => {
+    const r = executeBlock(plan, "readings", {}, [{ data: { sensor: "cen-1", district: "cen", pm25: -1, at: 1 } }, { data: { sensor: "cen-1", pm25: 1, at: 1 } }], header());
+    const a = rejected(r.verdicts[0]);
+    expect(a.code).toBe("CELL_SCHEMA");
+    expect(a.path).toBe("/pm25");
+    expect(a.message).toContain("/pm25 must be >= 0");
+    const b = rejected(r.verdicts[1]);
+    expect(b.code).toBe("CELL_SCHEMA");
+    expect(b.path).toBe("/district");
+  });
+
+  test("records are write-once across blocks and within one block", () => {
+    const b1 = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1), reading("cen-1", 2)), header(1));
+    expect(b1.verdicts[0].accepted).toBe(true);
+    expect(rejected(b1.verdicts[1])).toMatchObject({ code: "CELL_DUPLICATE_KEY", path: "/records/cen-1" });
+    const b2 = executeBlock(plan, "readings", b1.state, inputs(reading("cen-1", 3), reading("cen-2", 4)), header(2));
+    expect(rejected(b2.verdicts[0]).code).toBe("CELL_DUPLICATE_KEY");
+    expect(b2.verdicts[1].accepted).toBe(true);
+    expect(b2.state.records?.["cen-1"]).toEqual(reading("cen-1", 1));
+    expect(Object.keys(b2.state.records ?? {}).sort()).toEqual(["cen-1", "cen-2"]);
+  });
+
+  test("rules see the state as updated by earlier accepted inputs of the same block", () => {
+    // under-district-cap: a district takes at most 3 readings.
+    const r = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1), reading("cen-2", 1), reading("cen-3", 1), reading("cen-4", 1), reading("nor-1", 1)), header());
+    expect(r.verdicts.map((v) => v.accepted)).toEqual([true, true, true, false, true]);
+    expect(rejected(r.verdicts[3])).toMatchObject({ code: "CELL_RULE", rule: "under-district-cap", message: "district cen already has 3 readings" });
+    expect(r.state.totals).toEqual({ cen: { count: 3 }, nor: { count: 1 } });
+  });
+
+  test("one rejected input never changes its neighbours' verdicts or effects", () => {
+    const good = [reading("cen-1", 1, 10), reading("nor-1", 2, 11)];
+    const alone = executeBlock(plan, "readings", {}, inputs(...good), header());
+    const mixed = executeBlock(plan, "readings", {}, [...inputs(good[0]), { data: { junk: true } }, ...inputs(good[1])], header());
+    expect(mixed.verdicts.map((v) => v.accepted)).toEqual([true, false, true]);
+    expect(mixed.stateRoot).toBe(alone.stateRoot);
+    expect(canonicalString(mixed.state)).toBe(canonicalString(alone.state));
+  });
+
+  test("declarative updates: set, add, append, and remove under when", () => {
+    const b1 = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12, 1), reading("cen-2", 7, 2)), header(1));
+    expect(b1.state.latest).toEqual({ "cen-1": 12, "cen-2": 7 });
+    expect(b1.state.totals).toEqual({ cen: { count: 2 } });
+    expect(b1.state.log).toEqual([1, 2]);
+    const b2 = executeBlock(plan, "readings", b1.state, inputs(reading("cen-3", 5, 3, { close: true })), header(2));
+    expect(b2.verdicts[0].accepted).toBe(true);
+    expect(b2.state.latest).toEqual({ "cen-1": 12, "cen-2": 7 }); // set then removed by the same input
+    expect(b2.state.log).toEqual([1, 2, 3]);
+  });
+
+  test("emits: mapping, when, fan-out to two cells, tagged with source cell and input index", () => {
+    const r = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12), reading("nor-1", 300)), header());
+    expect(r.outputs).toEqual([
+      { to: "districts", from: "readings", input: 0, data: { district: "cen", pm25: 12 } },
+      { to: "districts", from: "readings", input: 1, data: { district: "nor", pm25: 300 } },
+      { to: "alerts", from: "readings", input: 1, data: reading("nor-1", 300) },
+    ]);
+  });
+
+  test("fan-in: outputs of a block execute as the downstream cell's inputs", () => {
+    const up = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12), reading("cen-2", 8), reading("nor-1", 1)), header());
+    const down = executeBlock(plan, "districts", {}, up.outputs.filter((o) => o.to === "districts").map((o) => ({ data: o.data })), header());
+    expect(down.accepted).toBe(3);
+    expect(down.state).toEqual({ sum: { cen: 20, nor: 1 } });
+  });
+
+  test("a rejected input's partial updates are rolled back (updates are all or nothing)", () => {
+    // log is a number: `append: log` conflicts after `set latest.x` already applied.
+    const start: CellState = { log: 5 };
+    const r = executeBlock(plan, "readings", start, inputs(reading("cen-1", 1)), header());
+    expect(rejected(r.verdicts[0])).toMatchObject({ code: "CELL_STATE_CONFLICT", path: "log" });
+    expect(r.state).toBe(start);
+    expect(r.stateRoot).toBe(stateRootOf(start));
+    expect(r.outputs).toEqual([]);
+  });
+
+  test("the input state is never mutated and the returned state is frozen", () => {
+    const b1 = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1)), header(1));
+    const before = canonicalString(b1.state);
+    const rootBefore = b1.stateRoot;
+    const b2 = executeBlock(plan, "readings", b1.state, inputs(reading("cen-2", 2), reading("nor-9", 3)), header(2));
+    expect(canonicalString(b1.state)).toBe(before);
+    expect(stateRootOf(b1.state)).toBe(rootBefore);
+    expect(b2.stateRoot).not.toBe(rootBefore);
+    expect(Object.isFrozen(b2.state)).toBe(true);
+    expect(Object.isFrozen(b2.state.latest)).toBe(true);
+    expect(() => {
+      (b2.state.records as Record<string, unknown>)["x"] = 1;
+    }).toThrow(TypeError);
+  });
+
+  test("signed cells: CELL_UNSIGNED without a signer; rules see the signer", () => {
+    const signedPlan = planFromYaml(`
+channel: votes
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  ballots:
+    group: g
+    accepts: { type: object, required: [choice], properties: { choice: { type: string } } }
+    signed: true
+    key: { var: signer }
+    rules:
+      - name: not-mallory
+        require: { "!=": [ { var: signer }, "${keyPairFromName("mallory").publicKey}" ] }
+        message: "{signer} may not vote"
+`);
+    const alice = keyPairFromName("alice");
+    const data = { choice: "yes" };
+    const sub = { data, signer: alice.publicKey, signature: signBytes(alice, signedMessage("votes", "ballots", data)) };
+    const ok = admitInput(signedPlan, "ballots", JSON.stringify(sub));
+    expect("accepted" in ok).toBe(false);
+    const r = executeBlock(signedPlan, "ballots", {}, [ok as never, { data }, { data, signer: keyPairFromName("mallory").publicKey }], header());
+    expect(r.verdicts[0].accepted).toBe(true);
+    expect(rejected(r.verdicts[1]).code).toBe("CELL_UNSIGNED");
+    expect(rejected(r.verdicts[2])).toMatchObject({ code: "CELL_RULE", rule: "not-mallory" });
+    expect(Object.keys(r.state.records ?? {})).toEqual([alice.publicKey]);
+  });
+
+  test("bad record keys and bad computed paths are verdicts, not exceptions", () => {
+    const p = planFromYaml(`
+channel: k
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  c:
+    group: g
+    accepts: { type: object }
+    key: { var: data.id }
+    state:
+      - set: byName.{data.name}
+        value: 1
+`);
+    const r = executeBlock(p, "c", {}, [{ data: { id: { x: 1 } } }, { data: { id: "__proto__" } }, { data: { id: "a", name: "constructor" } }, { data: { id: "b", name: ["x"] } }, { data: { id: 7, name: "seven" } }], header());
+    expect(rejected(r.verdicts[0]).code).toBe("CELL_BAD_KEY");
+    expect(rejected(r.verdicts[1]).code).toBe("CELL_BAD_KEY");
+    expect(rejected(r.verdicts[2])).toMatchObject({ code: "CELL_BAD_PATH", path: "byName.{data.name}" });
+    expect(rejected(r.verdicts[3]).code).toBe("CELL_BAD_PATH");
+    expect(r.verdicts[4].accepted).toBe(true);
+    expect(r.state).toEqual({ byName: { seven: 1 }, records: { "7": { id: 7, name: "seven" } } });
+  });
+
+  test("inputs over the channel limits are rejected with CELL_TOO_LARGE / CELL_TOO_DEEP", () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 9; i++) deep = [deep];
+    const r = executeBlock(plan, "readings", {}, [{ data: reading("cen-1", 1, 1, { tags: ["x".repeat(5000)] }) }, { data: reading("cen-2", 1, 1, { tags: deep }) }], header());
+    expect(rejected(r.verdicts[0]).code).toBe("CELL_TOO_LARGE");
+    expect(rejected(r.verdicts[1]).code).toBe("CELL_TOO_DEEP");
+  });
+
+  test("unknown cell and missing code runner are caller errors (thrown)", () => {
+    expect(() => executeBlock(plan, "nope", {}, [], header())).toThrow(expect.objectContaining({ code: "CELL_UNKNOWN_CELL" }));
+  });
+
+  test("an empty block returns the same state and root", () => {
+    const b1 = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1)), header(1));
+    const b2 = executeBlock(plan, "readings", b1.state, [], header(2));
+    expect(b2.state).toBe(b1.state);
+    expect(b2.stateRoot).toBe(b1.stateRoot);
+  });
+});

@@ -1,0 +1,126 @@
+import { describe, expect, test } from "vitest";
+import type { Json } from "../../../runtime/core/canonical.js";
+import { executeBlock, type Rejected } from "../../../runtime/cells/index.js";
+import { fakeRunner, header, planFromYaml } from "./helpers.js";
+
+const channel = (cell: string, code: string) =>
+  planFromYaml(
+    `
+channel: hooks
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+${cell}
+    code: ./hooks.js
+  out:
+    group: g
+    accepts: { type: object }
+`,
+    { "hooks.js": code },
+  );
+
+const keyed = `  c:
+    group: g
+    accepts: { type: object, required: [id], properties: { id: { type: string }, n: { type: number } } }
+    key: { var: data.id }
+    rules:
+      - name: small
+        require: { "<": [ { var: data.n }, 100 ] }
+        message: "{data.n} is not small"`;
+
+const data = (id: string, n: number) => ({ data: { id, n } });
+
+describe("code hooks", () => {
+  test("validate runs once per block over the inputs that passed the schema, against the block-start state", () => {
+    const plan = channel(`${keyed}\n    state:\n      - add: count\n        value: 1`, "function validate(data, ctx) { return true }");
+    const seen: Json[] = [];
+    const runner = fakeRunner({ validate: (d) => (seen.push(d), (d as { n: number }).n % 2 === 0 ? { ok: true } : { ok: false, reason: "odd" }) });
+    const r = executeBlock(plan, "c", { count: 10 }, [data("a", 2), { data: { id: 1 } }, data("b", 3), data("c", 4)], header(), { code: () => runner });
+    expect(runner.calls).toEqual([{ hook: "validate", n: 3 }]);
+    expect(r.verdicts.map((v) => v.accepted)).toEqual([true, false, false, true]);
+    expect(r.verdicts[2]).toEqual({ accepted: false, code: "CELL_CODE_REJECT", message: "odd" });
+    expect(r.state.count).toBe(12);
+  });
+
+  test("validate sees ctx.state at the block start, a plain copy with records", () => {
+    const plan = channel(keyed, "function validate(data, ctx) { return true }");
+    let states: Json[] = [];
+    const capture = {
+      hooks: ["validate"] as const,
+      validate(items: ReadonlyArray<{ data: Json; ctx: { state: Json } }>) {
+        states = items.map((i) => i.ctx.state);
+        return items.map(() => ({ ok: true as const }));
+      },
+      transform: () => [],
+      reduce: (s: Json) => ({ state: s, results: [] }),
+    };
+    const b1 = executeBlock(plan, "c", {}, [data("a", 1)], header(1), { code: () => capture });
+    executeBlock(plan, "c", b1.state, [data("b", 1), data("c", 1)], header(2), { code: () => capture });
+    expect(states).toEqual([{ records: { a: { id: "a", n: 1 } } }, { records: { a: { id: "a", n: 1 } } }]);
+    expect(structuredClone(states[0])).toEqual(states[0]); // plain: the sandbox can copy it
+  });
+
+  test("a validate fault becomes the verdict code", () => {
+    const plan = channel(keyed, "function validate() {}");
+    const runner = fakeRunner({ validate: (_d, i) => (i === 1 ? { fault: "SANDBOX_TIMEOUT", message: "validate ran over 50 ms" } : { ok: true }) });
+    const r = executeBlock(plan, "c", {}, [data("a", 1), data("b", 1)], header(), { code: () => runner });
+    expect(r.verdicts[1]).toEqual({ accepted: false, code: "SANDBOX_TIMEOUT", message: "validate ran over 50 ms" });
+  });
+
+  test("reduce folds the accepted inputs in one call; rules still reject before it", () => {
+    const plan = channel(keyed, "function reduce(state, data) { return state }");
+    const runner = fakeRunner({ reduce: (s, d) => ({ state: { total: ((s as { total?: number }).total ?? 0) + (d as { n: number }).n } }) });
+    const r = executeBlock(plan, "c", {}, [data("a", 1), data("b", 500), data("c", 2)], header(), { code: () => runner });
+    expect(runner.calls).toEqual([{ hook: "reduce", n: 2 }]);
+    expect((r.verdicts[1] as Rejected).rule).toBe("small");
+    expect(r.state.total).toBe(3);
+    expect(Object.keys(r.state.records ?? {}).sort()).toEqual(["a", "c"]);
+  });
+
+  test("a reduce fault removes the input and recomputes the block without it (fixed point)", () => {
+    const plan = channel(keyed, "function reduce(state, data) { return state }");
+    // Input 1 ("dup") faults; without it, input 2 (same key "dup") is no longer a duplicate.
+    const runner = fakeRunner({
+      reduce: (s, d, i) =>
+        i === 1 ? { fault: "SANDBOX_THROW", message: "boom" } : { state: { seen: [...((s as { seen?: string[] }).seen ?? []), (d as { id: string }).id] } },
+    });
+    const r = executeBlock(plan, "c", {}, [data("a", 1), data("dup", 1), data("dup", 2)], header(), { code: () => runner });
+    expect(r.passes).toBe(2);
+    expect(r.verdicts[1]).toEqual({ accepted: false, code: "SANDBOX_THROW", message: "boom" });
+    expect(r.verdicts[2]).toEqual({ accepted: true });
+    expect(r.state.seen).toEqual(["a", "dup"]);
+    expect(r.state.records?.dup).toEqual({ id: "dup", n: 2 });
+  });
+
+  test("transform outputs go through emit mappings; a transform fault drops the input's state effects", () => {
+    const plan = channel(
+      `${keyed}
+    state:
+      - add: count
+        value: 1
+    emit:
+      - to: out
+        data: { doubled: { "*": [ { var: data.v }, 2 ] } }`,
+      "function transform(data) { return [] }",
+    );
+    const runner = fakeRunner({
+      transform: (d, i) => (i === 1 ? { fault: "SANDBOX_MEMORY", message: "over 32 MB" } : { outputs: [{ v: (d as { n: number }).n }, { v: 0 }] }),
+    });
+    const r = executeBlock(plan, "c", {}, [data("a", 5), data("b", 6), data("c", 7)], header(), { code: () => runner });
+    expect(r.verdicts.map((v) => (v.accepted ? "ok" : v.code))).toEqual(["ok", "SANDBOX_MEMORY", "ok"]);
+    expect(r.state.count).toBe(2);
+    expect(Object.keys(r.state.records ?? {}).sort()).toEqual(["a", "c"]);
+    expect(r.outputs.map((o) => [o.input, o.data])).toEqual([
+      [0, { doubled: 10 }],
+      [0, { doubled: 0 }],
+      [2, { doubled: 14 }],
+      [2, { doubled: 0 }],
+    ]);
+    expect(runner.calls.map((c) => c.n)).toEqual([3, 2]);
+  });
+
+  test("a cell with code but no runner is a caller error", () => {
+    const plan = channel(keyed, "function validate() { return true }");
+    expect(() => executeBlock(plan, "c", {}, [data("a", 1)], header())).toThrow(expect.objectContaining({ code: "CELL_NO_CODE_RUNNER" }));
+  });
+});
