@@ -63,6 +63,15 @@ export function checkExpression(
       path: size.deepPath,
     });
   }
+  if (size.notJson !== undefined) {
+    problems.push({
+      code: "RULES_BAD_ARGUMENTS",
+      message: `${size.notJson.what} is not a JSON value`,
+      remedy: "use only null, booleans, finite numbers, text, lists and objects",
+      path: size.notJson.path,
+    });
+    return problems;
+  }
   const w: Walk = {
     operators: new Set(operators),
     operatorList: operators,
@@ -74,15 +83,24 @@ export function checkExpression(
   return problems;
 }
 
-/** Counts nodes and finds the first container deeper than the limit, without recursion. */
-function measure(expr: Json): { nodes: number; deepPath: Path | undefined } {
+/**
+ * Counts nodes, finds the first container deeper than the limit and the first
+ * value JSON cannot carry (YAML's .nan and .inf, or undefined from a caller),
+ * without recursion.
+ */
+function measure(expr: Json): { nodes: number; deepPath: Path | undefined; notJson: { path: Path; what: string } | undefined } {
   let nodes = 0;
   let deepPath: Path | undefined;
+  let notJson: { path: Path; what: string } | undefined;
   const stack: Array<{ v: Json; path: Path; depth: number }> = [{ v: expr, path: [], depth: 1 }];
   while (stack.length > 0) {
     const { v, path, depth } = stack.pop()!;
     nodes++;
     if (nodes > MAX_EXPRESSION_NODES) break;
+    const t = typeof v as string;
+    if (notJson === undefined && (t === "undefined" || t === "function" || t === "symbol" || t === "bigint" || (t === "number" && !Number.isFinite(v)))) {
+      notJson = { path, what: t === "number" ? String(v) : `a ${t}` };
+    }
     if (v === null || typeof v !== "object") continue;
     if (depth > MAX_EXPRESSION_DEPTH) {
       if (deepPath === undefined || path.length < deepPath.length) deepPath = path;
@@ -95,7 +113,7 @@ function measure(expr: Json): { nodes: number; deepPath: Path | undefined } {
       for (let i = keys.length - 1; i >= 0; i--) stack.push({ v: v[keys[i]], path: [...path, keys[i]], depth: depth + 1 });
     }
   }
-  return { nodes, deepPath };
+  return { nodes, deepPath, notJson };
 }
 
 function walk(w: Walk, node: Json, path: Path, scope: Scope, depth: number): void {

@@ -147,6 +147,13 @@ describe("check: codes and paths", () => {
     expect(codes(rules.check(expr))).toEqual([["RULES_BAD_ARGUMENTS", path]]);
   });
 
+  it("RULES_BAD_ARGUMENTS for values JSON cannot carry (YAML .nan / .inf), at their path", () => {
+    expect(codes(rules.check({ "<": [{ var: "data.x" }, Number.POSITIVE_INFINITY] }))).toEqual([["RULES_BAD_ARGUMENTS", ["<", 1]]]);
+    expect(codes(rules.check({ and: [true, Number.NaN] }))).toEqual([["RULES_BAD_ARGUMENTS", ["and", 1]]]);
+    expect(codes(rules.check(undefined as unknown as Json))).toEqual([["RULES_BAD_ARGUMENTS", []]]);
+    expect(() => rules.compile({ "+": [1, Number.NaN] })).toThrow(expect.objectContaining({ code: "RULES_BAD_ARGUMENTS" }));
+  });
+
   it("collects every problem of an expression, in document order", () => {
     const ps = rules.check({ and: [{ var: "dat.x" }, { foo: [1] }, { var: "data.constructor" }, { if: [] }] });
     expect(codes(ps)).toEqual([
