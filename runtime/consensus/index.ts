@@ -1,0 +1,15 @@
+/**
+ * consensus: Tendermint-style BFT per (channel, cell) group as a pure state
+ * machine, with the signer guard, WAL, evidence and commit certificates.
+ * See docs/consensus.md.
+ */
+export * from "./types.js";
+export * from "./validator-set.js";
+export * from "./messages.js";
+export * from "./verifier.js";
+export * from "./certificate.js";
+export * from "./storage.js";
+export * from "./state.js";
+export { step, type StepResult } from "./step.js";
+export * from "./replay.js";
+export { gossipMessages } from "./gossip.js";

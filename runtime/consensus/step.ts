@@ -1,0 +1,493 @@
+/**
+ * The consensus core: `step(state, event) -> { state, effects }`, Algorithm 1
+ * of "The latest gossip on BFT consensus" (Buchman, Kwon, Milosevic), as
+ * CONSENSUS.md lists its rules. No clock (time arrives in events), no I/O
+ * (effects say what to send, store and schedule), no randomness (ed25519
+ * signatures are deterministic). Rule numbers below refer to CONSENSUS.md.
+ */
+import type { Json } from "../core/canonical.js";
+import { buildCertificate, verifyCertificate } from "./certificate.js";
+import { parseFrame, signMessage, signingString, stepIndex } from "./messages.js";
+import { copyRound, DEFAULT_LIMITS, emptyRound, type ConsensusConfig, type ConsensusLimits, type ConsensusState, type RoundState } from "./state.js";
+import type {
+  CertifiedBlock,
+  ConsensusEffect,
+  ConsensusEvent,
+  ConsensusMessage,
+  DropReason,
+  MessageType,
+  Proposal,
+  SignedRecord,
+  TimeoutRef,
+  Vote,
+} from "./types.js";
+import { proposerOf } from "./validator-set.js";
+
+export interface StepResult<S> {
+  state: ConsensusState<S>;
+  effects: ConsensusEffect[];
+}
+
+type Draft<S> = { -readonly [K in keyof ConsensusState<S>]: ConsensusState<S>[K] };
+
+const resolvedLimits = new WeakMap<object, ConsensusLimits>();
+
+function limitsOf<S>(cfg: ConsensusConfig<S>): ConsensusLimits {
+  let l = resolvedLimits.get(cfg);
+  if (!l) {
+    l = { ...DEFAULT_LIMITS, ...cfg.limits };
+    if (l.nextHeightBuffer <= 0) l.nextHeightBuffer = 8 * cfg.validators.size;
+    resolvedLimits.set(cfg, l);
+  }
+  return l;
+}
+
+/** Working copy of one step: copy-on-write of rounds, the effects so far. */
+class Ctx<S> {
+  readonly s: Draft<S>;
+  readonly effects: ConsensusEffect[] = [];
+  readonly cfg: ConsensusConfig<S>;
+  readonly limits: ConsensusLimits;
+  private touched = new Set<number>();
+
+  constructor(
+    state: ConsensusState<S>,
+    readonly now: number,
+  ) {
+    this.s = { ...state, rounds: { ...state.rounds } };
+    this.cfg = state.config;
+    this.limits = limitsOf(state.config);
+  }
+
+  /** The round, copied once per step before its first change. */
+  round(r: number): RoundState {
+    if (!this.touched.has(r)) {
+      const old = this.s.rounds[r];
+      (this.s.rounds as Record<number, RoundState>)[r] = old ? copyRound(old) : emptyRound();
+      this.touched.add(r);
+    }
+    return this.s.rounds[r];
+  }
+
+  resetRounds(): void {
+    this.s.rounds = {};
+    this.touched.clear();
+  }
+
+  drop(reason: DropReason, detail?: string, validator?: string): void {
+    this.effects.push({ kind: "drop", reason, ...(detail === undefined ? {} : { detail }), ...(validator === undefined ? {} : { validator }) });
+  }
+}
+
+/**
+ * Advances one group's consensus by one event.
+ * @example
+ * let { state, effects } = step(createState(config, genesis), { kind: "start", now: 0 });
+ */
+export function step<S>(state: ConsensusState<S>, event: ConsensusEvent): StepResult<S> {
+  const c = new Ctx(state, event.now);
+  switch (event.kind) {
+    case "start":
+      if (c.s.step === "new-height") startRound(c, 0);
+      break;
+    case "inputs":
+      c.s.pending = event.inputs;
+      break;
+    case "message":
+      onMessage(c, event.frame);
+      break;
+    case "timeout":
+      onTimeout(c, event.timeout);
+      break;
+    case "certified-block":
+      onCertifiedBlock(c, event.block, event.from);
+      break;
+  }
+  progress(c);
+  return { state: c.s, effects: c.effects };
+}
+
+// ---------------------------------------------------------------- messages
+
+function onMessage<S>(c: Ctx<S>, frame: unknown): void {
+  const parsed = parseFrame(frame);
+  if (!parsed.ok) return c.drop(parsed.reason, parsed.detail);
+  const m = parsed.message;
+  const { cfg, s } = c;
+  const set = cfg.validators;
+  if (m.channel !== cfg.channel) return c.drop("wrong-channel", m.channel);
+  if (m.cell !== cfg.cell) return c.drop("wrong-cell", m.cell);
+  if (!set.index.has(m.validator)) return c.drop("non-member", undefined, m.validator);
+  if (m.height < s.height) return c.drop("stale-height", `${m.height} < ${s.height}`, m.validator);
+  // Cheap checks before the ~80 µs signature check.
+  if (m.type === "proposal") {
+    if (m.validator !== proposerOf(set, m.height, m.round)) return c.drop("not-proposer", undefined, m.validator);
+    let id: string;
+    try {
+      id = cfg.app.valueId(m.value);
+    } catch {
+      return c.drop("malformed", "the value cannot be hashed", m.validator);
+    }
+    if (id !== m.valueId) return c.drop("bad-value-id", undefined, m.validator);
+  }
+  if (!verified(c, m)) return c.drop("bad-signature", undefined, m.validator);
+
+  if (m.height > s.height) return onAhead(c, m);
+  if (m.round > s.round) {
+    if ((s.maxRound[m.validator] ?? -1) < m.round) s.maxRound = { ...s.maxRound, [m.validator]: m.round };
+    if (m.round > s.round + c.limits.roundsAhead) return c.drop("round-too-far", `${m.round}`, m.validator);
+  }
+  if (addMessage(c, m, false)) c.effects.push({ kind: "wal", entry: { height: s.height, event: { kind: "message", frame: m, now: c.now } } });
+}
+
+function verified<S>(c: Ctx<S>, m: ConsensusMessage): boolean {
+  return c.cfg.verifier.verify(m.validator, signingString(m), m.signature);
+}
+
+/** A verified message from a higher height: keep the next height's, and ask its signer for the blocks in between. */
+function onAhead<S>(c: Ctx<S>, m: ConsensusMessage): void {
+  const { s } = c;
+  if (!s.ahead[m.validator]) s.ahead = { ...s.ahead, [m.validator]: true };
+  // A validator of the group signed at a higher height: this node may have missed a decision that
+  // nobody will re-send it. Asking costs little (the host rate-limits requests; a lying peer's blocks
+  // fail their certificate), and waiting for f+1 could wait forever when only one peer moved on.
+  c.effects.push({ kind: "request-catchup", peer: m.validator, fromHeight: s.height });
+  if (m.height === s.height + 1 && s.nextHeight.length < c.limits.nextHeightBuffer && m.round <= c.limits.roundsAhead) {
+    s.nextHeight = [...s.nextHeight, m];
+    return;
+  }
+  c.drop("future-height", `${m.height} > ${s.height}`, m.validator);
+}
+
+/** Adds a verified message of the current height to its round; records equivocation. Returns whether it was new. */
+function addMessage<S>(c: Ctx<S>, m: ConsensusMessage, own: boolean): boolean {
+  const existing = c.s.rounds[m.round];
+  if (m.type === "proposal") {
+    const props = existing?.proposals ?? [];
+    if (props.some((p) => p.valueId === m.valueId && p.validRound === m.validRound)) {
+      if (!own) c.drop("duplicate", undefined, m.validator);
+      return false;
+    }
+    if (props.length > 0) evidence(c, "duplicate-proposal", props[0], m);
+    if (props.length >= c.limits.proposalsPerRound) {
+      c.drop("too-many-proposals", undefined, m.validator);
+      return false;
+    }
+    c.round(m.round).proposals.push(m);
+    return true;
+  }
+  const list = (m.type === "prevote" ? existing?.prevotes : existing?.precommits)?.[m.validator] ?? [];
+  if (list.some((v) => v.valueId === m.valueId)) {
+    if (!own) c.drop("duplicate", undefined, m.validator);
+    return false;
+  }
+  if (list.length > 0) evidence(c, "duplicate-vote", list[0], m);
+  if (list.length >= c.limits.votesPerValidator) {
+    c.drop("equivocation", undefined, m.validator);
+    return false;
+  }
+  const r = c.round(m.round);
+  const id = m.valueId ?? "nil";
+  if (m.type === "prevote") {
+    r.prevotes[m.validator] = [...list, m];
+    r.prevoteCount[id] = (r.prevoteCount[id] ?? 0) + 1;
+    if (list.length === 0) r.prevoteTotal++;
+  } else {
+    r.precommits[m.validator] = [...list, m];
+    r.precommitCount[id] = (r.precommitCount[id] ?? 0) + 1;
+    if (list.length === 0) r.precommitTotal++;
+  }
+  return true;
+}
+
+function evidence<S>(c: Ctx<S>, kind: "duplicate-vote" | "duplicate-proposal", first: ConsensusMessage, second: ConsensusMessage): void {
+  const key = `${second.validator}:${second.type}:${second.round}`;
+  if (c.s.reported[key]) return;
+  c.s.reported = { ...c.s.reported, [key]: true };
+  c.effects.push({
+    kind: "evidence",
+    evidence: { kind, validator: second.validator, height: second.height, round: second.round, type: second.type, first, second },
+  });
+}
+
+// ---------------------------------------------------------------- signing
+
+function compareToRecord(height: number, round: number, stepIx: number, r: SignedRecord): number {
+  return height !== r.height ? height - r.height : round !== r.round ? round - r.round : stepIx - r.step;
+}
+
+/**
+ * The signer guard. Signs only above the last persisted (height, round,
+ * step); at the same one it re-sends the exact stored message; below it,
+ * refuses. The `persist` effect precedes the `broadcast`.
+ */
+function sign<S>(c: Ctx<S>, type: MessageType, valueId: string | null, value?: Json, validRound?: number): void {
+  const { s, cfg } = c;
+  if (!cfg.self) return;
+  const ix = stepIndex(type);
+  const rec = s.signer;
+  const cmp = rec ? compareToRecord(s.height, s.round, ix, rec) : 1;
+  if (rec && cmp < 0) return c.drop("signer-guard", `would sign ${type} ${s.height}/${s.round} below ${rec.height}/${rec.round}/${rec.step}`);
+  if (rec && cmp === 0) {
+    c.effects.push({ kind: "broadcast", message: rec.message });
+    addMessage(c, rec.message, true);
+    return;
+  }
+  const base = { channel: cfg.channel, cell: cfg.cell, height: s.height, round: s.round, validator: cfg.self.publicKey };
+  const msg: ConsensusMessage =
+    type === "proposal"
+      ? signMessage<Proposal>({ type, ...base, validRound: validRound ?? -1, valueId: valueId as string, value: value as Json }, cfg.self)
+      : signMessage<Vote>({ type, ...base, valueId }, cfg.self);
+  const record: SignedRecord = { height: s.height, round: s.round, step: ix, valueId, message: msg };
+  s.signer = record;
+  c.effects.push({ kind: "persist", record });
+  c.effects.push({ kind: "wal", entry: { height: s.height, event: { kind: "message", frame: msg, now: c.now } } });
+  c.effects.push({ kind: "broadcast", message: msg });
+  addMessage(c, msg, true);
+}
+
+function vote<S>(c: Ctx<S>, type: "prevote" | "precommit", valueId: string | null): void {
+  c.s.step = type;
+  sign(c, type, valueId);
+}
+
+// ---------------------------------------------------------------- rounds and timeouts
+
+function schedule<S>(c: Ctx<S>, stepName: TimeoutRef["step"], round: number): void {
+  const t = c.cfg.timeouts;
+  const duration = stepName === "commit" ? t.commit : t[stepName].base + round * t[stepName].delta;
+  c.effects.push({ kind: "schedule-timeout", timeout: { step: stepName, height: c.s.height, round }, duration });
+}
+
+/** Rule 1: StartRound(r). */
+function startRound<S>(c: Ctx<S>, r: number): void {
+  const { s, cfg } = c;
+  s.round = r;
+  s.step = "propose";
+  if (cfg.self && proposerOf(cfg.validators, s.height, r) === cfg.self.publicKey) {
+    if (s.valid) {
+      sign(c, "proposal", s.valid.valueId, s.valid.value, s.validRound);
+    } else {
+      const value = cfg.app.buildValue({ height: s.height, round: r, prevHash: s.prevHash, time: c.now, state: s.app, pending: s.pending });
+      sign(c, "proposal", cfg.app.valueId(value), value, -1);
+    }
+  }
+  // Also scheduled for the proposer: if the guard refused its proposal (restart), it must still move on.
+  schedule(c, "propose", r);
+}
+
+function onTimeout<S>(c: Ctx<S>, t: TimeoutRef): void {
+  const { s } = c;
+  if (t.height !== s.height) return;
+  const log = () => c.effects.push({ kind: "wal", entry: { height: s.height, event: { kind: "timeout", timeout: t, now: c.now } } });
+  switch (t.step) {
+    case "commit":
+      if (s.step === "new-height") startRound(c, 0);
+      return;
+    case "propose":
+      if (t.round === s.round && s.step === "propose") {
+        log();
+        vote(c, "prevote", null);
+      }
+      return;
+    case "prevote":
+      if (t.round === s.round && s.step === "prevote") {
+        log();
+        vote(c, "precommit", null);
+      }
+      return;
+    case "precommit":
+      if (t.round === s.round && s.step !== "new-height") {
+        log();
+        startRound(c, t.round + 1);
+      }
+      return;
+  }
+}
+
+// ---------------------------------------------------------------- the upon-rules
+
+function isValid<S>(c: Ctx<S>, p: Proposal): boolean {
+  const known = c.s.validity[p.valueId];
+  if (known !== undefined) return known;
+  let ok = false;
+  try {
+    ok = c.cfg.app.validateValue({ height: c.s.height, prevHash: c.s.prevHash, state: c.s.app }, p.value) === true;
+  } catch {
+    ok = false; // a hostile value must not crash the node: it is simply invalid
+  }
+  c.s.validity = { ...c.s.validity, [p.valueId]: ok };
+  return ok;
+}
+
+function findProposal<S>(c: Ctx<S>, valueId: string): Proposal | undefined {
+  for (const k in c.s.rounds) {
+    const p = c.s.rounds[k].proposals.find((x) => x.valueId === valueId);
+    if (p) return p;
+  }
+  return undefined;
+}
+
+/** Applies every rule that holds until none does (the paper's "upon" clauses). */
+function progress<S>(c: Ctx<S>): void {
+  for (let guard = 0; guard < 10_000; guard++) {
+    if (!fireOne(c)) return;
+  }
+}
+
+function fireOne<S>(c: Ctx<S>): boolean {
+  const { s, cfg } = c;
+  const q = cfg.validators.quorum;
+  if (tryDecide(c)) return true;
+  if (s.step === "new-height") return roundSkip(c);
+  if (roundSkip(c)) return true;
+  const r = s.round;
+  const R = s.rounds[r];
+  const unlocked = cfg.test?.unsafeDisableLocking === true;
+  if (s.step === "propose" && R) {
+    for (const p of R.proposals) {
+      if (p.validRound === -1) {
+        // Rule 2.
+        const ok = isValid(c, p) && (unlocked || s.lockedRound === -1 || s.locked?.valueId === p.valueId);
+        vote(c, "prevote", ok ? p.valueId : null);
+        return true;
+      }
+      const vr = p.validRound;
+      if ((s.rounds[vr]?.prevoteCount[p.valueId] ?? 0) >= q) {
+        // Rule 3: a proof-of-lock from round vr.
+        const ok = isValid(c, p) && (unlocked || s.lockedRound <= vr || s.locked?.valueId === p.valueId);
+        vote(c, "prevote", ok ? p.valueId : null);
+        return true;
+      }
+    }
+  }
+  if (!R) return false;
+  if (s.step === "prevote" && !R.prevoteTimeout && R.prevoteTotal >= q) {
+    // Rule 4.
+    c.round(r).prevoteTimeout = true;
+    schedule(c, "prevote", r);
+    return true;
+  }
+  if ((s.step === "prevote" || s.step === "precommit") && !R.lockDone) {
+    // Rule 5.
+    for (const p of R.proposals) {
+      if ((R.prevoteCount[p.valueId] ?? 0) >= q && isValid(c, p)) {
+        c.round(r).lockDone = true;
+        if (s.step === "prevote") {
+          if (!unlocked) {
+            s.locked = { valueId: p.valueId, value: p.value };
+            s.lockedRound = r;
+          }
+          vote(c, "precommit", p.valueId);
+        }
+        s.valid = { valueId: p.valueId, value: p.value };
+        s.validRound = r;
+        return true;
+      }
+    }
+  }
+  if (s.step === "prevote" && (R.prevoteCount.nil ?? 0) >= q) {
+    // Rule 6.
+    vote(c, "precommit", null);
+    return true;
+  }
+  if (!R.precommitTimeout && R.precommitTotal >= q) {
+    // Rule 7.
+    c.round(r).precommitTimeout = true;
+    schedule(c, "precommit", r);
+    return true;
+  }
+  return false;
+}
+
+/** Rule 9: f+1 validators at rounds above ours: jump to the highest round that f+1 of them reached. */
+function roundSkip<S>(c: Ctx<S>): boolean {
+  const { s } = c;
+  const skip = c.cfg.validators.skip;
+  const above: number[] = [];
+  for (const k in s.maxRound) if (s.maxRound[k] > s.round) above.push(s.maxRound[k]);
+  if (above.length < skip) return false;
+  above.sort((a, b) => b - a);
+  startRound(c, above[skip - 1]);
+  return true;
+}
+
+/** Rule 8: a proposal plus a quorum of precommits for its id, in any round. */
+function tryDecide<S>(c: Ctx<S>): boolean {
+  const { s } = c;
+  const q = c.cfg.validators.quorum;
+  for (const k in s.rounds) {
+    const R = s.rounds[k];
+    if (R.precommitTotal < q) continue;
+    for (const id in R.precommitCount) {
+      if (id === "nil" || R.precommitCount[id] < q) continue;
+      const p = findProposal(c, id);
+      if (!p || !isValid(c, p)) continue;
+      const votes = Object.values(R.precommits).flatMap((list) => list.filter((v) => v.valueId === id));
+      const block: CertifiedBlock = { height: s.height, value: p.value, certificate: buildCertificate(c.cfg.validators, votes) };
+      c.effects.push({ kind: "decide", block, valueId: id, source: "consensus" });
+      enterNextHeight(c, p.value, id);
+      return true;
+    }
+  }
+  return false;
+}
+
+function enterNextHeight<S>(c: Ctx<S>, value: Json, valueId: string): void {
+  const { s, cfg } = c;
+  const buffered = s.nextHeight;
+  s.app = cfg.app.applyValue(s.app, value);
+  s.pending = cfg.app.remainingInputs ? cfg.app.remainingInputs(s.pending, value) : [];
+  s.height = s.height + 1;
+  s.round = 0;
+  s.step = "new-height";
+  s.locked = null;
+  s.lockedRound = -1;
+  s.valid = null;
+  s.validRound = -1;
+  s.prevHash = valueId;
+  c.resetRounds();
+  s.maxRound = {};
+  s.validity = {};
+  s.nextHeight = [];
+  s.reported = {};
+  s.ahead = {};
+  // Always through a timeout, even of 0 ms: the host paces heights (a group of one would otherwise
+  // decide height after height inside one step).
+  schedule(c, "commit", 0);
+  for (const m of buffered) onMessage(c, m);
+}
+
+// ---------------------------------------------------------------- catch-up
+
+function onCertifiedBlock<S>(c: Ctx<S>, frame: unknown, from: string | undefined): void {
+  const { s, cfg } = c;
+  const bad = (reason: DropReason, detail: string) => {
+    c.drop(reason, detail, from);
+    c.effects.push({ kind: "bad-peer", peer: from, reason, detail });
+  };
+  if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return bad("malformed", "a certified block is an object");
+  const b = frame as Record<string, unknown>;
+  if (!Number.isSafeInteger(b.height) || b.value === undefined || typeof b.certificate !== "object") {
+    return bad("malformed", "a certified block has height, value and certificate");
+  }
+  const height = b.height as number;
+  if (height < s.height) return c.drop("stale-height", `${height} < ${s.height}`, from);
+  if (height > s.height) return c.drop("future-height", `${height} > ${s.height}: blocks are applied in order`, from);
+  let valueId: string;
+  try {
+    valueId = cfg.app.valueId(b.value as Json);
+  } catch {
+    return bad("malformed", "the value cannot be hashed");
+  }
+  const check = verifyCertificate(cfg.validators, null, { channel: cfg.channel, cell: cfg.cell, height, valueId }, b.certificate, cfg.verifier);
+  if (!check.ok) return bad("bad-certificate", `${check.code}: ${check.message}`);
+  const proposal = { valueId, value: b.value as Json } as Proposal;
+  if (!isValid(c, proposal)) {
+    // A quorum certified a block that does not re-execute: more faulty validators than the threshold tolerates.
+    return bad("invalid-certified-value", `height ${height}: certified value ${valueId.slice(0, 12)} does not re-execute`);
+  }
+  const block: CertifiedBlock = { height, value: b.value as Json, certificate: b.certificate as CertifiedBlock["certificate"] };
+  c.effects.push({ kind: "decide", block, valueId, source: "catch-up" });
+  enterNextHeight(c, block.value, valueId);
+}

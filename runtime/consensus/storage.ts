@@ -1,0 +1,136 @@
+/**
+ * Storage behind the signer guard and the WAL. The interfaces are
+ * synchronous because the durable backend (SQLite via better-sqlite3, a later
+ * milestone) is, and because a `persist` must finish before the next effect.
+ * The in-memory versions here keep serialized, checksummed records and can
+ * lose or tear their last write, as a crash in the middle of a write would.
+ */
+import type { SignedRecord, WalEntry } from "./types.js";
+
+/** Durable record of the last thing this node signed. */
+export interface SignerStore {
+  /** The newest intact record, or null on a fresh node. */
+  load(): SignedRecord | null;
+  /** Durable when it returns. */
+  save(record: SignedRecord): void;
+}
+
+/** Write-ahead log of the current height's events. */
+export interface Wal {
+  append(entry: WalEntry): void;
+  /** Intact entries of `height`, in write order (a torn tail is skipped). */
+  entries(height: number): WalEntry[];
+  /** Drops entries below `height` (called once a block of height-1 is stored). */
+  truncateBelow(height: number): void;
+}
+
+/** How a crash treats the write in progress. */
+export type TornWrite = "lose" | "tear";
+
+/**
+ * FNV-1a over the UTF-16 code units, with the length: enough to detect a torn
+ * (truncated) record in memory; a disk backend uses its own checksums.
+ */
+function checksum(body: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < body.length; i++) {
+    h ^= body.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${h.toString(16).padStart(8, "0")}${body.length.toString(16).padStart(8, "0")}`;
+}
+
+function seal(body: string): string {
+  return `${checksum(body)}:${body}`;
+}
+
+function unseal(line: string): string | null {
+  if (line.length < 17 || line[16] !== ":") return null;
+  const body = line.slice(17);
+  return checksum(body) === line.slice(0, 16) ? body : null;
+}
+
+function after(a: SignedRecord, b: SignedRecord): boolean {
+  return a.height !== b.height ? a.height > b.height : a.round !== b.round ? a.round > b.round : a.step > b.step;
+}
+
+/**
+ * Two alternating checksummed slots, like a double-buffered file: a torn
+ * write corrupts one slot and `load` falls back to the other, which holds the
+ * previous record. Safe because the driver sends nothing signed before its
+ * `persist` completed.
+ */
+export class MemorySignerStore implements SignerStore {
+  private slots: [string | null, string | null] = [null, null];
+  private next = 0;
+  /** Writes completed (tests and metrics). */
+  writes = 0;
+
+  load(): SignedRecord | null {
+    let best: SignedRecord | null = null;
+    for (const s of this.slots) {
+      const body = s === null ? null : unseal(s);
+      if (body === null) continue;
+      const r = JSON.parse(body) as SignedRecord;
+      if (best === null || after(r, best)) best = r;
+    }
+    return best;
+  }
+
+  save(record: SignedRecord): void {
+    this.slots[this.next] = seal(JSON.stringify(record));
+    this.next = 1 - this.next;
+    this.writes++;
+  }
+
+  /** Simulates a crash during `save(record)`: the write is lost, or half of it lands. */
+  crashDuring(record: SignedRecord, mode: TornWrite): void {
+    if (mode === "lose") return;
+    const line = seal(JSON.stringify(record));
+    this.slots[this.next] = line.slice(0, Math.floor(line.length / 2));
+    this.next = 1 - this.next;
+  }
+}
+
+/** An append-only log of checksummed lines; a torn last line is skipped on read, as a WAL repair would. */
+export class MemoryWal implements Wal {
+  private lines: string[] = [];
+  /** Height of each line, kept beside it so truncation need not parse. */
+  private heights: number[] = [];
+
+  append(entry: WalEntry): void {
+    this.lines.push(seal(JSON.stringify(entry)));
+    this.heights.push(entry.height);
+  }
+
+  entries(height: number): WalEntry[] {
+    const out: WalEntry[] = [];
+    for (const line of this.lines) {
+      const body = unseal(line);
+      if (body === null) continue;
+      const e = JSON.parse(body) as WalEntry;
+      if (e.height === height) out.push(e);
+    }
+    return out;
+  }
+
+  truncateBelow(height: number): void {
+    let k = 0;
+    while (k < this.heights.length && this.heights[k] < height) k++;
+    if (k === 0) return;
+    this.lines = this.lines.slice(k);
+    this.heights = this.heights.slice(k);
+  }
+
+  /** Simulates a crash during `append(entry)`. */
+  crashDuring(entry: WalEntry, mode: TornWrite): void {
+    if (mode === "lose") return;
+    const line = seal(JSON.stringify(entry));
+    this.lines.push(line.slice(0, Math.floor(line.length / 2)));
+    this.heights.push(entry.height);
+  }
+
+  get size(): number {
+    return this.lines.length;
+  }
+}
