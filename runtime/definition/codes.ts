@@ -13,6 +13,7 @@ export const DEFINITION_CODES = {
   DEFINITION_TOO_MANY_NODES: ["the YAML has more than 500,000 nodes", "split the channel"],
   DEFINITION_NOT_JSON: ["a value JSON cannot carry (.inf, .nan, a complex key)", "use finite numbers and string keys"],
   DEFINITION_FORBIDDEN_KEY: ["a key or path segment named __proto__ (or constructor / prototype in a path)", "rename the key"],
+  DEFINITION_NOT_A_CHANNEL: ["a tests file (only `tests:`) was loaded as a channel", "load the channel file; NAME.test.yaml is read beside it"],
   DEFINITION_UNKNOWN_KEY: ["a key the channel language does not have", "use the suggested key, or remove it"],
   DEFINITION_WRONG_TYPE: ["a value of the wrong type (e.g. a string where a number belongs)", "write a value of the type named in the message"],
   DEFINITION_MISSING_KEY: ["a required key is missing", "add the key named in the message"],

@@ -55,21 +55,13 @@ export class Expressions {
 
   /** Checks and compiles a condition (json-logic truthiness). */
   rule(expr: Json, path: DocPath): CompiledRule | undefined {
-    const problems = this.engine.check(expr);
-    if (problems.length > 0) {
-      this.report(problems, path);
-      return undefined;
-    }
+    // compileRule runs the static check itself and throws with every problem
+    // (payload.problems, each with its path), so checking first would do it twice.
     return this.guard(path, () => this.engine.compileRule(expr));
   }
 
   /** Checks and compiles an expression evaluating to a JSON value. */
   expr(expr: Json, path: DocPath): CompiledExpr | undefined {
-    const problems = this.engine.check(expr);
-    if (problems.length > 0) {
-      this.report(problems, path);
-      return undefined;
-    }
     return this.guard(path, () => this.engine.compile(expr));
   }
 
@@ -156,7 +148,9 @@ export class Expressions {
       return f();
     } catch (e: unknown) {
       if (!isStatecellError(e)) throw e;
-      this.reporter.error(definitionCode(e.code), path, e.message, e.remedy ?? "fix the expression");
+      const problems = e.payload.problems;
+      if (Array.isArray(problems) && problems.length > 0) this.report(problems as RuleProblem[], path);
+      else this.reporter.error(definitionCode(e.code), path, e.message, e.remedy ?? "fix the expression");
       return undefined;
     }
   }

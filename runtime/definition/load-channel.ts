@@ -37,6 +37,16 @@ export function loadChannel(source: string, opts: { file: string }, modules: Loa
       reporter.error("DEFINITION_WRONG_TYPE", [], `a channel file is a mapping with channel, version, groups and cells; this one is ${kind(value)}`, "start from an example in channels/ (`channel: my-channel`, `version: 1`, `groups:`, `cells:`)");
       return done(reporter);
     }
+    if (Object.keys(value).length > 0 && Object.keys(value).every((k) => k === "tests")) {
+      reporter.error(
+        "DEFINITION_NOT_A_CHANNEL",
+        ["tests"],
+        "this is a tests file (only `tests:`), not a channel",
+        `load the channel it belongs to (${opts.file.replace(/\.test\.ya?ml$/, ".yaml")}); its NAME.test.yaml is read beside it`,
+        { anchor: "key" },
+      );
+      return done(reporter);
+    }
     checkChannelDocument(value, reporter);
     const plan = compileChannel(value, opts.file, reporter, modules);
     return { ...(plan && !reporter.hasErrors() ? { plan } : {}), problems: sortProblems(reporter.problems) };

@@ -115,9 +115,13 @@ function checkStructure(doc: Document.Parsed, reporter: Reporter): boolean {
       }
       return size;
     }
-    const cached = sizes.get(node);
-    if (cached !== undefined) return cached;
-    visiting.add(node);
+    // Only anchored nodes can be reached twice (through aliases): memoise just those.
+    const anchored = (node as { anchor?: string }).anchor !== undefined;
+    if (anchored) {
+      const cached = sizes.get(node);
+      if (cached !== undefined) return cached;
+      visiting.add(node);
+    }
     let size = 1;
     if (isMap(node)) {
       for (const pair of node.items) {
@@ -127,8 +131,10 @@ function checkStructure(doc: Document.Parsed, reporter: Reporter): boolean {
     } else if (isSeq(node)) {
       for (const item of node.items) size += sizeOf(item as Node | null, depth + 1);
     }
-    visiting.delete(node);
-    sizes.set(node, size);
+    if (anchored) {
+      visiting.delete(node);
+      sizes.set(node, size);
+    }
     nodes++;
     return size;
   };
@@ -144,33 +150,36 @@ function checkStructure(doc: Document.Parsed, reporter: Reporter): boolean {
 
 /** Values YAML can hold but JSON cannot (and keys that would reach Object.prototype). */
 function checkJson(value: unknown, path: Array<string | number>, reporter: Reporter, depth: number): boolean {
+  // `path` is one mutable stack (pushed and popped), copied only when a problem is reported.
   if (value === null || typeof value === "string" || typeof value === "boolean") return true;
   if (typeof value === "number") {
     if (Number.isFinite(value)) return true;
-    reporter.error("DEFINITION_NOT_JSON", path, `${String(value)} is not a JSON number`, "use a finite number (or a string)");
+    reporter.error("DEFINITION_NOT_JSON", [...path], `${String(value)} is not a JSON number`, "use a finite number (or a string)");
     return false;
   }
   if (depth > MAX_YAML_DEPTH + 1) return true; // already limited by checkStructure; keeps this walk bounded
   if (Array.isArray(value)) {
     let ok = true;
-    value.forEach((v, i) => {
-      ok = checkJson(v, [...path, i], reporter, depth + 1) && ok;
-    });
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      ok = checkJson(value[i], path, reporter, depth + 1) && ok;
+      path.pop();
+    }
     return ok;
   }
   if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
     let ok = true;
     for (const k of Object.keys(value)) {
+      path.push(k);
       if (FORBIDDEN_KEYS.has(k)) {
-        reporter.error("DEFINITION_FORBIDDEN_KEY", [...path, k], `the key "${k}" is not allowed anywhere in a channel`, "rename the key", { anchor: "key" });
+        reporter.error("DEFINITION_FORBIDDEN_KEY", [...path], `the key "${k}" is not allowed anywhere in a channel`, "rename the key", { anchor: "key" });
         ok = false;
-        continue;
-      }
-      ok = checkJson((value as Record<string, unknown>)[k], [...path, k], reporter, depth + 1) && ok;
+      } else ok = checkJson((value as Record<string, unknown>)[k], path, reporter, depth + 1) && ok;
+      path.pop();
     }
     return ok;
   }
-  reporter.error("DEFINITION_NOT_JSON", path, `a ${describeNonJson(value)} cannot be part of a channel`, "use only strings, numbers, booleans, null, lists and mappings with string keys");
+  reporter.error("DEFINITION_NOT_JSON", [...path], `a ${describeNonJson(value)} cannot be part of a channel`, "use only strings, numbers, booleans, null, lists and mappings with string keys");
   return false;
 }
 
