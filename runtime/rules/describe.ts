@@ -86,8 +86,10 @@ class Describer {
       case "or":
         if (args.length === 1) return this.phrase(args[0], scope, d);
         return compound(args.map((a) => p(a)).join(` ${op} `));
-      case "!":
-        return compound(`not ${p(args[0])}`);
+      case "!": {
+        const negated = this.negation(args[0] ?? null, scope, d);
+        return compound(negated ?? `not ${p(args[0])}`);
+      }
       case "!!":
         return compound(`${p(args[0])} is truthy (not false, 0, empty or null)`);
       case "if":
@@ -150,6 +152,27 @@ class Describer {
       default:
         return simple(compact(expr));
     }
+  }
+
+  /** A direct phrasing of "not X" for the forms auditors meet most, or undefined. */
+  private negation(expr: Json, scope: Scope, depth: number): string | undefined {
+    if (expr === null || typeof expr !== "object" || Array.isArray(expr)) return undefined;
+    const keys = Object.keys(expr);
+    if (keys.length !== 1) return undefined;
+    const op = keys[0];
+    const raw = expr[op];
+    const args: Json[] = Array.isArray(raw) ? raw : [raw];
+    const p = (e: Json | undefined): string => this.part(e ?? null, scope, depth + 1);
+    const flipped: Readonly<Record<string, string>> = { "==": "is not", "!=": "is", "===": "is not exactly", "!==": "is exactly" };
+    if (op in flipped && args.length === 2) return `${p(args[0])} ${flipped[op]} ${p(args[1])}`;
+    if (op === "in" && args.length === 2) return `${p(args[0])} is not in ${p(args[1])}`;
+    if (op === "startsWith" && args.length === 2) return `${p(args[0])} does not start with ${p(args[1])}`;
+    if (op === "endsWith" && args.length === 2) return `${p(args[0])} does not end with ${p(args[1])}`;
+    if (op === "missing") {
+      const names = Array.isArray(args[0]) ? (args[0] as Json[]) : args;
+      if (names.every((n) => typeof n === "string")) return `${names.join(", ")} ${names.length === 1 ? "is" : "are all"} present (not null or empty)`;
+    }
+    return undefined;
   }
 
   private varText(args: Json[], scope: Scope, depth: number): string {
