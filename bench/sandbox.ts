@@ -67,10 +67,16 @@ context.evalSync(`
 const viaJson = context.global.getSync("viaJson", { reference: true }) as ivm.Reference<(s: string) => string>;
 const viaCopy = context.global.getSync("viaCopy", { reference: true }) as ivm.Reference<(xs: unknown) => number[]>;
 const datas = items.map((it) => it.data);
-const jsonRate = rate(BATCH, () => JSON.parse(viaJson.applySync(undefined, [JSON.stringify(datas)], { timeout: 1000 })));
-const copyRate = rate(BATCH, () =>
-  viaCopy.applySync(undefined, [new ivm.ExternalCopy(datas).copyInto({ release: true })], { timeout: 1000, result: { copy: true } }),
-);
+// Interleaved rounds, best of each: on a shared machine, load shifts between two back-to-back runs.
+let jsonRate = 0;
+let copyRate = 0;
+for (let round = 0; round < 3; round++) {
+  jsonRate = Math.max(jsonRate, rate(BATCH, () => JSON.parse(viaJson.applySync(undefined, [JSON.stringify(datas)], { timeout: 1000 }))));
+  copyRate = Math.max(
+    copyRate,
+    rate(BATCH, () => viaCopy.applySync(undefined, [new ivm.ExternalCopy(datas).copyInto({ release: true })], { timeout: 1000, result: { copy: true } })),
+  );
+}
 iso.dispose();
 
 // Memory per runner: RSS delta of 20 live runners (each one isolate with the prelude and the hook file).
@@ -88,6 +94,6 @@ const k = (x: number): string => `${Math.round(x).toLocaleString("en-US")}`;
 console.log(`sandbox validate, batched ${BATCH}/call: ${k(batched)} inputs/s`);
 console.log(`sandbox validate, one call per input: ${k(single)} inputs/s (batched is ${(batched / single).toFixed(1)}x)`);
 console.log(`sandbox reduce, batched ${BATCH}/call: ${k(reduceSmall)} inputs/s (state of 50 totals), ${k(reduceBig)} inputs/s (plus 1,000 records)`);
-console.log(`transport, raw isolate, ${BATCH}-item batch: JSON strings ${k(jsonRate)} items/s, ExternalCopy ${k(copyRate)} items/s`);
+console.log(`transport, raw isolate, ${BATCH}-item batch, best of 3 interleaved: JSON strings ${k(jsonRate)} items/s, ExternalCopy ${k(copyRate)} items/s`);
 console.log(`memory: ${perRunnerMb.toFixed(2)} MiB RSS per runner (20 live runners)`);
 console.log(`target >= ${k(TARGET)} inputs/s batched: ${batched >= TARGET ? "PASS" : "MISS"}`);

@@ -14,7 +14,8 @@
  * Wire format (JSON text both ways, measured against ExternalCopy in
  * bench/sandbox.ts):
  *   run(hook, payload, stateJson?) with payload =
- *     { b: [block...], s: [state...], i: [[data, blockIdx, stateIdx, signer, index]...],
+ *     { b: [block...], s: [state...], d: [data...], x: [ctx.index...],
+ *       k: [blockIdx...] | null (all 0), l: [stateIdx...] | null (all 0), g: [signer...] | null (all null),
  *       t: the cell's budget in ms (per input, and named in timeout messages),
  *       a: [[budgetMs, agreeMs]...] per input in validator mode, else null,
  *       o: maxOutputChars, m: maxStateChars }
@@ -249,10 +250,11 @@ function begin(block, index) {
  * state of 1,000 records made reduce ~50x slower (bench/sandbox.ts).
  */
 function reduceFast(p, blocks, states, stateJson) {
-  const items = p.i, times = p.a;
+  const datas = p.d, indexes = p.x, times = p.a;
   let state = jsonParse(stateJson);
-  for (let n = 0; n < items.length; n++) {
-    const [data, bi, si, signer, index] = items[n];
+  for (let n = 0; n < datas.length; n++) {
+    const data = datas[n], index = indexes[n];
+    const bi = p.k === null ? 0 : p.k[n], si = p.l === null ? 0 : p.l[n], signer = p.g === null ? null : p.g[n];
     const budget = times === null ? p.t : times[n][0];
     const agree = times === null ? -1 : times[n][1];
     const block = blocks[bi];
@@ -281,13 +283,13 @@ function reduceFast(p, blocks, states, stateJson) {
   }
   if (s.length > p.m) return null;
   const ones = [];
-  for (let n = 0; n < items.length; n++) ones.push(1);
+  for (let n = 0; n < datas.length; n++) ones.push(1);
   return '{"s":' + s + ',"r":[' + ones.join(",") + "]}";
 }
 
 function run(hook, payloadJson, stateJson) {
   const p = jsonParse(payloadJson);
-  const blocks = p.b, states = p.s, items = p.i, times = p.a, defaultBudget = p.t;
+  const blocks = p.b, states = p.s, datas = p.d, indexes = p.x, times = p.a, defaultBudget = p.t;
   for (const b of blocks) deepFreezeValue(b);
   for (const s of states) deepFreezeValue(s);
   if (hook === "reduce") {
@@ -296,8 +298,9 @@ function run(hook, payloadJson, stateJson) {
   }
   const out = [];
   let snap = stateJson, state = hook === "reduce" ? jsonParse(stateJson) : null, pending = null;
-  for (let n = 0; n < items.length; n++) {
-    const [data, bi, si, signer, index] = items[n];
+  for (let n = 0; n < datas.length; n++) {
+    const data = datas[n], index = indexes[n];
+    const bi = p.k === null ? 0 : p.k[n], si = p.l === null ? 0 : p.l[n], signer = p.g === null ? null : p.g[n];
     const budget = times === null ? defaultBudget : times[n][0];
     const agree = times === null ? -1 : times[n][1];
     const block = blocks[bi];

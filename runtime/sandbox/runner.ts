@@ -179,30 +179,64 @@ class IsolateRunner implements CodeRunner {
     return { f: "THROW", m: `the hook failed after returning (an unhandled promise rejection?): ${inv.message}`, e: 0 };
   }
 
+  /**
+   * The batch as one JSON text (prelude.ts "Wire format"). Columns instead of
+   * one row per item, and columns that are all alike sent as null: host-side
+   * JSON.stringify is most of the crossing cost, so every byte counts.
+   */
   private payload(items: ReadonlyArray<HookItem>, timings: ItemTiming[], timeMs: number, perItem: boolean): string {
+    const n = items.length;
     const blocks: HookItem["ctx"]["block"][] = [];
     const blockIndex = new Map<string, number>();
     const states: Json[] = [];
     const stateIndex = new Map<Json, number>();
-    const rows = items.map((it) => {
-      const b = it.ctx.block;
-      const key = `${b.height}|${b.time}|${b.hash}`;
-      let bi = blockIndex.get(key);
-      if (bi === undefined) {
-        bi = blocks.push({ height: b.height, time: b.time, hash: b.hash }) - 1;
-        blockIndex.set(key, bi);
+    const datas: Json[] = new Array<Json>(n);
+    const indexes: number[] = new Array<number>(n);
+    const bis: number[] = new Array<number>(n);
+    const sis: number[] = new Array<number>(n);
+    const signers: Array<string | null> = new Array<string | null>(n);
+    let oneBlock = true;
+    let oneState = true;
+    let noSigner = true;
+    // Items of one block share its header and state objects: compare with the previous item first.
+    let lastBlock: unknown = undefined;
+    let lastState: unknown = undefined;
+    let bi = -1;
+    let si = -1;
+    for (let i = 0; i < n; i++) {
+      const { data, ctx } = items[i];
+      if (ctx.block !== lastBlock) {
+        const b = ctx.block;
+        const key = `${b.height}|${b.time}|${b.hash}`;
+        const known = blockIndex.get(key);
+        bi = known ?? blocks.push({ height: b.height, time: b.time, hash: b.hash }) - 1;
+        if (known === undefined) blockIndex.set(key, bi);
+        lastBlock = b;
       }
-      let si = stateIndex.get(it.ctx.state);
-      if (si === undefined) {
-        si = states.push(it.ctx.state) - 1;
-        stateIndex.set(it.ctx.state, si);
+      if (ctx.state !== lastState) {
+        const known = stateIndex.get(ctx.state);
+        si = known ?? states.push(ctx.state) - 1;
+        if (known === undefined) stateIndex.set(ctx.state, si);
+        lastState = ctx.state;
       }
-      return [it.data, bi, si, it.ctx.signer ?? null, it.ctx.index];
-    });
+      const signer = ctx.signer ?? null;
+      datas[i] = data;
+      indexes[i] = ctx.index;
+      bis[i] = bi;
+      sis[i] = si;
+      signers[i] = signer;
+      if (bi !== 0) oneBlock = false;
+      if (si !== 0) oneState = false;
+      if (signer !== null) noSigner = false;
+    }
     return JSON.stringify({
       b: blocks,
       s: states,
-      i: rows,
+      d: datas,
+      x: indexes,
+      k: oneBlock ? null : bis,
+      l: oneState ? null : sis,
+      g: noSigner ? null : signers,
       t: timeMs,
       a: perItem ? timings.map((t) => [t.budgetMs, t.agreeMs]) : null,
       o: this.maxOutputChars,

@@ -88,6 +88,22 @@ describe("validate", () => {
   });
 });
 
+describe("batches mixing blocks, states and signers", () => {
+  it("gives each item its own block, state and signer", () => {
+    const r = runner("function validate(d, ctx) { return { reject: [ctx.block.height, ctx.state.v, ctx.signer, ctx.index].join('|') }; }");
+    const b2 = { ...BLOCK, height: 4 };
+    const s1 = { v: "one" };
+    const s2 = { v: "two" };
+    const res = r.validate([
+      { data: {}, ctx: { block: BLOCK, signer: null, index: 0, state: s1 } },
+      { data: {}, ctx: { block: b2, signer: "aa", index: 1, state: s2 } },
+      { data: {}, ctx: { block: { ...BLOCK }, signer: null, index: 2, state: s1 } },
+      { data: {}, ctx: { block: b2, signer: "bb", index: 7, state: { v: "three" } } },
+    ]);
+    expect(res.map((x) => (x as { reason: string }).reason)).toEqual(["3|one||0", "4|two|aa|1", "3|one||2", "4|three|bb|7"]);
+  });
+});
+
 describe("transform", () => {
   it("treats a value as one output, an array as several, null as none", () => {
     const r = runner("function transform(d) { return d.n === 0 ? null : d.n === 1 ? { v: 1 } : [{ v: 1 }, { v: 2 }]; }");
