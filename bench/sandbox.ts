@@ -12,7 +12,7 @@ import { createCodeRunner, type HookItem } from "../runtime/sandbox/index.js";
 
 const TARGET = 300_000;
 const BATCH = 1000;
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 0.7);
 
 const block = { height: 7, time: 1_700_000_007_000, hash: "5f".repeat(32) };
 const state = { totals: {} };
@@ -37,10 +37,18 @@ function rate(per: number, fn: () => void): number {
 const runner = createCodeRunner({ name: "bench/readings", source, file: "bench.js", limits: { memoryMb: 32, timeMs: 50 } });
 const check = runner.validate(items);
 if (!check.every((r) => "ok" in r && r.ok)) throw new Error("bench hook rejected an input");
-const batched = rate(BATCH, () => runner.validate(items));
-const single = rate(BATCH, () => {
-  for (const it of items) runner.validate([it]);
-});
+// Best of 3 interleaved rounds: the machine is shared, and a neighbour's burst can halve one round.
+let batched = 0;
+let single = 0;
+for (let round = 0; round < 3; round++) {
+  batched = Math.max(batched, rate(BATCH, () => runner.validate(items)));
+  single = Math.max(
+    single,
+    rate(BATCH, () => {
+      for (const it of items) runner.validate([it]);
+    }),
+  );
+}
 runner.dispose();
 
 // reduce: the state is checked and snapshotted after every input (so a fault can roll back), which
@@ -91,7 +99,7 @@ const perRunnerMb = (process.memoryUsage().rss - rss0) / 20 / (1 << 20);
 for (const r of live) r.dispose();
 
 const k = (x: number): string => `${Math.round(x).toLocaleString("en-US")}`;
-console.log(`sandbox validate, batched ${BATCH}/call: ${k(batched)} inputs/s`);
+console.log(`sandbox validate, batched ${BATCH}/call, best of 3: ${k(batched)} inputs/s`);
 console.log(`sandbox validate, one call per input: ${k(single)} inputs/s (batched is ${(batched / single).toFixed(1)}x)`);
 console.log(`sandbox reduce, batched ${BATCH}/call: ${k(reduceSmall)} inputs/s (state of 50 totals), ${k(reduceBig)} inputs/s (plus 1,000 records)`);
 console.log(`transport, raw isolate, ${BATCH}-item batch, best of 3 interleaved: JSON strings ${k(jsonRate)} items/s, ExternalCopy ${k(copyRate)} items/s`);
