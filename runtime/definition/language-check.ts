@@ -111,7 +111,9 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
         path: [...parent, key],
         parent,
         message: `unknown key "${key}" in ${where}${guess ? ` (did you mean "${guess}"?)` : ""}`,
-        remedy: guess
+        remedy: key === "<<"
+          ? "YAML merge keys (<<) are not supported: write the keys out"
+          : guess
           ? `write "${guess}"`
           : /[ ,]/.test(key)
             ? "a comma inside `{ ... }` ends a value: quote text that contains commas"
@@ -280,6 +282,7 @@ export function describeValue(v: unknown): string {
 }
 
 function typeRemedy(want: string[], got: unknown): string {
+  if (want.includes("integer") && typeof got === "number" && !Number.isInteger(got)) return "write a whole number";
   if (want.includes("boolean") && typeof got === "string") return "write true or false without quotes";
   if ((want.includes("integer") || want.includes("number")) && typeof got === "string") return "write the number without quotes";
   if (want.includes("string") && (typeof got === "number" || typeof got === "boolean")) return "quote the value to make it text";

@@ -40,7 +40,9 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   const lines = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+    // logLevel "error": the library would otherwise print warnings to the console
+    // (the pure core does no I/O); what it warns about is reported here instead.
+    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
   } catch (e: unknown) {
     // The YAML composer recurses per nesting level; absurd nesting overflows the stack.
     const reporter = new Reporter(file, source, undefined, undefined);
@@ -126,6 +128,13 @@ function checkStructure(doc: Document.Parsed, reporter: Reporter): boolean {
     if (isMap(node)) {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
+        if (!failed && (isMap(pair.key) || isSeq(pair.key))) {
+          failed = true;
+          reporter.error("DEFINITION_NOT_JSON", [], "a mapping key that is itself a list or mapping cannot be part of a channel", "use text keys", {
+            location: rangeLocation(reporter, pair.key as Node),
+          });
+          return 0;
+        }
         size += sizeOf(pair.key as Node | null, depth + 1) + sizeOf(pair.value as Node | null, depth + 1);
       }
     } else if (isSeq(node)) {

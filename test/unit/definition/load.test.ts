@@ -227,6 +227,13 @@ describe("loadChannel problems", () => {
     expect(codes("a: 1\na: 2\n")[0]).toBe("e:DEFINITION_DUPLICATE_KEY@2:1");
     expect(codes("")).toEqual(["e:DEFINITION_WRONG_TYPE@1:1"]);
     expect(codes("--- a\n--- b\n")[0]).toMatch(/DEFINITION_YAML_SYNTAX/);
+    const ok = channel("  c: { group: g, accepts: true }\n");
+    expect(codes(`${ok}params:\n  ? [a, b]\n  : 1\n`)).toEqual(["e:DEFINITION_NOT_JSON@8:5"]);
+    expect(codes(`${ok}params: { x: !!binary aGVsbG8= }\n`)).toEqual(["e:DEFINITION_NOT_JSON@7:23"]);
+    expect(codes(`${ok}params: { x: .nan }\n`)).toEqual(["e:DEFINITION_NOT_JSON@7:15"]);
+    const tagged = loadChannel(`${ok}params: { x: !foo bar }\n`, { file: "t.yaml" });
+    expect(tagged.plan).toBeDefined();
+    expect(tagged.problems.map((p) => p.code)).toEqual(["DEFINITION_YAML_WARNING"]);
   });
 
   it("refuses an alias bomb fast", () => {
