@@ -230,7 +230,7 @@ describe("loadChannel problems", () => {
     const ok = channel("  c: { group: g, accepts: true }\n");
     expect(codes(`${ok}params:\n  ? [a, b]\n  : 1\n`)).toEqual(["e:DEFINITION_NOT_JSON@8:5"]);
     expect(codes(`${ok}params: { x: !!binary aGVsbG8= }\n`)).toEqual(["e:DEFINITION_NOT_JSON@7:23"]);
-    expect(codes(`${ok}params: { x: .nan }\n`)).toEqual(["e:DEFINITION_NOT_JSON@7:15"]);
+    expect(codes(`${ok}params: { x: .nan }\n`)).toEqual(["e:DEFINITION_NOT_JSON@7:14"]);
     const tagged = loadChannel(`${ok}params: { x: !foo bar }\n`, { file: "t.yaml" });
     expect(tagged.plan).toBeDefined();
     expect(tagged.problems.map((p) => p.code)).toEqual(["DEFINITION_YAML_WARNING"]);
