@@ -73,6 +73,9 @@ export const COMPARE_TWO: Readonly<Record<string, (a: unknown, b: unknown) => bo
   ">=": (a, b) => (a as number) >= (check(b, a, false) as number),
 };
 
+// json-logic-engine splices only functions marked synchronous into compiled code.
+for (const f of Object.values(COMPARE_TWO)) Object.defineProperty(f, Symbol.for("json_logic_sync"), { value: true });
+
 /** A function comparing a chain of evaluated operands (`a OP b OP c`). */
 export function comparator(op: string): (values: unknown[]) => boolean {
   const fn = OPS[op];

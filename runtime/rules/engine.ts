@@ -70,7 +70,7 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
             code: "RULES_BAD_ARGUMENTS",
             message: `the expression cannot be compiled: ${errorText(e)}`,
             remedy: "use arguments of the right type (numbers for arithmetic, no division by a constant 0)",
-            path: [],
+            path: locateBuildFailure(logic, expr, []) ?? [],
           },
         ],
       };
@@ -163,7 +163,7 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
   // between operands (see compare.ts). A new method object, so the library's
   // shared defaults are not modified.
   for (const op of COMPARISON_OPERATORS) {
-    const two = Object.assign(COMPARE_TWO[op], { [SYNC]: true });
+    const two = COMPARE_TWO[op]; // marked synchronous in compare.ts
     const chain = Object.assign(comparator(op), { [SYNC]: true });
     table2[op] = {
       ...table2[op],
@@ -198,6 +198,35 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : ${notFound})`;
   };
   return engine;
+}
+
+/**
+ * The path of the innermost operator that fails to build on its own (only
+ * called once a build failed, so the cost is paid on errors only). Arguments
+ * are tried before their operator, so the path names `{"/": [x, 0]}`, not the
+ * rule around it.
+ */
+function locateBuildFailure(logic: LogicEngine, expr: Json, path: ReadonlyArray<string | number>): ReadonlyArray<string | number> | undefined {
+  if (expr === null || typeof expr !== "object") return undefined;
+  if (Array.isArray(expr)) {
+    for (let i = 0; i < expr.length; i++) {
+      const found = locateBuildFailure(logic, expr[i], [...path, i]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  const keys = Object.keys(expr);
+  if (keys.length !== 1 || keys[0] === "preserve") return undefined;
+  const op = keys[0];
+  const args = expr[op];
+  const inner = Array.isArray(args) ? locateBuildFailure(logic, args, [...path, op]) : locateBuildFailure(logic, args, [...path, op]);
+  if (inner !== undefined) return inner;
+  try {
+    logic.build(prepare(expr));
+    return undefined;
+  } catch {
+    return [...path, op];
+  }
 }
 
 function problemsError(problems: RuleProblem[], what: string): StatecellError {

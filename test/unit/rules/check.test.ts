@@ -142,7 +142,9 @@ describe("check: codes and paths", () => {
     ["substr with one argument", { substr: ["abc"] }, ["substr"]],
     ["a map without a mapper", { map: [{ var: "data.xs" }] }, ["map"]],
     ["startsWith with one argument", { startsWith: ["abc"] }, ["startsWith"]],
-    ["division by a constant zero", { "/": [{ var: "data.x" }, 0] }, []],
+    ["division by a constant zero", { "/": [{ var: "data.x" }, 0] }, ["/"]],
+    ["a nested constant fault, at its operator", { and: [true, { "<": [{ "/": [{ var: "data.x" }, 0] }, 2] }] }, ["and", 1, "<", 0, "/"]],
+    ["arithmetic on constant text", { "+": [{ var: "data.x" }, "abc"] }, ["+"]],
   ])("RULES_BAD_ARGUMENTS: %s", (_name, expr, path) => {
     expect(codes(rules.check(expr))).toEqual([["RULES_BAD_ARGUMENTS", path]]);
   });
