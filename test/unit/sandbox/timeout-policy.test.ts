@@ -9,7 +9,7 @@ import { disposeAll, fixture, items, runner } from "./helpers.js";
 
 afterAll(disposeAll);
 
-const TIME_MS = 40;
+const TIME_MS = 100;
 let slow: CodeRunner;
 /** Spin counts that take about 0.05x, 1.5x and 2x of TIME_MS on this machine. */
 let fast = 0, over = 0, wayOver = 0;
