@@ -81,6 +81,18 @@ describe("memory bombs", () => {
   });
 });
 
+describe("runaway reduce", () => {
+  it("skips a looping and a bombing input and folds the others, in order", () => {
+    const r = runner(
+      "function reduce(s, d) { if (d.loop) for (;;) {} if (d.bomb) { const h = []; for (;;) h.push(new Array(100000).fill(1.5)); } s.seen.push(d.n); return s; }",
+      { memoryMb: 32, timeMs: 400 },
+    );
+    const out = r.reduce({ seen: [] }, items([{ n: 1 }, { n: 2, loop: true }, { n: 3 }, { n: 4, bomb: true }, { n: 5 }]));
+    expect(out.results.map((x) => ("fault" in x ? x.fault : "ok"))).toEqual(["ok", "SANDBOX_TIMEOUT", "ok", "SANDBOX_MEMORY", "ok"]);
+    expect(out.state).toEqual({ seen: [1, 3, 5] });
+  });
+});
+
 describe("escape attempts", () => {
   const attempt = (t: string) => runner(fixture("escape.js")).validate(items([{ try: t }]))[0];
   const NO_CODEGEN = { fault: "SANDBOX_THROW", message: "EvalError: code generation from strings is disabled in statecell hooks" };
