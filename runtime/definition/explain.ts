@@ -9,6 +9,7 @@ import type { Json } from "../core/canonical.js";
 import { createRuleEngine, type RuleEngine } from "../rules/index.js";
 import type { CellPlan, ChannelPlan, EmitPlan, GroupPlan, StateUpdatePlan } from "./plan.js";
 import { summariseSchema } from "./schema-summary.js";
+import { listWords } from "./suggest.js";
 
 export interface ExplainOptions {
   format: "text" | "markdown";
@@ -112,7 +113,7 @@ function cellLines(plan: ChannelPlan, c: CellPlan, engine: RuleEngine, md: boole
     for (const e of c.emit) lines.push(`- ${emitSentence(e, engine, md)}`);
   }
   if (c.code) {
-    const hooks = c.code.hooks.length ? `the ${c.code.hooks.join(", ")} hook${c.code.hooks.length === 1 ? "" : "s"}` : "no hooks";
+    const hooks = c.code.hooks.length ? `the ${listWords([...c.code.hooks], "and")} hook${c.code.hooks.length === 1 ? "" : "s"}` : "no hooks";
     lines.push(
       `Code: ${code(c.code.path, md)} (sha256 ${c.code.sha256.slice(0, 16)}…) defines ${hooks}; it runs in an isolated sandbox limited to ${c.limits.memoryMb} MB of memory and ${c.limits.timeMs} ms per call.`,
     );
