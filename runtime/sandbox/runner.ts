@@ -143,8 +143,12 @@ class IsolateRunner implements CodeRunner {
     const timings = items.map((it) => itemTiming(timeMs, it.ctx.index, verify));
     const perItem = verify !== undefined;
 
-    const total = timings.reduce((s, t) => s + t.budgetMs, 0);
-    const longest = Math.max(...timings.map((t) => t.budgetMs));
+    let total = 0;
+    let longest = 0;
+    for (const t of timings) {
+      total += t.budgetMs;
+      if (t.budgetMs > longest) longest = t.budgetMs;
+    }
     const batchTimeout = Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest));
     const batch = invoke(this.ensure(), hook, this.payload(items, timings, timeMs, perItem), state, batchTimeout);
     if (batch.kind === "ok") return decode(hook, batch.text, state);
