@@ -25,6 +25,7 @@ function metaCheck(schema: Json): Ajv["errors"] {
   return metaChecker.validateSchema(schema as object | boolean) ? null : metaChecker.errors;
 }
 
+/** A channel's schema compiler; problems go to `reporter`, located at the schema's place in the document. */
 export function createSchemaCompiler(reporter: Reporter): SchemaCompiler {
   // strict: unknown keywords, `required` fields missing from `properties` and
   // keywords without their type are errors, because each is almost always a

@@ -28,6 +28,7 @@ export function definitionCode(rulesCode: string): string {
   return CODE_MAP[rulesCode] ?? (rulesCode.startsWith("RULES_") ? "DEFINITION_BAD_EXPRESSION" : rulesCode);
 }
 
+/** The channel's expressions: checked, compiled, and their problems located in the document. */
 export class Expressions {
   private readonly operators: ReadonlySet<string>;
 

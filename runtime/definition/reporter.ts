@@ -31,6 +31,7 @@ interface Found {
 /** Where on the node to point: at its key (unknown keys, names) or its value. */
 export type Anchor = "key" | "value";
 
+/** The problems of one file, and the YAML locator that places them. */
 export class Reporter {
   readonly problems: Problem[] = [];
 
