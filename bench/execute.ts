@@ -129,7 +129,8 @@ const best = runs[0];
 const median = runs[1];
 if (best.accepted !== BLOCKS * PER_BLOCK) throw new Error(`expected every input accepted, got ${best.accepted}`);
 const timings: PhaseTimings = { admit: 0, schema: 0, rules: 0, hooks: 0, update: 0, emit: 0, hash: 0 };
-const inst = run(timings);
+// Three instrumented runs summed: one run's split moves with whatever else the machine does.
+const inst = [run(timings), run(timings), run(timings)].sort((a, b) => a.seconds - b.seconds)[1];
 const total = Object.values(timings).reduce((a, b) => a + b, 0);
 const rate = (BLOCKS * PER_BLOCK) / median.seconds;
 const floor = [bare(), bare(), bare()].sort((a, b) => a - b)[1];

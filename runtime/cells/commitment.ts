@@ -28,7 +28,8 @@ import { assertJson, canonicalBytes } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { CellState, RecordsCommitment } from "./types.js";
 import { newEdit, trieRoot, trieSet, type Trie } from "./hamt.js";
-import { recordsView, trieOfView } from "./records-view.js";
+import { recordsView, refOfView } from "./records-view.js";
+import { recordsAppend, type RecordsRef } from "./records-store.js";
 import { leavesUnder } from "./user-state.js";
 import { EMPTY, TAG, fromHex, sha256, toHex, utf8 } from "./digest.js";
 
@@ -36,7 +37,7 @@ import { EMPTY, TAG, fromHex, sha256, toHex, utf8 } from "./digest.js";
 export interface StateInternals {
   /** User fields (no `records`), plain JSON, shared between states. */
   user: Record<string, Json>;
-  records: Trie<Json>;
+  records: RecordsRef | undefined;
   recordCount: number;
   recordsRoot: Uint8Array;
   /** Leaf path -> canonical leaf text. */
@@ -143,14 +144,14 @@ export function internalsOf(state: CellState): StateInternals {
     });
   }
   const edit = newEdit();
-  let records = trieOfView(state.records);
-  let recordCount = 0;
+  let records = refOfView(state.records);
+  let recordCount = records?.count ?? 0;
   if (records === undefined) {
     const recs = plainRecords(state);
-    for (const k of Object.keys(recs)) {
-      records = trieSet(records, k, recs[k], edit);
-      recordCount++;
-    }
+    const all = new Map<string, Json>();
+    for (const k of Object.keys(recs).sort()) all.set(k, recs[k]);
+    records = recordsAppend(undefined, all);
+    recordCount = all.size;
   }
   let recordsRoot = EMPTY;
   const commitment =
@@ -182,7 +183,7 @@ export function internalsOf(state: CellState): StateInternals {
 }
 
 /** The visible state for internals: user fields, and a records view when there are records. */
-export function visibleState(user: Record<string, Json>, records: Trie<Json>, commitment: RecordsCommitment): CellState {
+export function visibleState(user: Record<string, Json>, records: RecordsRef | undefined, commitment: RecordsCommitment): CellState {
   const out: CellState = { ...user };
   if (records !== undefined) {
     const view = recordsView(records);

@@ -37,6 +37,7 @@ import type {
   CodeRunner,
   ExecuteModules,
   HookContext,
+  HookRunOptions,
   PhaseTimings,
   Rejected,
   SandboxFault,
@@ -44,7 +45,8 @@ import type {
   Verdict,
 } from "./types.js";
 import { FORBIDDEN_KEYS, inspectValue, reject } from "./inspect.js";
-import { keyPosition, newEdit, trieDelete, trieGet, trieSet, type Position, type Trie } from "./hamt.js";
+import { newEdit, trieDelete, trieSet, type Trie } from "./hamt.js";
+import { recordGet, recordsAppend } from "./records-store.js";
 import { materializeRecords } from "./records-view.js";
 import { wasAdmitted } from "./admit.js";
 import { liveStateView, type LiveSource } from "./live-state.js";
@@ -174,7 +176,10 @@ export function executeBlock(
     const idx: number[] = [];
     for (let i = 0; i < n; i++) if (pre[i] === undefined) idx.push(i);
     if (idx.length > 0) {
-      const res = runner.validate(idx.map((i) => ({ data: inputs[i].data, ctx: hookCtx(block, inputs[i], i, plainStart()) })));
+      const res = runner.validate(
+        idx.map((i) => ({ data: inputs[i].data, ctx: hookCtx(block, inputs[i], i, plainStart()) })),
+        modules.hookOptions,
+      );
       idx.forEach((i, j) => (validated[i] = res[j] ?? missingResult("validate")));
     }
     lap("hooks");
@@ -195,6 +200,7 @@ export function executeBlock(
     start,
     lap,
     transform: runner !== undefined && hooks.has("transform"),
+    hookOptions: modules.hookOptions,
   };
   let passes = 0;
   let pass: PassResult;
@@ -245,16 +251,19 @@ export function executeBlock(
     };
   }
   for (const c of pass.w.owned) Object.freeze(c);
+  const records = recordsAppend(start.records, pass.src.added);
+  const recordCount = start.recordCount + pass.added.length;
+  lap("update");
   const addedBytes = pass.added.map((a) => ({ key: a.key, bytes: bytes[a.index] }));
   const recordsRoot = chainRecords(start.recordsRoot, addedBytes);
-  const recordCount = start.recordCount + pass.added.length;
   const userTrie = updateUserTrie(start, finalUser, marks);
   const userRoot = userRootOf(userTrie);
   const stateRoot = combineRoots(recordsRoot, userRoot);
   const commitment = { recordsRoot: toHex(recordsRoot), recordCount };
-  const next = Object.freeze(visibleState(finalUser, pass.records, commitment));
-  register(next, { user: finalUser, records: pass.records, recordCount, recordsRoot, userTrie, userRoot, stateRoot });
   lap("hash");
+  const next = Object.freeze(visibleState(finalUser, records, commitment));
+  register(next, { user: finalUser, records, recordCount, recordsRoot, userTrie, userRoot, stateRoot });
+  lap("update");
   return { verdicts, state: next, outputs, stateRoot: toHex(stateRoot), commitment, userRoot: toHex(userRoot), accepted, passes };
 }
 
@@ -272,13 +281,15 @@ interface PassEnv {
   lap: (phase: keyof PhaseTimings) => void;
   /** Outputs come from a transform hook (emits run after it), not inline. */
   transform: boolean;
+  hookOptions: HookRunOptions | undefined;
 }
 
 interface PassResult {
   verdicts: Verdict[];
   accepted: number[];
   w: UserWorking;
-  records: Trie<Json>;
+  /** Records at the block start and those this pass added. */
+  src: LiveSource;
   added: Array<{ key: string; index: number }>;
   outputs: BlockOutput[];
 }
@@ -289,9 +300,8 @@ type Planned = { op: StateUpdatePlan["op"]; segs: string[]; value: Json };
 function hostPass(env: PassEnv): PassResult {
   const { cell, inputs, pre, validated, excluded, start } = env;
   const n = inputs.length;
-  const edit = newEdit();
   const w = startUser(start.user);
-  const src: LiveSource = { user: w.root, records: start.records };
+  const src: LiveSource = { user: w.root, records: start.records, added: new Map() };
   const liveState = liveStateView(src);
   const verdicts: Verdict[] = new Array<Verdict>(n);
   const accepted: number[] = [];
@@ -336,22 +346,21 @@ function hostPass(env: PassEnv): PassResult {
     lap("rules");
     // Record key: write-once across blocks and within this one.
     let key: string | undefined;
-    let pos: Position | undefined;
     if (verdict === undefined && cell.key !== undefined) {
       const k = evalKey(cell.key, ctx);
       if (typeof k !== "string") verdict = k;
-      else if (trieGet(src.records, k, (pos = keyPosition(k))) !== undefined) {
+      else if (src.added.has(k) || recordGet(src.records, k) !== undefined) {
         verdict = reject("CELL_DUPLICATE_KEY", `a record with key "${k}" already exists; records are write-once`, `/records/${k}`);
       } else key = k;
     }
     // Evaluate every update and emit against the state before this input, then apply.
     if (verdict === undefined) {
-      planned.length = 0;
+      if (planned.length > 0) planned.length = 0;
       verdict = planUpdates(cell.state, ctx, planned);
     }
     lap("update");
     if (verdict === undefined && emitInline) {
-      outs.length = 0;
+      if (outs.length > 0) outs.length = 0;
       verdict = evalEmits(env, i, ctx, w.owned, outs);
       lap("emit");
     }
@@ -370,7 +379,7 @@ function hostPass(env: PassEnv): PassResult {
       continue;
     }
     if (key !== undefined) {
-      src.records = trieSet(src.records, key, input.data, edit, pos);
+      src.added.set(key, input.data);
       added.push({ key, index: i });
     }
     if (emitInline) for (const o of outs) outputs.push(o);
@@ -378,7 +387,7 @@ function hostPass(env: PassEnv): PassResult {
     accepted.push(i);
     lap("update");
   }
-  return { verdicts, accepted, w, records: src.records, added, outputs };
+  return { verdicts, accepted, w, src, added, outputs };
 }
 
 /** The record key as a string, or why it cannot be one. */
@@ -453,7 +462,7 @@ function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<obj
 
 function runReduce(runner: CodeRunner, pass: PassResult, env: PassEnv, startPlain: Json): { changed: boolean; user?: Record<string, Json> } {
   const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
-  const res = runner.reduce(pass.w.root, items);
+  const res = runner.reduce(pass.w.root, items, env.hookOptions);
   let changed = false;
   pass.accepted.forEach((i, j) => {
     const r = res.results[j] ?? missingResult("reduce");
@@ -483,7 +492,7 @@ function runTransform(
   startState: CellState,
 ): { changed: boolean; outputs: BlockOutput[] } {
   const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
-  const res = runner.transform(items);
+  const res = runner.transform(items, env.hookOptions);
   const outputs: BlockOutput[] = [];
   let changed = false;
   const outs: BlockOutput[] = [];

@@ -80,7 +80,6 @@ function walk(w: Walk, v: unknown, depth: number): Rejected | undefined {
           const r = walk(w, v[i], depth + 1);
           w.path.pop();
           if (r) return r;
-          w.size += 1;
           if (w.size > w.maxBytes) break;
         }
       } else {
@@ -94,7 +93,7 @@ function walk(w: Walk, v: unknown, depth: number): Rejected | undefined {
             w.path.push(k);
             return reject("CELL_FORBIDDEN_KEY", `the key "${k}" at ${pointer(w.path)} is not allowed in inputs`, pointer(w.path));
           }
-          w.size += k.length + 4;
+          w.size += k.length + 3; // "k": (commas are not counted: this stays a lower bound)
           w.path.push(k);
           const r = walk(w, (v as Record<string, unknown>)[k], depth + 1);
           w.path.pop();

@@ -131,17 +131,28 @@ export type ValidateResult = { ok: true } | { ok: false; reason: string } | Sand
 export type TransformResult = { outputs: Json[] } | SandboxFault;
 
 /**
+ * Per-call options of the sandbox (runtime/sandbox RunOptions): a validator
+ * replaying a proposal passes `verify.timedOut` (the inputs the proposer
+ * reported as SANDBOX_TIMEOUT) so timeouts are judged the same way everywhere.
+ */
+export interface HookRunOptions {
+  timeMs?: number;
+  verify?: { timedOut: readonly number[] };
+}
+
+/**
  * The subset of runtime/sandbox's CodeRunner that cells calls (structurally
  * identical to the brief's Sandbox API), declared here so cells can be
  * tested with fakes and never load isolated-vm itself.
  */
 export interface CodeRunner {
   readonly hooks: readonly HookName[];
-  validate(items: ReadonlyArray<{ data: Json; ctx: HookContext }>): ValidateResult[];
-  transform(items: ReadonlyArray<{ data: Json; ctx: HookContext }>): TransformResult[];
+  validate(items: ReadonlyArray<{ data: Json; ctx: HookContext }>, opts?: HookRunOptions): ValidateResult[];
+  transform(items: ReadonlyArray<{ data: Json; ctx: HookContext }>, opts?: HookRunOptions): TransformResult[];
   reduce(
     state: Json,
     items: ReadonlyArray<{ data: Json; ctx: HookContext }>,
+    opts?: HookRunOptions,
   ): { state: Json; results: Array<{ ok: true } | SandboxFault> };
 }
 
@@ -149,6 +160,8 @@ export interface CodeRunner {
 export interface ExecuteModules {
   /** The code runner of a cell with `code:`; required when the cell has hooks. */
   code?: (cellName: string) => CodeRunner | undefined;
+  /** Passed to every hook call (validator mode: the proposer's timed-out inputs, see sandbox docs). */
+  hookOptions?: HookRunOptions;
   /** Token balances rules read as `token` (read-only); null when the channel has no token. */
   token?: Json;
   /** Adds elapsed ms per phase (bench only; costs two clock reads per phase). */

@@ -58,7 +58,7 @@ export function rollback(w: UserWorking, cp: Checkpoint): void {
 
 /** Forgets the undo steps once an input is accepted. */
 export function commitInput(w: UserWorking): void {
-  w.undo.length = 0;
+  if (w.undo.length > 0) w.undo.length = 0;
 }
 
 function write(w: UserWorking, parent: Container, seg: string, value: Json): void {

@@ -171,8 +171,63 @@ cells:
     expect(rejected(r.verdicts[1]).code).toBe("CELL_TOO_DEEP");
   });
 
-  test("unknown cell and missing code runner are caller errors (thrown)", () => {
+  test("an input of exactly maxInputBytes canonical bytes passes the limit; one byte more does not", () => {
+    const base = reading("cen-1", 1, 1, { tags: [""] });
+    const size = new TextEncoder().encode(canonicalString(base)).length;
+    const exact = reading("cen-1", 1, 1, { tags: ["x".repeat(4096 - size)] });
+    const over = reading("cen-2", 1, 1, { tags: ["x".repeat(4097 - size)] });
+    expect(new TextEncoder().encode(canonicalString(exact)).length).toBe(4096);
+    const r = executeBlock(plan, "readings", {}, [{ data: exact }, { data: over }], header());
+    expect(r.verdicts[0].accepted).toBe(true);
+    expect(rejected(r.verdicts[1])).toMatchObject({ code: "CELL_TOO_LARGE", message: "the input is 4097 bytes, over the limit of 4096" });
+    expect(admitInput(plan, "readings", canonicalString(exact))).not.toHaveProperty("accepted");
+    expect(admitInput(plan, "readings", canonicalString(over))).toMatchObject({ code: "CELL_TOO_LARGE" });
+  });
+
+  test("unknown cell is a caller error (thrown)", () => {
     expect(() => executeBlock(plan, "nope", {}, [], header())).toThrow(expect.objectContaining({ code: "CELL_UNKNOWN_CELL" }));
+  });
+
+  test("forks: two different blocks on the same parent each see only their own records", () => {
+    const parent = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1)), header(1));
+    const a = executeBlock(plan, "readings", parent.state, inputs(reading("cen-2", 2)), header(2));
+    const b = executeBlock(plan, "readings", parent.state, inputs(reading("nor-1", 3), reading("cen-2", 4)), header(2));
+    // A third child after both, and a child of the first fork after the second was made.
+    const c = executeBlock(plan, "readings", parent.state, inputs(reading("cen-2", 5)), header(2));
+    const a2 = executeBlock(plan, "readings", a.state, inputs(reading("nor-1", 6)), header(3));
+    expect(Object.keys(parent.state.records ?? {})).toEqual(["cen-1"]);
+    expect(Object.keys(a.state.records ?? {}).sort()).toEqual(["cen-1", "cen-2"]);
+    expect(Object.keys(b.state.records ?? {}).sort()).toEqual(["cen-1", "cen-2", "nor-1"]);
+    expect(b.state.records?.["cen-2"]).toEqual(reading("cen-2", 4));
+    expect(c.verdicts[0].accepted).toBe(true);
+    expect(c.state.records?.["cen-2"]).toEqual(reading("cen-2", 5));
+    expect(a.state.records?.["cen-2"]).toEqual(reading("cen-2", 2));
+    expect(a2.verdicts[0].accepted).toBe(true);
+    expect(a2.state.records?.["nor-1"]).toEqual(reading("nor-1", 6));
+    expect(c.stateRoot).not.toBe(a.stateRoot);
+    expect(canonicalString(a.state.records)).toBe(canonicalString({ "cen-1": reading("cen-1", 1), "cen-2": reading("cen-2", 2) }));
+  });
+
+  test("rules read records, including those added earlier in the same block", () => {
+    const p = planFromYaml(`
+channel: tree
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  nodes:
+    group: g
+    accepts: { type: object, required: [id], properties: { id: { type: string }, parent: { type: string } } }
+    key: { var: data.id }
+    rules:
+      - name: parent-exists
+        require: { or: [ { "!": { var: data.parent } }, { "!!": [ { var: [ { cat: [ "state.records.", { var: data.parent } ] } ] } ] } ] }
+        message: "no node {data.parent}"
+`);
+    const b1 = executeBlock(p, "nodes", {}, [{ data: { id: "a" } }, { data: { id: "b", parent: "a" } }, { data: { id: "c", parent: "z" } }], header(1));
+    expect(b1.verdicts.map((v) => v.accepted)).toEqual([true, true, false]);
+    expect(rejected(b1.verdicts[2])).toMatchObject({ rule: "parent-exists", message: "no node z" });
+    const b2 = executeBlock(p, "nodes", b1.state, [{ data: { id: "d", parent: "b" } }, { data: { id: "e", parent: "c" } }], header(2));
+    expect(b2.verdicts.map((v) => v.accepted)).toEqual([true, false]);
   });
 
   test("an empty block returns the same state and root", () => {
