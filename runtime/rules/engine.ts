@@ -17,7 +17,7 @@ import type {
   RuleEngineOptions,
   RuleProblem,
 } from "./types.js";
-import { KEPT_BUILTINS, statecellMethods, type RootSlot } from "./operators.js";
+import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, statecellMethods, type RootSlot } from "./operators.js";
 import { checkExpression } from "./check.js";
 import { ownProperty, splitPath } from "./paths.js";
 import { toJsonResult, toRuntimeError } from "./json-result.js";
@@ -46,9 +46,9 @@ interface BuildState {
  * @throws never; compile* throw StatecellError with the problems `check` reports.
  */
 export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
-  const slot: RootSlot = { root: null };
+  const slot: RootSlot = { root: null, work: 0 };
   const logic = buildLogicEngine(slot);
-  const operators = Object.freeze(Object.keys(logic.methods).sort());
+  const operators = Object.freeze(Object.keys(logic.methods).filter((op) => op !== WORK_OPERATOR).sort());
   const params = opts.params;
 
   /**
@@ -115,16 +115,23 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
   });
 }
 
-/** Runs a compiled function with the root slot set (date helpers read block.time from it). */
+/**
+ * Runs a compiled function with the slot set: date helpers read block.time from
+ * it, and the work budget starts at zero. Saved and restored, so an evaluation
+ * started inside another (a template rendered while a rule runs) cannot disturb it.
+ */
 function evaluate(slot: RootSlot, fn: (ctx: unknown) => unknown, ctx: RuleContext): unknown {
-  const prev = slot.root;
+  const prevRoot = slot.root;
+  const prevWork = slot.work;
   slot.root = ctx;
+  slot.work = 0;
   try {
     return fn(ctx);
   } catch (e: unknown) {
     throw toRuntimeError(e);
   } finally {
-    slot.root = prev;
+    slot.root = prevRoot;
+    slot.work = prevWork;
   }
 }
 
@@ -247,8 +254,8 @@ function problemsError(problems: RuleProblem[], what: string): StatecellError {
 
 /**
  * A private deep copy (through JSON text: own "__proto__" keys stay own keys, as
- * JSON.parse defines them) with `if` of one or two arguments rewritten to the
- * three-argument form. json-logic-engine compiles only `if` with 3+ arguments
+ * JSON.parse defines them), with iterator lists wrapped in the work-budget
+ * operator and `if` of one or two arguments rewritten to the three-argument form. json-logic-engine compiles only `if` with 3+ arguments
  * and interprets the others, and its interpreter passes arguments differently;
  * the rewrite keeps every checked expression on the compiled path.
  */
@@ -267,6 +274,10 @@ function prepare(expr: Json): Json {
     if ((op === "if" || op === "?:") && Array.isArray(args)) {
       if (args.length === 1) return fix(args[0]); // {if: [x]} is x
       if (args.length === 2) args.push(null); // {if: [c, a]} is {if: [c, a, null]}
+    }
+    // An iterator's list is charged to the work budget before it is walked.
+    if ((ITERATORS.has(op) || op === "reduce") && Array.isArray(args) && args.length > 0) {
+      args[0] = { [WORK_OPERATOR]: [args[0]] };
     }
     v[op] = fix(args);
     return v;

@@ -29,6 +29,10 @@
  *   daysSince:  [t]             whole days from t to block.time: floor((block.time - t) / 86400000); null when t is not a number
  *   isoDate:    [t]             "YYYY-MM-DD", the UTC date of t (unix ms); with no argument, of block.time;
  *                               null outside years 0000-9999 or when t is not a number
+ * Work budget: iterators, `in`, `keys` and `merge` charge the items they visit,
+ * `cat` one visit per 64 characters it builds;
+ * past MAX_WORK (1,000,000) per evaluation the expression faults (RULES_RUNTIME).
+ *
  * The date helpers never read a clock: `block.time` comes from the block header
  * in the evaluation context, so every validator computes the same value.
  */
@@ -55,9 +59,37 @@ const DAY_MS = 86_400_000;
 const MAX_ISO_MS = 253_402_300_799_999;
 const MIN_ISO_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
 
-/** The evaluation context of the call in progress; date helpers read `block.time` from it. */
+/**
+ * Most list items and object keys one evaluation may visit (iterator items,
+ * `in` haystacks, `keys`, `merge` results). A count, not a clock, so every
+ * validator stops at the same point: nested iteration over large state (a
+ * 30,000-item list scanned once per item of another) would otherwise stall a
+ * block. Rules that need more belong in a code hook, or in keyed records.
+ */
+export const MAX_WORK = 1_000_000;
+
+/**
+ * The internal operator that charges an iterator's list to the work budget.
+ * Only the compiler inserts it (engine.ts, prepare); it is not in the public
+ * operator list, so `check` refuses it in anything an author writes.
+ */
+export const WORK_OPERATOR = "statecell:work";
+
+/** Per-evaluation state: the context (date helpers read `block.time`) and the work done so far. */
 export interface RootSlot {
   root: RuleContext | null;
+  work: number;
+}
+
+/** Adds `n` visits to the evaluation's work; a fault past MAX_WORK. */
+export function charge(slot: RootSlot, n: number): void {
+  slot.work += n;
+  if (slot.work > MAX_WORK) {
+    throw runtimeError(
+      `the expression visited more than ${MAX_WORK.toLocaleString("en")} list items or keys`,
+      "avoid scanning large lists (e.g. state) in rules, and nested iteration; read keyed records (state.records.<key>) or use a code hook",
+    );
+  }
 }
 
 type Method = (args: unknown[], context: unknown) => unknown;
@@ -102,9 +134,17 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       }
       return typeof need === "number" && keys.length - out.length >= need ? [] : out;
     },
+    [WORK_OPERATOR]: (args) => {
+      const v = args[0];
+      if (Array.isArray(v)) charge(slot, v.length);
+      return v;
+    },
     in: (args) => {
       const [needle, hay] = args;
-      if (Array.isArray(hay)) return hay.includes(needle);
+      if (Array.isArray(hay)) {
+        charge(slot, hay.length);
+        return hay.includes(needle);
+      }
       // Text: a primitive needle is compared as text, as json-logic-js's indexOf does
       // (null searches for "null"); a list or object needle is never found in text.
       if (typeof hay === "string") return needle !== null && typeof needle === "object" ? false : hay.includes(String(needle));
@@ -116,6 +156,7 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
         s += textOf(a);
         if (s.length > MAX_TEXT_LENGTH) throw runtimeError(`cat built text longer than ${MAX_TEXT_LENGTH} characters`, "build shorter text");
       }
+      charge(slot, s.length >>> 6); // one visit per 64 characters built
       return s;
     },
     merge: (args) => {
@@ -125,6 +166,7 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
         else out.push(a);
         if (out.length > MAX_LIST_LENGTH) throw runtimeError(`merge built a list longer than ${MAX_LIST_LENGTH} items`, "build shorter lists");
       }
+      charge(slot, out.length);
       return out;
     },
     substr: (args) => {
@@ -152,7 +194,9 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     keys: (args) => {
       const v = args[0];
       if (v === null || typeof v !== "object" || Array.isArray(v)) return [];
-      return Object.keys(v).sort();
+      const keys = Object.keys(v);
+      charge(slot, keys.length);
+      return keys.sort();
     },
     since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? blockTime(slot) - args[0] : null),
     daysSince: (args) =>

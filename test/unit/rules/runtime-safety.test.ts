@@ -145,6 +145,41 @@ describe("hostile data", () => {
     expect(() => evalWith(catDoubling, { xs: xs.slice(0, 40) })).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
   });
 
+  it("a deterministic work budget stops quadratic work (1,000,000 visits per evaluation)", () => {
+    // Nested iteration over lists held by the items: 1,001 + 1,001 x 1,000 visits.
+    const row = Array.from({ length: 1_000 }, (_, i) => i);
+    const nested = rules.compile({ map: [{ var: "data.rows" }, { map: [{ var: "" }, 0] }] });
+    expect((nested(ctxWith({ rows: Array.from({ length: 900 }, () => row) })) as Json[]).length).toBe(900);
+    expect(() => nested(ctxWith({ rows: Array.from({ length: 1_001 }, () => row) }))).toThrow(
+      expect.objectContaining({ code: "RULES_RUNTIME", message: expect.stringContaining("1,000,000") }),
+    );
+    // A reduce that re-merges its accumulator copies 1 + 2 + ... + n items.
+    const xs = Array.from({ length: 2_000 }, (_, i) => i);
+    const growing = rules.compile({ reduce: [{ var: "data.xs" }, { merge: [{ var: "accumulator" }, [{ var: "current" }]] }, []] });
+    expect((growing(ctxWith({ xs: xs.slice(0, 1_000) })) as Json[]).length).toBe(1_000);
+    expect(() => growing(ctxWith({ xs }))).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
+    // The same with text: cat charges one visit per 64 characters it builds.
+    const text = rules.compile({ reduce: [{ var: "data.xs" }, { cat: [{ var: "accumulator" }, "0123456789abcdef"] }, ""] });
+    expect(() => text(ctxWith({ xs: Array.from({ length: 60_000 }, () => 0) }))).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
+    // `in` over a literal list, once per item.
+    const lit = Array.from({ length: 1_000 }, (_, i) => -i - 1);
+    const scan = rules.compile({ filter: [{ var: "data.xs" }, { in: [{ var: "" }, { preserve: lit }] }] });
+    expect(scan(ctxWith({ xs: xs.slice(0, 900) }))).toEqual([]);
+    expect(() => scan(ctxWith({ xs: xs.slice(0, 1_100) }))).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
+    // `keys` of a huge object.
+    const keys = rules.compile({ keys: [{ var: "data.o" }] });
+    const o = Object.fromEntries(Array.from({ length: 1_000_001 }, (_, i) => [`k${i}`, i]));
+    expect(() => keys(ctxWith({ o }))).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
+    // The budget is per evaluation: the next one starts from zero.
+    const one = rules.compile({ map: [{ var: "data.xs" }, 1] });
+    for (let i = 0; i < 600; i++) expect((one(ctxWith({ xs })) as Json[]).length).toBe(2_000);
+  });
+
+  it("the internal work operator cannot be written by authors", () => {
+    expect(rules.operators).not.toContain("statecell:work");
+    expect(rules.check({ "statecell:work": [[1]] }).map((p) => p.code)).toEqual(["RULES_UNKNOWN_OPERATOR"]);
+  });
+
   it("a reduce accumulator may not hold nested values (json-logic-engine's depth guard)", () => {
     const nest: Json = { reduce: [{ var: "data.xs" }, { merge: [[{ var: "accumulator" }]] }, []] };
     expect(() => evalWith(nest, { xs: [1, 2, 3] })).toThrow(expect.objectContaining({ code: "RULES_RUNTIME" }));
