@@ -3,7 +3,7 @@
  * file must not get past (STYLE.md habit 6): size, nesting depth, node count
  * and alias expansion (billion laughs). Problems are collected, never thrown.
  */
-import { isAlias, isMap, isPair, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import type { Json } from "../core/canonical.js";
 import { Reporter } from "./reporter.js";
 
@@ -70,126 +70,114 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   }
   if (doc.errors.length > 0) return { reporter };
 
-  if (!checkStructure(doc, reporter)) return { reporter };
-
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIAS_NODES });
-  } catch (e: unknown) {
-    reporter.error("DEFINITION_ALIAS_BOMB", [], `the aliases expand too much: ${errorText(e)}`, "write the values out, or use fewer aliases");
-    return { reporter };
-  }
-  if (!checkJson(value, [], reporter, 0)) return { reporter };
-  return { reporter, value: value as Json };
+  const value = toJson(doc, reporter);
+  return value === undefined ? { reporter } : { reporter, value };
 }
 
-/** Depth, node count and alias expansion, measured on the YAML tree before converting it. */
-function checkStructure(doc: Document.Parsed, reporter: Reporter): boolean {
-  const sizes = new Map<Node, number>();
+/**
+ * The YAML tree to JSON in one walk, enforcing depth, node count and alias
+ * expansion before anything is copied, and refusing what JSON cannot carry.
+ * (One walk instead of yaml's toJS plus a check: loading is on the path of
+ * every lint, reload and node start.) Aliases share the anchored value.
+ */
+function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
+  const memo = new Map<Node, { size: number; value: Json }>();
   const visiting = new Set<Node>();
+  const path: Array<string | number> = [];
   let aliasNodes = 0;
   let nodes = 0;
   let failed = false;
 
-  const sizeOf = (node: Node | null | undefined, depth: number): number => {
-    if (failed || !node) return 0;
-    if (depth > MAX_YAML_DEPTH) {
-      failed = true;
-      reporter.error("DEFINITION_TOO_DEEP", [], `the YAML nests deeper than ${MAX_YAML_DEPTH} levels`, "flatten the structure", {
-        location: rangeLocation(reporter, node),
-      });
-      return 0;
-    }
+  const fail = (code: string, node: Node, message: string, remedy: string, anchor: "key" | "value" = "value"): undefined => {
+    if (!failed) reporter.error(code, [...path], message, remedy, { location: nodeLocation(reporter, node), anchor });
+    failed = true;
+    return undefined;
+  };
+
+  /** Returns [expanded size, value], or undefined after reporting a problem. */
+  const walk = (node: Node | null | undefined, depth: number): { size: number; value: Json } | undefined => {
+    if (failed) return undefined;
+    if (!node) return { size: 0, value: null };
+    if (depth > MAX_YAML_DEPTH) return fail("DEFINITION_TOO_DEEP", node, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels`, "flatten the structure");
     if (isAlias(node)) {
       const target = node.resolve(doc) as Node | undefined;
-      if (!target || visiting.has(target)) return 1;
-      const size = sizes.get(target) ?? sizeOf(target, depth);
-      aliasNodes += size;
-      if (!failed && aliasNodes > MAX_ALIAS_NODES) {
-        failed = true;
-        reporter.error(
+      if (!target) return fail("DEFINITION_YAML_SYNTAX", node, `alias *${node.source} has no anchor`, "define the anchor (&name) before the alias (*name)");
+      if (visiting.has(target)) return fail("DEFINITION_NOT_JSON", node, `alias *${node.source} refers to a value that contains it`, "JSON cannot hold a value inside itself; write the values out");
+      const done = memo.get(target) ?? walk(target, depth);
+      if (!done) return undefined;
+      aliasNodes += done.size;
+      if (aliasNodes > MAX_ALIAS_NODES) {
+        return fail(
           "DEFINITION_ALIAS_BOMB",
-          [],
-          `aliases expand to more than ${MAX_ALIAS_NODES} nodes (alias *${node.source} adds ${size})`,
+          node,
+          `aliases expand to more than ${MAX_ALIAS_NODES} nodes (alias *${node.source} adds ${done.size})`,
           "write the values out, or use fewer aliases (a file that expands exponentially is refused)",
-          { location: rangeLocation(reporter, node) },
         );
       }
-      return size;
+      return done;
     }
     // Only anchored nodes can be reached twice (through aliases): memoise just those.
     const anchored = (node as { anchor?: string }).anchor !== undefined;
-    if (anchored) {
-      const cached = sizes.get(node);
-      if (cached !== undefined) return cached;
-      visiting.add(node);
-    }
-    let size = 1;
+    if (anchored) visiting.add(node);
+    let result: { size: number; value: Json } | undefined;
     if (isMap(node)) {
+      const out: { [k: string]: Json } = {};
+      let size = 1;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
-        if (!failed && (isMap(pair.key) || isSeq(pair.key))) {
-          failed = true;
-          reporter.error("DEFINITION_NOT_JSON", [], "a mapping key that is itself a list or mapping cannot be part of a channel", "use text keys", {
-            location: rangeLocation(reporter, pair.key as Node),
-          });
-          return 0;
+        const keyNode = pair.key as Node | null;
+        if (keyNode && !isScalar(keyNode)) {
+          return fail("DEFINITION_NOT_JSON", keyNode, "a mapping key that is itself a list, a mapping or an alias cannot be part of a channel", "use text keys");
         }
-        size += sizeOf(pair.key as Node | null, depth + 1) + sizeOf(pair.value as Node | null, depth + 1);
+        const raw = keyNode ? (keyNode as { value: unknown }).value : null;
+        const key = raw === null || raw === undefined ? "" : String(raw);
+        path.push(key);
+        if (FORBIDDEN_KEYS.has(key)) return fail("DEFINITION_FORBIDDEN_KEY", keyNode as Node, `the key "${key}" is not allowed anywhere in a channel`, "rename the key", "key");
+        const child = walk(pair.value as Node | null, depth + 1);
+        path.pop();
+        if (!child) return undefined;
+        size += 1 + child.size;
+        // defineProperty: an own property even for names Object.prototype has.
+        Object.defineProperty(out, key, { value: child.value, enumerable: true, writable: true, configurable: true });
       }
+      result = { size, value: out };
     } else if (isSeq(node)) {
-      for (const item of node.items) size += sizeOf(item as Node | null, depth + 1);
+      const out: Json[] = [];
+      let size = 1;
+      for (let i = 0; i < node.items.length; i++) {
+        path.push(i);
+        const child = walk(node.items[i] as Node | null, depth + 1);
+        path.pop();
+        if (!child) return undefined;
+        size += child.size;
+        out.push(child.value);
+      }
+      result = { size, value: out };
+    } else if (isScalar(node)) {
+      const v = node.value;
+      if (v === null || v === undefined || typeof v === "string" || typeof v === "boolean") result = { size: 1, value: v ?? null };
+      else if (typeof v === "number") {
+        if (!Number.isFinite(v)) return fail("DEFINITION_NOT_JSON", node, `${String(v)} is not a JSON number`, "use a finite number (or a string)");
+        result = { size: 1, value: v };
+      } else {
+        return fail("DEFINITION_NOT_JSON", node, `a ${describeNonJson(v)} cannot be part of a channel`, "use only strings, numbers, booleans, null, lists and mappings with string keys");
+      }
+    } else {
+      return fail("DEFINITION_NOT_JSON", node, "this YAML node cannot be part of a channel", "use only strings, numbers, booleans, null, lists and mappings");
+    }
+    nodes++;
+    if (nodes > MAX_YAML_NODES || result.size > MAX_YAML_NODES) {
+      return fail("DEFINITION_TOO_MANY_NODES", node, `the YAML has more than ${MAX_YAML_NODES} nodes`, "split the channel");
     }
     if (anchored) {
       visiting.delete(node);
-      sizes.set(node, size);
+      memo.set(node, result);
     }
-    nodes++;
-    return size;
+    return result;
   };
 
-  const total = sizeOf(doc.contents as Node | null, 0);
-  if (failed) return false;
-  if (total > MAX_YAML_NODES || nodes > MAX_YAML_NODES) {
-    reporter.error("DEFINITION_TOO_MANY_NODES", [], `the YAML has ${total} nodes; the limit is ${MAX_YAML_NODES}`, "split the channel");
-    return false;
-  }
-  return true;
-}
-
-/** Values YAML can hold but JSON cannot (and keys that would reach Object.prototype). */
-function checkJson(value: unknown, path: Array<string | number>, reporter: Reporter, depth: number): boolean {
-  // `path` is one mutable stack (pushed and popped), copied only when a problem is reported.
-  if (value === null || typeof value === "string" || typeof value === "boolean") return true;
-  if (typeof value === "number") {
-    if (Number.isFinite(value)) return true;
-    reporter.error("DEFINITION_NOT_JSON", [...path], `${String(value)} is not a JSON number`, "use a finite number (or a string)");
-    return false;
-  }
-  if (depth > MAX_YAML_DEPTH + 1) return true; // already limited by checkStructure; keeps this walk bounded
-  if (Array.isArray(value)) {
-    let ok = true;
-    for (let i = 0; i < value.length; i++) {
-      path.push(i);
-      ok = checkJson(value[i], path, reporter, depth + 1) && ok;
-      path.pop();
-    }
-    return ok;
-  }
-  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    let ok = true;
-    for (const k of Object.keys(value)) {
-      path.push(k);
-      if (FORBIDDEN_KEYS.has(k)) {
-        reporter.error("DEFINITION_FORBIDDEN_KEY", [...path], `the key "${k}" is not allowed anywhere in a channel`, "rename the key", { anchor: "key" });
-        ok = false;
-      } else ok = checkJson((value as Record<string, unknown>)[k], path, reporter, depth + 1) && ok;
-      path.pop();
-    }
-    return ok;
-  }
-  reporter.error("DEFINITION_NOT_JSON", [...path], `a ${describeNonJson(value)} cannot be part of a channel`, "use only strings, numbers, booleans, null, lists and mappings with string keys");
-  return false;
+  const root = walk(doc.contents as Node | null, 0);
+  return failed || !root ? undefined : root.value;
 }
 
 function describeNonJson(v: unknown): string {
@@ -200,7 +188,7 @@ function describeNonJson(v: unknown): string {
   return typeof v;
 }
 
-function rangeLocation(reporter: Reporter, node: Node) {
+function nodeLocation(reporter: Reporter, node: Node) {
   return reporter.locateOffset(node.range?.[0] ?? 0);
 }
 
