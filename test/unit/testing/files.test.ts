@@ -85,6 +85,13 @@ describe("runTestFiles", () => {
     expect(report.problems).toMatchObject([{ code: "TEST_NO_TESTS", severity: "warning" }]);
   });
 
+  it("is deterministic: two runs give the same report, byte for byte", () => {
+    const files = { "ch/counter.yaml": INLINE, "ch/counter.test.yaml": TEST_FILE };
+    const a = formatTestReport(runTestFiles(["ch/counter.yaml"], io(files)), { format: "json", coverage: true });
+    const b = formatTestReport(runTestFiles(["ch/counter.yaml"], io(files)), { format: "json", coverage: true });
+    expect(a).toBe(b);
+  });
+
   it("names the test file after the channel file", () => {
     expect(testFileOf("channels/poll.yaml")).toBe("channels/poll.test.yaml");
     expect(testFileOf("channels/poll.yml")).toBe("channels/poll.test.yaml");
