@@ -30,6 +30,22 @@ import type {
  */
 const BATCH_CAP_MS = 1000;
 
+/**
+ * Extra batch time per item on top of the cap, so a large block of cheap
+ * items (300k at ~2 s) is not stopped and re-run one by one for being large.
+ */
+const BATCH_MS_PER_ITEM = 0.02;
+
+/** Most items one call carries; larger blocks go in several calls (results are the same). */
+const MAX_CHUNK_ITEMS = 10_000;
+
+/**
+ * Most JSON characters of input data one call carries, per MB of isolate
+ * heap: the parsed batch must fit in the heap beside the hook's own work
+ * (a 300k-item block in one call exhausted a 32 MB isolate).
+ */
+const CHUNK_CHARS_PER_MB = 1 << 16;
+
 /** An isolate with the prelude installed and the hook file loaded. */
 interface Box {
   isolate: ivm.Isolate;
@@ -142,15 +158,41 @@ class IsolateRunner implements CodeRunner {
     const verify = opts?.verify === undefined ? undefined : { timedOut: new Set(opts.verify.timedOut) };
     const timings = items.map((it) => itemTiming(timeMs, it.ctx.index, verify));
     const perItem = verify !== undefined;
+    const datas = items.map((it) => JSON.stringify(it.data) ?? "null");
 
+    const results: WireResult[] = [];
+    let snap = state;
+    const maxChars = this.limits.memoryMb * CHUNK_CHARS_PER_MB;
+    for (let from = 0; from < items.length; ) {
+      let to = from + 1;
+      let chars = datas[from].length;
+      while (to < items.length && to - from < MAX_CHUNK_ITEMS && chars + datas[to].length <= maxChars) chars += datas[to++].length;
+      const chunk = { items: items.slice(from, to), datas: datas.slice(from, to), timings: timings.slice(from, to) };
+      const out = this.callChunk(hook, chunk, timeMs, perItem, snap);
+      for (const r of out.results) results.push(r);
+      snap = hook === "reduce" ? out.state : snap;
+      from = to;
+    }
+    return { results, state: snap ?? "null" };
+  }
+
+  /** One batch call over a chunk, and one call per item only after the batch was stopped. */
+  private callChunk(
+    hook: HookName,
+    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    timeMs: number,
+    perItem: boolean,
+    state: string | undefined,
+  ): { results: WireResult[]; state: string } {
+    const { items, datas, timings } = chunk;
     let total = 0;
     let longest = 0;
     for (const t of timings) {
       total += t.budgetMs;
       if (t.budgetMs > longest) longest = t.budgetMs;
     }
-    const batchTimeout = Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest));
-    const batch = invoke(this.ensure(), hook, this.payload(items, timings, timeMs, perItem), state, batchTimeout);
+    const batchTimeout = Math.ceil(Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest) + items.length * BATCH_MS_PER_ITEM));
+    const batch = invoke(this.ensure(), hook, this.payload(items, datas, timings, timeMs, perItem), state, batchTimeout);
     if (batch.kind === "ok") return decode(hook, batch.text, state);
     if (batch.kind === "memory") this.drop();
     if (items.length === 1) return { results: [this.hostFault(batch, timeMs)], state: state ?? "null" };
@@ -159,7 +201,7 @@ class IsolateRunner implements CodeRunner {
     const results: WireResult[] = [];
     let snap = state;
     for (let i = 0; i < items.length; i++) {
-      const one = invoke(this.ensure(), hook, this.payload([items[i]], [timings[i]], timeMs, perItem), snap, timings[i].budgetMs);
+      const one = invoke(this.ensure(), hook, this.payload([items[i]], [datas[i]], [timings[i]], timeMs, perItem), snap, timings[i].budgetMs);
       if (one.kind === "ok") {
         const d = decode(hook, one.text, snap);
         results.push(d.results[0]);
@@ -188,13 +230,12 @@ class IsolateRunner implements CodeRunner {
    * one row per item, and columns that are all alike sent as null: host-side
    * JSON.stringify is most of the crossing cost, so every byte counts.
    */
-  private payload(items: ReadonlyArray<HookItem>, timings: ItemTiming[], timeMs: number, perItem: boolean): string {
+  private payload(items: ReadonlyArray<HookItem>, datas: string[], timings: ItemTiming[], timeMs: number, perItem: boolean): string {
     const n = items.length;
     const blocks: HookItem["ctx"]["block"][] = [];
     const blockIndex = new Map<string, number>();
     const states: Json[] = [];
     const stateIndex = new Map<Json, number>();
-    const datas: Json[] = new Array<Json>(n);
     const indexes: number[] = new Array<number>(n);
     const bis: number[] = new Array<number>(n);
     const sis: number[] = new Array<number>(n);
@@ -208,7 +249,7 @@ class IsolateRunner implements CodeRunner {
     let bi = -1;
     let si = -1;
     for (let i = 0; i < n; i++) {
-      const { data, ctx } = items[i];
+      const { ctx } = items[i];
       if (ctx.block !== lastBlock) {
         const b = ctx.block;
         const key = `${b.height}|${b.time}|${b.hash}`;
@@ -224,7 +265,6 @@ class IsolateRunner implements CodeRunner {
         lastState = ctx.state;
       }
       const signer = ctx.signer ?? null;
-      datas[i] = data;
       indexes[i] = ctx.index;
       bis[i] = bi;
       sis[i] = si;
@@ -233,10 +273,10 @@ class IsolateRunner implements CodeRunner {
       if (si !== 0) oneState = false;
       if (signer !== null) noSigner = false;
     }
-    return JSON.stringify({
+    // The data texts were made once per call (they also size the chunks); splice them in.
+    const rest = JSON.stringify({
       b: blocks,
       s: states,
-      d: datas,
       x: indexes,
       k: oneBlock ? null : bis,
       l: oneState ? null : sis,
@@ -246,6 +286,7 @@ class IsolateRunner implements CodeRunner {
       o: this.maxOutputChars,
       m: this.maxStateChars,
     });
+    return `{"d":[${datas.join(",")}],${rest.slice(1)}`;
   }
 
   private ensure(): Box {
