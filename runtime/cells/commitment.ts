@@ -22,6 +22,14 @@
  * The structure is kept beside the state object in a WeakMap, so authors
  * never see it; a state that arrives without it (loaded from storage) is
  * rebuilt once, which costs its size.
+ *
+ * What a block costs besides its inputs: one hash over its new records,
+ * one leaf hash per changed leaf plus its trie ancestors, a Map.set per new
+ * record (records-store.ts), a trie path per write into a wide object
+ * (wide-object.ts), and a copy of each small object or list on a written
+ * path. Lists are copied whole once per block that writes them: a list that
+ * grows without bound (`append: log`) costs its length per block; keep such
+ * history in records or in keyed maps.
  */
 import type { Json } from "../core/canonical.js";
 import { assertJson, canonicalBytes } from "../core/canonical.js";

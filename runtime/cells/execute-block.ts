@@ -48,6 +48,7 @@ import { FORBIDDEN_KEYS, inspectValue, reject } from "./inspect.js";
 import { newEdit, trieDelete, trieSet, type Trie } from "./hamt.js";
 import { recordGet, recordsAppend } from "./records-store.js";
 import { materializeRecords } from "./records-view.js";
+import { isWide } from "./wide-object.js";
 import { wasAdmitted } from "./admit.js";
 import { liveStateView, type LiveSource } from "./live-state.js";
 import { ruleMessage } from "./messages.js";
@@ -250,7 +251,7 @@ export function executeBlock(
       passes,
     };
   }
-  for (const c of pass.w.owned) Object.freeze(c);
+  for (const c of pass.w.owned) if (!isWide(c)) Object.freeze(c);
   const records = recordsAppend(start.records, pass.src.added);
   const recordCount = start.recordCount + pass.added.length;
   lap("update");
@@ -462,7 +463,8 @@ function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<obj
 
 function runReduce(runner: CodeRunner, pass: PassResult, env: PassEnv, startPlain: Json): { changed: boolean; user?: Record<string, Json> } {
   const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
-  const res = runner.reduce(pass.w.root, items, env.hookOptions);
+  // A plain copy: the sandbox copies plain JSON, never the views of wide objects.
+  const res = runner.reduce(JSON.parse(JSON.stringify(pass.w.root)) as Json, items, env.hookOptions);
   let changed = false;
   pass.accepted.forEach((i, j) => {
     const r = res.results[j] ?? missingResult("reduce");
@@ -586,7 +588,7 @@ function updateUserTrie(start: StateInternals, finalUser: Record<string, Json>, 
 
 /** The state at the block start as plain JSON (code hooks get copies, never views). */
 function plainStateOf(s: StateInternals): Json {
-  const out: Record<string, Json> = { ...s.user };
+  const out = JSON.parse(JSON.stringify(s.user)) as Record<string, Json>;
   if (s.records !== undefined) out.records = materializeRecords(s.records);
   return out;
 }

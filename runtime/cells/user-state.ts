@@ -15,6 +15,8 @@
 import type { Json } from "../core/canonical.js";
 import type { Rejected } from "./types.js";
 import { reject, inspectValue } from "./inspect.js";
+import { newEdit, type Edit } from "./hamt.js";
+import { wideSettings, isWide, wideCopy, wideDelete, wideFrom, wideGet, wideSet } from "./wide-object.js";
 
 export type Segments = readonly string[];
 type Container = Record<string, Json> | Json[];
@@ -31,10 +33,12 @@ export interface UserWorking {
   dirty: Segments[];
   /** Undo steps of the current input: its updates apply all or nothing. */
   undo: Array<() => void>;
+  /** Ownership of the wide objects this pass copied. */
+  edit: Edit;
 }
 
 export function startUser(root: Record<string, Json>): UserWorking {
-  return { root, owned: new Set(), dirty: [], undo: [] };
+  return { root, owned: new Set(), dirty: [], undo: [], edit: newEdit() };
 }
 
 /** Where to roll back to if an input's later update fails. */
@@ -62,7 +66,11 @@ export function commitInput(w: UserWorking): void {
 }
 
 function write(w: UserWorking, parent: Container, seg: string, value: Json): void {
-  if (Array.isArray(parent)) {
+  if (isWide(parent)) {
+    const old = wideGet(parent, seg);
+    wideSet(parent, seg, value);
+    w.undo.push(old !== undefined ? () => wideSet(parent, seg, old) : () => wideDelete(parent, seg));
+  } else if (Array.isArray(parent)) {
     const i = Number(seg);
     const had = i < parent.length;
     const old = parent[i];
@@ -82,6 +90,7 @@ function isContainer(v: Json | undefined): v is Container {
 
 function child(c: Container, seg: string): Json | undefined {
   if (Array.isArray(c)) return INDEX.test(seg) ? c[Number(seg)] : undefined;
+  if (isWide(c)) return wideGet(c, seg);
   return hasOwn.call(c, seg) ? c[seg] : undefined;
 }
 
@@ -114,9 +123,16 @@ export function getAt(root: Json, segs: Segments): Json | undefined {
   return cur;
 }
 
-function own(w: UserWorking, c: Container): Container {
+function own(w: UserWorking, c: Container, root = false): Container {
   if (w.owned.has(c)) return c;
-  const copy: Container = Array.isArray(c) ? c.slice() : { ...c };
+  let copy: Container;
+  if (Array.isArray(c)) copy = c.slice();
+  else if (isWide(c)) copy = wideCopy(c, w.edit);
+  else {
+    // Wide objects would cost their size on every block that touches them: convert once.
+    const keys = Object.keys(c);
+    copy = !root && keys.length > wideSettings.threshold ? wideFrom(c, w.edit) : { ...c };
+  }
   w.owned.add(copy);
   return copy;
 }
@@ -150,7 +166,7 @@ export function setAt(w: UserWorking, segs: Segments, value: Json, op = "set"): 
   if (isContainer(value) && w.owned.size > 0 && containsOwned(value, w.owned)) value = JSON.parse(JSON.stringify(value)) as Json;
   w.dirty.push(segs.slice(0, mark));
   // Copy the path, then write.
-  const root = own(w, w.root) as Record<string, Json>;
+  const root = own(w, w.root, true) as Record<string, Json>;
   w.root = root;
   let parent: Container = root;
   for (let j = 0; j < k - 1; j++) {
@@ -195,7 +211,7 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
   if (child(parentValue, last) === undefined) return undefined;
   // Removing from a list shifts the items after it: the whole list is marked.
   w.dirty.push(Array.isArray(parentValue) ? segs.slice(0, k - 1) : segs.slice());
-  const root = own(w, w.root) as Record<string, Json>;
+  const root = own(w, w.root, true) as Record<string, Json>;
   w.root = root;
   let parent: Container = root;
   for (let j = 0; j < k - 1; j++) {
@@ -210,6 +226,11 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
     const list = parent;
     const [old] = list.splice(i, 1);
     w.undo.push(() => void list.splice(i, 0, old));
+  } else if (isWide(parent)) {
+    const obj = parent;
+    const old = wideGet(obj, last) as Json;
+    wideDelete(obj, last);
+    w.undo.push(() => wideSet(obj, last, old));
   } else {
     const obj = parent;
     const old = obj[last];

@@ -1,0 +1,94 @@
+/**
+ * Wide objects: a user-state object with many keys (`latest.{data.sensor}`
+ * over 100,000 sensors) kept as a persistent hash trie behind a read-only
+ * object view. Copy-on-write of a plain object copies all its keys, so a
+ * block that touches one key of a wide map would cost the map's size; a wide
+ * object is copied in O(1) (a new view sharing the trie) and each write
+ * copies only the trie path to that key.
+ *
+ * An object becomes wide the first time a block copies it while it holds
+ * more than WIDE_THRESHOLD keys (that one copy costs its size, once). Views
+ * behave like plain read-only objects for property reads, `in`,
+ * hasOwnProperty, Object.keys, JSON.stringify and RFC 8785 (which sorts
+ * keys); their key order is the trie's, not insertion order. They are not
+ * frozen (a Proxy over an empty target cannot be) but refuse every write.
+ */
+import type { Json } from "../core/canonical.js";
+import { trieDelete, trieForEach, trieGet, trieSet, type Edit, type Trie } from "./hamt.js";
+
+/** Keys above which a copied object becomes wide (tests lower it to run every path through wide objects). */
+export const wideSettings = { threshold: 256 };
+
+interface Wide {
+  trie: Trie<Json>;
+  size: number;
+  edit: Edit;
+}
+
+const wides = new WeakMap<object, Wide>();
+
+/** True for a view made here. */
+export function isWide(o: object): boolean {
+  return wides.has(o);
+}
+
+function view(st: Wide): Record<string, Json> {
+  const read = (k: string): Json | undefined => trieGet(st.trie, k);
+  const proxy = new Proxy({} as Record<string, Json>, {
+    get: (t, k) => (typeof k === "string" ? read(k) : Reflect.get(t, k)),
+    has: (_t, k) => typeof k === "string" && read(k) !== undefined,
+    ownKeys: () => {
+      const keys: string[] = [];
+      trieForEach(st.trie, (k) => keys.push(k));
+      return keys;
+    },
+    getOwnPropertyDescriptor: (_t, k) => {
+      if (typeof k !== "string") return undefined;
+      const value = read(k);
+      return value === undefined ? undefined : { value, writable: false, enumerable: true, configurable: true };
+    },
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+    setPrototypeOf: () => false,
+    preventExtensions: () => false,
+  });
+  wides.set(proxy, st);
+  return proxy;
+}
+
+/** A wide copy of a plain object (costs its size, once). */
+export function wideFrom(o: Record<string, Json>, edit: Edit): Record<string, Json> {
+  let trie: Trie<Json>;
+  let size = 0;
+  for (const k of Object.keys(o)) {
+    trie = trieSet(trie, k, o[k], edit);
+    size++;
+  }
+  return view({ trie, size, edit });
+}
+
+/** An O(1) copy of a wide object that `edit`'s owner may write to. */
+export function wideCopy(o: object, edit: Edit): Record<string, Json> {
+  const st = wides.get(o)!;
+  return view({ trie: st.trie, size: st.size, edit });
+}
+
+export function wideGet(o: object, key: string): Json | undefined {
+  return trieGet(wides.get(o)!.trie, key);
+}
+
+/** Writes into a wide copy this pass owns. */
+export function wideSet(o: object, key: string, value: Json): void {
+  const st = wides.get(o)!;
+  if (trieGet(st.trie, key) === undefined) st.size++;
+  st.trie = trieSet(st.trie, key, value, st.edit);
+}
+
+/** Deletes from a wide copy this pass owns. */
+export function wideDelete(o: object, key: string): void {
+  const st = wides.get(o)!;
+  if (trieGet(st.trie, key) === undefined) return;
+  st.size--;
+  st.trie = trieDelete(st.trie, key, st.edit);
+}
