@@ -89,7 +89,7 @@ function schemaRemedy(text: string): string {
 
 /** ajv's strict-mode messages name a keyword and sometimes `at "#/pointer"`: find that node. */
 function strictErrorPath(text: string, schema: Json): { path: Array<string | number>; anchor: "key" | "value" } {
-  const at = /at "#([^"]*)"/.exec(text);
+  const at = /at (?:path )?"#([^"]*)"/.exec(text);
   const base = at ? pointerToPath(at[1], schema) : [];
   const keyword = /unknown keyword: "([^"]+)"/.exec(text)?.[1] ?? /required property "([^"]+)"/.exec(text)?.[1];
   if (keyword && /unknown keyword/.test(text)) {
@@ -103,7 +103,7 @@ function strictErrorPath(text: string, schema: Json): { path: Array<string | num
       if (i >= 0) return { path: [...base, "required", i], anchor: "value" };
     }
   }
-  const kw = /for keyword "([^"]+)"/.exec(text)?.[1];
+  const kw = /for keyword "([^"]+)"/.exec(text)?.[1] ?? (/unknown format/.test(text) ? "format" : undefined);
   if (kw && valueAt(schema, [...base, kw]) !== undefined) return { path: [...base, kw], anchor: "key" };
   return { path: base, anchor: "value" };
 }

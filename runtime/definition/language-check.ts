@@ -61,8 +61,11 @@ function report(validate: ValidateFunction, value: Json, reporter: Reporter): bo
   const suggested = new Set<string>();
   const mapped = errors.map((e) => mapError(e, value)).filter((m): m is Mapped => m !== undefined);
   for (const m of mapped) if (m.suggestion) suggested.add(`${formatPath(m.parent)}\u0000${m.suggestion}`);
+  // A merge key (`<<`) stands in for keys it would have merged: report it, not what it hides.
+  const merged = new Set(mapped.filter((m) => m.code === "DEFINITION_UNKNOWN_KEY" && m.path[m.path.length - 1] === "<<").map((m) => formatPath(m.parent)));
   for (const m of mapped) {
     if (m.code === "DEFINITION_MISSING_KEY" && m.missing && suggested.has(`${formatPath(m.parent)}\u0000${m.missing}`)) continue;
+    if (m.code === "DEFINITION_MISSING_KEY" && merged.has(formatPath(m.parent))) continue;
     const id = `${m.code}\u0000${formatPath(m.path)}\u0000${m.message}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -240,14 +243,13 @@ function schemaAt(pointer: string): SchemaNode | undefined {
 export function describePlace(path: DocPath): string {
   if (path.length === 0) return "the channel";
   const [top, name, sub, index, ...rest] = path;
-  const restText = rest.length > 0 ? `.${formatPath(rest)}` : "";
   if ((top === "cells" || top === "groups" || top === "schemas") && name !== undefined) {
     const kind = top === "cells" ? "cell" : top === "groups" ? "group" : "schema";
     const base = `${kind} "${String(name)}"`;
     if (sub === undefined) return base;
     if (typeof index === "number") {
       const what = sub === "rules" ? "rule" : sub === "state" ? "state update" : sub === "emit" ? "emit" : String(sub);
-      return `${what} ${index + 1} of ${base}${restText ? ` (${formatPath(rest)})` : ""}`;
+      return rest.length ? `\`${formatPath(rest)}\` of ${what} ${index + 1} of ${base}` : `${what} ${index + 1} of ${base}`;
     }
     return `\`${formatPath(path.slice(2))}\` of ${base}`;
   }
