@@ -5,7 +5,7 @@ import { createCodeRunner, type HookItem } from "../../../runtime/sandbox/index.
 
 export function determinismRun(): string {
   const file = fileURLToPath(new URL("../../fixtures/code/mixed-math.js", import.meta.url));
-  const r = createCodeRunner({ name: "determinism", source: readFileSync(file, "utf8"), file: "mixed-math.js", limits: { memoryMb: 32, timeMs: 200 } });
+  const r = createCodeRunner({ name: "determinism", source: readFileSync(file, "utf8"), file: "mixed-math.js", limits: { memoryMb: 32, timeMs: 1000 } });
   const out: unknown[] = [];
   for (let height = 1; height <= 3; height++) {
     const block = { height, time: 1_700_000_000_000 + height * 1000, hash: (height * 17).toString(16).padStart(2, "0").repeat(32) };

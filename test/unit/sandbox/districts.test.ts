@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkCode } from "../../../runtime/sandbox/index.js";
-import { disposeAll, items, runner } from "./helpers.js";
+import { disposeAll, items, ROOMY, runner } from "./helpers.js";
 
 afterAll(disposeAll);
 
@@ -16,14 +16,14 @@ describe("channels/air-quality/districts.js", () => {
   });
 
   it("rejects district codes that are not three lowercase letters", () => {
-    const r = runner(source, { memoryMb: 32, timeMs: 50 }, "districts.js");
+    const r = runner(source, ROOMY, "districts.js");
     const res = r.validate(items([{ district: "cen", pm25: 1 }, { district: "CEN", pm25: 1 }, { district: "ce", pm25: 1 }, { district: "cent", pm25: 1 }, { pm25: 1 }]));
     const reject = { ok: false, reason: "district must be three lowercase letters" };
     expect(res).toEqual([{ ok: true }, reject, reject, reject, reject]);
   });
 
   it("keeps count, sum, mean (2 decimals) and max per district", () => {
-    const r = runner(source, { memoryMb: 32, timeMs: 50 }, "districts.js");
+    const r = runner(source, ROOMY, "districts.js");
     const out = r.reduce(
       { nor: { count: 1, sum: 10, mean: 10, max: 10 } },
       items([{ district: "cen", pm25: 10 }, { district: "cen", pm25: 12.5 }, { district: "nor", pm25: 4 }, { district: "cen", pm25: 11 }, { district: "cen", pm25: "x" }]),

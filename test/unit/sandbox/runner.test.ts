@@ -44,8 +44,8 @@ describe("createCodeRunner", () => {
 
   it("names the hooks in stack traces by the runner's name, not the machine's file path", () => {
     const source = "function validate() { return { reject: new Error('where').stack.split('\\n')[1].trim() }; }";
-    const a = createCodeRunner({ name: "ch/cell", source, file: "/home/a/ch/code.js", limits: { memoryMb: 32, timeMs: 50 } });
-    const b = createCodeRunner({ name: "ch/cell", source, file: "/srv/b/ch/code.js", limits: { memoryMb: 32, timeMs: 50 } });
+    const a = createCodeRunner({ name: "ch/cell", source, file: "/home/a/ch/code.js", limits: { memoryMb: 32, timeMs: 1000 } });
+    const b = createCodeRunner({ name: "ch/cell", source, file: "/srv/b/ch/code.js", limits: { memoryMb: 32, timeMs: 1000 } });
     const [ra] = a.validate(items([{}]));
     expect(ra).toEqual({ ok: false, reason: expect.stringContaining("hooks:ch/cell:1:") as unknown as string });
     expect(b.validate(items([{}]))).toEqual([ra]);
@@ -101,6 +101,22 @@ describe("batches mixing blocks, states and signers", () => {
       { data: {}, ctx: { block: b2, signer: "bb", index: 7, state: { v: "three" } } },
     ]);
     expect(res.map((x) => (x as { reason: string }).reason)).toEqual(["3|one||0", "4|two|aa|1", "3|one||2", "4|three|bb|7"]);
+  });
+});
+
+describe("large blocks", () => {
+  it("splits a block into several calls and keeps order, indexes and the reduce fold across them", () => {
+    const r = runner(
+      "function validate(d, ctx) { return d.i === ctx.index || { reject: 'order' }; }\nfunction reduce(s, d) { s.n += 1; s.last = d.i; return s; }",
+      { memoryMb: 8, timeMs: 1000 },
+    );
+    // 25,000 items of ~60 JSON characters: over MAX_CHUNK_ITEMS and over 8 MB's share of data characters.
+    const many = items(Array.from({ length: 25_000 }, (_, i) => ({ i, pad: "p".repeat(40) })));
+    const res = r.validate(many);
+    expect(res.length).toBe(25_000);
+    expect(res.every((x) => "ok" in x && x.ok)).toBe(true);
+    const out = r.reduce({ n: 0, last: -1 }, many);
+    expect(out.state).toEqual({ n: 25_000, last: 24_999 });
   });
 });
 
