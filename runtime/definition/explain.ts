@@ -190,7 +190,8 @@ function render(sections: Section[], md: boolean): string {
       out.push(s.level === 1 ? s.title : s.level === 2 ? `${s.title}:` : `  ${s.title}`);
       if (s.level === 1) out.push("=".repeat(s.title.length));
       const indent = s.level === 3 ? "    " : s.level === 2 ? "  " : "";
-      for (const l of s.lines) out.push(`${indent}${l}`);
+      // List items sit under the sentence that introduces them.
+      for (const l of s.lines) out.push(`${indent}${l.startsWith("- ") ? "  " : ""}${l}`);
     }
   }
   return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
