@@ -39,7 +39,7 @@ import { newEdit, trieRoot, trieSet, type Trie } from "./hamt.js";
 import { recordsView, refOfView } from "./records-view.js";
 import { recordsAppend, type RecordsRef } from "./records-store.js";
 import { leavesUnder } from "./user-state.js";
-import { EMPTY, TAG, fromHex, sha256, toHex, utf8 } from "./digest.js";
+import { EMPTY, TAG, fromHex, sha256, toHex } from "./digest.js";
 
 /** What executeBlock needs about a state besides its visible fields. */
 export interface StateInternals {
@@ -59,11 +59,11 @@ const attached = new WeakMap<object, RecordsCommitment>();
 /** Records views know their commitment, so a copy of a state ({...state}) keeps its root. */
 const viewCommitments = new WeakMap<object, RecordsCommitment>();
 
-const leafBytes = (key: string, value: string): Uint8Array => utf8(`[${key},${value}]`);
+const leafText = (key: string, value: string): string => `[${key},${value}]`;
 
 /** Root of the user leaf trie. */
 export function userRootOf(trie: Trie<string>): Uint8Array {
-  return trieRoot(trie, leafBytes);
+  return trieRoot(trie, leafText);
 }
 
 /** H("root" || recordsRoot || userRoot). */

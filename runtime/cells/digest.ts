@@ -11,6 +11,9 @@ import { hash } from "node:crypto";
 const encoder = new TextEncoder();
 
 /** Domain tags keep leaves, nodes, chain links and roots from ever colliding. */
+/** Text of the leaf tag, for hashing leaf text without building a buffer. */
+export const LEAF_TAG_TEXT = "statecell:cells:leaf:";
+
 export const TAG = {
   leaf: encoder.encode("statecell:cells:leaf:"),
   node: encoder.encode("statecell:cells:node:"),
@@ -28,6 +31,29 @@ export function sha256(...parts: Uint8Array[]): Uint8Array {
   digestStats.calls++;
   if (parts.length === 1) return hash("sha256", parts[0], "buffer");
   return hash("sha256", Buffer.concat(parts), "buffer");
+}
+
+/** sha256 of a string's UTF-8 bytes (no intermediate buffer: node:crypto encodes it). */
+export function sha256Text(text: string): Uint8Array {
+  digestStats.calls++;
+  return hash("sha256", text, "buffer");
+}
+
+const scratch = Buffer.allocUnsafe(64 + 16 * 32);
+
+/** sha256 of tag || 2-byte map || hashes, written into one reused buffer (a trie node: at most 16 children). */
+export function sha256Node(tag: Uint8Array, map: number, children: readonly Uint8Array[]): Uint8Array {
+  digestStats.calls++;
+  let o = 0;
+  scratch.set(tag, o);
+  o += tag.length;
+  scratch[o++] = map >>> 8;
+  scratch[o++] = map & 255;
+  for (const c of children) {
+    scratch.set(c, o);
+    o += c.length;
+  }
+  return hash("sha256", scratch.subarray(0, o), "buffer");
 }
 
 export function utf8(s: string): Uint8Array {

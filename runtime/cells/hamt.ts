@@ -25,7 +25,7 @@
  * copies each touched node once, not once per key. A token must not outlive
  * the block that created it.
  */
-import { sha256, TAG, EMPTY } from "./digest.js";
+import { sha256, sha256Node, sha256Text, LEAF_TAG_TEXT, TAG, EMPTY } from "./digest.js";
 
 /** Ownership token of one batch of edits. */
 export type Edit = { readonly id: number };
@@ -213,33 +213,32 @@ export function trieForEach<V>(root: Trie<V>, f: (key: string, value: V) => void
 /**
  * Merkle root of the trie. Only nodes changed since their hash was last
  * computed are rehashed (a changed node drops its cached hash), so the cost
- * follows what changed. `leafBytes` encodes a leaf (it must include the key).
+ * follows what changed. `leafText` encodes a leaf (it must include the key).
  */
-export function trieRoot<V>(root: Trie<V>, leafBytes: (key: string, value: V) => Uint8Array): Uint8Array {
+export function trieRoot<V>(root: Trie<V>, leafText: (key: string, value: V) => string): Uint8Array {
   if (root === undefined) return EMPTY;
-  return nodeHash(root, leafBytes);
+  return nodeHash(root, leafText);
 }
 
-function nodeHash<V>(node: Node<V>, leafBytes: (key: string, value: V) => Uint8Array): Uint8Array {
+/** Leaf: H("statecell:cells:leaf:" || utf8(leafText)). Node: H(tag || 16-bit map || children). */
+function nodeHash<V>(node: Node<V>, leafText: (key: string, value: V) => string): Uint8Array {
   if (node.hash !== undefined) return node.hash;
   let h: Uint8Array;
   if (node.kind === 0) {
-    h = sha256(TAG.leaf, leafBytes(node.key, node.value));
+    h = sha256Text(LEAF_TAG_TEXT + leafText(node.key, node.value));
   } else if (node.kind === 2) {
-    h = sha256(TAG.bucket, ...node.leaves.map((l) => nodeHash(l, leafBytes)));
+    h = sha256(TAG.bucket, ...node.leaves.map((l) => nodeHash(l, leafText)));
   } else {
     // A 16-bit occupancy map, then the children present: binds each child to its slot.
-    const parts: Uint8Array[] = [TAG.node, new Uint8Array(2)];
+    const children: Uint8Array[] = [];
     let map = 0;
     for (let i = 0; i < 16; i++) {
       const s = node.slots[i];
       if (s === undefined) continue;
       map |= 1 << i;
-      parts.push(nodeHash(s, leafBytes));
+      children.push(nodeHash(s, leafText));
     }
-    parts[1][0] = map >>> 8;
-    parts[1][1] = map & 255;
-    h = sha256(...parts);
+    h = sha256Node(TAG.node, map, children);
   }
   node.hash = h;
   return h;
