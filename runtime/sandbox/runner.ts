@@ -193,25 +193,64 @@ class IsolateRunner implements CodeRunner {
     }
     const batchTimeout = Math.ceil(Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest) + items.length * BATCH_MS_PER_ITEM));
     const batch = invoke(this.ensure(), hook, this.payload(items, datas, timings, timeMs, perItem), state, batchTimeout);
-    if (batch.kind === "ok") return decode(hook, batch.text, state);
     if (batch.kind === "memory") this.drop();
-    if (items.length === 1) return { results: [this.hostFault(batch, timeMs)], state: state ?? "null" };
-
+    if (batch.kind === "ok") {
+      const out = decode(hook, batch.text, state);
+      // A proposer re-runs a timed-out input once before recording the timeout (see below).
+      if (perItem || !out.results.some(isTimeout)) return out;
+      if (hook !== "reduce") {
+        out.results.forEach((r, i) => {
+          if (isTimeout(r)) out.results[i] = this.runOne(hook, chunk, i, timeMs, perItem, state).result;
+        });
+        return out;
+      }
+      // reduce: a retried input that now succeeds changes every later state: redo the fold one by one.
+    } else if (items.length === 1) {
+      return perItem || batch.kind !== "timeout" ? { results: [this.hostFault(batch, timeMs)], state: state ?? "null" } : this.oneByOne(hook, chunk, timeMs, perItem, state);
+    }
     // The batch was stopped: give each input its own call so only the culprit faults.
+    return this.oneByOne(hook, chunk, timeMs, perItem, state);
+  }
+
+  /** Every input of a chunk in its own call, the reduce state carried from one to the next. */
+  private oneByOne(
+    hook: HookName,
+    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    timeMs: number,
+    perItem: boolean,
+    state: string | undefined,
+  ): { results: WireResult[]; state: string } {
     const results: WireResult[] = [];
     let snap = state;
-    for (let i = 0; i < items.length; i++) {
-      const one = invoke(this.ensure(), hook, this.payload([items[i]], [datas[i]], [timings[i]], timeMs, perItem), snap, timings[i].budgetMs);
-      if (one.kind === "ok") {
-        const d = decode(hook, one.text, snap);
-        results.push(d.results[0]);
-        snap = hook === "reduce" ? d.state : snap;
-      } else {
-        if (one.kind === "memory") this.drop();
-        results.push(this.hostFault(one, timeMs));
-      }
+    for (let i = 0; i < chunk.items.length; i++) {
+      let one = this.runOne(hook, chunk, i, timeMs, perItem, snap);
+      // Proposer mode: one retry of a timeout. A timeout is wall time, and a load spike on the node
+      // (GC, a neighbour) can push a trivial input over the budget; validators, who would disagree
+      // with a spurious timeout and prevote nil, have their own margins (docs/sandbox.md).
+      if (!perItem && isTimeout(one.result)) one = this.runOne(hook, chunk, i, timeMs, perItem, snap);
+      results.push(one.result);
+      snap = one.state;
     }
     return { results, state: snap ?? "null" };
+  }
+
+  /** One input alone, with its own budget as the host-side timeout. */
+  private runOne(
+    hook: HookName,
+    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    i: number,
+    timeMs: number,
+    perItem: boolean,
+    state: string | undefined,
+  ): { result: WireResult; state: string | undefined } {
+    const payload = this.payload([chunk.items[i]], [chunk.datas[i]], [chunk.timings[i]], timeMs, perItem);
+    const one = invoke(this.ensure(), hook, payload, state, chunk.timings[i].budgetMs);
+    if (one.kind === "ok") {
+      const d = decode(hook, one.text, state);
+      return { result: d.results[0], state: hook === "reduce" ? d.state : state };
+    }
+    if (one.kind === "memory") this.drop();
+    return { result: this.hostFault(one, timeMs), state };
   }
 
   /**
@@ -364,6 +403,10 @@ function decode(hook: HookName, text: string, state: string | undefined): { resu
  */
 function safeParse(text: string): unknown {
   return text.includes("__proto__") ? JSON.parse(text, (k, v: unknown) => (k === "__proto__" ? undefined : v)) : JSON.parse(text);
+}
+
+function isTimeout(w: WireResult): boolean {
+  return typeof w === "object" && "f" in w && w.f === "TIMEOUT";
 }
 
 function toFault(w: WireFault): SandboxFault {
