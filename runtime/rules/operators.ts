@@ -13,7 +13,7 @@
  * Replaced built-ins (same name, statecell's implementation):
  *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
  *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
- *                                object needle is never found in text
+ *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
  *   cat                          null renders as "", lists/objects as canonical JSON; capped length
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
  *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
@@ -147,7 +147,8 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       }
       // Text: a primitive needle is compared as text, as json-logic-js's indexOf does
       // (null searches for "null"); a list or object needle is never found in text.
-      if (typeof hay === "string") return needle !== null && typeof needle === "object" ? false : hay.includes(String(needle));
+      // Empty text contains nothing, not even "" (json-logic-js: `!b` is false).
+      if (typeof hay === "string") return hay !== "" && !(needle !== null && typeof needle === "object") && hay.includes(String(needle));
       return false;
     },
     cat: (args) => {

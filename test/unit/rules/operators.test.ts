@@ -81,6 +81,10 @@ describe("replaced built-ins", () => {
     expect(run({ in: ["en", { var: "data.s" }] }, { s: "cen" })).toBe(true);
     expect(run({ in: [1, { var: "data.o" }] }, { o: { 1: 1 } })).toBe(false);
     expect(run({ in: [1, { var: "data.nope" }] }, {})).toBe(false);
+    expect(run({ in: ["", ""] })).toBe(false); // empty text contains nothing, as in json-logic-js
+    expect(run({ in: ["", "a"] })).toBe(true);
+    expect(run({ in: [null, "a null"] })).toBe(true); // primitives are searched as text, like indexOf
+    expect(run({ in: [[1], "[1]"] })).toBe(false);
   });
 
   it("cat: null renders as nothing, lists and objects as canonical JSON", () => {
