@@ -23,7 +23,7 @@
  * passes because every extra pass removes at least one input.
  */
 import type { Json } from "../core/canonical.js";
-import { canonicalBytes } from "../core/canonical.js";
+import { canonicalBytes, canonicalString } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { CellPlan, ChannelPlan, StateUpdatePlan, ValidateFn } from "../definition/plan.js";
 import type { CompiledExpr, RuleContext } from "../rules/index.js";
@@ -463,8 +463,7 @@ function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<obj
 
 function runReduce(runner: CodeRunner, pass: PassResult, env: PassEnv, startPlain: Json): { changed: boolean; user?: Record<string, Json> } {
   const items = pass.accepted.map((i) => ({ data: env.inputs[i].data, ctx: hookCtx(env.block, env.inputs[i], i, startPlain) }));
-  // A plain copy: the sandbox copies plain JSON, never the views of wide objects.
-  const res = runner.reduce(JSON.parse(JSON.stringify(pass.w.root)) as Json, items, env.hookOptions);
+  const res = runner.reduce(canonicalCopy(pass.w.root), items, env.hookOptions);
   let changed = false;
   pass.accepted.forEach((i, j) => {
     const r = res.results[j] ?? missingResult("reduce");
@@ -590,8 +589,19 @@ function updateUserTrie(start: StateInternals, finalUser: Record<string, Json>, 
 }
 
 /** The state at the block start as plain JSON (code hooks get copies, never views). */
+/**
+ * A plain copy in canonical key order. Hook code can iterate keys, and the
+ * live key order depends on history (insertion order, or trie order for wide
+ * objects): a validator restarted from a snapshot would otherwise hand its
+ * hooks the same state in another order. The sandbox copies plain JSON, never
+ * the read-only views.
+ */
+function canonicalCopy(v: Json): Json {
+  return JSON.parse(canonicalString(v)) as Json;
+}
+
 function plainStateOf(s: StateInternals): Json {
-  const out = JSON.parse(JSON.stringify(s.user)) as Record<string, Json>;
+  const out = canonicalCopy(s.user) as Record<string, Json>;
   if (s.records !== undefined) out.records = materializeRecords(s.records);
   return out;
 }

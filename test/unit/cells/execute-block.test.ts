@@ -230,6 +230,32 @@ cells:
     expect(b2.verdicts.map((v) => v.accepted)).toEqual([true, false]);
   });
 
+  test("rules read block, token and channel roots", () => {
+    const p = planFromYaml(`
+channel: roots
+version: 3
+params: { fee: 2 }
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  c:
+    group: g
+    accepts: { type: object }
+    rules:
+      - name: not-future
+        require: { "<=": [ { var: data.at }, { var: block.time } ] }
+        message: "{data.at} is after block {block.height} at {block.time}"
+      - name: can-pay
+        require: { ">=": [ { var: token.balance }, { var: channel.params.fee } ] }
+        message: "balance {token.balance} below fee {channel.params.fee} on {channel.name} v{channel.version}"
+`);
+    const h = header(7);
+    const ok = executeBlock(p, "c", {}, [{ data: { at: h.time } }, { data: { at: h.time + 1 } }], h, { token: { balance: 5 } });
+    expect(ok.verdicts[0].accepted).toBe(true);
+    expect(rejected(ok.verdicts[1]).message).toBe(`${h.time + 1} is after block 7 at ${h.time}`);
+    const poor = executeBlock(p, "c", {}, [{ data: { at: 1 } }], h, { token: { balance: 1 } });
+    expect(rejected(poor.verdicts[0]).message).toBe("balance 1 below fee 2 on roots v3");
+  });
+
   test("an empty block returns the same state and root", () => {
     const b1 = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 1)), header(1));
     const b2 = executeBlock(plan, "readings", b1.state, [], header(2));

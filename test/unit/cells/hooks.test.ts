@@ -60,6 +60,28 @@ describe("code hooks", () => {
     expect(structuredClone(states[0])).toEqual(states[0]); // plain: the sandbox can copy it
   });
 
+  test("hooks get the state in canonical key order, whatever order it was built in", () => {
+    const plan = channel(`${keyed}
+    state:
+      - set: m.{data.id}
+        value: 1`, "function validate() { return true }");
+    let seen: string[] = [];
+    const capture = {
+      hooks: ["validate"] as const,
+      validate(items: ReadonlyArray<{ data: Json; ctx: { state: Json } }>) {
+        const m = (items[0].ctx.state as { m?: Record<string, Json> }).m;
+        if (m) seen = Object.keys(m);
+        return items.map(() => ({ ok: true as const }));
+      },
+      transform: () => [],
+      reduce: (s: Json) => ({ state: s, results: [] }),
+    };
+    const b1 = executeBlock(plan, "c", {}, [data("zeta", 1), data("alpha", 1), data("mid", 1)], header(1), { code: () => capture });
+    expect(Object.keys(b1.state.m as object)).toEqual(["zeta", "alpha", "mid"]);
+    executeBlock(plan, "c", b1.state, [data("x", 1)], header(2), { code: () => capture });
+    expect(seen).toEqual(["alpha", "mid", "zeta"]);
+  });
+
   test("a validate fault becomes the verdict code", () => {
     const plan = channel(keyed, "function validate() {}");
     const runner = fakeRunner({ validate: (_d, i) => (i === 1 ? { fault: "SANDBOX_TIMEOUT", message: "validate ran over 50 ms" } : { ok: true }) });
