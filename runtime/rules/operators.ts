@@ -18,6 +18,11 @@
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
  *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
  *   length, keys                 see below
+ *   == === != !== < <= > >=      same semantics, compiled as calls (compare.ts: the library's generated
+ *                                code lets one operand overwrite the other)
+ *
+ * Kept as they are: ! !! and or if ?: ?? + - * / % min max map filter reduce all some none, and
+ * preserve (returns its argument unevaluated: a literal, copied like every result, so it is safe).
  *
  * Custom operators (statecell):
  *   startsWith: [text, prefix]  true when text is a string that begins with prefix (both strings), else false
