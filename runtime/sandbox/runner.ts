@@ -8,7 +8,7 @@ import { StatecellError, type Json } from "../core/index.js";
 import { compileHooks } from "./compile.js";
 import { checkLimits, checkTimeMs, DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_STATE_CHARS } from "./limits.js";
 import { PRELUDE } from "./prelude.js";
-import { stripExports, wrapFactory } from "./source.js";
+import { FACTORY_LINE_OFFSET, stripExports, wrapFactory } from "./source.js";
 import { itemTiming, type ItemTiming } from "./timeout-policy.js";
 import type {
   CodeRunner,
@@ -353,7 +353,8 @@ class IsolateRunner implements CodeRunner {
         (factory: unknown) => unknown
       >;
       // Stack traces a hook can read name this, not the file's path, which differs between machines.
-      const factory = isolate.compileScriptSync(wrapFactory(this.stripped), { filename: `hooks:${this.opts.name}` }).runSync(context, { reference: true }) as ivm.Reference<
+      const factory = isolate
+        .compileScriptSync(wrapFactory(this.stripped), { filename: `hooks:${this.opts.name}`, lineOffset: FACTORY_LINE_OFFSET }).runSync(context, { reference: true }) as ivm.Reference<
         () => unknown
       >;
       const run = install.applySync(undefined, [factory.derefInto()], { result: { reference: true } }) as unknown as Box["run"];

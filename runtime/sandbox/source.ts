@@ -19,11 +19,12 @@ export function stripExports(source: string): string {
 /**
  * Wraps the (already syntax-checked) author script in a factory function so
  * every call of the factory re-creates the author's top-level bindings: no
- * `let counter` survives from one input to the next. The prefix stays on the
- * first line so author line numbers are unchanged (columns on line 1 shift by
- * the prefix length, which `FACTORY_PREFIX.length` lets callers undo).
+ * `let counter` survives from one input to the next. The prefix takes a line
+ * of its own; compile with `lineOffset: FACTORY_LINE_OFFSET` so stack traces
+ * show the author's own lines and columns.
  */
-export const FACTORY_PREFIX = "(function statecellHooks() {";
+export const FACTORY_PREFIX = "(function statecellHooks() {\n";
+export const FACTORY_LINE_OFFSET = -1;
 
 export function wrapFactory(stripped: string): string {
   return (
