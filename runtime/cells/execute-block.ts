@@ -160,7 +160,7 @@ export function executeBlock(
     }
     bytes[i] = b;
   }
-  lap("admit");
+  lap("limits");
   const validate = cell.accepts.validate;
   for (let i = 0; i < n; i++) {
     if (pre[i] !== undefined) continue;

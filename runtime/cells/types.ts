@@ -82,7 +82,8 @@ export interface RecordsCommitment {
 
 /** Where the block's time went, when a timing hook is given (bench/execute.ts). */
 export interface PhaseTimings {
-  admit: number;
+  /** Signer, size and depth checks (skipped walks for admitted inputs). */
+  limits: number;
   schema: number;
   rules: number;
   hooks: number;
