@@ -562,14 +562,14 @@ function reduceMarks(before: Record<string, Json>, after: Record<string, Json>):
 /** Applies the leaf changes under the marked prefixes to the start state's trie. */
 function updateUserTrie(start: StateInternals, finalUser: Record<string, Json>, marks: readonly Segments[]): Trie<string> {
   // Keep only the outermost marks: a mark covers every path below it.
-  const keys = marks.map((m) => m.join("\u0000"));
+  const keys = marks.map((m) => JSON.stringify(m)); // unambiguous, unlike joining on any character
   const set = new Set(keys);
   const outer: Segments[] = [];
   const seen = new Set<string>();
   marks.forEach((m, i) => {
     if (seen.has(keys[i])) return;
     seen.add(keys[i]);
-    for (let j = 0; j < m.length; j++) if (set.has(m.slice(0, j).join("\u0000"))) return;
+    for (let j = 0; j < m.length; j++) if (set.has(JSON.stringify(m.slice(0, j)))) return;
     outer.push(m);
   });
   const edit = newEdit();

@@ -125,6 +125,29 @@ describe("state root", () => {
     expect(ab.stateRoot).not.toBe(ba.stateRoot);
   });
 
+  test("marks are compared as whole paths: a segment containing a NUL is not two segments", () => {
+    const p = planFromYaml(`
+channel: nul
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  c:
+    group: g
+    accepts: { type: object }
+    state:
+      - set: m.{data.a}
+        value: 1
+        when: { var: data.a }
+      - set: m.{data.b}.{data.c}.z
+        value: { var: data.v }
+        when: { var: data.b }
+`);
+    const b1 = executeBlock(p, "c", {}, [{ data: { b: "x", c: "y", v: 0 } }], header(1));
+    const b2 = executeBlock(p, "c", b1.state, [{ data: { a: "x\u0000y" } }, { data: { b: "x", c: "y", v: 2 } }], header(2));
+    expect(b2.accepted).toBe(2);
+    expect(rebuiltRoot(b2.state)).toBe(b2.stateRoot);
+  });
+
   test("{} and a state holding an empty object have different roots", () => {
     const a = executeBlock(plan, "c", {}, [{ data: { k: "k", a: "x", b: "x", v: {}, op: "set" } }], header());
     const b = executeBlock(plan, "c", {}, [{ data: { k: "k", a: "x", b: "x", v: [], op: "set" } }], header());
