@@ -14,7 +14,7 @@ import {
 import { digestStats } from "../../../runtime/cells/digest.js";
 import { newEdit, trieDelete, trieRoot, trieSet, type Trie } from "../../../runtime/cells/hamt.js";
 import { isWide, wideSettings } from "../../../runtime/cells/wide-object.js";
-import { header, planFromYaml } from "./helpers.js";
+import { fakeRunner, header, planFromYaml } from "./helpers.js";
 
 // Every kind of update, at paths computed from the input, so random inputs reach
 // set / add / append / remove on objects, lists, empties and conflicts.
@@ -146,6 +146,38 @@ cells:
     const b2 = executeBlock(p, "c", b1.state, [{ data: { a: "x\u0000y" } }, { data: { b: "x", c: "y", v: 2 } }], header(2));
     expect(b2.accepted).toBe(2);
     expect(rebuiltRoot(b2.state)).toBe(b2.stateRoot);
+  });
+
+  test("with a reduce hook, the root of whatever state it returns equals the rebuilt root", () => {
+    const rplan = planFromYaml(
+      `
+channel: red
+version: 1
+groups: { g: { validators: [a], threshold: 1 } }
+cells:
+  c:
+    group: g
+    accepts: { type: object }
+    code: ./r.js
+`,
+      { "r.js": "function reduce(state, data) { return state }" },
+    );
+    const json = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: "small" }, fc.integer({ min: -2, max: 2 }), fc.constantFrom("a", null, false), fc.array(tie("v"), { maxLength: 3 }), fc.dictionary(fc.constantFrom("p", "q", "0"), tie("v"), { maxKeys: 3 })),
+    })).v as fc.Arbitrary<Json>;
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(fc.constantFrom("x", "y", "z"), json, { maxKeys: 3 }), { minLength: 1, maxLength: 5 }), (states) => {
+        let state: CellState = {};
+        states.forEach((next, h) => {
+          const runner = fakeRunner({ reduce: () => ({ state: next }) });
+          const r = executeBlock(rplan, "c", state, [{ data: { n: h } }], header(h + 1), { code: () => runner });
+          expect(canonicalString(plainState(r.state))).toBe(canonicalString(next));
+          expect(rebuiltRoot(r.state)).toBe(r.stateRoot);
+          state = r.state;
+        });
+      }),
+      { numRuns: 150, seed: 11 },
+    );
   });
 
   test("{} and a state holding an empty object have different roots", () => {
