@@ -7,7 +7,7 @@ import { Rng } from "./prng.js";
 
 export type Mode = "honest" | "byzantine" | "fork";
 export type PartitionKind = "split" | "isolate" | "one-way-deaf" | "one-way-mute" | "ring";
-export type Misbehaviour = "equivocate" | "garbage" | "forge" | "malformed" | "silent" | "bad-catchup";
+export type Misbehaviour = "equivocate" | "amnesia" | "garbage" | "forge" | "malformed" | "silent" | "bad-catchup";
 
 export interface Partition {
   kind: PartitionKind;
@@ -42,6 +42,8 @@ export interface Schedule {
   /** Fork mode: the side of each honest node (0 or 1). */
   sides: number[];
   net: { drop: number; duplicate: number; delayMin: number; delayMax: number; spike: number; spikeMax: number };
+  /** Stress runs: a fixed extra latency per link (ms), so some links are always slow. */
+  linkLatency?: number[][];
   partitions: Partition[];
   crashes: Crash[];
   pauses: Pause[];
@@ -49,6 +51,8 @@ export interface Schedule {
   skew: number[];
   /** Time after which no fault is active (the last heal). */
   healAt: number;
+  /** A stalled node re-sends what it holds this often (ms). */
+  rebroadcast: number;
   /** Mean ms between client inputs. */
   inputEvery: number;
   /** Timeouts: base + round * delta. */
@@ -62,6 +66,8 @@ export interface ScheduleOptions {
   mode?: Mode;
   /** Harsher network (the mutation test uses it to make lock violations reachable). */
   stress?: boolean;
+  /** Force what Byzantine validators do. */
+  misbehaviour?: Misbehaviour[];
 }
 
 function matrix(n: number, f: (from: number, to: number) => boolean): boolean[][] {
@@ -82,19 +88,20 @@ export function makeSchedule(seed: number, opts: ScheduleOptions = {}): Schedule
   const byzCount = mode === "fork" ? 2 * quorum - n : mode === "byzantine" ? rng.int(1, belowMax) : 0;
   const byzantine = ids.slice(0, byzCount).sort((a, b) => a - b);
   const honest = ids.slice(byzCount);
-  const all: Misbehaviour[] = ["equivocate", "garbage", "forge", "malformed", "silent", "bad-catchup"];
-  const misbehaviour = mode === "byzantine" ? all.filter(() => rng.chance(0.5)) : [];
+  const all: Misbehaviour[] = ["equivocate", "amnesia", "garbage", "forge", "malformed", "silent", "bad-catchup"];
+  const drawn = mode === "byzantine" ? all.filter(() => rng.chance(0.5)) : [];
+  const misbehaviour = mode === "byzantine" && opts.misbehaviour ? [...opts.misbehaviour] : drawn;
   if (mode === "byzantine" && misbehaviour.length === 0) misbehaviour.push(rng.pick(all));
   const sides = Array.from({ length: n }, () => 0);
   if (mode === "fork") honest.forEach((h, i) => (sides[h] = i % 2));
 
   const stress = opts.stress === true;
-  const window = mode === "fork" ? 1200 : rng.int(200, 1600);
+  const window = mode === "fork" ? 800 : rng.int(150, 1200);
   const net = {
     drop: stress ? rng.float() * 0.3 : rng.chance(0.5) ? rng.float() * 0.15 : 0,
     duplicate: rng.chance(0.4) ? rng.float() * 0.1 : 0,
     delayMin: rng.int(1, 5),
-    delayMax: stress ? rng.int(40, 250) : rng.int(8, 40),
+    delayMax: stress ? rng.int(30, 120) : rng.int(8, 40),
     spike: rng.chance(0.3) ? rng.float() * 0.05 : 0,
     spikeMax: rng.int(50, 250),
   };
@@ -141,6 +148,23 @@ export function makeSchedule(seed: number, opts: ScheduleOptions = {}): Schedule
       pauses.push({ node: rng.pick(honest), start, end: Math.min(window, start + rng.int(50, 600)) });
     }
   }
+  let linkLatency: number[][] | undefined;
+  if (stress && n > 1) {
+    const lr = new Rng(seed ^ 0x1a7e);
+    linkLatency = Array.from({ length: n }, () => Array.from({ length: n }, () => (lr.chance(0.3) ? lr.int(40, 200) : 0)));
+    // Many short one-sided cuts over a longer run: the asymmetry that lets a minority decide
+    // while the next proposer never saw the proof-of-lock (what locks exist to survive).
+    const sr = new Rng(seed ^ 0x57e55);
+    const count = sr.int(4, 10);
+    for (let i = 0; i < count; i++) {
+      const node = sr.int(0, n - 1);
+      const start = sr.int(0, 2800);
+      const end = start + sr.int(30, 300);
+      const kind = sr.pick<PartitionKind>(["one-way-deaf", "one-way-mute", "isolate"]);
+      const blocked = matrix(n, (a, b) => (kind === "one-way-deaf" ? b === node : kind === "one-way-mute" ? a === node : a === node || b === node));
+      partitions.push({ kind, start, end, blocked });
+    }
+  }
   const skew = Array.from({ length: n }, () => (rng.chance(0.3) ? rng.int(-3000, 3000) : 0));
   const healAt = Math.max(0, ...partitions.map((p) => p.end), ...crashes.map((c) => c.restartAt), ...pauses.map((p) => p.end));
   return {
@@ -152,14 +176,18 @@ export function makeSchedule(seed: number, opts: ScheduleOptions = {}): Schedule
     misbehaviour,
     sides,
     net,
+    ...(linkLatency ? { linkLatency } : {}),
     partitions,
     crashes,
     pauses,
     skew,
     healAt: mode === "fork" ? window : healAt,
     inputEvery: rng.int(20, 200),
+    // Stress: slow gossip and a long pause after each decision keep a lagging minority from being
+    // rescued by relays or catch-up before the next round completes.
+    rebroadcast: stress ? 1000 : 200,
     timeouts: stress
-      ? { propose: { base: 60, delta: 20 }, prevote: { base: 30, delta: 10 }, precommit: { base: 30, delta: 10 }, commit: 10 }
+      ? { propose: { base: 60, delta: 20 }, prevote: { base: 30, delta: 10 }, precommit: { base: 30, delta: 10 }, commit: 1500 }
       : { propose: { base: 150, delta: 50 }, prevote: { base: 80, delta: 40 }, precommit: { base: 80, delta: 40 }, commit: 150 },
   };
 }

@@ -39,8 +39,6 @@ import { checkRun, type Fork } from "./checker.js";
 export const CHANNEL = "sim";
 export const CELL = "counter";
 const T0 = 1_700_000_000_000;
-/** A stalled node re-sends its messages of the current height this often (the gossip layer's job). */
-const REBROADCAST_MS = 200;
 /** Liveness bound: after the last heal, every honest node commits within this many rounds. */
 export const LIVENESS_ROUNDS = 8;
 const MAX_EVENTS = 400_000;
@@ -164,6 +162,17 @@ class Heap {
   }
 }
 
+/** 0: honest message, 1: conflicting one, 2: both; fixed per (sender, height, round, type, recipient). */
+function splitSide(seed: number, from: number, m: ConsensusMessage, to: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  for (const x of [from, m.height, m.round, m.type === "proposal" ? 0 : m.type === "prevote" ? 1 : 2, to]) {
+    h = Math.imul(h ^ x, 0x85ebca6b) >>> 0;
+    h ^= h >>> 13;
+  }
+  const r = h % 8;
+  return r < 4 ? 0 : r < 7 ? 1 : 2;
+}
+
 function less(x: Queued, y: Queued): boolean {
   return x.at !== y.at ? x.at < y.at : x.seq < y.seq;
 }
@@ -285,7 +294,7 @@ export class Simulation {
       this.push(p.end, { kind: "unpause", ep: p.node });
     }
     this.push(s.inputEvery, { kind: "input" });
-    this.push(REBROADCAST_MS, { kind: "tick" });
+    this.push(this.schedule.rebroadcast, { kind: "tick" });
     this.push(s.healAt, { kind: "heal" });
     for (const e of this.eps) this.stepNode(e, { kind: "start", now: this.clock(e) });
 
@@ -403,10 +412,10 @@ export class Simulation {
       }
       case "tick": {
         for (const e of this.eps) {
-          if (!e.up || e.pausedUntil > this.now || this.now - e.lastHeightAt < REBROADCAST_MS) continue;
+          if (!e.up || e.pausedUntil > this.now || this.now - e.lastHeightAt < this.schedule.rebroadcast) continue;
           for (const m of gossipMessages(e.state)) this.broadcast(e, m, true);
         }
-        this.push(this.now + REBROADCAST_MS, { kind: "tick" });
+        this.push(this.now + this.schedule.rebroadcast, { kind: "tick" });
         return;
       }
       case "heal":
@@ -418,14 +427,15 @@ export class Simulation {
     this.healed = true;
     const honest = this.honest();
     const h0 = Math.max(0, ...honest.map((e) => e.ledger.length));
-    this.target = h0 + 2;
+    // Stress runs (mutation test) go on for many blocks: more chances to hit a lock violation.
+    this.target = h0 + (this.opts.stress ? 25 : 1);
     const rMax = Math.max(0, ...honest.map((e) => e.state.round));
     const t = this.schedule.timeouts;
     const net = this.schedule.net;
     const hop = net.delayMax + (net.spike > 0 ? net.spikeMax : 0);
-    let bound = t.commit + 2 * REBROADCAST_MS;
-    for (let r = rMax; r < rMax + LIVENESS_ROUNDS; r++) {
-      bound += t.propose.base + r * t.propose.delta + t.prevote.base + r * t.prevote.delta + t.precommit.base + r * t.precommit.delta + 4 * hop + REBROADCAST_MS;
+    let bound = t.commit + 2 * this.schedule.rebroadcast;
+    for (let r = rMax; r < rMax + LIVENESS_ROUNDS * (this.opts.stress ? 10 : 1); r++) {
+      bound += t.propose.base + r * t.propose.delta + t.prevote.base + r * t.prevote.delta + t.precommit.base + r * t.precommit.delta + 4 * hop + this.schedule.rebroadcast;
     }
     this.deadline = this.now + bound;
   }
@@ -560,7 +570,7 @@ export class Simulation {
     for (const to of this.eps) {
       if (to.index === e.index) continue;
       if (!e.honest && !again) {
-        for (const frame of this.mutate(e, m)) this.send(e.ep, to.ep, { kind: "msg", frame });
+        for (const frame of this.mutate(e, m, to.ep)) this.send(e.ep, to.ep, { kind: "msg", frame });
       } else this.send(e.ep, to.ep, { kind: "msg", frame: m });
     }
   }
@@ -575,7 +585,8 @@ export class Simulation {
       this.fault("dropped");
       return;
     }
-    const delay = () => this.rng.int(net.delayMin, net.delayMax) + (net.spike > 0 && this.rng.chance(net.spike) ? this.rng.int(0, net.spikeMax) : 0);
+    const link = this.schedule.linkLatency?.[this.eps[from].index][this.eps[to].index] ?? 0;
+    const delay = () => link + this.rng.int(net.delayMin, net.delayMax) + (net.spike > 0 && this.rng.chance(net.spike) ? this.rng.int(0, net.spikeMax) : 0);
     this.push(this.now + delay(), { kind: "deliver", to, from, payload });
     if (net.duplicate > 0 && this.rng.chance(net.duplicate)) {
       this.fault("duplicated");
@@ -584,13 +595,25 @@ export class Simulation {
   }
 
   /** What a Byzantine validator sends one recipient instead of `m`. */
-  private mutate(e: Endpoint, m: ConsensusMessage): unknown[] {
+  private mutate(e: Endpoint, m: ConsensusMessage, to: number): unknown[] {
     const b = e.misbehaviour;
     const rng = this.rng;
     if (b.includes("silent") && rng.chance(0.3)) return this.byz("silent", []);
-    if (b.includes("equivocate") && rng.chance(0.5)) {
+    if (b.includes("amnesia") && m.type !== "proposal") {
+      // The amnesia attack: forgets its lock and votes for the round's first proposal whatever
+      // its own rules say. Harmless while correct validators keep their locks.
+      const fresh = this.freshProposal(e, m);
+      if (fresh === null || fresh === m.valueId) return [m];
+      const { signature: _s, ...rest } = m;
+      return this.byz("amnesia", [signMessage<Vote>({ ...(rest as Omit<Vote, "signature">), valueId: fresh }, e.key)]);
+    }
+    if (b.includes("equivocate")) {
+      // Splits the recipients of each (height, round, type) in two sides, one told m, the other a
+      // conflicting message: what an attacker does to make correct validators disagree; a few get both.
+      const side = splitSide(this.schedule.seed, e.ep, m, to);
+      if (side === 0) return [m];
       const alt = this.conflicting(e, m, false);
-      return this.byz("equivocate", rng.chance(0.5) ? [alt] : [m, alt]);
+      return this.byz("equivocate", side === 1 ? [alt] : [m, alt]);
     }
     if (b.includes("garbage") && rng.chance(0.3)) return this.byz("garbage", [this.conflicting(e, m, true)]);
     if (b.includes("forge") && rng.chance(0.3)) {
@@ -603,6 +626,12 @@ export class Simulation {
       return this.byz("malformed", [junk, m]);
     }
     return [m];
+  }
+
+  /** Id of the first proposal of m's round this node saw (null: none). */
+  private freshProposal(e: Endpoint, m: ConsensusMessage): string | null {
+    if (m.height !== e.state.height) return null;
+    return e.state.rounds[m.round]?.proposals[0]?.valueId ?? null;
   }
 
   private byz<T>(kind: string, out: T): T {
@@ -629,7 +658,8 @@ export class Simulation {
       const value = garbage ? { ...v, root: this.rng.hex64() } : { ...v, time: v.time + 1 + this.rng.int(0, 50) };
       const id = kvApp.valueId(value as unknown as Json);
       const { signature: _s, ...rest } = m;
-      return signMessage<Proposal>({ ...rest, value: value as unknown as Json, valueId: id }, e.key);
+      // A fresh proposal (validRound -1) that ignores the proof-of-lock the honest one carried.
+      return signMessage<Proposal>({ ...rest, validRound: -1, value: value as unknown as Json, valueId: id }, e.key);
     }
     const { signature: _s, ...rest } = m;
     const valueId = garbage || m.valueId === null ? this.rng.hex64() : null;
