@@ -94,7 +94,11 @@ for (let b = 0; b < BLOCKS; b++) {
   blocks.push(block);
 }
 
+/** Collects garbage between runs when the runner allows it (bench/run.ts passes --expose-gc). */
+const gc = (globalThis as { gc?: () => void }).gc;
+
 function run(timings?: PhaseTimings, p = plan): { seconds: number; accepted: number; root: string } {
+  gc?.();
   let state: CellState = {};
   let accepted = 0;
   let root = "";
@@ -115,6 +119,7 @@ function run(timings?: PhaseTimings, p = plan): { seconds: number; accepted: num
  * does not.
  */
 function bare(): number {
+  gc?.();
   const cell = plan.cells.readings;
   const channel = { name: plan.channel, version: plan.version, hash: plan.hash, params: { max: 500 } };
   const t = performance.now();
