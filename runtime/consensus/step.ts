@@ -223,7 +223,8 @@ function compareToRecord(height: number, round: number, stepIx: number, r: Signe
  */
 function sign<S>(c: Ctx<S>, type: MessageType, valueId: string | null, value?: Json, validRound?: number): void {
   const { s, cfg } = c;
-  if (!cfg.self) return;
+  // An observer, or a key that is not (or no longer) in the group, follows without signing.
+  if (!cfg.self || !cfg.validators.index.has(cfg.self.publicKey)) return;
   const ix = stepIndex(type);
   const rec = s.signer;
   const cmp = rec ? compareToRecord(s.height, s.round, ix, rec) : 1;
