@@ -42,7 +42,9 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   try {
     // logLevel "error": the library would otherwise print warnings to the console
     // (the pure core does no I/O); what it warns about is reported here instead.
-    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: "error" });
+    // uniqueKeys off: the library compares every key with every other (quadratic
+    // in a mapping's size); toJson below finds duplicates with a set instead.
+    doc = parseDocument(source, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true, logLevel: "error" });
   } catch (e: unknown) {
     // The YAML composer recurses per nesting level; absurd nesting overflows the stack.
     const reporter = new Reporter(file, source, undefined, undefined);
@@ -57,13 +59,7 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   const reporter = new Reporter(file, source, doc, lines);
 
   for (const err of doc.errors) {
-    const location = reporter.locateOffset(err.pos[0]);
-    if (err.code === "DUPLICATE_KEY") {
-      const key = source.slice(err.pos[0]).split(/[\n:]/)[0].trim();
-      reporter.error("DEFINITION_DUPLICATE_KEY", [], key ? `the key "${key}" appears twice in one mapping` : firstLine(err.message), "keep one of the two keys (the later one repeats an earlier key of the same mapping)", { location });
-    } else {
-      reporter.error("DEFINITION_YAML_SYNTAX", [], firstLine(err.message), syntaxRemedy(err.code), { location });
-    }
+    reporter.error("DEFINITION_YAML_SYNTAX", [], firstLine(err.message), syntaxRemedy(err.code), { location: reporter.locateOffset(err.pos[0]) });
   }
   for (const w of doc.warnings) {
     reporter.warn("DEFINITION_YAML_WARNING", [], firstLine(w.message), "remove the tag or quote the value", { location: reporter.locateOffset(w.pos[0]) });
@@ -87,6 +83,8 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
   let aliasNodes = 0;
   let nodes = 0;
   let failed = false;
+  // Problems that do not stop the walk (duplicate keys): all of them are reported.
+  let invalid = false;
 
   const fail = (code: string, node: Node, message: string, remedy: string, anchor: "key" | "value" = "value"): undefined => {
     if (!failed) reporter.error(code, [...path], message, remedy, { location: nodeLocation(reporter, node), anchor });
@@ -122,6 +120,7 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
     let result: { size: number; value: Json } | undefined;
     if (isMap(node)) {
       const out: { [k: string]: Json } = {};
+      const seen = new Map<string, Node>();
       let size = 1;
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
@@ -131,6 +130,14 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
         }
         const raw = keyNode ? (keyNode as { value: unknown }).value : null;
         const key = raw === null || raw === undefined ? "" : String(raw);
+        const first = seen.get(key);
+        if (first && keyNode) {
+          invalid = true;
+          const line = reporter.locateOffset(first.range?.[0] ?? 0).line;
+          reporter.error("DEFINITION_DUPLICATE_KEY", [...path, key], `the key "${key}" appears twice in one mapping (first on line ${line})`, "keep one of the two keys", {
+            location: nodeLocation(reporter, keyNode),
+          });
+        } else if (keyNode) seen.set(key, keyNode);
         path.push(key);
         if (FORBIDDEN_KEYS.has(key)) return fail("DEFINITION_FORBIDDEN_KEY", keyNode as Node, `the key "${key}" is not allowed anywhere in a channel`, "rename the key", "key");
         const child = walk(pair.value as Node | null, depth + 1);
@@ -177,7 +184,7 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
   };
 
   const root = walk(doc.contents as Node | null, 0);
-  return failed || !root ? undefined : root.value;
+  return failed || invalid || !root ? undefined : root.value;
 }
 
 function describeNonJson(v: unknown): string {

@@ -53,7 +53,7 @@ export class Reporter {
       while (node && isAlias(node) && this.doc && hops++ < 64) node = (node.resolve(this.doc) as Node | undefined) ?? null;
       if (!node) break;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+        const pair = this.pairs(node).get(String(seg));
         if (!pair) break;
         key = (pair.key as Node | null) ?? null;
         node = (pair.value as Node | null) ?? null;
@@ -70,6 +70,24 @@ export class Reporter {
       depth++;
     }
     return { node, key, depth };
+  }
+
+  /** Key text to entry, per mapping, built on first use: locating stays linear in large files. */
+  private readonly index = new WeakMap<object, Map<string, { key: unknown; value: unknown }>>();
+
+  private pairs(map: { items: unknown[] }): Map<string, { key: unknown; value: unknown }> {
+    let m = this.index.get(map);
+    if (!m) {
+      m = new Map();
+      for (const p of map.items) {
+        if (!isPair(p)) continue;
+        const k = keyText(p.key);
+        // The first entry wins, like the first of two duplicate keys the author sees.
+        if (k !== undefined && !m.has(k)) m.set(k, p);
+      }
+      this.index.set(map, m);
+    }
+    return m;
   }
 
   /** Location of the node at `path` (or of the deepest part of it that exists). */

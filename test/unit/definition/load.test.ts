@@ -225,6 +225,14 @@ describe("loadChannel problems", () => {
   it("names YAML syntax errors, duplicate keys and non-JSON values", () => {
     expect(codes("channel: [a\n")).toEqual(["e:DEFINITION_YAML_SYNTAX@2:1"]);
     expect(codes("a: 1\na: 2\n")[0]).toBe("e:DEFINITION_DUPLICATE_KEY@2:1");
+    // Every duplicate is reported, and keys that collide once they are JSON text count too.
+    const dups = loadChannel("a: 1\nb: { x: 1, y: 2, x: 3 }\n1: a\n'1': b\na: 2\n", { file: "t.yaml" }).problems;
+    expect(dups.map((p) => `${p.code}@${p.location?.line}:${p.location?.col}`)).toEqual([
+      "DEFINITION_DUPLICATE_KEY@2:18",
+      "DEFINITION_DUPLICATE_KEY@4:1",
+      "DEFINITION_DUPLICATE_KEY@5:1",
+    ]);
+    expect(dups[2].message).toBe('the key "a" appears twice in one mapping (first on line 1)');
     expect(codes("")).toEqual(["e:DEFINITION_WRONG_TYPE@1:1"]);
     expect(codes("--- a\n--- b\n")[0]).toMatch(/DEFINITION_YAML_SYNTAX/);
     const ok = channel("  c: { group: g, accepts: true }\n");
