@@ -92,10 +92,15 @@ class IsolateRunner implements CodeRunner {
     this.maxStateChars = opts.maxStateChars ?? DEFAULT_MAX_STATE_CHARS;
     this.stripped = stripExports(opts.source);
     const box = this.build();
-    const probe = invoke(box, "probe", "", undefined, this.limits.timeMs);
+    // Loading runs the file's top level in a fresh isolate, where nothing is
+    // compiled yet; on a loaded machine that alone can exceed a 50 ms input
+    // budget. Loading is not consensus-critical, so it gets a generous budget
+    // that still stops a top-level loop.
+    const initMs = Math.max(INIT_TIME_MS, this.limits.timeMs);
+    const probe = invoke(box, "probe", "", undefined, initMs);
     if (probe.kind !== "ok") {
       this.drop();
-      const why = probe.kind === "timeout" ? `ran over ${this.limits.timeMs} ms` : probe.kind === "memory" ? "ran out of memory" : probe.message;
+      const why = probe.kind === "timeout" ? `ran over ${initMs} ms` : probe.kind === "memory" ? "ran out of memory" : probe.message;
       throw new StatecellError("SANDBOX_INIT", `${opts.file}: the top level of the hook file failed: ${why}`, {
         remedy: "keep the top level to constant declarations and functions; do the work inside the hooks",
       });
@@ -373,6 +378,9 @@ class IsolateRunner implements CodeRunner {
     this.box = undefined;
   }
 }
+
+/** Time the file's top level may take when the runner is created (see the constructor). */
+export const INIT_TIME_MS = 1000;
 
 function invoke(box: Box, hook: string, payload: string, state: string | undefined, timeoutMs: number): Invocation {
   const started = process.hrtime.bigint();

@@ -29,6 +29,23 @@ describe("createCodeRunner", () => {
     expect(thrownCode(() => runner("function validate() { return true }", { memoryMb: 32, timeMs: 5000 }))).toBe("SANDBOX_LIMITS");
   });
 
+  it("gives loading its own budget: a slow first run passes, a top-level loop is stopped", () => {
+    // Top-level work well over a 50 ms input budget still loads.
+    const slow = "let x = 0; for (let i = 0; i < 1e8; i++) x += i;\nfunction validate() { return true }";
+    const t0 = Date.now();
+    expect(runner(slow, { memoryMb: 32, timeMs: 50 }).hooks).toEqual(["validate"]);
+    expect(Date.now() - t0).toBeGreaterThan(50);
+    const start = Date.now();
+    let message = "";
+    try {
+      runner("while (true) {}\nfunction validate() { return true }", { memoryMb: 32, timeMs: 50 });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/ran over 1000 ms/);
+    expect(Date.now() - start).toBeLessThan(10_000);
+  });
+
   it("reports a syntax error at the author's line and column, export keywords included", () => {
     try {
       createCodeRunner({ name: "t", file: "bad.js", source: "export function validate(d) {\n  return d.x +;\n}\n", limits: { memoryMb: 32, timeMs: 50 } });
