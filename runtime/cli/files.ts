@@ -19,14 +19,17 @@ export function readTextFile(path: string): string | undefined {
   }
 }
 
-/** Expand arguments: a directory means every `*.yaml` channel file in it (not `*.test.yaml`). */
-export function expandChannelArgs(args: readonly string[], cwd = process.cwd()): string[] {
+/**
+ * Expand arguments: a directory means every `*.yaml` channel file in it, and
+ * with `includeTests` its `*.test.yaml` files too (lint checks those).
+ */
+export function expandChannelArgs(args: readonly string[], cwd = process.cwd(), opts: { includeTests?: boolean } = {}): string[] {
   const out: string[] = [];
   for (const a of args) {
     const p = resolve(cwd, a);
     if (existsSync(p) && statSync(p).isDirectory()) {
       for (const n of readdirSync(p).sort()) {
-        if (/\.ya?ml$/.test(n) && !/\.test\.ya?ml$/.test(n)) out.push(join(a, n));
+        if (/\.ya?ml$/.test(n) && (opts.includeTests || !/\.test\.ya?ml$/.test(n))) out.push(join(a, n));
       }
     } else {
       out.push(a);

@@ -1,6 +1,6 @@
 import { formatProblem } from "../core/errors.js";
 import { expandChannelArgs } from "./files.js";
-import { loadChannelFile, hasErrors } from "./load.js";
+import { loadChannelFile, loadTestsFile, isTestsFile, hasErrors } from "./load.js";
 
 /** `statecell lint`: every problem of every file; exit 1 if any error. */
 export function lintCommand(args: readonly string[], opts: { format: string }, out: (s: string) => void): number {
@@ -12,7 +12,7 @@ export function lintCommand(args: readonly string[], opts: { format: string }, o
     out(`statecell lint: --format is text or json, not "${opts.format}"\n`);
     return 2;
   }
-  const results = expandChannelArgs(args).map(loadChannelFile);
+  const results = expandChannelArgs(args, process.cwd(), { includeTests: true }).map((f) => (isTestsFile(f) ? loadTestsFile(f) : loadChannelFile(f)));
   const failed = results.some((r) => hasErrors(r.problems));
   if (opts.format === "json") {
     out(`${JSON.stringify(results.map((r) => ({ file: r.file, ok: !hasErrors(r.problems), hash: r.plan?.hash, problems: r.problems })), null, 2)}\n`);
@@ -26,7 +26,9 @@ export function lintCommand(args: readonly string[], opts: { format: string }, o
       if (p.severity === "error") errors++;
       else warnings++;
     }
-    if (r.problems.length === 0) out(`${r.file}: ok (${r.plan?.channel} v${r.plan?.version}, ${Object.keys(r.plan?.cells ?? {}).length} cells)\n`);
+    if (r.problems.length > 0) continue;
+    if ("tests" in r) out(`${r.file}: ok (${String(r.tests)} tests of ${r.plan?.channel})\n`);
+    else out(`${r.file}: ok (${r.plan?.channel} v${r.plan?.version}, ${Object.keys(r.plan?.cells ?? {}).length} cells)\n`);
   }
   out(`${results.length} file(s): ${errors} error(s), ${warnings} warning(s)\n`);
   return failed ? 1 : 0;

@@ -103,6 +103,8 @@ function cellLines(plan: ChannelPlan, c: CellPlan, engine: RuleEngine, md: boole
       const desc = r.description ? ` ${r.description}` : "";
       lines.push(`${md ? "1." : `  ${i + 1}.`} ${code(r.name, md)}: requires that ${r.english}. If not: ${quote(r.message)}.${desc}`);
     });
+  } else if (c.code?.hooks.includes("validate")) {
+    lines.push("It has no rules: its code's validate hook decides which inputs that match the schema are accepted.");
   } else lines.push("It has no rules: every input that matches the schema is accepted.");
   if (c.state.length) {
     lines.push("State updates for each accepted input, in order:");

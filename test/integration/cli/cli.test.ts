@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
 
 // The CLI as a user runs it: the real launcher, a real child process.
 function statecell(...args: string[]) {
@@ -48,6 +48,21 @@ describe("statecell CLI", () => {
     expect(results.map((x) => x.ok)).toEqual([false, true]);
     expect(results[0].problems.map((p) => p.code)).toContain("DEFINITION_UNKNOWN_KEY");
     expect(results[0].problems.every((p) => p.location.line > 0)).toBe(true);
+  });
+
+  it("lint channels/*.yaml checks channels and their tests files, and exits 0", () => {
+    const files = readdirSync("channels").filter((f) => f.endsWith(".yaml")).map((f) => `channels/${f}`);
+    expect(files.some((f) => f.endsWith(".test.yaml"))).toBe(true);
+    const r = statecell("lint", ...files);
+    expect(r.out).toContain(`${files.length} file(s): 0 error(s)`);
+    expect(r.out).toMatch(/channels\/poll\.test\.yaml: ok \(\d+ tests of city-poll\)/);
+    expect(r.code).toBe(0);
+  });
+
+  it("lint checks a tests file against its channel", () => {
+    const r = statecell("lint", "test/fixtures/cli/sounds.test.yaml");
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/sounds\.test\.yaml:7:21: error DEFINITION_UNKNOWN_CELL/);
   });
 
   it("lint of a missing file says so", () => {
