@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./canonical.js";
 export * from "./hash.js";
 export * from "./keys.js";
+export * from "./suggest.js";

@@ -5,6 +5,7 @@
  * no hook does), so the hooks lint reports are exactly the ones the runner has.
  */
 import { excerptAt, isStatecellError, type Problem } from "../core/index.js";
+import { editDistance } from "../core/suggest.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import { createCodeRunner } from "./runner.js";
 import { HOOK_NAMES, type HookName } from "./types.js";
@@ -95,15 +96,3 @@ function nearestHook(name: string): HookName | undefined {
   return undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
-}
