@@ -102,8 +102,6 @@ export interface ConsensusState<S> {
   readonly nextHeight: readonly ConsensusMessage[];
   /** Evidence already reported this height (validator:type:round). */
   readonly reported: Readonly<Record<string, true>>;
-  /** Validators seen at a higher height (catch-up trigger). */
-  readonly ahead: Readonly<Record<string, true>>;
 }
 
 /** Where a node starts: genesis, or the head of its ledger after a restart. */
@@ -140,7 +138,6 @@ export function createState<S>(config: ConsensusConfig<S>, point: StartPoint<S>)
     pending: [],
     nextHeight: [],
     reported: {},
-    ahead: {},
   };
 }
 

@@ -147,11 +147,11 @@ function verified<S>(c: Ctx<S>, m: ConsensusMessage): boolean {
 /** A verified message from a higher height: keep the next height's, and ask its signer for the blocks in between. */
 function onAhead<S>(c: Ctx<S>, m: ConsensusMessage): void {
   const { s } = c;
-  if (!s.ahead[m.validator]) s.ahead = { ...s.ahead, [m.validator]: true };
   // A validator of the group signed at a higher height: this node may have missed a decision that
   // nobody will re-send it. Asking costs little (the host rate-limits requests; a lying peer's blocks
   // fail their certificate), and waiting for f+1 could wait forever when only one peer moved on.
   c.effects.push({ kind: "request-catchup", peer: m.validator, fromHeight: s.height });
+  if (s.nextHeight.some((x) => x.signature === m.signature)) return c.drop("duplicate", undefined, m.validator);
   if (m.height === s.height + 1 && s.nextHeight.length < c.limits.nextHeightBuffer && m.round <= c.limits.roundsAhead) {
     s.nextHeight = [...s.nextHeight, m];
     return;
@@ -452,7 +452,6 @@ function enterNextHeight<S>(c: Ctx<S>, value: Json, valueId: string): void {
   s.validity = {};
   s.nextHeight = [];
   s.reported = {};
-  s.ahead = {};
   // Always through a timeout, even of 0 ms: the host paces heights (a group of one would otherwise
   // decide height after height inside one step).
   schedule(c, "commit", 0);
