@@ -1,0 +1,188 @@
+/**
+ * Consensus on a real cell: the poll channel's seven clerks agree on blocks of
+ * signed ballots, every validator re-executing each proposal with the cells
+ * module (and, for the air-quality districts, the isolated-vm sandbox). A
+ * small deterministic driver delivers every message to every other node; the
+ * seeded simulator (test/simulation) covers faults.
+ */
+import { describe, it, expect, afterAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { Json } from "../../../runtime/core/canonical.js";
+import { canonicalString } from "../../../runtime/core/canonical.js";
+import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
+import { loadChannel, type ChannelPlan } from "../../../runtime/definition/index.js";
+import { checkCode, createCodeRunner, type CodeRunner } from "../../../runtime/sandbox/index.js";
+import { signedMessage } from "../../../runtime/cells/index.js";
+import {
+  cachingVerifier,
+  createState,
+  GENESIS_HASH,
+  step,
+  validatorSet,
+  verifyCertificate,
+  type CertifiedBlock,
+  type ConsensusEvent,
+  type ConsensusState,
+} from "../../../runtime/consensus/index.js";
+import { cellApplication, genesisCellChain, type CellBlockValue, type CellChainState } from "../../../runtime/consensus/cell-application.js";
+
+function load(file: string): ChannelPlan {
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const { plan, problems } = loadChannel(readFileSync(file, "utf8"), { file }, { readFile: read, checkCode });
+  if (!plan) throw new Error(problems.map((p) => p.message).join("\n"));
+  return plan;
+}
+
+const poll = load("channels/poll.yaml");
+const runners: CodeRunner[] = [];
+afterAll(() => runners.forEach((r) => r.dispose()));
+
+function ballot(voter: string, choice: string): Json {
+  const data = { choice };
+  const key = keyPairFromName(voter);
+  return { data, signer: key.publicKey, signature: signBytes(key, signedMessage(poll.channel, "ballots", data)) };
+}
+
+interface Node {
+  name: string;
+  state: ConsensusState<CellChainState>;
+  decided: CertifiedBlock[];
+}
+
+/**
+ * Runs a group until every node decided `heights` blocks (or `maxEvents`):
+ * every broadcast reaches every other node 1 ms later, timeouts fire on a
+ * virtual clock. Deterministic: one event queue ordered by (time, sequence).
+ */
+function runGroup(plan: ChannelPlan, cell: string, pending: Json[], heights: number, app = cellApplication(plan, cell)): Node[] {
+  const group = plan.groups[plan.cells[cell].group];
+  const keys = Object.fromEntries(group.validators.map((v) => [v, keyPairFromName(v).publicKey]));
+  const set = validatorSet(group, keys);
+  const timeouts = { propose: { base: 300, delta: 100 }, prevote: { base: 100, delta: 50 }, precommit: { base: 100, delta: 50 }, commit: 10 };
+  const nodes: Node[] = group.validators.map((name) => ({
+    name,
+    decided: [],
+    state: createState(
+      { channel: plan.channel, cell, validators: set, self: keyPairFromName(name), app, timeouts, verifier: cachingVerifier() },
+      { height: 1, prevHash: GENESIS_HASH, app: genesisCellChain(), signer: null },
+    ),
+  }));
+  const queue: Array<{ at: number; seq: number; node: number; event: ConsensusEvent }> = [];
+  let seq = 0;
+  const push = (at: number, node: number, event: ConsensusEvent) => {
+    queue.push({ at, seq: seq++, node, event });
+    queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  };
+  const start = 1_700_000_100_000; // inside the poll's opening hours
+  nodes.forEach((_, i) => {
+    push(start, i, { kind: "inputs", inputs: pending, now: start });
+    push(start, i, { kind: "start", now: start });
+  });
+  for (let n = 0; n < 20_000 && queue.length > 0 && nodes.some((x) => x.decided.length < heights); n++) {
+    const { at, node, event } = queue.shift()!;
+    const r = step(nodes[node].state, { ...event, now: at } as ConsensusEvent);
+    nodes[node].state = r.state;
+    for (const f of r.effects) {
+      if (f.kind === "broadcast") nodes.forEach((_, j) => j !== node && push(at + 1, j, { kind: "message", frame: f.message, now: at + 1 }));
+      if (f.kind === "schedule-timeout") push(at + f.duration, node, { kind: "timeout", timeout: f.timeout, now: at + f.duration });
+      if (f.kind === "decide") nodes[node].decided.push(f.block);
+    }
+  }
+  return nodes;
+}
+
+describe("consensus on a real cell (cells module as the application)", () => {
+  const pending = [ballot("ann", "parks"), ballot("ben", "transit"), ballot("ann", "housing"), ballot("cid", "bridges"), ballot("dee", "parks")];
+
+  it("seven clerks decide the same block of ballots, with the channel's own verdicts and a verifiable certificate", () => {
+    const nodes = runGroup(poll, "ballots", pending, 1);
+    const blocks = nodes.map((n) => n.decided[0]);
+    expect(blocks.every((b) => b !== undefined)).toBe(true);
+    const ids = new Set(blocks.map((b) => canonicalString(b.value)));
+    expect(ids.size).toBe(1);
+
+    const value = blocks[0].value as unknown as CellBlockValue;
+    expect(value.inputs).toHaveLength(5);
+    expect(value.verdicts.map((v) => (v as { accepted: boolean; code?: string; rule?: string }).accepted)).toEqual([true, true, false, false, true]);
+    expect(value.verdicts[2]).toMatchObject({ code: "CELL_DUPLICATE_KEY" });
+    expect(value.verdicts[3]).toMatchObject({ code: "CELL_RULE", rule: "known-option" });
+
+    // Every node's replicated state has the same root, the one the block commits to.
+    expect(new Set(nodes.map((n) => n.state.app.stateRoot))).toEqual(new Set([value.stateRoot]));
+
+    const group = poll.groups.clerks;
+    const keys = Object.fromEntries(group.validators.map((v) => [v, keyPairFromName(v).publicKey]));
+    const app = cellApplication(poll, "ballots");
+    const target = { channel: poll.channel, cell: "ballots", height: 1, valueId: app.valueId(blocks[0].value) };
+    expect(verifyCertificate(group, keys, target, blocks[0].certificate)).toMatchObject({ ok: true });
+    expect(blocks[0].certificate.signatures.length).toBeGreaterThanOrEqual(group.threshold.quorum);
+  });
+
+  it("a validator refuses a proposal whose verdicts, root, time or inputs were altered", () => {
+    const app = cellApplication(poll, "ballots");
+    const genesis = genesisCellChain();
+    const ctx = { height: 1, prevHash: GENESIS_HASH, time: 1_700_000_100_000, round: 0, state: genesis, pending };
+    const honest = app.buildValue(ctx) as unknown as CellBlockValue;
+    const check = (v: unknown) => app.validateValue({ height: 1, prevHash: GENESIS_HASH, state: genesisCellChain() }, v as Json);
+    expect(check(structuredClone(honest))).toBe(true);
+
+    const acceptsBadOption = structuredClone(honest);
+    acceptsBadOption.verdicts[3] = { accepted: true };
+    expect(check(acceptsBadOption)).toBe(false);
+
+    const wrongRoot = { ...structuredClone(honest), stateRoot: "0".repeat(64) };
+    expect(check(wrongRoot)).toBe(false);
+
+    // A forged ballot: the data changed after signing. Every validator admits inputs itself.
+    const forged = structuredClone(honest);
+    (forged.inputs[0] as { data: { choice: string } }).data.choice = "housing";
+    expect(check(forged)).toBe(false);
+
+    expect(check({ ...structuredClone(honest), height: 2 })).toBe(false);
+    expect(check({ ...structuredClone(honest), extra: 1 })).toBe(false);
+    expect(check("not a block")).toBe(false);
+  });
+
+  it("a block after a certified one continues from its state: a second ballot by the same voter is refused", () => {
+    const app = cellApplication(poll, "ballots");
+    const s0 = genesisCellChain();
+    const v1 = app.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: 1_700_000_100_000, state: s0, pending: [ballot("eve", "parks")] });
+    const s1 = app.applyValue(s0, v1);
+    const v2 = app.buildValue({ height: 2, round: 0, prevHash: app.valueId(v1), time: 1_700_000_100_500, state: s1, pending: [ballot("eve", "transit")] }) as unknown as CellBlockValue;
+    expect(v2.verdicts[0]).toMatchObject({ accepted: false, code: "CELL_DUPLICATE_KEY" });
+    // Time comes from the proposal and never goes back.
+    const back = app.buildValue({ height: 2, round: 0, prevHash: app.valueId(v1), time: 5, state: s1, pending: [] }) as unknown as CellBlockValue;
+    expect(back.time).toBeGreaterThan(s1.time);
+  });
+
+  it("validators running the sandboxed districts code agree with the proposer", () => {
+    const file = resolve("channels/air-quality.yaml");
+    const aq = load("channels/air-quality.yaml");
+    const code = aq.cells.districts.code!;
+    const runnerFor = () => {
+      const r = createCodeRunner({ name: "air-quality/districts", source: readFileSync(resolve(dirname(file), code.path), "utf8"), file: code.path, limits: aq.cells.districts.limits });
+      runners.push(r);
+      return r;
+    };
+    const proposer = cellApplication(aq, "districts", { code: (() => { const r = runnerFor(); return () => r; })() });
+    const validator = cellApplication(aq, "districts", { code: (() => { const r = runnerFor(); return () => r; })() });
+    const inputs: Json[] = [
+      { district: "cen", sensor: "cen-1", pm25: 10 },
+      { district: "cen", sensor: "cen-2", pm25: 30 },
+      { district: "CEN", sensor: "x-1", pm25: 5 },
+      { district: "nor", sensor: "nor-1", pm25: 7 },
+    ];
+    const v = proposer.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: 1_700_000_000_000, state: genesisCellChain(), pending: inputs }) as unknown as CellBlockValue;
+    expect(v.verdicts[2]).toMatchObject({ accepted: false, code: "CELL_CODE_REJECT" });
+    expect(validator.validateValue({ height: 1, prevHash: GENESIS_HASH, state: genesisCellChain() }, v as unknown as Json)).toBe(true);
+    const s = validator.applyValue(genesisCellChain(), v as unknown as Json);
+    expect(s.cell).toMatchObject({ cen: { count: 2, max: 30 }, nor: { count: 1 } });
+  });
+});
