@@ -1,6 +1,6 @@
 /**
  * Every code the definition module reports, with its meaning and the usual
- * remedy. docs/errors/definition.md is written from this table (a unit test
+ * remedy. docs/errors.md is written from this table (a unit test
  * checks they agree), so a new code cannot go undocumented.
  */
 export const DEFINITION_CODES = {

@@ -37,7 +37,7 @@ interface Walk {
   problems: RuleProblem[];
 }
 
-/** Runs every static check; see docs/errors/rules.md for the codes. */
+/** Runs every static check; see docs/errors.md for the codes. */
 export function checkExpression(
   expr: Json,
   operators: readonly string[],

@@ -5,7 +5,7 @@
  *   runTestFiles(paths, { readFile }) -> TestReport          loads channels and NAME.test.yaml
  *   formatTestReport(report, { format, coverage })          text or JSON
  *
- * Semantics of steps, block boundaries and coverage: docs/errors/testing.md.
+ * Semantics of steps, block boundaries and coverage: docs/errors.md ("testing").
  */
 export * from "./types.js";
 export { runChannelTests, testBlockHeader, BASE_TIME, BLOCK_INTERVAL, type RunModules } from "./run.js";

@@ -5,7 +5,7 @@
 import type { Json } from "../core/canonical.js";
 import type { Problem, SourceLocation } from "../core/errors.js";
 
-/** Why one expectation of a test did not hold. Codes are listed in docs/errors/testing.md. */
+/** Why one expectation of a test did not hold. Codes are listed in docs/errors.md ("testing"). */
 export interface TestFailure {
   /**
    * `TEST_VERDICT` (wrong accept/reject), `TEST_STATE` (state does not match),

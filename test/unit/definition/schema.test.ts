@@ -55,8 +55,8 @@ describe("schemas/channel.schema.json", () => {
   });
 });
 
-describe("docs/errors/definition.md", () => {
-  const doc = readFileSync(join(ROOT, "docs", "errors", "definition.md"), "utf8");
+describe("docs/errors.md (definition codes)", () => {
+  const doc = readFileSync(join(ROOT, "docs", "errors.md"), "utf8");
   it("lists every code with its meaning and remedy", () => {
     for (const [code, [meaning, remedy]] of Object.entries(DEFINITION_CODES)) {
       expect(doc).toContain(`| ${code} | ${meaning.replace(/\|/g, "\\|")} | ${remedy.replace(/\|/g, "\\|")} |`);
