@@ -47,7 +47,7 @@ export const DEFINITION_CODES = {
   DEFINITION_NO_HOOKS: ["warning: a code file defines none of validate, transform or reduce", "define a hook function at the top level"],
   DEFINITION_UNUSED_GROUP: ["warning: a group no cell and no snapshot uses", "remove the group, or use it"],
   DEFINITION_UNUSED_SCHEMA: ["warning: a named schema no cell accepts", "remove the schema, or use it"],
-  DEFINITION_SIGNER_UNSIGNED: ["warning: a rule of an unsigned cell reads `signer`, which is always null there", "set `signed: true` on the cell"],
+  DEFINITION_SIGNER_UNSIGNED: ["warning: a rule of an unsigned cell reads `signer`, which is null for every input its sender chose not to sign", "set `signed: true` on the cell"],
   DEFINITION_NO_TOKEN: ["warning: an expression reads `token` but the channel declares no token", "add a `token:` section, or drop the reference"],
   DEFINITION_INTERNAL: ["the loader failed unexpectedly (a bug); thrown with the file's location", "report it with the file"],
   DEFINITION_INVALID: ["loading failed; the problems list says why (thrown only by callers that require a plan)", "fix the problems listed"],

@@ -156,7 +156,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
       });
       if (!hasToken) tokenWarning(r.require, [...path, "require"]);
       if (c.signed !== true && exprs.varRoots(r.require).has("signer")) {
-        reporter.warn("DEFINITION_SIGNER_UNSIGNED", [...path, "require"], `rule "${r.name}" reads \`signer\`, but cell "${name}" is not signed, so signer is always null`, "add `signed: true` to the cell");
+        reporter.warn("DEFINITION_SIGNER_UNSIGNED", [...path, "require"], `rule "${r.name}" reads \`signer\`, but cell "${name}" is not signed: signer is null whenever the sender did not sign`, "add `signed: true` to the cell");
       }
     });
 
