@@ -8,7 +8,7 @@ Commands:
   explain FILE              a plain-English account of a channel's rules and groups
   test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
   keys NAME...              print the test public key derived from each signer name
-  demo                      lint, explain and test the example channels (npm start)
+  demo                      lint, explain, test the examples; a consensus round (npm start)
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -44,5 +44,6 @@ from the name, so test files can name signers instead of pasting keys). Never
 use these keys outside tests.`,
   demo: `Usage: statecell demo
 
-Lints, explains and tests the example channels: what \`npm start\` runs.`,
+Lints, explains and tests the example channels, then runs a consensus round of
+the poll's seven clerks in one process: what \`npm start\` runs.`,
 };

@@ -13,3 +13,5 @@ export * from "./state.js";
 export { step, type StepResult } from "./step.js";
 export * from "./replay.js";
 export { gossipMessages } from "./gossip.js";
+export { cellApplication, genesisCellChain, verdictJson, type CellChainState, type CellBlockValue, type CellApplicationOptions } from "./cell-application.js";
+export { runLocalGroup, type LocalNode, type LocalGroupOptions } from "./local-group.js";

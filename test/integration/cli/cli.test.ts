@@ -97,6 +97,15 @@ describe("statecell CLI", () => {
     expect(r.out).toContain("too-loud");
   });
 
+  it("demo (npm start) lints, explains and tests the examples, and the poll's clerks agree on a block", () => {
+    const r = statecell("demo");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\d+ passed, 0 failed/);
+    expect(r.out).toContain("All 7 nodes decided the same block 1 (one value id");
+    expect(r.out).toMatch(/ballot 4 \(cid: bridges\): rejected known-option/);
+    expect(r.out).toMatch(/Commit certificate: [5-7] precommits \(.*\), verifies\./);
+  });
+
   it("keys prints the name-derived test key", () => {
     const r = statecell("keys", "treasury");
     expect(r.out.trim()).toBe("treasury\t209fa24dc65a0eb7a2953e119be5dbbd67ecfbb71007783be0a7d7c94cb2536c");

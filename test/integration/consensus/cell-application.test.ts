@@ -1,9 +1,9 @@
 /**
  * Consensus on a real cell: the poll channel's seven clerks agree on blocks of
  * signed ballots, every validator re-executing each proposal with the cells
- * module (and, for the air-quality districts, the isolated-vm sandbox). A
- * small deterministic driver delivers every message to every other node; the
- * seeded simulator (test/simulation) covers faults.
+ * module (and, for the air-quality districts, the isolated-vm sandbox).
+ * runLocalGroup delivers every message to every other node on a virtual
+ * clock; the seeded simulator (test/simulation) covers faults.
  */
 import { describe, it, expect, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
@@ -14,18 +14,8 @@ import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
 import { loadChannel, type ChannelPlan } from "../../../runtime/definition/index.js";
 import { checkCode, createCodeRunner, type CodeRunner } from "../../../runtime/sandbox/index.js";
 import { signedMessage } from "../../../runtime/cells/index.js";
-import {
-  cachingVerifier,
-  createState,
-  GENESIS_HASH,
-  step,
-  validatorSet,
-  verifyCertificate,
-  type CertifiedBlock,
-  type ConsensusEvent,
-  type ConsensusState,
-} from "../../../runtime/consensus/index.js";
-import { cellApplication, genesisCellChain, type CellBlockValue, type CellChainState } from "../../../runtime/consensus/cell-application.js";
+import { GENESIS_HASH, runLocalGroup, verifyCertificate } from "../../../runtime/consensus/index.js";
+import { cellApplication, genesisCellChain, type CellBlockValue } from "../../../runtime/consensus/cell-application.js";
 
 function load(file: string): ChannelPlan {
   const read = (p: string) => {
@@ -50,59 +40,11 @@ function ballot(voter: string, choice: string): Json {
   return { data, signer: key.publicKey, signature: signBytes(key, signedMessage(poll.channel, "ballots", data)) };
 }
 
-interface Node {
-  name: string;
-  state: ConsensusState<CellChainState>;
-  decided: CertifiedBlock[];
-}
-
-/**
- * Runs a group until every node decided `heights` blocks (or `maxEvents`):
- * every broadcast reaches every other node 1 ms later, timeouts fire on a
- * virtual clock. Deterministic: one event queue ordered by (time, sequence).
- */
-function runGroup(plan: ChannelPlan, cell: string, pending: Json[], heights: number, app = cellApplication(plan, cell)): Node[] {
-  const group = plan.groups[plan.cells[cell].group];
-  const keys = Object.fromEntries(group.validators.map((v) => [v, keyPairFromName(v).publicKey]));
-  const set = validatorSet(group, keys);
-  const timeouts = { propose: { base: 300, delta: 100 }, prevote: { base: 100, delta: 50 }, precommit: { base: 100, delta: 50 }, commit: 10 };
-  const nodes: Node[] = group.validators.map((name) => ({
-    name,
-    decided: [],
-    state: createState(
-      { channel: plan.channel, cell, validators: set, self: keyPairFromName(name), app, timeouts, verifier: cachingVerifier() },
-      { height: 1, prevHash: GENESIS_HASH, app: genesisCellChain(), signer: null },
-    ),
-  }));
-  const queue: Array<{ at: number; seq: number; node: number; event: ConsensusEvent }> = [];
-  let seq = 0;
-  const push = (at: number, node: number, event: ConsensusEvent) => {
-    queue.push({ at, seq: seq++, node, event });
-    queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
-  };
-  const start = 1_700_000_100_000; // inside the poll's opening hours
-  nodes.forEach((_, i) => {
-    push(start, i, { kind: "inputs", inputs: pending, now: start });
-    push(start, i, { kind: "start", now: start });
-  });
-  for (let n = 0; n < 20_000 && queue.length > 0 && nodes.some((x) => x.decided.length < heights); n++) {
-    const { at, node, event } = queue.shift()!;
-    const r = step(nodes[node].state, { ...event, now: at } as ConsensusEvent);
-    nodes[node].state = r.state;
-    for (const f of r.effects) {
-      if (f.kind === "broadcast") nodes.forEach((_, j) => j !== node && push(at + 1, j, { kind: "message", frame: f.message, now: at + 1 }));
-      if (f.kind === "schedule-timeout") push(at + f.duration, node, { kind: "timeout", timeout: f.timeout, now: at + f.duration });
-      if (f.kind === "decide") nodes[node].decided.push(f.block);
-    }
-  }
-  return nodes;
-}
-
 describe("consensus on a real cell (cells module as the application)", () => {
   const pending = [ballot("ann", "parks"), ballot("ben", "transit"), ballot("ann", "housing"), ballot("cid", "bridges"), ballot("dee", "parks")];
 
   it("seven clerks decide the same block of ballots, with the channel's own verdicts and a verifiable certificate", () => {
-    const nodes = runGroup(poll, "ballots", pending, 1);
+    const nodes = runLocalGroup({ plan: poll, cell: "ballots", pending, heights: 1, startTime: 1_700_000_100_000 });
     const blocks = nodes.map((n) => n.decided[0]);
     expect(blocks.every((b) => b !== undefined)).toBe(true);
     const ids = new Set(blocks.map((b) => canonicalString(b.value)));
@@ -123,6 +65,17 @@ describe("consensus on a real cell (cells module as the application)", () => {
     const target = { channel: poll.channel, cell: "ballots", height: 1, valueId: app.valueId(blocks[0].value) };
     expect(verifyCertificate(group, keys, target, blocks[0].certificate)).toMatchObject({ ok: true });
     expect(blocks[0].certificate.signatures.length).toBeGreaterThanOrEqual(group.threshold.quorum);
+  });
+
+  it("two runs of the group agree byte for byte, and the second block chains to the first", () => {
+    const run = () => runLocalGroup({ plan: poll, cell: "ballots", pending, heights: 2, startTime: 1_700_000_100_000 });
+    const a = run();
+    const b = run();
+    expect(canonicalString(a.map((n) => n.decided) as unknown as Json)).toBe(canonicalString(b.map((n) => n.decided) as unknown as Json));
+    const app = cellApplication(poll, "ballots");
+    const [first, second] = a[0].decided;
+    expect((second.value as unknown as CellBlockValue).prevHash).toBe(app.valueId(first.value));
+    expect((second.value as unknown as CellBlockValue).inputs).toEqual([]);
   });
 
   it("a validator refuses a proposal whose verdicts, root, time or inputs were altered", () => {
