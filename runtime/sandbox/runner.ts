@@ -184,7 +184,7 @@ class IsolateRunner implements CodeRunner {
   /** One batch call over a chunk, and one call per item only after the batch was stopped. */
   private callChunk(
     hook: HookName,
-    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    chunk: Chunk,
     timeMs: number,
     perItem: boolean,
     state: string | undefined,
@@ -220,7 +220,7 @@ class IsolateRunner implements CodeRunner {
   /** Every input of a chunk in its own call, the reduce state carried from one to the next. */
   private oneByOne(
     hook: HookName,
-    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    chunk: Chunk,
     timeMs: number,
     perItem: boolean,
     state: string | undefined,
@@ -242,7 +242,7 @@ class IsolateRunner implements CodeRunner {
   /** One input alone, with its own budget as the host-side timeout. */
   private runOne(
     hook: HookName,
-    chunk: { items: ReadonlyArray<HookItem>; datas: string[]; timings: ItemTiming[] },
+    chunk: Chunk,
     i: number,
     timeMs: number,
     perItem: boolean,
@@ -377,6 +377,13 @@ class IsolateRunner implements CodeRunner {
     if (this.box !== undefined && !this.box.isolate.isDisposed) this.box.isolate.dispose();
     this.box = undefined;
   }
+}
+
+/** A slice of a block's items with their JSON text and time budgets, sent in one call. */
+interface Chunk {
+  items: ReadonlyArray<HookItem>;
+  datas: string[];
+  timings: ItemTiming[];
 }
 
 /** Time the file's top level may take when the runner is created (see the constructor). */
