@@ -5,7 +5,6 @@
  * need the timeline.
  */
 import { verifyCertificate } from "../../runtime/consensus/index.js";
-import { kvApp, KV_GENESIS } from "./kv-app.js";
 import type { Simulation } from "./simulator.js";
 
 /** Two different certified blocks at one height, and who signed both. */
@@ -25,17 +24,18 @@ export function checkRun(sim: Simulation): { violations: string[]; forks: Fork[]
   const nameOf = new Map(sim.set.keys.map((k, i) => [k, sim.set.names[i]]));
 
   // Validity: every certificate verifies, every block re-executes from the node's previous state.
+  const app = sim.simApp.app;
   for (const e of honest) {
-    let state = KV_GENESIS;
+    let state = sim.simApp.genesis;
     let prevHash = "0".repeat(64);
     e.ledger.forEach((l, i) => {
       const height = i + 1;
-      const valueId = kvApp.valueId(l.block.value);
+      const valueId = app.valueId(l.block.value);
       if (valueId !== l.valueId) violations.push(`validity: ${e.name} stored height ${height} under id ${l.valueId.slice(0, 12)} but its value hashes to ${valueId.slice(0, 12)}`);
       const c = verifyCertificate(sim.set, null, { channel: "sim", cell: "counter", height, valueId }, l.block.certificate, sim.verifier);
       if (!c.ok) violations.push(`validity: ${e.name} height ${height}: ${c.code} ${c.message}`);
-      if (!kvApp.validateValue({ height, prevHash, state }, l.block.value)) violations.push(`validity: ${e.name} height ${height} does not re-execute to the same result`);
-      state = kvApp.applyValue(state, l.block.value);
+      if (!app.validateValue({ height, prevHash, state }, l.block.value)) violations.push(`validity: ${e.name} height ${height} does not re-execute to the same result`);
+      state = app.applyValue(state, l.block.value);
       prevHash = valueId;
     });
   }

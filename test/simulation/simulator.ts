@@ -31,7 +31,7 @@ import {
   type ValidatorSet,
   type Vote,
 } from "../../runtime/consensus/index.js";
-import { kvApp, KV_GENESIS, type KvInput, type KvState, type KvValue } from "./kv-app.js";
+import { kvSimApp, type SimApp } from "./sim-app.js";
 import { Rng } from "./prng.js";
 import { makeSchedule, scheduledFaults, type Misbehaviour, type Schedule, type ScheduleOptions } from "./schedule.js";
 import { checkRun, type Fork } from "./checker.js";
@@ -48,12 +48,14 @@ const KEYS: KeyPair[] = Array.from({ length: 7 }, (_, i) => keyPairFromName(`sim
 export interface RunOptions extends ScheduleOptions {
   /** Mutation test only: honest nodes ignore their locks. */
   disableLocking?: boolean;
+  /** The replicated application (default: the key/value app, kv-app.ts). */
+  app?: SimApp<unknown>;
 }
 
 export interface LedgerEntry {
   block: CertifiedBlock;
   valueId: string;
-  app: KvState;
+  app: unknown;
   round: number;
   source: "consensus" | "catch-up";
 }
@@ -105,8 +107,8 @@ export interface Endpoint {
   key: KeyPair;
   honest: boolean;
   side: number;
-  config: ConsensusConfig<KvState>;
-  state: ConsensusState<KvState>;
+  config: ConsensusConfig<unknown>;
+  state: ConsensusState<unknown>;
   store: MemorySignerStore;
   wal: MemoryWal;
   ledger: LedgerEntry[];
@@ -120,7 +122,7 @@ export interface Endpoint {
   lastCatchupAt: number;
   sent: ConsensusMessage[];
   disconnected: Set<number>;
-  pool: KvInput[];
+  pool: Json[];
   misbehaviour: Misbehaviour[];
 }
 
@@ -201,6 +203,7 @@ export class Simulation {
   readonly group: GroupPlan;
   readonly keys: Record<string, string>;
   readonly verifier = cachingVerifier(200_000);
+  readonly simApp: SimApp<unknown>;
   private heap = new Heap();
   private seq = 0;
   now = 0;
@@ -222,6 +225,7 @@ export class Simulation {
     readonly opts: RunOptions,
   ) {
     this.rng = new Rng(schedule.seed ^ 0x5eed);
+    this.simApp = opts.app ?? kvSimApp;
     const g = simGroup(schedule.n, schedule.quorum);
     this.set = g.set;
     this.group = g.group;
@@ -237,12 +241,12 @@ export class Simulation {
 
   private addEndpoint(index: number, honest: boolean, side: number): void {
     const s = this.schedule;
-    const config: ConsensusConfig<KvState> = {
+    const config: ConsensusConfig<unknown> = {
       channel: CHANNEL,
       cell: CELL,
       validators: this.set,
       self: KEYS[index],
-      app: kvApp,
+      app: this.simApp.app,
       timeouts: s.timeouts,
       verifier: this.verifier,
       ...(honest && this.opts.disableLocking ? { test: { unsafeDisableLocking: true } } : {}),
@@ -255,7 +259,7 @@ export class Simulation {
       honest,
       side,
       config,
-      state: createState(config, { height: 1, prevHash: GENESIS_HASH, app: KV_GENESIS, signer: null }),
+      state: createState(config, { height: 1, prevHash: GENESIS_HASH, app: this.simApp.genesis, signer: null }),
       store: new MemorySignerStore(),
       wal: new MemoryWal(),
       ledger: [],
@@ -401,7 +405,7 @@ export class Simulation {
         return;
       }
       case "input": {
-        const input: KvInput = { id: `i${this.inputSeq++}`, key: this.rng.pick(["a", "b", "c", "d"]), add: this.rng.int(-40, 60) };
+        const input = this.simApp.makeInput(this.rng, this.inputSeq++);
         for (const e of this.eps) {
           if (this.schedule.mode === "fork" && !e.honest && e.side === 1 && this.rng.chance(0.5)) continue;
           e.pool.push(input);
@@ -442,9 +446,9 @@ export class Simulation {
 
   private offerInputs(e: Endpoint): void {
     const done = new Set<string>();
-    for (const l of e.ledger) for (const i of (l.block.value as unknown as KvValue).inputs) done.add(i.id);
-    e.pool = e.pool.filter((i) => !done.has(i.id));
-    this.stepNode(e, { kind: "inputs", inputs: e.pool as unknown as Json[], now: this.clock(e) });
+    for (const l of e.ledger) for (const id of this.simApp.inputIdsOf(l.block.value)) done.add(id);
+    e.pool = e.pool.filter((i) => !done.has(this.simApp.inputId(i)));
+    this.stepNode(e, { kind: "inputs", inputs: e.pool, now: this.clock(e) });
   }
 
   private deliver(e: Endpoint, from: number, p: Payload): void {
@@ -493,7 +497,7 @@ export class Simulation {
     e.up = true;
     e.sent = [];
     const last = e.ledger[e.ledger.length - 1];
-    const point = { height: e.ledger.length + 1, prevHash: last ? last.valueId : GENESIS_HASH, app: last ? last.app : KV_GENESIS, signer: e.store.load() };
+    const point = { height: e.ledger.length + 1, prevHash: last ? last.valueId : GENESIS_HASH, app: last ? last.app : this.simApp.genesis, signer: e.store.load() };
     const entries = e.wal.entries(point.height);
     for (const w of entries) {
       if (w.event.kind === "message" && (w.event.frame as ConsensusMessage).validator === e.key.publicKey) e.sent.push(w.event.frame as ConsensusMessage);
@@ -527,8 +531,8 @@ export class Simulation {
           this.violations.push(`${e.name} decided height ${h} with ${e.ledger.length} blocks stored`);
           return;
         }
-        const prev = e.ledger[e.ledger.length - 1]?.app ?? KV_GENESIS;
-        e.ledger.push({ block: f.block, valueId: f.valueId, app: kvApp.applyValue(prev, f.block.value), round: f.block.certificate.round, source: f.source });
+        const prev = e.ledger.length > 0 ? e.ledger[e.ledger.length - 1].app : this.simApp.genesis;
+        e.ledger.push({ block: f.block, valueId: f.valueId, app: this.simApp.app.applyValue(prev, f.block.value), round: f.block.certificate.round, source: f.source });
         e.wal.truncateBelow(h + 1);
         e.lastHeightAt = this.now;
         e.sent = e.sent.filter((m) => m.height > h);
@@ -654,9 +658,9 @@ export class Simulation {
 
   private makeConflicting(e: Endpoint, m: ConsensusMessage, garbage: boolean): ConsensusMessage {
     if (m.type === "proposal") {
-      const v = m.value as unknown as KvValue;
-      const value = garbage ? { ...v, root: this.rng.hex64() } : { ...v, time: v.time + 1 + this.rng.int(0, 50) };
-      const id = kvApp.valueId(value as unknown as Json);
+      const v = m.value as Record<string, Json> & { time: number };
+      const value = garbage ? this.simApp.garble(v, this.rng) : { ...v, time: v.time + 1 + this.rng.int(0, 50) };
+      const id = this.simApp.app.valueId(value);
       const { signature: _s, ...rest } = m;
       // A fresh proposal (validRound -1) that ignores the proof-of-lock the honest one carried.
       return signMessage<Proposal>({ ...rest, validRound: -1, value: value as unknown as Json, valueId: id }, e.key);
