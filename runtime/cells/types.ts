@@ -4,6 +4,7 @@
  * new state, outputs for downstream cells and a state root; it never does I/O.
  */
 import type { Json } from "../core/canonical.js";
+import type { CodeRunner as SandboxCodeRunner, RunOptions } from "../sandbox/types.js";
 
 /** One input of a block, as admitted (see admitInput). */
 export interface BlockInput {
@@ -111,58 +112,23 @@ export interface BlockResult {
   passes: number;
 }
 
-/** Hook names of the sandbox API. */
-export type HookName = "validate" | "transform" | "reduce";
-
-/** What a hook sees besides the data (sandbox API). */
-export interface HookContext {
-  block: { height: number; time: number; hash: string };
-  signer: string | null;
-  index: number;
-  state: Json;
-}
-
-/** A sandbox fault: deterministic verdict code (SANDBOX_*) and message. */
-export interface SandboxFault {
-  fault: "SANDBOX_TIMEOUT" | "SANDBOX_MEMORY" | "SANDBOX_THROW" | "SANDBOX_OUTPUT";
-  message: string;
-}
-
-export type ValidateResult = { ok: true } | { ok: false; reason: string } | SandboxFault;
-export type TransformResult = { outputs: Json[] } | SandboxFault;
+// The sandbox contract, re-exported: cells calls code hooks only through it.
+// Type-only, so cells never loads isolated-vm itself.
+export type { HookName, HookContext, SandboxFault, ValidateResult, TransformResult } from "../sandbox/types.js";
+export type { RunOptions as HookRunOptions } from "../sandbox/types.js";
 
 /**
- * Per-call options of the sandbox (runtime/sandbox RunOptions): a validator
- * replaying a proposal passes `verify.timedOut` (the inputs the proposer
- * reported as SANDBOX_TIMEOUT) so timeouts are judged the same way everywhere.
+ * The part of the sandbox's CodeRunner that executeBlock calls (everything
+ * but dispose), so tests can pass fakes.
  */
-export interface HookRunOptions {
-  timeMs?: number;
-  verify?: { timedOut: readonly number[] };
-}
-
-/**
- * The subset of runtime/sandbox's CodeRunner that cells calls (structurally
- * identical to the brief's Sandbox API), declared here so cells can be
- * tested with fakes and never load isolated-vm itself.
- */
-export interface CodeRunner {
-  readonly hooks: readonly HookName[];
-  validate(items: ReadonlyArray<{ data: Json; ctx: HookContext }>, opts?: HookRunOptions): ValidateResult[];
-  transform(items: ReadonlyArray<{ data: Json; ctx: HookContext }>, opts?: HookRunOptions): TransformResult[];
-  reduce(
-    state: Json,
-    items: ReadonlyArray<{ data: Json; ctx: HookContext }>,
-    opts?: HookRunOptions,
-  ): { state: Json; results: Array<{ ok: true } | SandboxFault> };
-}
+export type CodeRunner = Pick<SandboxCodeRunner, "hooks" | "validate" | "transform" | "reduce">;
 
 /** Optional collaborators of executeBlock. */
 export interface ExecuteModules {
   /** The code runner of a cell with `code:`; required when the cell has hooks. */
   code?: (cellName: string) => CodeRunner | undefined;
   /** Passed to every hook call (validator mode: the proposer's timed-out inputs, see sandbox docs). */
-  hookOptions?: HookRunOptions;
+  hookOptions?: RunOptions;
   /** Token balances rules read as `token` (read-only); null when the channel has no token. */
   token?: Json;
   /** Adds elapsed ms per phase (bench only; costs two clock reads per phase). */
