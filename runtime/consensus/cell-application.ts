@@ -20,7 +20,7 @@
  * object identity so a validator executes a block once for validate and
  * apply.
  */
-import type { Json } from "../core/canonical.js";
+import { canonicalString, type Json } from "../core/canonical.js";
 import { hashJson } from "../core/hash.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import { admitInput, executeBlock, type BlockInput, type BlockResult, type CellState, type ExecuteModules, type Verdict } from "../cells/index.js";
@@ -80,6 +80,7 @@ export function cellApplication(
 ): Application<CellChainState> {
   const maxInputs = opts.maxInputs ?? 1000;
   const memo = new WeakMap<object, WeakMap<object, { result: BlockResult; verdicts: Json[]; outputsHash: string }>>();
+  const ids = new WeakMap<object, string>();
 
   /**
    * Admit and execute `raw`. `proposed` (a validator re-executing a proposal)
@@ -170,7 +171,12 @@ export function cellApplication(
     },
 
     valueId(value) {
-      return hashJson("cell-block", value);
+      // A block canonicalizes in time proportional to its inputs; the same
+      // object is hashed by the proposer and on every receipt, so remember it.
+      if (typeof value !== "object" || value === null) return hashJson("cell-block", value);
+      let id = ids.get(value);
+      if (id === undefined) ids.set(value, (id = hashJson("cell-block", value)));
+      return id;
     },
 
     applyValue(state, value) {
@@ -180,8 +186,9 @@ export function cellApplication(
     },
 
     remainingInputs(pending, value) {
-      const done = new Set((value as unknown as CellBlockValue).inputs.map((i) => hashJson("cell-input", i)));
-      return pending.filter((p) => !done.has(hashJson("cell-input", p)));
+      // Equal submissions have equal canonical text; no need to hash it too.
+      const done = new Set((value as unknown as CellBlockValue).inputs.map((i) => canonicalString(i)));
+      return pending.filter((p) => !done.has(canonicalString(p)));
     },
   };
 }

@@ -7,7 +7,6 @@
  */
 import { describe, it, expect, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
 import type { Json } from "../../../runtime/core/canonical.js";
 import { canonicalString } from "../../../runtime/core/canonical.js";
 import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
@@ -116,11 +115,10 @@ describe("consensus on a real cell (cells module as the application)", () => {
   });
 
   it("validators running the sandboxed districts code agree with the proposer", () => {
-    const file = resolve("channels/air-quality.yaml");
     const aq = load("channels/air-quality.yaml");
     const code = aq.cells.districts.code!;
     const runnerFor = () => {
-      const r = createCodeRunner({ name: "air-quality/districts", source: readFileSync(resolve(dirname(file), code.path), "utf8"), file: code.path, limits: aq.cells.districts.limits });
+      const r = createCodeRunner({ name: "air-quality/districts", source: code.source, file: code.resolved, limits: aq.cells.districts.limits });
       runners.push(r);
       return r;
     };
