@@ -41,13 +41,16 @@ export interface LoadModules {
 }
 
 export const DEFAULT_INPUT_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
-export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50 } as const;
+export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50, blockTimeMs: 2_000 } as const;
+export const DEFAULT_OUTPUT_LIMITS = { perInput: 64, perInputBytes: 262_144, perBlock: 10_000, perBlockBytes: 16_777_216 } as const;
+export const DEFAULT_BLOCK_LIMITS = { maxBytes: 8_388_608, maxInputs: 1_000 } as const;
 
 type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 const entries = (v: Json | undefined): Array<[string, Json]> => (isObj(v) ? Object.entries(v) : []);
 const FORBIDDEN_SEGMENTS = new Set(["__proto__", "constructor", "prototype"]);
 const HOOKS = ["validate", "transform", "reduce"] as const;
+const num = (v: Json | undefined, fallback: number): number => (typeof v === "number" ? v : fallback);
 
 /** Compiles `doc`; returns undefined when any error was reported. */
 export function compileChannel(doc: Obj, file: string, reporter: Reporter, modules: LoadModules): ChannelPlan | undefined {
@@ -224,6 +227,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
       limits: {
         memoryMb: typeof limits.memoryMb === "number" ? limits.memoryMb : DEFAULT_CODE_LIMITS.memoryMb,
         timeMs: typeof limits.timeMs === "number" ? limits.timeMs : DEFAULT_CODE_LIMITS.timeMs,
+        blockTimeMs: typeof limits.blockTimeMs === "number" ? limits.blockTimeMs : DEFAULT_CODE_LIMITS.blockTimeMs,
       },
       ...(typeof c.description === "string" ? { description: c.description } : {}),
       ...(schemaName !== undefined ? { schemaName } : {}),
@@ -313,6 +317,16 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     inputLimits: {
       maxBytes: typeof limits.maxInputBytes === "number" ? limits.maxInputBytes : DEFAULT_INPUT_LIMITS.maxBytes,
       maxDepth: typeof limits.maxDepth === "number" ? limits.maxDepth : DEFAULT_INPUT_LIMITS.maxDepth,
+    },
+    outputLimits: {
+      perInput: num(limits.maxOutputsPerInput, DEFAULT_OUTPUT_LIMITS.perInput),
+      perInputBytes: num(limits.maxOutputBytesPerInput, DEFAULT_OUTPUT_LIMITS.perInputBytes),
+      perBlock: num(limits.maxOutputsPerBlock, DEFAULT_OUTPUT_LIMITS.perBlock),
+      perBlockBytes: num(limits.maxOutputBytesPerBlock, DEFAULT_OUTPUT_LIMITS.perBlockBytes),
+    },
+    blockLimits: {
+      maxBytes: num(limits.maxBlockBytes, DEFAULT_BLOCK_LIMITS.maxBytes),
+      maxInputs: num(limits.maxBlockInputs, DEFAULT_BLOCK_LIMITS.maxInputs),
     },
     tests,
     document: doc,

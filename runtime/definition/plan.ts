@@ -98,7 +98,10 @@ export interface CodePlan {
 
 export interface LimitsPlan {
   memoryMb: number;
+  /** Budget of one input in the cell's hooks (ms). */
   timeMs: number;
+  /** Budget of all the hooks of one block together (ms); inputs not reached are SANDBOX_BLOCK_BUDGET. */
+  blockTimeMs: number;
 }
 
 export interface CellPlan {
@@ -145,6 +148,25 @@ export interface InputLimitsPlan {
   maxDepth: number;
 }
 
+/** Limits on what the accepted inputs of a block produce (`limits:` maxOutputs*). */
+export interface OutputLimitsPlan {
+  /** Most outputs of one input. */
+  perInput: number;
+  /** Most canonical JSON bytes of one input's outputs together. */
+  perInputBytes: number;
+  /** Most outputs of one block. */
+  perBlock: number;
+  /** Most canonical JSON bytes of one block's outputs together. */
+  perBlockBytes: number;
+}
+
+/** Limits on what one block carries (`limits:` maxBlockBytes, maxBlockInputs). */
+export interface BlockLimitsPlan {
+  /** Most bytes of submissions (canonical JSON) in one block. */
+  maxBytes: number;
+  maxInputs: number;
+}
+
 /** A test as written in `tests:`; normalised to steps. */
 export type TestStep =
   | { kind: "submit"; cell: string; data: Json; signer?: string; expect?: TestExpectation; outputs?: Json[]; location?: SourceLocation }
@@ -175,6 +197,8 @@ export interface ChannelPlan {
   snapshots?: SnapshotsPlan;
   token?: TokenPlan;
   inputLimits: InputLimitsPlan;
+  outputLimits: OutputLimitsPlan;
+  blockLimits: BlockLimitsPlan;
   tests: readonly TestPlan[];
   /** The definition as plain JSON (after YAML parsing), frozen. */
   document: Json;

@@ -110,8 +110,8 @@ describe("loadChannel on a good channel", () => {
     expect(code.resolved).toBe("test/fixtures/good/library/overdue.js");
     expect(code.sha256).toBe(sha256Hex(new TextEncoder().encode(readFile(code.resolved)!)));
     expect(code.hooks).toEqual(["reduce"]);
-    expect(p.cells.overdue.limits).toEqual({ memoryMb: 16, timeMs: 20 });
-    expect(p.cells.loans.limits).toEqual({ memoryMb: 32, timeMs: 50 });
+    expect(p.cells.overdue.limits).toEqual({ memoryMb: 16, timeMs: 20, blockTimeMs: 2000 });
+    expect(p.cells.loans.limits).toEqual({ memoryMb: 32, timeMs: 50, blockTimeMs: 2000 });
   });
 
   it("uses the injected checkCode for hooks and passes its problems on", () => {
