@@ -43,7 +43,7 @@ export interface LoadModules {
 export const DEFAULT_INPUT_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
 export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50, blockTimeMs: 2_000 } as const;
 export const DEFAULT_OUTPUT_LIMITS = { perInput: 64, perInputBytes: 262_144, perBlock: 10_000, perBlockBytes: 16_777_216 } as const;
-export const DEFAULT_BLOCK_LIMITS = { maxBytes: 8_388_608, maxInputs: 1_000 } as const;
+export const DEFAULT_BLOCK_LIMITS = { maxBytes: 786_432, maxInputs: 1_000 } as const;
 
 type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
