@@ -44,7 +44,7 @@ import type {
   ValidateResult,
   Verdict,
 } from "./types.js";
-import { FORBIDDEN_KEYS, inspectValue, reject } from "./inspect.js";
+import { FORBIDDEN_KEYS, inexactNumber, inspectValue, nameProblem, reject } from "./inspect.js";
 import { newEdit, trieDelete, trieSet, type Trie } from "./hamt.js";
 import { recordGet, recordsAppend } from "./records-store.js";
 import { materializeRecords } from "./records-view.js";
@@ -202,6 +202,7 @@ export function executeBlock(
     lap,
     transform: runner !== undefined && hooks.has("transform"),
     hookOptions: modules.hookOptions,
+    outputLimits: plan.outputLimits,
   };
   let passes = 0;
   let pass: PassResult;
@@ -283,6 +284,15 @@ interface PassEnv {
   /** Outputs come from a transform hook (emits run after it), not inline. */
   transform: boolean;
   hookOptions: HookRunOptions | undefined;
+  outputLimits: ChannelPlan["outputLimits"];
+}
+
+/** Outputs of the current input and of the block so far (count and canonical JSON bytes). */
+interface OutputTally {
+  /** Sizes of the current input's outputs, parallel to its output list. */
+  sizes: number[];
+  blockCount: number;
+  blockBytes: number;
 }
 
 interface PassResult {
@@ -312,6 +322,7 @@ function hostPass(env: PassEnv): PassResult {
   const lap = env.lap;
   const planned: Planned[] = [];
   const outs: BlockOutput[] = [];
+  const tally: OutputTally = { sizes: [], blockCount: 0, blockBytes: 0 };
   for (let i = 0; i < n; i++) {
     if (pre[i] !== undefined || excluded.has(i)) continue;
     const input = inputs[i];
@@ -362,7 +373,8 @@ function hostPass(env: PassEnv): PassResult {
     lap("update");
     if (verdict === undefined && emitInline) {
       if (outs.length > 0) outs.length = 0;
-      verdict = evalEmits(env, i, ctx, w.owned, outs);
+      tally.sizes.length = 0;
+      verdict = evalEmits(env, i, ctx, w.owned, outs, tally.sizes) ?? checkOutputLimits(env.outputLimits, tally);
       lap("emit");
     }
     if (verdict === undefined && planned.length > 0) {
@@ -383,7 +395,10 @@ function hostPass(env: PassEnv): PassResult {
       src.added.set(key, input.data);
       added.push({ key, index: i });
     }
-    if (emitInline) for (const o of outs) outputs.push(o);
+    if (emitInline) {
+      for (const o of outs) outputs.push(o);
+      countOutputs(tally);
+    }
     verdicts[i] = ACCEPTED;
     accepted.push(i);
     lap("update");
@@ -399,6 +414,7 @@ function evalKey(expr: CompiledExpr, ctx: RuleContext): string | Rejected {
   } catch (e) {
     return fault(e, "the record key could not be computed");
   }
+  if (typeof v === "number" && Number.isInteger(v) && !Number.isSafeInteger(v)) return reject("CELL_BAD_KEY", inexactNumber(String(v), "the record key"));
   const k = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) ? String(v) : undefined;
   if (k === undefined) {
     return reject("CELL_BAD_KEY", `the record key must be text or a whole number, got ${v === null ? "null" : Array.isArray(v) ? "a list" : typeof v}`);
@@ -406,6 +422,8 @@ function evalKey(expr: CompiledExpr, ctx: RuleContext): string | Rejected {
   if (k === "" || k.length > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(k)) {
     return reject("CELL_BAD_KEY", k === "" ? "the record key is empty" : k.length > MAX_KEY_LENGTH ? `the record key is longer than ${MAX_KEY_LENGTH} characters` : `"${k}" cannot be a record key`);
   }
+  const bad = nameProblem(k);
+  if (bad !== undefined) return reject("CELL_BAD_KEY", `the record key "${k}" ${bad}`);
   return k;
 }
 
@@ -422,6 +440,8 @@ function planUpdates(updates: readonly StateUpdatePlan[], ctx: RuleContext, out:
         }
         const v = part.expr(ctx);
         const seg = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
+        const bad = seg === undefined ? undefined : nameProblem(seg);
+        if (bad !== undefined) return reject("CELL_BAD_PATH", `{${part.source}} in the state path "${u.path}" gave a segment that ${bad}`, u.path);
         if (seg === undefined || seg === "" || FORBIDDEN_KEYS.has(seg)) {
           return reject(
             "CELL_BAD_PATH",
@@ -443,8 +463,16 @@ function planUpdates(updates: readonly StateUpdatePlan[], ctx: RuleContext, out:
   return undefined;
 }
 
-/** Evaluates emits for one (transformed) item; outputs go to `out`. */
-function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<object>, out: BlockOutput[]): Rejected | undefined {
+/**
+ * Evaluates emits for one (transformed) item; outputs go to `out`, their
+ * sizes (UTF-8 bytes of their JSON text, which has the length of their
+ * canonical text: RFC 8785 orders keys differently but writes the same
+ * characters) to `sizes`. Stops as soon as the input's outputs are over the
+ * per-input limits, so one input can never make a block build more than
+ * `perInput` outputs of `perInputBytes`.
+ */
+function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<object>, out: BlockOutput[], sizes: number[]): Rejected | undefined {
+  const limits = env.outputLimits;
   for (const e of env.cell.emit) {
     let data: Json;
     try {
@@ -453,12 +481,47 @@ function evalEmits(env: PassEnv, index: number, ctx: RuleContext, owned: Set<obj
     } catch (err) {
       return fault(err, `the output to "${e.to}" could not be computed`);
     }
-    const bad = inspectValue(data, 64, Number.MAX_SAFE_INTEGER);
-    if (bad) return reject("CELL_BAD_OUTPUT", `the output to "${e.to}" is not plain JSON: ${bad.message}`, bad.path);
+    if (sizes.length >= limits.perInput) {
+      return reject("CELL_OUTPUT_LIMIT", `the input produces more than ${limits.perInput} outputs, the channel's limit per input (limits.maxOutputsPerInput)`);
+    }
+    const bad = inspectValue(data, 64, limits.perInputBytes);
+    if (bad) {
+      if (bad.code === "CELL_TOO_LARGE") return overBytes(limits.perInputBytes);
+      return reject(bad.code === "CELL_BAD_TEXT" || bad.code === "CELL_BAD_NUMBER" ? bad.code : "CELL_BAD_OUTPUT", `the output to "${e.to}" is not plain JSON: ${bad.message}`, bad.path);
+    }
+    const size = Buffer.byteLength(JSON.stringify(data), "utf8");
+    let total = size;
+    for (const x of sizes) total += x;
+    if (total > limits.perInputBytes) return overBytes(limits.perInputBytes);
     if (owned.size > 0 && containsOwned(data, owned)) data = JSON.parse(JSON.stringify(data)) as Json;
     out.push({ to: e.to, from: env.cellName, input: index, data });
+    sizes.push(size);
   }
   return undefined;
+}
+
+function overBytes(limit: number): Rejected {
+  return reject("CELL_OUTPUT_LIMIT", `the input's outputs take more than ${limit} bytes of JSON, the channel's limit per input (limits.maxOutputBytesPerInput)`);
+}
+
+/** The block-wide output limits, for the current input's outputs on top of the block's so far. */
+function checkOutputLimits(limits: ChannelPlan["outputLimits"], tally: OutputTally): Rejected | undefined {
+  if (tally.sizes.length === 0) return undefined;
+  if (tally.blockCount + tally.sizes.length > limits.perBlock) {
+    return reject("CELL_OUTPUT_LIMIT", `the block's outputs would pass ${limits.perBlock}, the channel's limit per block (limits.maxOutputsPerBlock); send this input again in a later block`);
+  }
+  let bytes = tally.blockBytes;
+  for (const x of tally.sizes) bytes += x;
+  if (bytes > limits.perBlockBytes) {
+    return reject("CELL_OUTPUT_LIMIT", `the block's outputs would take more than ${limits.perBlockBytes} bytes of JSON, the channel's limit per block (limits.maxOutputBytesPerBlock); send this input again in a later block`);
+  }
+  return undefined;
+}
+
+/** Adds the current (accepted) input's outputs to the block's tally. */
+function countOutputs(tally: OutputTally): void {
+  tally.blockCount += tally.sizes.length;
+  for (const x of tally.sizes) tally.blockBytes += x;
 }
 
 function runReduce(runner: CodeRunner, pass: PassResult, env: PassEnv, startPlain: Json): { changed: boolean; user?: Record<string, Json> } {
@@ -497,6 +560,7 @@ function runTransform(
   const outputs: BlockOutput[] = [];
   let changed = false;
   const outs: BlockOutput[] = [];
+  const tally: OutputTally = { sizes: [], blockCount: 0, blockBytes: 0 };
   pass.accepted.forEach((i, j) => {
     const r = res[j] ?? missingResult("transform");
     if ("fault" in r) {
@@ -505,6 +569,7 @@ function runTransform(
       return;
     }
     outs.length = 0;
+    tally.sizes.length = 0;
     for (const item of r.outputs) {
       // With a transform hook, emits see the state at the block start (as the hook does).
       const ctx: RuleContext = {
@@ -515,14 +580,21 @@ function runTransform(
         token: env.token,
         channel: env.channel,
       };
-      const bad = evalEmits(env, i, ctx, new Set(), outs);
+      const bad = evalEmits(env, i, ctx, new Set(), outs, tally.sizes);
       if (bad) {
         env.excluded.set(i, bad);
         changed = true;
         return;
       }
     }
+    const over = checkOutputLimits(env.outputLimits, tally);
+    if (over) {
+      env.excluded.set(i, over);
+      changed = true;
+      return;
+    }
     for (const o of outs) outputs.push(o);
+    countOutputs(tally);
   });
   return { changed, outputs };
 }

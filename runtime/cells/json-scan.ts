@@ -5,10 +5,14 @@
  * a signature over such text means two things), and builds the whole value
  * before anyone checks its depth. This scan is iterative, stops at the first
  * problem, and decodes only keys that contain escapes ("\u0061" is "a").
+ * Numbers are checked here too, on the text the sender wrote: after
+ * JSON.parse a rounded number can no longer be told from an exact one
+ * (json-number.ts).
  * Syntax errors are left to JSON.parse, which reports them.
  */
 import type { Rejected } from "./types.js";
-import { FORBIDDEN_KEYS, reject } from "./inspect.js";
+import { FORBIDDEN_KEYS, inexactNumber, reject } from "./inspect.js";
+import { inexactNumberToken } from "./json-number.js";
 
 interface Frame {
   keys: Set<string> | null; // null for arrays
@@ -31,6 +35,15 @@ export function scanJsonText(text: string, maxDepth: number): Rejected | undefin
     } else if (c === 0x2c /* , */) {
       const top = stack[stack.length - 1];
       if (top !== undefined && top.keys !== null) top.expectKey = true;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      const start = i;
+      while (i + 1 < n && isNumberChar(text.charCodeAt(i + 1))) i++;
+      const token = text.slice(start, i + 1);
+      const why = inexactNumberToken(token);
+      if (why !== undefined) {
+        const shown = token.length > 40 ? `${token.slice(0, 40)}…` : token;
+        return reject("CELL_BAD_NUMBER", `${inexactNumber(shown, `character ${start}`)} (it ${why})`);
+      }
     } else if (c === 0x22 /* " */) {
       const start = i;
       let escaped = false;
@@ -62,4 +75,9 @@ export function scanJsonText(text: string, maxDepth: number): Rejected | undefin
     }
   }
   return undefined;
+}
+
+/** Characters of a JSON number token (digits, sign, point, exponent). */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d;
 }

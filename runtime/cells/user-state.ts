@@ -14,7 +14,7 @@
  */
 import type { Json } from "../core/canonical.js";
 import type { Rejected } from "./types.js";
-import { reject, inspectValue } from "./inspect.js";
+import { inexactNumber, reject, inspectValue } from "./inspect.js";
 import { newEdit, type Edit } from "./hamt.js";
 import { wideSettings, isWide, wideCopy, wideDelete, wideFrom, wideGet, wideSet } from "./wide-object.js";
 
@@ -190,6 +190,7 @@ export function addAt(w: UserWorking, segs: Segments, amount: Json): Rejected | 
   if (cur !== undefined && typeof cur !== "number") return conflict(segs, segs.length, describe(cur), "add to");
   const sum = (cur ?? 0) + amount;
   if (!Number.isFinite(sum)) return reject("CELL_BAD_VALUE", `state.${shown(segs)} would become ${sum}`, shown(segs));
+  if (Number.isInteger(sum) && !Number.isSafeInteger(sum)) return reject("CELL_BAD_VALUE", inexactNumber(`the sum ${sum}`, `state.${shown(segs)}`), shown(segs));
   return setAt(w, segs, sum === 0 ? 0 : sum, "add to");
 }
 
