@@ -3,135 +3,131 @@
  * time proportional to what the block changed.
  *
  *   stateRoot   = H("root" || recordsRoot || userRoot)
- *   recordsRoot = H("records" || previous recordsRoot || for each new record of the block,
- *                   in input order: u32 len(key) || key || u32 len(bytes) || canonical bytes)
- *   userRoot    = Merkle root of a canonical 16-ary hash trie (hamt.ts) whose leaves are
- *                 (canonical path, scalar or container kind) pairs of the user fields (user-state.ts)
+ *   userRoot    = digest of the user fields as one object (state-digest.ts):
+ *                 content only, shared subtrees memoised, wide objects
+ *                 committed through their own trie
+ *   recordsRoot = EMPTY with no records, else
+ *                 H("records-tip" || chain || u32 count || the records after the last full chunk)
+ *   chain       = over the records in arrival order, in chunks of 64:
+ *                 chain_c = H("records" || chain_(c-1) || the 64 records of chunk c), chain_(-1) = EMPTY
+ *   a record    = u32 len(key) || utf8(key) || u32 len(bytes) || canonical bytes of the record
  *
- * Why two parts: records are write-once, so they never need a leaf to be
- * replaced: an append-only chain commits a whole block of them with ONE hash
- * over bytes admission already canonicalized (0.25 ms per 1,000 x 360-byte
- * records natively, against ~1 ms for 1,000 separate leaf hashes). The price
- * is that recordsRoot depends on the order records arrived in, not only on
- * their content: it is a history commitment, like the block chain itself, so
- * it travels with the state (RecordsCommitment, attachCommitment).
- * User fields are mutable aggregates, so they need replaceable leaves: the
- * trie rehashes only the leaves a block touched and their ancestors
- * (O(changes x log16 n)), and its root depends only on the content.
+ * Why a chain for records: they are write-once and arrive in order, so a
+ * chain commits them with one hash per 64 records over bytes admission has
+ * already canonicalized (the Merkle trie of the user fields would cost a
+ * bucket and its branches per record). Chunks are cut by the records' global
+ * position, never by block boundaries, so the root depends only on which
+ * records arrived in which order: splitting a block into smaller blocks gives
+ * the same root (the batching invariant, docs/execution.md). A block rehashes
+ * at most 63 records of the last, incomplete chunk.
  *
- * The structure is kept beside the state object in a WeakMap, so authors
- * never see it; a state that arrives without it (loaded from storage) is
- * rebuilt once, which costs its size.
- *
- * What a block costs besides its inputs: one hash over its new records,
- * one leaf hash per changed leaf plus its trie ancestors, a Map.set per new
- * record (records-store.ts), a trie path per write into a wide object
- * (wide-object.ts), and a copy of each small object or list on a written
- * path. Lists are copied whole once per block that writes them: a list that
- * grows without bound (`append: log`) costs its length per block; keep such
- * history in records or in keyed maps.
+ * Everything here is recomputable from the state itself (user fields, and
+ * records in arrival order): encodeState/decodeState are the codec a ledger
+ * stores and restores a state with, and a restored state has the same root.
+ * The internals are kept beside the visible state object in a WeakMap only
+ * as a cache of that computation.
  */
 import type { Json } from "../core/canonical.js";
 import { assertJson, canonicalBytes } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { CellState, RecordsCommitment } from "./types.js";
-import { newEdit, trieRoot, trieSet, type Trie } from "./hamt.js";
 import { recordsView, refOfView } from "./records-view.js";
-import { recordsAppend, type RecordsRef } from "./records-store.js";
-import { leavesUnder } from "./user-state.js";
-import { EMPTY, TAG, fromHex, sha256, toHex } from "./digest.js";
+import { recordGet, recordKeys, recordsAppend, type RecordsRef } from "./records-store.js";
+import { userDigest } from "./state-digest.js";
+import { EMPTY, hashWriter, TAG, toHex } from "./digest.js";
+
+/** Records per chain link. */
+export const RECORDS_CHUNK = 64;
+
+/** A record as the chain commits it. */
+export interface RecordBytes {
+  key: string;
+  bytes: Uint8Array;
+}
+
+/** The records commitment so far: the chain over full chunks and the records after them. */
+export interface RecordsChain {
+  head: Uint8Array;
+  /** Records of the incomplete last chunk (fewer than RECORDS_CHUNK), in arrival order. */
+  tail: readonly RecordBytes[];
+  count: number;
+}
+
+export const EMPTY_CHAIN: RecordsChain = Object.freeze({ head: EMPTY, tail: Object.freeze([]) as readonly RecordBytes[], count: 0 });
 
 /** What executeBlock needs about a state besides its visible fields. */
 export interface StateInternals {
   /** User fields (no `records`), plain JSON, shared between states. */
   user: Record<string, Json>;
   records: RecordsRef | undefined;
-  recordCount: number;
+  chain: RecordsChain;
   recordsRoot: Uint8Array;
-  /** Leaf path -> canonical leaf text. */
-  userTrie: Trie<string>;
   userRoot: Uint8Array;
   stateRoot: Uint8Array;
 }
 
 const internals = new WeakMap<object, StateInternals>();
-const attached = new WeakMap<object, RecordsCommitment>();
-/** Records views know their commitment, so a copy of a state ({...state}) keeps its root. */
-const viewCommitments = new WeakMap<object, RecordsCommitment>();
 
-const leafText = (key: string, value: string): string => `[${key},${value}]`;
+function writeRecords(w: ReturnType<typeof hashWriter>, recs: readonly RecordBytes[], from: number, to: number): void {
+  for (let i = from; i < to; i++) {
+    w.text32(recs[i].key);
+    w.u32(recs[i].bytes.length);
+    w.bytes(recs[i].bytes);
+  }
+}
 
-/** Root of the user leaf trie. */
-export function userRootOf(trie: Trie<string>): Uint8Array {
-  return trieRoot(trie, leafText);
+/** The chain with `added` appended (unchanged when there are none). */
+export function extendChain(chain: RecordsChain, added: readonly RecordBytes[]): RecordsChain {
+  if (added.length === 0) return chain;
+  const all = chain.tail.length === 0 ? added : [...chain.tail, ...added];
+  let head = chain.head;
+  let at = 0;
+  while (all.length - at >= RECORDS_CHUNK) {
+    const w = hashWriter(TAG.records);
+    w.bytes(head);
+    writeRecords(w, all, at, at + RECORDS_CHUNK);
+    head = w.digest();
+    at += RECORDS_CHUNK;
+  }
+  return { head, tail: all.slice(at), count: chain.count + added.length };
+}
+
+/** recordsRoot of a chain. */
+export function chainRoot(chain: RecordsChain): Uint8Array {
+  if (chain.count === 0) return EMPTY;
+  const w = hashWriter(TAG.recordsTip);
+  w.bytes(chain.head);
+  w.u32(chain.count);
+  writeRecords(w, chain.tail, 0, chain.tail.length);
+  return w.digest();
 }
 
 /** H("root" || recordsRoot || userRoot). */
 export function combineRoots(recordsRoot: Uint8Array, userRoot: Uint8Array): Uint8Array {
-  return sha256(TAG.root, recordsRoot, userRoot);
+  const w = hashWriter(TAG.root);
+  w.bytes(recordsRoot);
+  w.bytes(userRoot);
+  return w.digest();
 }
 
-/** Extends the records chain by one block's new records (unchanged when there are none). */
-export function chainRecords(prev: Uint8Array, added: ReadonlyArray<{ key: string; bytes: Uint8Array }>): Uint8Array {
-  if (added.length === 0) return prev;
-  // One buffer, one hash: measured 0.25 ms per 1,000 x 360-byte records.
-  let total = TAG.records.length + prev.length;
-  for (const r of added) total += 8 + Buffer.byteLength(r.key, "utf8") + r.bytes.length;
-  const buf = Buffer.allocUnsafe(total);
-  let o = 0;
-  buf.set(TAG.records, o);
-  o += TAG.records.length;
-  buf.set(prev, o);
-  o += prev.length;
-  for (const r of added) {
-    const klen = buf.write(r.key, o + 4, "utf8");
-    buf.writeUInt32BE(klen, o);
-    o += 4 + klen;
-    buf.writeUInt32BE(r.bytes.length, o);
-    o += 4;
-    buf.set(r.bytes, o);
-    o += r.bytes.length;
-  }
-  return sha256(buf);
-}
-
-/** Registers the internals of a state executeBlock produced. */
+/** Registers the internals of a state executeBlock (or decodeState) produced. */
 export function register(state: CellState, s: StateInternals): void {
   internals.set(state, s);
 }
 
-/**
- * Gives a state loaded from storage the records commitment it had when it was
- * produced (BlockResult.commitment). Needed only when the state has records.
- */
-export function attachCommitment(state: CellState, commitment: RecordsCommitment): void {
-  attached.set(state, commitment);
+function userFields(state: CellState): Record<string, Json> {
+  const user: Record<string, Json> = {};
+  for (const k of Object.keys(state)) if (k !== "records") user[k] = state[k] as Json;
+  return user;
 }
 
-/**
- * A records commitment for a state that has records but no history (an
- * import): its records treated as one block in sorted key order. Every
- * validator that imports the same state computes the same one.
- */
-export function genesisCommitment(state: CellState): RecordsCommitment {
-  const recs = plainRecords(state);
-  const keys = Object.keys(recs).sort();
-  const root = chainRecords(
-    EMPTY,
-    keys.map((key) => ({ key, bytes: canonicalBytes(recs[key]) })),
+/** The chain of the records a RecordsRef sees, in arrival order (cost: their size). */
+function chainOf(ref: RecordsRef | undefined): RecordsChain {
+  const keys = recordKeys(ref);
+  return extendChain(
+    EMPTY_CHAIN,
+    keys.map((key) => ({ key, bytes: canonicalBytes(recordGet(ref, key)) })),
   );
-  return { recordsRoot: toHex(root), recordCount: keys.length };
-}
-
-function plainRecords(state: CellState): Record<string, Json> {
-  const r = (state as Record<string, unknown>).records;
-  if (r === undefined) return {};
-  if (typeof r !== "object" || r === null || Array.isArray(r)) {
-    throw new StatecellError("CELL_BAD_STATE", "state.records must be an object of records by key", {
-      remedy: "pass a state produced by executeBlock, or {} for a new cell",
-    });
-  }
-  return r as Record<string, Json>;
 }
 
 /** Internals of `state`: cached, or rebuilt once (cost: the state's size). */
@@ -141,62 +137,40 @@ export function internalsOf(state: CellState): StateInternals {
   if (typeof state !== "object" || state === null || Array.isArray(state)) {
     throw new StatecellError("CELL_BAD_STATE", "a cell state is an object", { remedy: "pass {} for a new cell" });
   }
-  const user: Record<string, Json> = {};
-  for (const k of Object.keys(state)) if (k !== "records") user[k] = state[k] as Json;
+  const user = userFields(state);
   try {
     assertJson(user, 1024);
   } catch (e) {
     throw new StatecellError("CELL_BAD_STATE", `the state is not plain JSON: ${(e as Error).message}`, {
-      remedy: "pass a state produced by executeBlock",
+      remedy: "pass a state produced by executeBlock, or restore one with decodeState",
       cause: e,
     });
   }
-  const edit = newEdit();
   let records = refOfView(state.records);
-  let recordCount = records?.count ?? 0;
-  if (records === undefined) {
-    const recs = plainRecords(state);
-    const all = new Map<string, Json>();
-    for (const k of Object.keys(recs).sort()) all.set(k, recs[k]);
-    records = recordsAppend(undefined, all);
-    recordCount = all.size;
-  }
-  let recordsRoot = EMPTY;
-  const commitment =
-    attached.get(state) ?? (typeof state.records === "object" && state.records !== null ? viewCommitments.get(state.records) : undefined);
-  if (commitment) {
-    recordsRoot = fromHex(commitment.recordsRoot);
-    recordCount = commitment.recordCount;
-  } else if (records !== undefined) {
-    throw new StatecellError("CELL_NO_COMMITMENT", "this state has records but no records commitment, so its state root is unknown", {
-      remedy: "pass the state executeBlock returned, or call attachCommitment(state, result.commitment) after loading it (genesisCommitment(state) for an import)",
+  if (records === undefined && state.records !== undefined) {
+    throw new StatecellError("CELL_NO_COMMITMENT", "this state has records as a plain object, so their arrival order (which the records root commits to) is unknown", {
+      remedy: "pass the state executeBlock returned, or restore a stored state with decodeState(encodeState(state))",
     });
   }
-  const leaves = new Map<string, string>();
-  leavesUnder(user, [], leaves);
-  let userTrie: Trie<string>;
-  for (const [k, v] of leaves) userTrie = trieSet(userTrie, k, v, edit);
-  const userRoot = userRootOf(userTrie);
-  const s: StateInternals = {
-    user,
-    records,
-    recordCount,
-    recordsRoot,
-    userTrie,
-    userRoot,
-    stateRoot: combineRoots(recordsRoot, userRoot),
-  };
+  // A copy of a state ({ ...state }) keeps the records view: rebuild the chain from it.
+  const chain = records === undefined ? EMPTY_CHAIN : chainOf(records);
+  if (records !== undefined && records.count === 0) records = undefined;
+  return computeInternals(state, user, records, chain);
+}
+
+function computeInternals(state: CellState, user: Record<string, Json>, records: RecordsRef | undefined, chain: RecordsChain): StateInternals {
+  const recordsRoot = chainRoot(chain);
+  const userRoot = userDigest(user);
+  const s: StateInternals = { user, records, chain, recordsRoot, userRoot, stateRoot: combineRoots(recordsRoot, userRoot) };
   internals.set(state, s);
   return s;
 }
 
 /** The visible state for internals: user fields, and a records view when there are records. */
-export function visibleState(user: Record<string, Json>, records: RecordsRef | undefined, commitment: RecordsCommitment): CellState {
+export function visibleState(user: Record<string, Json>, records: RecordsRef | undefined): CellState {
   const out: CellState = { ...user };
   if (records !== undefined) {
-    const view = recordsView(records);
-    viewCommitments.set(view, commitment);
-    Object.defineProperty(out, "records", { value: view, enumerable: true, writable: false, configurable: false });
+    Object.defineProperty(out, "records", { value: recordsView(records), enumerable: true, writable: false, configurable: false });
   }
   return out;
 }
@@ -206,8 +180,71 @@ export function stateRootOf(state: CellState): string {
   return toHex(internalsOf(state).stateRoot);
 }
 
-/** The records commitment of a state (store it beside the state). */
+/** The records commitment of a state (informational: recomputable from the records). */
 export function commitmentOf(state: CellState): RecordsCommitment {
   const s = internalsOf(state);
-  return { recordsRoot: toHex(s.recordsRoot), recordCount: s.recordCount };
+  return { recordsRoot: toHex(s.recordsRoot), recordCount: s.chain.count };
+}
+
+/**
+ * A state as a ledger stores it: the user fields as plain JSON and the
+ * records in arrival order. Everything the state root commits to, nothing
+ * more; `decodeState` gives back a state with the same root.
+ */
+export interface EncodedState {
+  user: { [key: string]: Json };
+  records: Array<[string, Json]>;
+}
+
+/** The storable form of a state (cost: its size). */
+export function encodeState(state: CellState): EncodedState {
+  const s = internalsOf(state);
+  const user = JSON.parse(JSON.stringify(s.user)) as { [key: string]: Json };
+  const records: Array<[string, Json]> = recordKeys(s.records).map((k) => [k, recordGet(s.records, k) as Json]);
+  return { user, records };
+}
+
+/**
+ * A state from its stored form: records in the order given (their arrival
+ * order), the same state root as the state that was encoded.
+ * @throws StatecellError CELL_BAD_STATE when `encoded` is not an EncodedState of plain JSON.
+ */
+export function decodeState(encoded: EncodedState): CellState {
+  const bad = (why: string): never => {
+    throw new StatecellError("CELL_BAD_STATE", `a stored state ${why}`, { remedy: "store states with encodeState and give back exactly what it returned" });
+  };
+  if (typeof encoded !== "object" || encoded === null) bad("is an object { user, records }");
+  const { user, records } = encoded;
+  if (typeof user !== "object" || user === null || Array.isArray(user) || "records" in user) bad("has `user` as an object without `records`");
+  if (!Array.isArray(records)) bad("has `records` as a list of [key, value]");
+  try {
+    assertJson(user, 1024);
+  } catch (e) {
+    bad(`has user fields that are not plain JSON (${(e as Error).message})`);
+  }
+  const frozenUser = deepFreeze(JSON.parse(JSON.stringify(user)) as Json) as Record<string, Json>;
+  const map = new Map<string, Json>();
+  const added: RecordBytes[] = [];
+  for (const entry of records) {
+    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "string") bad("has a record that is not [key, value]");
+    const [key, value] = entry as [string, Json];
+    if (map.has(key)) bad(`has the record key "${key}" twice`);
+    const frozen = deepFreeze(JSON.parse(JSON.stringify(value)) as Json);
+    map.set(key, frozen);
+    added.push({ key, bytes: canonicalBytes(frozen) });
+  }
+  const ref = recordsAppend(undefined, map);
+  const state = Object.freeze(visibleState(frozenUser, ref));
+  computeInternals(state, frozenUser, ref, extendChain(EMPTY_CHAIN, added));
+  return state;
+}
+
+/** Deep-freezes plain JSON (digests of frozen containers are memoised). */
+export function deepFreeze(v: Json): Json {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    if (Array.isArray(v)) for (const x of v) deepFreeze(x);
+    else for (const k of Object.keys(v)) deepFreeze(v[k]);
+    Object.freeze(v);
+  }
+  return v;
 }

@@ -18,7 +18,9 @@ export const TAG = {
   leaf: encoder.encode("statecell:cells:leaf:"),
   node: encoder.encode("statecell:cells:node:"),
   bucket: encoder.encode("statecell:cells:bucket:"),
+  list: encoder.encode("statecell:cells:list:"),
   records: encoder.encode("statecell:cells:records:"),
+  recordsTip: encoder.encode("statecell:cells:records-tip:"),
   root: encoder.encode("statecell:cells:root:"),
   empty: encoder.encode("statecell:cells:empty"),
 } as const;
@@ -70,3 +72,102 @@ export function fromHex(s: string): Uint8Array {
 
 /** Digest of the empty user state / empty records chain. */
 export const EMPTY = sha256(TAG.empty);
+/** EMPTY as latin1 text. */
+export const EMPTY_LATIN1 = Buffer.from(EMPTY).toString("latin1");
+
+/**
+ * One hash at a time over bytes written into a shared, growing buffer: the
+ * state root hashes thousands of small nodes per block, and a buffer per node
+ * was a tenth of the collector's work. Not reentrant: a caller finishes one
+ * digest (computing nested digests first) before starting the next; every
+ * caller (hamt.ts, state-digest.ts, commitment.ts) computes the digests a
+ * node needs before it starts writing the node.
+ */
+export interface Writer {
+  u8(n: number): void;
+  u16(n: number): void;
+  u32(n: number): void;
+  bytes(b: Uint8Array): void;
+  /** u32 UTF-8 length, then the UTF-8 bytes of `s`. */
+  text32(s: string): void;
+  /** Bytes given as a latin1 string (one char per byte, 0..255). */
+  latin1(s: string): void;
+  /** sha256 of everything written since hashWriter(). */
+  digest(): Uint8Array;
+  /** The same digest as a 32-char latin1 string (no backing store to allocate: cheaper to keep by the thousand). */
+  digestLatin1(): string;
+}
+
+let buf = Buffer.allocUnsafe(64 * 1024);
+let pos = 0;
+
+function room(n: number): void {
+  if (pos + n <= buf.length) return;
+  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
+  buf.copy(next, 0, 0, pos);
+  buf = next;
+}
+
+const writer: Writer = {
+  u8(n) {
+    room(1);
+    buf[pos++] = n & 255;
+  },
+  u16(n) {
+    room(2);
+    buf[pos++] = (n >>> 8) & 255;
+    buf[pos++] = n & 255;
+  },
+  u32(n) {
+    room(4);
+    buf.writeUInt32BE(n >>> 0, pos);
+    pos += 4;
+  },
+  bytes(b) {
+    room(b.length);
+    buf.set(b, pos);
+    pos += b.length;
+  },
+  text32(s) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    room(4 + 3 * s.length);
+    const n = buf.write(s, pos + 4, "utf8");
+    buf.writeUInt32BE(n, pos);
+    pos += 4 + n;
+  },
+  latin1(s) {
+    room(s.length);
+    pos += buf.write(s, pos, "latin1");
+  },
+  digest() {
+    digestStats.calls++;
+    return hash("sha256", buf.subarray(0, pos), "buffer");
+  },
+  digestLatin1() {
+    digestStats.calls++;
+    // latin1 is a valid digest encoding for node:crypto (the types list only hex, base64 and base64url).
+    return hash("sha256", buf.subarray(0, pos), "latin1" as "hex");
+  },
+};
+
+/** A u32 as 4 latin1 characters (big-endian). */
+export function u32Latin1(n: number): string {
+  return String.fromCharCode((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+}
+
+/** The UTF-8 bytes of `s` as a latin1 string (`s` itself when it is ASCII). */
+export function utf8Latin1(s: string): string {
+  return Buffer.byteLength(s, "utf8") === s.length ? s : Buffer.from(s, "utf8").toString("latin1");
+}
+
+/** Latin1 digest text to bytes. */
+export function latin1Bytes(s: string): Uint8Array {
+  return Buffer.from(s, "latin1");
+}
+
+/** Starts a digest over `tag` || what is written next. */
+export function hashWriter(tag: Uint8Array): Writer {
+  pos = 0;
+  writer.bytes(tag);
+  return writer;
+}

@@ -45,7 +45,6 @@ import type {
   Verdict,
 } from "./types.js";
 import { FORBIDDEN_KEYS, inexactNumber, inspectValue, nameProblem, reject } from "./inspect.js";
-import { newEdit, trieDelete, trieSet, type Trie } from "./hamt.js";
 import { recordGet, recordsAppend } from "./records-store.js";
 import { materializeRecords } from "./records-view.js";
 import { isWide } from "./wide-object.js";
@@ -58,24 +57,15 @@ import {
   checkpoint,
   commitInput,
   containsOwned,
-  diffMarks,
-  leavesUnder,
   removeAt,
   rollback,
   setAt,
+  shareUnchanged,
   startUser,
-  type Segments,
   type UserWorking,
 } from "./user-state.js";
-import {
-  chainRecords,
-  combineRoots,
-  internalsOf,
-  register,
-  userRootOf,
-  visibleState,
-  type StateInternals,
-} from "./commitment.js";
+import { chainRoot, combineRoots, deepFreeze, extendChain, internalsOf, register, visibleState, type StateInternals } from "./commitment.js";
+import { userDigest } from "./state-digest.js";
 import { toHex } from "./digest.js";
 
 /** Longest record key, in UTF-16 units: keys are ids, not documents. */
@@ -237,16 +227,19 @@ export function executeBlock(
     if (v.accepted) accepted++;
   }
 
-  // 4. Commit: the records chain gets one hash for the block; the user trie rehashes changed leaves.
-  const marks = runner !== undefined && hooks.has("reduce") ? reduceMarks(start.user, finalUser) : pass.w.dirty;
-  if (pass.added.length === 0 && marks.length === 0) {
+  // 4. Commit: the records chain takes the new records; the user digest rehashes what was replaced.
+  if (runner !== undefined && hooks.has("reduce") && finalUser !== start.user) {
+    // A fresh copy from the sandbox: keep the identity of what did not change, so its digest is reused.
+    finalUser = deepFreeze(shareUnchanged(start.user, finalUser)) as Record<string, Json>;
+  }
+  if (pass.added.length === 0 && finalUser === start.user) {
     lap("hash");
     return {
       verdicts,
       state,
       outputs,
       stateRoot: toHex(start.stateRoot),
-      commitment: { recordsRoot: toHex(start.recordsRoot), recordCount: start.recordCount },
+      commitment: { recordsRoot: toHex(start.recordsRoot), recordCount: start.chain.count },
       userRoot: toHex(start.userRoot),
       accepted,
       passes,
@@ -254,17 +247,18 @@ export function executeBlock(
   }
   for (const c of pass.w.owned) if (!isWide(c)) Object.freeze(c);
   const records = recordsAppend(start.records, pass.src.added);
-  const recordCount = start.recordCount + pass.added.length;
   lap("update");
-  const addedBytes = pass.added.map((a) => ({ key: a.key, bytes: bytes[a.index] }));
-  const recordsRoot = chainRecords(start.recordsRoot, addedBytes);
-  const userTrie = updateUserTrie(start, finalUser, marks);
-  const userRoot = userRootOf(userTrie);
+  const chain = extendChain(
+    start.chain,
+    pass.added.map((a) => ({ key: a.key, bytes: bytes[a.index] })),
+  );
+  const recordsRoot = chain === start.chain ? start.recordsRoot : chainRoot(chain);
+  const userRoot = finalUser === start.user ? start.userRoot : userDigest(finalUser);
   const stateRoot = combineRoots(recordsRoot, userRoot);
-  const commitment = { recordsRoot: toHex(recordsRoot), recordCount };
+  const commitment = { recordsRoot: toHex(recordsRoot), recordCount: chain.count };
   lap("hash");
-  const next = Object.freeze(visibleState(finalUser, records, commitment));
-  register(next, { user: finalUser, records, recordCount, recordsRoot, userTrie, userRoot, stateRoot });
+  const next = Object.freeze(visibleState(finalUser, records));
+  register(next, { user: finalUser, records, chain, recordsRoot, userRoot, stateRoot });
   lap("update");
   return { verdicts, state: next, outputs, stateRoot: toHex(stateRoot), commitment, userRoot: toHex(userRoot), accepted, passes };
 }
@@ -622,42 +616,6 @@ function schemaRejection(cell: CellPlan, errors: ValidateFn["errors"]): Rejected
     where = `${where}/${first.params.missingProperty}`;
   }
   return reject("CELL_SCHEMA", `the input is not ${what}: ${first.instancePath || "the input"} ${first.message ?? "is invalid"}`, where);
-}
-
-/** Marks for a reduce hook's new state: only subtrees that differ. */
-function reduceMarks(before: Record<string, Json>, after: Record<string, Json>): Segments[] {
-  const out: Segments[] = [];
-  diffMarks(before, after, [], out);
-  return out;
-}
-
-/** Applies the leaf changes under the marked prefixes to the start state's trie. */
-function updateUserTrie(start: StateInternals, finalUser: Record<string, Json>, marks: readonly Segments[]): Trie<string> {
-  // Keep only the outermost marks: a mark covers every path below it.
-  const keys = marks.map((m) => JSON.stringify(m)); // unambiguous, unlike joining on any character
-  const set = new Set(keys);
-  const outer: Segments[] = [];
-  const seen = new Set<string>();
-  marks.forEach((m, i) => {
-    if (seen.has(keys[i])) return;
-    seen.add(keys[i]);
-    for (let j = 0; j < m.length; j++) if (set.has(JSON.stringify(m.slice(0, j)))) return;
-    outer.push(m);
-  });
-  const edit = newEdit();
-  let trie = start.userTrie;
-  // Reused across marks: most marks cover one leaf, and two Maps per mark were a fifth of the GC.
-  const before = new Map<string, string>();
-  const after = new Map<string, string>();
-  for (const m of outer) {
-    before.clear();
-    after.clear();
-    leavesUnder(start.user, m, before);
-    leavesUnder(finalUser, m, after);
-    for (const k of before.keys()) if (!after.has(k)) trie = trieDelete(trie, k, edit);
-    for (const [k, v] of after) if (before.get(k) !== v) trie = trieSet(trie, k, v, edit);
-  }
-  return trie;
 }
 
 /** The state at the block start as plain JSON (code hooks get copies, never views). */

@@ -1,31 +1,36 @@
 /**
- * A persistent hash trie (16-ary HAMT) from string keys to values, used for
- * the parts of a cell's state that must not be copied per block: the
- * user-state leaf map whose Merkle root is the user part of the state root,
- * and wide user objects (wide-object.ts). (Records use records-store.ts:
- * being insert-only, they can share one native Map, which is ~2x faster.)
+ * A persistent hash trie (16-ary HAMT) from string keys to values, with a
+ * Merkle root. It backs wide user objects (wide-object.ts: a map of 100,000
+ * sensors is copied in O(1) and written in O(log16 n)), and its shape is the
+ * canonical shape every object of the state is committed with
+ * (state-digest.ts): a small object is committed as the one-bucket trie it
+ * would be.
  *
- * Why: a block must cost what it changed, not what the state holds. Plain
- * objects can only be copied whole; here an update copies the <= 16 nodes on
- * one path (O(log16 n)), and every earlier state keeps sharing the rest.
+ * Shape is canonical, a pure function of the key set, never of the history:
+ * a subtree holding at most BUCKET keys is one bucket (its leaves sorted by
+ * key), a larger one is a branch of 16 slots chosen by the next 4 bits of the
+ * key's position. Inserts split a bucket that grows past BUCKET, deletes
+ * collapse a branch that shrinks to BUCKET. So two validators that reached the
+ * same keys by different paths compute the same Merkle root.
  *
- * Shape is canonical (a pure function of the key set, never of the history):
- * a subtree holding one leaf is that leaf, a subtree holding two or more is a
- * branch, and deletes collapse branches back. So two validators that reached
- * the same leaves by different paths compute the same Merkle root.
+ * Why buckets: a block that changes 1,000 keys of a 60,000-key map rehashes
+ * each touched bucket once (one hash over up to 16 leaf encodings) and the
+ * branches above it: measured about half the hashes of one hash per leaf
+ * plus one per branch, and no leaf hash at all.
  *
  * Positions come from a fast 64-bit non-cryptographic hash of the key: the
- * position decides only the shape; what the root commits to is bound by leaf
- * hashes that include the full key. Keys that collide in all 64 bits share a
- * bucket kept sorted by key (still canonical); grinding such collisions costs
- * an attacker ~2^32 work per pair and only slows that bucket.
+ * position decides only the shape; what the root commits to is bound by the
+ * bucket hashes, which include the full keys. Keys that collide in all 64 bits
+ * share a bucket at the last level (which may then exceed BUCKET, still sorted,
+ * still canonical); grinding such collisions costs an attacker ~2^32 work per
+ * pair and only slows that bucket.
  *
  * Transient edits: nodes created under an `Edit` token may be mutated in place
  * by later operations with the same token, so a block that inserts 1,000 keys
  * copies each touched node once, not once per key. A token must not outlive
  * the block that created it.
  */
-import { sha256, sha256Node, sha256Text, LEAF_TAG_TEXT, TAG, EMPTY } from "./digest.js";
+import { hashWriter, TAG, EMPTY_LATIN1 } from "./digest.js";
 
 /** Ownership token of one batch of edits. */
 export type Edit = { readonly id: number };
@@ -35,33 +40,38 @@ export function newEdit(): Edit {
   return { id: ++editIds };
 }
 
+/** Most leaves of a bucket below the last level. */
+export const BUCKET = 16;
+const MAX_DEPTH = 16; // 64 bits / 4 bits per level
+
 export interface Leaf<V> {
-  kind: 0;
   key: string;
   h1: number;
   h2: number;
   value: V;
-  hash?: Uint8Array;
+  /** The leaf's committed bytes as latin1 text, computed once (a leaf is replaced, never changed, when its value changes). */
+  enc?: string;
+}
+interface Bucket<V> {
+  kind: 0;
+  /** Sorted by key (UTF-16 code units, as RFC 8785 sorts). */
+  leaves: Array<Leaf<V>>;
+  edit: Edit | null;
+  /** Digest as latin1 text (strings need no backing store: thousands of them cost the collector little). */
+  hash?: string;
 }
 interface Branch<V> {
   kind: 1;
   slots: Array<Node<V> | undefined>;
-  count: number;
+  /** Leaves in the whole subtree. */
+  size: number;
   edit: Edit | null;
-  hash?: Uint8Array;
+  hash?: string;
 }
-interface Bucket<V> {
-  kind: 2;
-  leaves: Array<Leaf<V>>;
-  edit: Edit | null;
-  hash?: Uint8Array;
-}
-type Node<V> = Leaf<V> | Branch<V> | Bucket<V>;
+type Node<V> = Bucket<V> | Branch<V>;
 
 /** A trie: undefined when empty. Treat as opaque. */
 export type Trie<V> = Node<V> | undefined;
-
-const MAX_DEPTH = 16; // 64 bits / 4 bits per level
 
 /** Two independent 32-bit mixes of the key (cyrb53-style); 64 bits of position. */
 function positionHash(key: string): [number, number] {
@@ -87,15 +97,15 @@ export function keyPosition(key: string): Position {
   return positionHash(key);
 }
 
+const byKey = <V>(x: Leaf<V>, y: Leaf<V>): number => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
+
 /** The value under `key`, or undefined. */
 export function trieGet<V>(root: Trie<V>, key: string, pos: Position = positionHash(key)): V | undefined {
-  if (root === undefined) return undefined;
   const [h1, h2] = pos;
   let node: Node<V> | undefined = root;
   let depth = 0;
   while (node !== undefined) {
-    if (node.kind === 0) return node.key === key ? node.value : undefined;
-    if (node.kind === 2) {
+    if (node.kind === 0) {
       for (const l of node.leaves) if (l.key === key) return l.value;
       return undefined;
     }
@@ -105,8 +115,30 @@ export function trieGet<V>(root: Trie<V>, key: string, pos: Position = positionH
   return undefined;
 }
 
-function branch<V>(edit: Edit): Branch<V> {
-  return { kind: 1, slots: new Array<Node<V> | undefined>(16).fill(undefined), count: 0, edit };
+/** Number of keys. */
+export function trieSize<V>(root: Trie<V>): number {
+  return root === undefined ? 0 : root.kind === 0 ? root.leaves.length : root.size;
+}
+
+/** The subtree for `leaves` (all under one prefix) at `depth`, in canonical shape. */
+function build<V>(leaves: Array<Leaf<V>>, depth: number, edit: Edit): Node<V> {
+  if (leaves.length <= BUCKET || depth >= MAX_DEPTH) return { kind: 0, leaves: leaves.sort(byKey), edit };
+  const groups: Array<Array<Leaf<V>> | undefined> = new Array<Array<Leaf<V>> | undefined>(16);
+  for (const l of leaves) (groups[nibble(l.h1, l.h2, depth)] ??= []).push(l);
+  const slots: Array<Node<V> | undefined> = new Array<Node<V> | undefined>(16);
+  for (let i = 0; i < 16; i++) {
+    const g = groups[i];
+    slots[i] = g === undefined ? undefined : build(g, depth + 1, edit);
+  }
+  return { kind: 1, slots, size: leaves.length, edit };
+}
+
+function ownBucket<V>(b: Bucket<V>, edit: Edit): Bucket<V> {
+  if (b.edit === edit) {
+    b.hash = undefined;
+    return b;
+  }
+  return { kind: 0, leaves: b.leaves.slice(), edit };
 }
 
 function ownBranch<V>(b: Branch<V>, edit: Edit): Branch<V> {
@@ -114,78 +146,107 @@ function ownBranch<V>(b: Branch<V>, edit: Edit): Branch<V> {
     b.hash = undefined;
     return b;
   }
-  return { kind: 1, slots: b.slots.slice(), count: b.count, edit };
+  return { kind: 1, slots: b.slots.slice(), size: b.size, edit };
 }
 
-/** Two distinct leaves under one new subtree at `depth`. */
-function join<V>(a: Leaf<V>, b: Leaf<V>, depth: number, edit: Edit): Node<V> {
-  if (depth >= MAX_DEPTH) {
-    return { kind: 2, leaves: a.key < b.key ? [a, b] : [b, a], edit };
+/** Index of `key` in sorted `leaves`, or -(insertion point) - 1. */
+function find<V>(leaves: ReadonlyArray<Leaf<V>>, key: string): number {
+  let lo = 0;
+  let hi = leaves.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = leaves[mid].key;
+    if (k === key) return mid;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
   }
-  const br = branch<V>(edit);
-  const na = nibble(a.h1, a.h2, depth);
-  const nb = nibble(b.h1, b.h2, depth);
-  if (na === nb) {
-    br.slots[na] = join(a, b, depth + 1, edit);
-    br.count = 1;
-  } else {
-    br.slots[na] = a;
-    br.slots[nb] = b;
-    br.count = 2;
-  }
-  return br;
+  return -lo - 1;
 }
 
-function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit: Edit): Node<V> {
-  if (node === undefined) return leaf;
+/** What an insert or delete did (nodes owned by the edit change in place, so identity cannot tell). */
+interface Change<V = unknown> {
+  changed: boolean;
+  /** A key was added (insert) or removed (delete). */
+  count: boolean;
+  /** The value that was replaced or removed. */
+  old: V | undefined;
+}
+
+/** Inserts or replaces. */
+function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit: Edit, ch: Change<V>): Node<V> {
+  if (node === undefined) {
+    ch.changed = ch.count = true;
+    return { kind: 0, leaves: [leaf], edit };
+  }
   if (node.kind === 0) {
-    if (node.key === leaf.key) return leaf;
-    return join(node, leaf, depth, edit);
-  }
-  if (node.kind === 2) {
-    const leaves = node.leaves.filter((l) => l.key !== leaf.key);
-    leaves.push(leaf);
-    leaves.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    return { kind: 2, leaves, edit };
+    const at = find(node.leaves, leaf.key);
+    if (at >= 0) ch.old = node.leaves[at].value;
+    if (at >= 0 && node.leaves[at].value === leaf.value) return node;
+    ch.changed = true;
+    const own = ownBucket(node, edit);
+    if (at >= 0) own.leaves[at] = leaf;
+    else {
+      ch.count = true;
+      own.leaves.splice(-at - 1, 0, leaf);
+      if (own.leaves.length > BUCKET && depth < MAX_DEPTH) return build(own.leaves, depth, edit);
+    }
+    return own;
   }
   const i = nibble(leaf.h1, leaf.h2, depth);
-  const child = node.slots[i];
-  const next = insert(child, leaf, depth + 1, edit);
-  if (next === child) return node;
+  const next = insert(node.slots[i], leaf, depth + 1, edit, ch);
+  if (!ch.changed) return node;
   const own = ownBranch(node, edit);
-  if (child === undefined) own.count++;
   own.slots[i] = next;
+  if (ch.count) own.size++;
   return own;
 }
 
 /** A trie with `key` set to `value` (the given trie is unchanged unless it was created under `edit`). */
 export function trieSet<V>(root: Trie<V>, key: string, value: V, edit: Edit, pos: Position = positionHash(key)): Trie<V> {
   const [h1, h2] = pos;
-  return insert(root, { kind: 0, key, h1, h2, value }, 0, edit);
+  return insert(root, { key, h1, h2, value }, 0, edit, { changed: false, count: false, old: undefined });
 }
 
-function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: number, edit: Edit): Node<V> | undefined {
-  if (node.kind === 0) return node.key === key ? undefined : node;
-  if (node.kind === 2) {
-    const leaves = node.leaves.filter((l) => l.key !== key);
-    if (leaves.length === node.leaves.length) return node;
-    return leaves.length === 1 ? leaves[0] : { kind: 2, leaves, edit };
+/** trieSet that also returns the value it replaced (one descent instead of a get and a set). */
+export function trieSwap<V>(root: Trie<V>, key: string, value: V, edit: Edit): { trie: Trie<V>; old: V | undefined } {
+  const [h1, h2] = positionHash(key);
+  const ch: Change<V> = { changed: false, count: false, old: undefined };
+  const trie = insert(root, { key, h1, h2, value }, 0, edit, ch);
+  return { trie, old: ch.old };
+}
+
+function collectLeaves<V>(node: Node<V> | undefined, out: Array<Leaf<V>>): void {
+  if (node === undefined) return;
+  if (node.kind === 0) for (const l of node.leaves) out.push(l);
+  else for (const s of node.slots) collectLeaves(s, out);
+}
+
+function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: number, edit: Edit, ch: Change<V>): Node<V> | undefined {
+  if (node.kind === 0) {
+    const at = find(node.leaves, key);
+    if (at < 0) return node;
+    ch.changed = ch.count = true;
+    ch.old = node.leaves[at].value;
+    if (node.leaves.length === 1) return undefined;
+    const own = ownBucket(node, edit);
+    own.leaves.splice(at, 1);
+    return own;
   }
   const i = nibble(h1, h2, depth);
   const child = node.slots[i];
   if (child === undefined) return node;
-  const next = remove(child, key, h1, h2, depth + 1, edit);
-  if (next === child) return node;
-  const count = node.count - (next === undefined ? 1 : 0);
-  if (count === 0) return undefined;
-  if (count === 1) {
-    // Canonical shape: a subtree holding a single leaf is that leaf.
-    const only = next ?? node.slots.find((s, j) => s !== undefined && j !== i);
-    if (only !== undefined && only.kind === 0) return only;
+  const next = remove(child, key, h1, h2, depth + 1, edit, ch);
+  if (!ch.changed) return node;
+  const size = node.size - 1;
+  if (size <= BUCKET) {
+    // Canonical shape: a subtree of at most BUCKET leaves is one bucket.
+    const leaves: Array<Leaf<V>> = [];
+    for (let j = 0; j < 16; j++) collectLeaves(j === i ? next : node.slots[j], leaves);
+    return { kind: 0, leaves: leaves.sort(byKey), edit };
   }
   const own = ownBranch(node, edit);
   own.slots[i] = next;
-  own.count = count;
+  own.size = size;
   return own;
 }
 
@@ -193,17 +254,13 @@ function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: nu
 export function trieDelete<V>(root: Trie<V>, key: string, edit: Edit): Trie<V> {
   if (root === undefined) return undefined;
   const [h1, h2] = positionHash(key);
-  return remove(root, key, h1, h2, 0, edit);
+  return remove(root, key, h1, h2, 0, edit, { changed: false, count: false, old: undefined });
 }
 
-/** Calls `f` for every leaf (in position order, not key order). */
+/** Calls `f` for every leaf (in position order, then key order: not key order overall). */
 export function trieForEach<V>(root: Trie<V>, f: (key: string, value: V) => void): void {
   if (root === undefined) return;
   if (root.kind === 0) {
-    f(root.key, root.value);
-    return;
-  }
-  if (root.kind === 2) {
     for (const l of root.leaves) f(l.key, l.value);
     return;
   }
@@ -211,35 +268,65 @@ export function trieForEach<V>(root: Trie<V>, f: (key: string, value: V) => void
 }
 
 /**
- * Merkle root of the trie. Only nodes changed since their hash was last
- * computed are rehashed (a changed node drops its cached hash), so the cost
- * follows what changed. `leafText` encodes a leaf (it must include the key).
+ * How a leaf is committed: the bytes `u32 len(key) || utf8(key) || value
+ * encoding`, as latin1 text. Called once per leaf, when its bucket is first
+ * hashed, and kept on the leaf: rehashing a bucket after one of its keys
+ * changed copies the other leaves' bytes instead of encoding them again.
  */
-export function trieRoot<V>(root: Trie<V>, leafText: (key: string, value: V) => string): Uint8Array {
-  if (root === undefined) return EMPTY;
-  return nodeHash(root, leafText);
+export type LeafEncoder<V> = (key: string, value: V) => string;
+
+/**
+ * Merkle root of the trie, as latin1 text. Only nodes changed since their
+ * hash was last computed are rehashed (a changed node drops its cached hash),
+ * so the cost follows what changed.
+ *   bucket = H("statecell:cells:bucket:" || the leaves' bytes, by key)
+ *   branch = H("statecell:cells:node:" || u16 occupancy map || child hashes in slot order)
+ *   empty  = EMPTY
+ */
+export function trieRoot<V>(root: Trie<V>, enc: LeafEncoder<V>): string {
+  if (root === undefined) return EMPTY_LATIN1;
+  return nodeHash(root, enc);
 }
 
-/** Leaf: H("statecell:cells:leaf:" || utf8(leafText)). Node: H(tag || 16-bit map || children). */
-function nodeHash<V>(node: Node<V>, leafText: (key: string, value: V) => string): Uint8Array {
+function nodeHash<V>(node: Node<V>, enc: LeafEncoder<V>): string {
   if (node.hash !== undefined) return node.hash;
-  let h: Uint8Array;
+  let h: string;
   if (node.kind === 0) {
-    h = sha256Text(LEAF_TAG_TEXT + leafText(node.key, node.value));
-  } else if (node.kind === 2) {
-    h = sha256(TAG.bucket, ...node.leaves.map((l) => nodeHash(l, leafText)));
+    const leaves = node.leaves;
+    for (let i = 0; i < leaves.length; i++) {
+      const l = leaves[i];
+      if (l.enc === undefined) l.enc = enc(l.key, l.value);
+    }
+    const w = hashWriter(TAG.bucket);
+    for (let i = 0; i < leaves.length; i++) w.latin1(leaves[i].enc!);
+    h = w.digestLatin1();
   } else {
-    // A 16-bit occupancy map, then the children present: binds each child to its slot.
-    const children: Uint8Array[] = [];
+    const slots = node.slots;
     let map = 0;
     for (let i = 0; i < 16; i++) {
-      const s = node.slots[i];
+      const s = slots[i];
       if (s === undefined) continue;
       map |= 1 << i;
-      children.push(nodeHash(s, leafText));
+      if (s.hash === undefined) nodeHash(s, enc);
     }
-    h = sha256Node(TAG.node, map, children);
+    const w = hashWriter(TAG.node);
+    w.u16(map);
+    for (let i = 0; i < 16; i++) {
+      const s = slots[i];
+      if (s !== undefined) w.latin1(s.hash!);
+    }
+    h = w.digestLatin1();
   }
   node.hash = h;
   return h;
+}
+
+/** A trie of `entries` built in one go (canonical: the same as inserting them one by one). */
+export function trieFrom<V>(entries: ReadonlyArray<readonly [string, V]>, edit: Edit): Trie<V> {
+  if (entries.length === 0) return undefined;
+  const leaves = entries.map(([key, value]) => {
+    const [h1, h2] = positionHash(key);
+    return { key, h1, h2, value };
+  });
+  return build(leaves, 0, edit);
 }

@@ -3,11 +3,11 @@
  *
  *   admitInput(plan, cell, raw, signature?) -> BlockInput | Rejected   once per submission
  *   executeBlock(plan, cell, state, inputs, header, modules?) -> BlockResult
- *   stateRootOf / commitmentOf / attachCommitment / genesisCommitment / plainState
+ *   stateRootOf / commitmentOf / encodeState / decodeState / plainState
  */
 export * from "./types.js";
 export { executeBlock, MAX_KEY_LENGTH } from "./execute-block.js";
 export { admitInput, signedMessage, type DetachedSignature } from "./admit.js";
-export { attachCommitment, genesisCommitment, stateRootOf, commitmentOf } from "./commitment.js";
+export { stateRootOf, commitmentOf, encodeState, decodeState, type EncodedState } from "./commitment.js";
 export { plainState } from "./plain-state.js";
 export { FORBIDDEN_KEYS } from "./inspect.js";

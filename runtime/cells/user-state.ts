@@ -4,19 +4,17 @@
  * once per pass (then mutated in place while the pass owns them), everything
  * else stays shared with the previous state, which is never mutated.
  *
- * Every update also marks the smallest subtree whose leaves it changed, so
- * the commitment rehashes only those leaves. Leaves are every scalar and
- * every container (a container's leaf holds only its kind, {} or []), so
- * adding or removing a key changes no leaf outside the subtree at that key,
- * and no update ever needs to know whether a container is empty: for a
- * dictionary-mode object that question costs its size (for..in collects
- * every key first), which made 5,000 inserts into one map take seconds.
+ * The commitment needs no bookkeeping from here: every container on a
+ * written path is a new object (or, for a wide object, a trie whose touched
+ * nodes dropped their cached hashes), and every untouched one keeps the
+ * identity, hence the memoised digest, it had (state-digest.ts).
  */
 import type { Json } from "../core/canonical.js";
 import type { Rejected } from "./types.js";
 import { inexactNumber, reject, inspectValue } from "./inspect.js";
 import { newEdit, type Edit } from "./hamt.js";
-import { wideSettings, isWide, wideCopy, wideDelete, wideFrom, wideGet, wideSet } from "./wide-object.js";
+import { deepFreeze } from "./commitment.js";
+import { wideSettings, isWide, wideCopy, wideDelete, wideFrom, wideGet, wideSet, wideSwap } from "./wide-object.js";
 
 export type Segments = readonly string[];
 type Container = Record<string, Json> | Json[];
@@ -29,8 +27,6 @@ export interface UserWorking {
   root: Record<string, Json>;
   /** Containers this pass created: safe to mutate. */
   owned: Set<object>;
-  /** Prefixes whose leaves changed (segments). */
-  dirty: Segments[];
   /** Undo steps of the current input: its updates apply all or nothing. */
   undo: Array<() => void>;
   /** Ownership of the wide objects this pass copied. */
@@ -38,25 +34,23 @@ export interface UserWorking {
 }
 
 export function startUser(root: Record<string, Json>): UserWorking {
-  return { root, owned: new Set(), dirty: [], undo: [], edit: newEdit() };
+  return { root, owned: new Set(), undo: [], edit: newEdit() };
 }
 
 /** Where to roll back to if an input's later update fails. */
 export interface Checkpoint {
   root: Record<string, Json>;
-  dirty: number;
   undo: number;
 }
 
 export function checkpoint(w: UserWorking): Checkpoint {
-  return { root: w.root, dirty: w.dirty.length, undo: w.undo.length };
+  return { root: w.root, undo: w.undo.length };
 }
 
 /** Undoes every write since `cp` (in place writes to owned containers included). */
 export function rollback(w: UserWorking, cp: Checkpoint): void {
   for (let i = w.undo.length - 1; i >= cp.undo; i--) w.undo[i]();
   w.undo.length = cp.undo;
-  w.dirty.length = cp.dirty;
   w.root = cp.root;
 }
 
@@ -67,8 +61,7 @@ export function commitInput(w: UserWorking): void {
 
 function write(w: UserWorking, parent: Container, seg: string, value: Json): void {
   if (isWide(parent)) {
-    const old = wideGet(parent, seg);
-    wideSet(parent, seg, value);
+    const old = wideSwap(parent, seg, value);
     w.undo.push(old !== undefined ? () => wideSet(parent, seg, old) : () => wideDelete(parent, seg));
   } else if (Array.isArray(parent)) {
     const i = Number(seg);
@@ -139,32 +132,30 @@ function own(w: UserWorking, c: Container, root = false): Container {
 
 /**
  * Writes `value` at `segs`, creating missing objects on the way. Arrays can be
- * indexed up to their length (the length appends). Checks and marks before
+ * indexed up to their length (the length appends). Checks before
  * it mutates, so a conflict leaves the working state untouched.
  */
 export function setAt(w: UserWorking, segs: Segments, value: Json, op = "set"): Rejected | undefined {
   const k = segs.length;
   if (k === 0) return reject("CELL_BAD_PATH", "a state update needs a path", "");
-  // Check and find the changed prefix.
+  // Check the path before anything is written: a conflict leaves the working state untouched.
   let cur: Json | undefined = w.root;
-  let mark = k;
   for (let j = 0; j < k; j++) {
     const c = cur as Container;
     const seg = segs[j];
     if (Array.isArray(c) && (!INDEX.test(seg) || Number(seg) > c.length)) return conflict(segs, j, `a list of ${c.length}`, op);
-    if (Array.isArray(c) ? Number(seg) === c.length : !hasOwn.call(c, seg)) {
-      mark = j + 1; // a new subtree: no existing leaf outside it changes
-      break;
-    }
+    if (j === k - 1) break; // the last segment is written whatever it holds
     cur = child(c, seg);
+    if (cur === undefined) break; // a new subtree from here on
     if (j < k - 1 && !isContainer(cur)) return conflict(segs, j + 1, describe(cur), op);
   }
   const bad = inspectValue(value, 64, Number.MAX_SAFE_INTEGER);
-  if (bad) return reject("CELL_BAD_VALUE", `the value for state.${shown(segs)} is not storable: ${bad.message}`, shown(segs));
+  if (bad) return reject(bad.code === "CELL_BAD_TEXT" || bad.code === "CELL_BAD_NUMBER" ? bad.code : "CELL_BAD_VALUE", `the value for state.${shown(segs)} is not storable: ${bad.message}`, shown(segs));
+  // Stored values never change again; frozen, their digests are memoised (state-digest.ts).
+  if (isContainer(value)) deepFreeze(value);
   // A value read from the state (`{var: state.x}`) may be a container this pass
   // mutates in place later: store a copy so the two places cannot change together.
   if (isContainer(value) && w.owned.size > 0 && containsOwned(value, w.owned)) value = JSON.parse(JSON.stringify(value)) as Json;
-  w.dirty.push(segs.slice(0, mark));
   // Copy the path, then write.
   const root = own(w, w.root, true) as Record<string, Json>;
   w.root = root;
@@ -210,8 +201,6 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
   if (!isContainer(parentValue)) return undefined;
   const last = segs[k - 1];
   if (child(parentValue, last) === undefined) return undefined;
-  // Removing from a list shifts the items after it: the whole list is marked.
-  w.dirty.push(Array.isArray(parentValue) ? segs.slice(0, k - 1) : segs.slice());
   const root = own(w, w.root, true) as Record<string, Json>;
   w.root = root;
   let parent: Container = root;
@@ -241,85 +230,6 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
   return undefined;
 }
 
-/**
- * Leaves of the subtree at `segs`: every scalar, and every container as a
- * leaf holding its kind ({} or []), keyed by the canonical JSON array of its
- * path (list indices as numbers, so {"0": x} and [x] differ), valued by
- * canonical text. {} and {a: {}} thus have different leaves.
- */
-export function leavesUnder(root: Json, segs: Segments, out: Map<string, string>): void {
-  const typed: Array<string | number> = [];
-  let cur: Json | undefined = root;
-  for (const s of segs) {
-    if (!isContainer(cur)) return;
-    typed.push(Array.isArray(cur) ? Number(s) : s);
-    cur = child(cur, s);
-  }
-  if (cur === undefined) return;
-  collect(cur, typed, out);
-}
-
-function collect(v: Json, path: Array<string | number>, out: Map<string, string>): void {
-  // JSON.stringify equals RFC 8785 for scalars, empty containers and arrays of
-  // strings and numbers (ES number and string serialization is what JCS uses).
-  const key = JSON.stringify(path);
-  if (!isContainer(v)) {
-    out.set(key, JSON.stringify(v));
-    return;
-  }
-  if (Array.isArray(v)) {
-    out.set(key, "[]");
-    for (let i = 0; i < v.length; i++) {
-      path.push(i);
-      collect(v[i], path, out);
-      path.pop();
-    }
-  } else {
-    out.set(key, "{}");
-    for (const k of Object.keys(v)) {
-      path.push(k);
-      collect(v[k], path, out);
-      path.pop();
-    }
-  }
-}
-
-/**
- * Marks for a whole-state replacement (a reduce hook returns a fresh state):
- * walks old and new together and marks only the subtrees that differ.
- */
-export function diffMarks(a: Json | undefined, b: Json | undefined, path: string[], out: Segments[]): void {
-  if (a === b) return;
-  if (isContainer(a) && isContainer(b) && Array.isArray(a) === Array.isArray(b)) {
-    if (Array.isArray(a)) {
-      const bb = b as Json[];
-      const n = Math.max(a.length, bb.length);
-      for (let i = 0; i < n; i++) {
-        path.push(String(i));
-        diffMarks(a[i], bb[i], path, out);
-        path.pop();
-      }
-    } else {
-      const ao = a as Record<string, Json>;
-      const bo = b as Record<string, Json>;
-      for (const key of Object.keys(ao)) {
-        path.push(key);
-        diffMarks(ao[key], hasOwn.call(bo, key) ? bo[key] : undefined, path, out);
-        path.pop();
-      }
-      for (const key of Object.keys(bo)) {
-        if (hasOwn.call(ao, key)) continue;
-        path.push(key);
-        out.push(path.slice());
-        path.pop();
-      }
-    }
-    return;
-  }
-  if (!isContainer(a) && !isContainer(b) && a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b)) return;
-  out.push(path.slice());
-}
-
 /** True when `v` is or holds a container owned (mutable) by the pass. */
 export function containsOwned(v: Json, owned: Set<object>): boolean {
   if (!isContainer(v)) return false;
@@ -327,4 +237,35 @@ export function containsOwned(v: Json, owned: Set<object>): boolean {
   if (Array.isArray(v)) return v.some((x) => containsOwned(x, owned));
   for (const k in v) if (hasOwn.call(v, k) && containsOwned(v[k], owned)) return true;
   return false;
+}
+
+/**
+ * `next` with every subtree that equals the one at the same place in `prev`
+ * replaced by `prev`'s (a reduce hook returns a fresh copy of the whole
+ * state): unchanged subtrees keep their identity, so their digests are not
+ * computed again. Costs a walk of both, no hashing.
+ */
+export function shareUnchanged(prev: Json | undefined, next: Json): Json {
+  if (prev === next || prev === undefined) return next;
+  if (!isContainer(prev) || !isContainer(next)) return prev === next ? prev : next;
+  if (Array.isArray(prev) !== Array.isArray(next) || isWide(prev) || isWide(next)) return next;
+  let same = true;
+  if (Array.isArray(next)) {
+    const p = prev as Json[];
+    const out = next.map((x, i) => {
+      const y = shareUnchanged(p[i], x);
+      if (y !== p[i]) same = false;
+      return y;
+    });
+    return same && out.length === p.length ? prev : out;
+  }
+  const p = prev as Record<string, Json>;
+  const keys = Object.keys(next);
+  const out: Record<string, Json> = {};
+  for (const k of keys) {
+    const y = shareUnchanged(hasOwn.call(p, k) ? p[k] : undefined, next[k]);
+    if (!hasOwn.call(p, k) || y !== p[k]) same = false;
+    out[k] = y;
+  }
+  return same && keys.length === Object.keys(p).length ? prev : out;
 }

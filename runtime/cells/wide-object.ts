@@ -14,18 +14,22 @@
  * frozen (a Proxy over an empty target cannot be) but refuse every write.
  */
 import type { Json } from "../core/canonical.js";
-import { trieDelete, trieForEach, trieGet, trieSet, type Edit, type Trie } from "./hamt.js";
+import { newEdit, trieDelete, trieForEach, trieFrom, trieGet, trieSet, trieSwap, type Edit, type Trie } from "./hamt.js";
 
 /** Keys above which a copied object becomes wide (tests lower it to run every path through wide objects). */
 export const wideSettings = { threshold: 256 };
 
 interface Wide {
   trie: Trie<Json>;
-  size: number;
   edit: Edit;
 }
 
 const wides = new WeakMap<object, Wide>();
+
+/** The trie behind a wide view (its commitment structure, state-digest.ts). */
+export function wideTrie(o: object): Trie<Json> {
+  return wides.get(o)!.trie;
+}
 
 /** True for a view made here. */
 export function isWide(o: object): boolean {
@@ -57,21 +61,32 @@ function view(st: Wide): Record<string, Json> {
   return proxy;
 }
 
+/**
+ * Tries of frozen plain objects, built once: the digest of an object with
+ * more than one bucket of keys is its trie's root (state-digest.ts), and the
+ * first write to such an object turns it wide over that same trie, whose
+ * hashes are then already known. A cache: dropping it changes nothing.
+ */
+const plainTries = new WeakMap<object, Trie<Json>>();
+
+/** The canonical trie of a plain object's entries (memoised when the object is frozen). */
+export function plainTrie(o: Record<string, Json>): Trie<Json> {
+  const known = plainTries.get(o);
+  if (known !== undefined) return known;
+  const trie = trieFrom(Object.keys(o).map((k) => [k, o[k]] as const), newEdit());
+  if (Object.isFrozen(o)) plainTries.set(o, trie);
+  return trie;
+}
+
 /** A wide copy of a plain object (costs its size, once). */
 export function wideFrom(o: Record<string, Json>, edit: Edit): Record<string, Json> {
-  let trie: Trie<Json>;
-  let size = 0;
-  for (const k of Object.keys(o)) {
-    trie = trieSet(trie, k, o[k], edit);
-    size++;
-  }
-  return view({ trie, size, edit });
+  return view({ trie: plainTrie(o), edit });
 }
 
 /** An O(1) copy of a wide object that `edit`'s owner may write to. */
 export function wideCopy(o: object, edit: Edit): Record<string, Json> {
   const st = wides.get(o)!;
-  return view({ trie: st.trie, size: st.size, edit });
+  return view({ trie: st.trie, edit });
 }
 
 export function wideGet(o: object, key: string): Json | undefined {
@@ -81,14 +96,19 @@ export function wideGet(o: object, key: string): Json | undefined {
 /** Writes into a wide copy this pass owns. */
 export function wideSet(o: object, key: string, value: Json): void {
   const st = wides.get(o)!;
-  if (trieGet(st.trie, key) === undefined) st.size++;
   st.trie = trieSet(st.trie, key, value, st.edit);
+}
+
+/** wideSet that returns the value it replaced (undefined for a new key). */
+export function wideSwap(o: object, key: string, value: Json): Json | undefined {
+  const st = wides.get(o)!;
+  const r = trieSwap(st.trie, key, value, st.edit);
+  st.trie = r.trie;
+  return r.old;
 }
 
 /** Deletes from a wide copy this pass owns. */
 export function wideDelete(o: object, key: string): void {
   const st = wides.get(o)!;
-  if (trieGet(st.trie, key) === undefined) return;
-  st.size--;
   st.trie = trieDelete(st.trie, key, st.edit);
 }
