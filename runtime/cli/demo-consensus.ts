@@ -38,10 +38,12 @@ export function consensusDemo(out: (s: string) => void): number {
   const block = decided[0].decided[0];
   const value = block.value as unknown as CellBlockValue;
   out(`All ${nodes.length} nodes decided the same block 1 (${ids.size === 1 ? "one value id" : "DIFFERENT value ids"}: ${[...ids][0].slice(0, 16)}…) in round ${block.certificate.round}.\n`);
+  // The block carries codes and rule names; the messages are the node's own, kept beside it.
+  const full = decided[0].verdicts[0];
   value.verdicts.forEach((v, i) => {
     const [voter, choice] = votes[i];
-    const r = v as { accepted: boolean; code?: string; rule?: string; message?: string };
-    out(`  ballot ${i + 1} (${voter}: ${choice}): ${r.accepted ? "accepted" : `rejected ${r.rule ?? r.code}: ${r.message}`}\n`);
+    const message = full[i] && !full[i].accepted ? `: ${full[i].message}` : "";
+    out(`  ballot ${i + 1} (${voter}: ${choice}): ${v.accepted ? "accepted" : `rejected ${v.rule ?? v.code}${message}`}\n`);
   });
   const keys = Object.fromEntries(group.validators.map((v) => [v, keyPairFromName(v).publicKey]));
   const check = verifyCertificate(group, keys, { channel: plan.channel, cell: "ballots", height: 1, valueId: app.valueId(block.value) }, block.certificate);

@@ -13,5 +13,14 @@ export * from "./state.js";
 export { step, type StepResult } from "./step.js";
 export * from "./replay.js";
 export { gossipMessages } from "./gossip.js";
-export { cellApplication, genesisCellChain, verdictJson, type CellChainState, type CellBlockValue, type CellApplicationOptions } from "./cell-application.js";
+export { exceedsJsonSize } from "./frame-size.js";
+export {
+  cellApplication,
+  genesisCellChain,
+  verdictJson,
+  type BlockVerdict,
+  type CellApplication,
+  type CellChainState,
+  type CellBlockValue,
+} from "./cell-application.js";
 export { runLocalGroup, type LocalNode, type LocalGroupOptions } from "./local-group.js";

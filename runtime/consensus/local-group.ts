@@ -11,7 +11,7 @@
 import type { Json } from "../core/canonical.js";
 import { keyPairFromName, type KeyPair } from "../core/keys.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import type { ExecuteModules } from "../cells/index.js";
+import type { ExecuteModules, Verdict } from "../cells/index.js";
 import { cellApplication, genesisCellChain, type CellChainState } from "./cell-application.js";
 import { createState, GENESIS_HASH, type ConsensusState } from "./state.js";
 import { step } from "./step.js";
@@ -23,6 +23,12 @@ export interface LocalNode {
   name: string;
   state: ConsensusState<CellChainState>;
   decided: CertifiedBlock[];
+  /**
+   * Full verdicts (messages, paths) of each decided block, in the order of
+   * `decided`, as this node's application executed it (`verdictsOf`): what a
+   * node shows clients. Never part of the block.
+   */
+  verdicts: Array<readonly Verdict[]>;
 }
 
 export interface LocalGroupOptions {
@@ -54,6 +60,7 @@ export function runLocalGroup(opts: LocalGroupOptions): LocalNode[] {
   const nodes: LocalNode[] = group.validators.map((name, i) => ({
     name,
     decided: [],
+    verdicts: [],
     state: createState(
       { channel: plan.channel, cell, validators: set, self: keyPairs[i], app, timeouts: TIMEOUTS, verifier: cachingVerifier() },
       { height: 1, prevHash: GENESIS_HASH, app: genesisCellChain(), signer: null },
@@ -79,7 +86,10 @@ export function runLocalGroup(opts: LocalGroupOptions): LocalNode[] {
     for (const f of r.effects) {
       if (f.kind === "broadcast") nodes.forEach((_, j) => j !== node && push(at + 1, j, { kind: "message", frame: f.message, now: at + 1 }));
       else if (f.kind === "schedule-timeout") push(at + f.duration, node, { kind: "timeout", timeout: f.timeout, now: at + f.duration });
-      else if (f.kind === "decide") nodes[node].decided.push(f.block);
+      else if (f.kind === "decide") {
+        nodes[node].decided.push(f.block);
+        nodes[node].verdicts.push(app.verdictsOf(f.block.value) ?? []);
+      }
     }
   }
   return nodes;

@@ -6,12 +6,19 @@
  */
 import { utf8 } from "../core/canonical.js";
 import { signBytes, type KeyPair } from "../core/keys.js";
+import { exceedsJsonSize } from "./frame-size.js";
 import type { ConsensusMessage, DropReason, MessageType, Proposal, Vote } from "./types.js";
 
 /** Domain tag: a consensus signature can never be replayed as any other statecell signature. */
 export const SIGNING_DOMAIN = "statecell/consensus/1";
 /** Highest round a frame may name; far beyond any real schedule, keeps integers small. */
 export const MAX_ROUND = 1_000_000;
+/**
+ * Default bound on a frame's encoded size (1 MiB). A block carries at most
+ * 768 KiB of submissions (the plan's `maxBlockBytes` ceiling), which leaves
+ * room for its verdicts and the message fields.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 1_048_576;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const HEX128 = /^[0-9a-f]{128}$/;
@@ -54,10 +61,14 @@ function isInt(v: unknown, min: number, max: number): v is number {
 }
 
 /**
- * Checks a frame's shape. Does not check membership or signatures (the step
- * does, with the group at hand). Never throws.
+ * Checks a frame's size, then its shape. Does not check membership or
+ * signatures (the step does, with the group at hand). Never throws. The size
+ * comes first and never encodes the frame: a proposal's value is hashed
+ * before its signature can be checked (docs/consensus.md, "Drops").
+ * @example parseFrame(frame, config.limits.maxFrameBytes) // { ok: false, reason: "too-large", ... }
  */
-export function parseFrame(frame: unknown): ParseResult {
+export function parseFrame(frame: unknown, maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES): ParseResult {
+  if (exceedsJsonSize(frame, maxFrameBytes)) return { ok: false, reason: "too-large", detail: `the frame is larger than ${maxFrameBytes} bytes` };
   const bad = (detail: string): ParseResult => ({ ok: false, reason: "malformed", detail });
   if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return bad("a frame is a JSON object");
   const f = frame as Record<string, unknown>;

@@ -16,6 +16,7 @@ import type {
   TimeoutConfig,
   Vote,
 } from "./types.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "./messages.js";
 import type { ValidatorSet } from "./validator-set.js";
 
 /** Bounds on what a node keeps from peers (Byzantine peers can send a lot). */
@@ -28,9 +29,15 @@ export interface ConsensusLimits {
   nextHeightBuffer: number;
   /** Distinct (conflicting) votes kept per validator, round and type. */
   votesPerValidator: number;
+  /**
+   * Most bytes of a frame (and of a catch-up block's value), as a lower-bound
+   * estimate of its canonical JSON checked before anything encodes it
+   * (default 1 MiB). Every validator of a group needs the same or a larger one.
+   */
+  maxFrameBytes: number;
 }
 
-export const DEFAULT_LIMITS: ConsensusLimits = { roundsAhead: 32, proposalsPerRound: 4, nextHeightBuffer: 0, votesPerValidator: 3 };
+export const DEFAULT_LIMITS: ConsensusLimits = { roundsAhead: 32, proposalsPerRound: 4, nextHeightBuffer: 0, votesPerValidator: 3, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES };
 
 /** Everything fixed for the life of a group at a node. */
 export interface ConsensusConfig<S> {

@@ -6,7 +6,9 @@
  * signatures are deterministic). Rule numbers below refer to CONSENSUS.md.
  */
 import type { Json } from "../core/canonical.js";
+import { StatecellError } from "../core/errors.js";
 import { buildCertificate, verifyCertificate } from "./certificate.js";
+import { exceedsJsonSize } from "./frame-size.js";
 import { parseFrame, signMessage, signingString, stepIndex } from "./messages.js";
 import { copyRound, DEFAULT_LIMITS, emptyRound, type ConsensusConfig, type ConsensusLimits, type ConsensusState, type RoundState } from "./state.js";
 import type {
@@ -79,8 +81,18 @@ class Ctx<S> {
   }
 }
 
+/** Most rule firings in one step: each moves the state forward (a vote, a lock, a round), so a step that reaches it is broken. */
+const MAX_FIRINGS = 10_000;
+
 /**
  * Advances one group's consensus by one event.
+ *
+ * Throws (a StatecellError) only when this node is broken, never because of
+ * what peers sent: CONSENSUS_APP_FAULT when the application throws,
+ * CONSENSUS_APP_DIVERGED when it cannot reproduce a certified block, and
+ * CONSENSUS_STUCK when the rules do not settle. The state given is unchanged
+ * and the effects of the failed step must not be executed; the node stops
+ * (docs/consensus.md, "Faults").
  * @example
  * let { state, effects } = step(createState(config, genesis), { kind: "start", now: 0 });
  */
@@ -110,7 +122,7 @@ export function step<S>(state: ConsensusState<S>, event: ConsensusEvent): StepRe
 // ---------------------------------------------------------------- messages
 
 function onMessage<S>(c: Ctx<S>, frame: unknown): void {
-  const parsed = parseFrame(frame);
+  const parsed = parseFrame(frame, c.limits.maxFrameBytes);
   if (!parsed.ok) return c.drop(parsed.reason, parsed.detail);
   const m = parsed.message;
   const { cfg, s } = c;
@@ -269,8 +281,8 @@ function startRound<S>(c: Ctx<S>, r: number): void {
     if (s.valid) {
       sign(c, "proposal", s.valid.valueId, s.valid.value, s.validRound);
     } else {
-      const value = cfg.app.buildValue({ height: s.height, round: r, prevHash: s.prevHash, time: c.now, state: s.app, pending: s.pending });
-      sign(c, "proposal", cfg.app.valueId(value), value, -1);
+      const value = appCall(c, "buildValue", () => cfg.app.buildValue({ height: s.height, round: r, prevHash: s.prevHash, time: c.now, state: s.app, pending: s.pending }));
+      sign(c, "proposal", appCall(c, "valueId", () => cfg.app.valueId(value)), value, -1);
     }
   }
   // Also scheduled for the proposer: if the guard refused its proposal (restart), it must still move on.
@@ -311,12 +323,9 @@ function onTimeout<S>(c: Ctx<S>, t: TimeoutRef): void {
 function isValid<S>(c: Ctx<S>, p: Proposal): boolean {
   const known = c.s.validity[p.valueId];
   if (known !== undefined) return known;
-  let ok = false;
-  try {
-    ok = c.cfg.app.validateValue({ height: c.s.height, prevHash: c.s.prevHash, state: c.s.app }, p.value) === true;
-  } catch {
-    ok = false; // a hostile value must not crash the node: it is simply invalid
-  }
+  // validateValue answers false for a hostile value; a throw means this node cannot judge blocks,
+  // and prevoting nil would hide that (and, with enough such nodes, stall the group).
+  const ok = appCall(c, "validateValue", () => c.cfg.app.validateValue({ height: c.s.height, prevHash: c.s.prevHash, state: c.s.app }, p.value)) === true;
   c.s.validity = { ...c.s.validity, [p.valueId]: ok };
   return ok;
 }
@@ -331,8 +340,38 @@ function findProposal<S>(c: Ctx<S>, valueId: string): Proposal | undefined {
 
 /** Applies every rule that holds until none does (the paper's "upon" clauses). */
 function progress<S>(c: Ctx<S>): void {
-  for (let guard = 0; guard < 10_000; guard++) {
+  for (let fired = 0; fired < MAX_FIRINGS; fired++) {
     if (!fireOne(c)) return;
+  }
+  // Every firing moves the state forward, so this is a bug or a hand-built configuration; going on
+  // would execute a step cut short at an arbitrary rule.
+  const { s } = c;
+  throw new StatecellError(
+    "CONSENSUS_STUCK",
+    `the rules still fired after 10,000 firings in one step at height ${s.height}, round ${s.round}, step ${s.step}`,
+    {
+      remedy: "stop the node: build the validator set with validatorSet() (its quorum and skip must be q and n - q + 1), and report the event and the node's WAL if it was built that way",
+      payload: { height: s.height, round: s.round, step: s.step },
+    },
+  );
+}
+
+/**
+ * Calls the application. What it throws means this node is broken, not that a
+ * peer misbehaved: the step stops with CONSENSUS_APP_FAULT (a CONSENSUS_*
+ * error the application raised, such as CONSENSUS_APP_DIVERGED, goes out as it is).
+ */
+function appCall<S, T>(c: Ctx<S>, call: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof StatecellError && e.code.startsWith("CONSENSUS_")) throw e;
+    const what = e instanceof StatecellError ? `${e.code}: ${e.message}` : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new StatecellError("CONSENSUS_APP_FAULT", `the application's ${call} threw at height ${c.s.height}, round ${c.s.round}: ${what}`, {
+      remedy: "stop the node and fix what the cause names (a missing code runner, a closed store), then restart it: it replays its WAL and votes again",
+      payload: { call, height: c.s.height, round: c.s.round },
+      cause: e,
+    });
   }
 }
 
@@ -437,8 +476,10 @@ function tryDecide<S>(c: Ctx<S>): boolean {
 function enterNextHeight<S>(c: Ctx<S>, value: Json, valueId: string): void {
   const { s, cfg } = c;
   const buffered = s.nextHeight;
-  s.app = cfg.app.applyValue(s.app, value);
-  s.pending = cfg.app.remainingInputs ? cfg.app.remainingInputs(s.pending, value) : [];
+  const before = s.app;
+  const pending = s.pending;
+  s.app = appCall(c, "applyValue", () => cfg.app.applyValue(before, value));
+  s.pending = cfg.app.remainingInputs ? appCall(c, "remainingInputs", () => cfg.app.remainingInputs!(pending, value)) : [];
   s.height = s.height + 1;
   s.round = 0;
   s.step = "new-height";
@@ -474,6 +515,8 @@ function onCertifiedBlock<S>(c: Ctx<S>, frame: unknown, from: string | undefined
   const height = b.height as number;
   if (height < s.height) return c.drop("stale-height", `${height} < ${s.height}`, from);
   if (height > s.height) return c.drop("future-height", `${height} > ${s.height}: blocks are applied in order`, from);
+  // Bounded before it is hashed, like a proposal's value: an honest block fits in a proposal frame.
+  if (exceedsJsonSize(b.value, c.limits.maxFrameBytes)) return bad("too-large", `height ${height}: the value is larger than ${c.limits.maxFrameBytes} bytes`);
   let valueId: string;
   try {
     valueId = cfg.app.valueId(b.value as Json);

@@ -95,6 +95,8 @@ export type ConsensusEvent =
 /** Why a frame or block was not used. Counted by the host (metrics). */
 export type DropReason =
   | "malformed"
+  /** Over `limits.maxFrameBytes` (checked before the frame is hashed or parsed further). */
+  | "too-large"
   | "wrong-channel"
   | "wrong-cell"
   | "non-member"
@@ -181,15 +183,18 @@ export interface ValidateContext<S> {
 /**
  * The replicated application, as pure functions. The cells module's
  * executeBlock plugs in here: a value is ordered inputs + verdicts + state
- * root, and `validateValue` re-executes and compares.
+ * root, and `validateValue` re-executes and compares. Whatever a function
+ * throws stops the step with CONSENSUS_APP_FAULT (a CONSENSUS_* error goes
+ * out unchanged): a throw means this node is broken, never that a peer sent
+ * something bad (docs/consensus.md, "Faults").
  */
 export interface Application<S> {
   buildValue(ctx: BuildContext<S>): Json;
-  /** Re-execute and compare; must not throw on hostile shapes (return false). */
+  /** Re-execute and compare. Hostile values (wrong shapes, unhashable parts) answer false and never throw. */
   validateValue(ctx: ValidateContext<S>, value: Json): boolean;
-  /** A 64-hex digest binding every byte of the value (e.g. hashJson("block", value)). */
+  /** A 64-hex digest binding every byte of the value (e.g. hashJson("block", value)); may throw on an unhashable proposal (dropped as malformed). */
   valueId(value: Json): string;
-  /** The state after a decided (hence valid) value. */
+  /** The state after a decided (hence valid) value; throws CONSENSUS_APP_DIVERGED when it cannot reproduce it. */
   applyValue(state: S, value: Json): S;
   /** Pending inputs still to propose once `value` is decided (default: none kept). */
   remainingInputs?(pending: readonly Json[], value: Json): readonly Json[];

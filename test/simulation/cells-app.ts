@@ -65,8 +65,11 @@ export const cellsSimApp: SimApp<unknown> = {
   makeInput: (rng, seq) => {
     const key = rng.pick(["a", "b", "c", "d"]);
     const n = rng.int(-40, 60);
-    // One input in 25 breaks the schema: refused at admission, before any rule.
-    return rng.chance(0.04) ? { id: `i${seq}`, key, n: `${n}` } : { id: `i${seq}`, key, n };
+    if (!rng.chance(0.04)) return { id: `i${seq}`, key, n };
+    // One input in 25 is bad, without another draw (seeds replay as before): half break the schema
+    // (in a block, refused before any rule), half fail admission (a forbidden key: never in a block).
+    const bad: Json = seq % 2 === 0 ? { id: `i${seq}`, key, n: `${n}` } : { id: `i${seq}`, key, n, constructor: 1 };
+    return bad;
   },
   inputId: (input) => String((input as { id?: unknown }).id),
   inputIdsOf: (value) => (value as unknown as CellBlockValue).inputs.map((i) => String((i as { id?: unknown }).id)),

@@ -52,8 +52,13 @@ describe("consensus on a real cell (cells module as the application)", () => {
     const value = blocks[0].value as unknown as CellBlockValue;
     expect(value.inputs).toHaveLength(5);
     expect(value.verdicts.map((v) => (v as { accepted: boolean; code?: string; rule?: string }).accepted)).toEqual([true, true, false, false, true]);
-    expect(value.verdicts[2]).toMatchObject({ code: "CELL_DUPLICATE_KEY" });
-    expect(value.verdicts[3]).toMatchObject({ code: "CELL_RULE", rule: "known-option" });
+    // The block carries codes and rule names only; each node keeps the messages beside it.
+    expect(value.verdicts[2]).toEqual({ accepted: false, code: "CELL_DUPLICATE_KEY" });
+    expect(value.verdicts[3]).toEqual({ accepted: false, code: "CELL_RULE", rule: "known-option" });
+    for (const n of nodes) {
+      expect(n.verdicts[0][3]).toMatchObject({ accepted: false, code: "CELL_RULE", rule: "known-option", message: '"bridges" is not one of the options' });
+      expect(n.verdicts[0][2]).toMatchObject({ code: "CELL_DUPLICATE_KEY", path: expect.stringMatching(/^\/records\//) });
+    }
 
     // Every node's replicated state has the same root, the one the block commits to.
     expect(new Set(nodes.map((n) => n.state.app.stateRoot))).toEqual(new Set([value.stateRoot]));
