@@ -17,9 +17,9 @@ import type {
   RuleEngineOptions,
   RuleProblem,
 } from "./types.js";
-import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, statecellMethods, type RootSlot } from "./operators.js";
+import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, charge, statecellMethods, type RootSlot } from "./operators.js";
 import { checkExpression } from "./check.js";
-import { ownProperty, splitPath } from "./paths.js";
+import { ownProperty, resolveSegments, splitPath } from "./paths.js";
 import { toJsonResult, toRuntimeError } from "./json-result.js";
 import { describeExpression } from "./describe.js";
 import { checkTemplateText, compileTemplateText } from "./template.js";
@@ -185,6 +185,11 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
   // gets its own inline caches per path (a shared walker function measured ~4x slower).
   // `prev` is assigned and read with no other expression evaluated in between, so the
   // sharing problem of compare.ts cannot arise; the default is evaluated after the walk.
+  // The inline walk steps through objects and lists only. When it stops at text (a
+  // path such as data.s.length or data.s.0), `prev` holds that text and the path is
+  // walked again by resolveSegments, which counts code points (text.ts): only paths
+  // into text pay for the second walk.
+  const chargeSlot = (n: number): void => charge(slot, n);
   const generic = table2.var.compile as (data: unknown, buildState: BuildState) => unknown;
   table2.var.compile = (data: unknown, buildState: BuildState): unknown => {
     if (!Array.isArray(data) || data.length > 2) return generic(data, buildState);
@@ -202,7 +207,8 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     for (let i = 1; i < segments.length; i++) {
       walk = buildState.compile`${walk} && ${ownProperty}(prev = prev[${segments[i - 1]}], ${segments[i]})`;
     }
-    return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : ${notFound})`;
+    const throughText = Object.assign((ctx: unknown): unknown => resolveSegments(ctx, segments, undefined, chargeSlot), { [SYNC]: true });
+    return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : (typeof prev === "string" && (prev = ${throughText}(context)) !== undefined) ? prev : ${notFound})`;
   };
   return engine;
 }

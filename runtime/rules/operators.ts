@@ -16,7 +16,8 @@
  *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
  *   cat                          null renders as "", lists/objects as canonical JSON; capped length
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
- *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
+ *   substr                       counts code points (see Text below); numbers are treated as text; other
+ *                                values, and a start or length that is a list or object, are a RULES_RUNTIME fault
  *   length, keys                 see below
  *   == === != !== < <= > >=      same semantics, compiled as calls (compare.ts: the library's generated
  *                                code lets one operand overwrite the other)
@@ -27,15 +28,23 @@
  * Custom operators (statecell):
  *   startsWith: [text, prefix]  true when text is a string that begins with prefix (both strings), else false
  *   endsWith:   [text, suffix]  true when text is a string that ends with suffix, else false
- *   length:     [value]         length of a string (UTF-16 code units, like substr) or of a list; null otherwise
+ *   length:     [value]         number of code points of a string (see Text below), or of items of a list; null otherwise
  *   keys:       [object]        the object's own keys, sorted (code-unit order) so results never depend on
  *                               insertion order; [] for anything that is not an object
  *   since:      [t]             block.time - t, in milliseconds (t in unix ms); null when t is not a number
  *   daysSince:  [t]             whole days from t to block.time: floor((block.time - t) / 86400000); null when t is not a number
  *   isoDate:    [t]             "YYYY-MM-DD", the UTC date of t (unix ms); with no argument, of block.time;
  *                               null outside years 0000-9999 or when t is not a number
+ * Text: every text operation counts and cuts on code points (Unicode scalar values), never on UTF-16
+ * code units, so no expression can split a character such as an emoji into lone surrogates, which
+ * canonical JSON cannot encode. `length` of "😀" is 1; `substr: ["a😀b", 1, 1]` is "😀"; `substr` start
+ * and length are counted in code points (negative start: from the end; negative length: drop that many
+ * from the end); a `var` path into text reads code points too (`data.s.length` is the number of code
+ * points, `data.s.0` the first one). Comparisons and `keys` order text by UTF-16 code units, as
+ * RFC 8785 sorts keys. A lone surrogate already present in text counts as one code point.
+ *
  * Work budget: iterators, `in`, `keys` and `merge` charge the items they visit,
- * `cat` one visit per 64 characters it builds;
+ * `cat` one visit per 64 characters it builds, text operations one per 64 code units they scan;
  * past MAX_WORK (1,000,000) per evaluation the expression faults (RULES_RUNTIME).
  *
  * The date helpers never read a clock: `block.time` comes from the block header
@@ -43,8 +52,9 @@
  */
 import { canonicalString } from "../core/canonical.js";
 import type { RuleContext } from "./types.js";
-import { resolveDynamic } from "./paths.js";
+import { describeType, resolveDynamic } from "./paths.js";
 import { runtimeError } from "./json-result.js";
+import { codePointLength, substrCodePoints } from "./text.js";
 
 /** json-logic-engine built-ins kept as they are. */
 export const KEPT_BUILTINS = [
@@ -115,15 +125,29 @@ function textOf(v: unknown): string {
 }
 
 /** statecell's operators and replacements, bound to one engine's root slot. */
+/**
+ * A substr start or length as a number: numbers as they are, text as JavaScript
+ * converts it ("2" is 2, "x" is NaN, which counts as 0), booleans and null as 0/1/0.
+ * A list or object is a fault: converting one would call methods the data may override.
+ */
+function substrNumber(v: unknown, what: string): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return Number(v);
+  if (v === null || v === undefined || v === false) return 0;
+  if (v === true) return 1;
+  throw runtimeError(`substr's ${what} must be a number, got ${Array.isArray(v) ? "a list" : "an object"}`, `give substr a number of characters as its ${what}`);
+}
+
 export function statecellMethods(slot: RootSlot): Record<string, Method> {
+  const chargeText = (n: number): void => charge(slot, n);
   return {
-    var: (args, context) => resolveDynamic(context, args[0], args[1] === undefined ? null : args[1]),
+    var: (args, context) => resolveDynamic(context, args[0], args[1] === undefined ? null : args[1], chargeText),
     missing: (args, context) => {
       // json-logic-js accepts a list (e.g. from merge) or the keys as arguments.
       const keys = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
       const out: unknown[] = [];
       for (const k of keys) {
-        const v = resolveDynamic(context, k, null);
+        const v = resolveDynamic(context, k, null, chargeText);
         // The json-logic spec counts null and "" as missing.
         if (v === null || v === "") out.push(k);
       }
@@ -134,7 +158,7 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       const keys = Array.isArray(args[1]) ? (args[1] as unknown[]) : [];
       const out: unknown[] = [];
       for (const k of keys) {
-        const v = resolveDynamic(context, k, null);
+        const v = resolveDynamic(context, k, null, chargeText);
         if (v === null || v === "") out.push(k);
       }
       return typeof need === "number" && keys.length - out.length >= need ? [] : out;
@@ -178,24 +202,22 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     substr: (args) => {
       const [source, from, len] = args;
       if (typeof source !== "string" && typeof source !== "number") {
-        throw runtimeError(`substr expects text, got ${source === null ? "null" : Array.isArray(source) ? "a list" : typeof source}`, "apply substr to a string value");
+        throw runtimeError(`substr expects text, got ${describeType(source)}`, "apply substr to a string value");
       }
       const s = String(source);
-      const start = Number(from) || 0;
-      if (len === undefined || len === null) return s.substr(start);
-      const n = Number(len);
-      if (n < 0) {
-        // Negative length: drop that many characters from the end (PHP-style, as json-logic-js does).
-        const rest = s.substr(start);
-        return rest.substr(0, Math.max(0, rest.length + n));
-      }
-      return s.substr(start, n);
+      const start = substrNumber(from, "start");
+      const length = len === undefined || len === null ? undefined : substrNumber(len, "length");
+      charge(slot, s.length >>> 6); // one visit per 64 code units scanned
+      return substrCodePoints(s, start, length);
     },
     startsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].startsWith(args[1]),
     endsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].endsWith(args[1]),
     length: (args) => {
       const v = args[0];
-      return typeof v === "string" || Array.isArray(v) ? v.length : null;
+      if (Array.isArray(v)) return v.length;
+      if (typeof v !== "string") return null;
+      charge(slot, v.length >>> 6); // one visit per 64 code units scanned
+      return codePointLength(v);
     },
     keys: (args) => {
       const v = args[0];
