@@ -108,7 +108,14 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
     compileTemplate: (text: string, checkOpts?: CheckOptions): CompiledTemplate => {
       const problems = checkTemplateText(text, check, checkOpts);
       if (problems.length > 0) throw problemsError(problems, "template");
-      return compileTemplateText(text, (path) => compile({ var: path }, checkOpts));
+      return compileTemplateText(text, (path) => {
+        const fn = build({ var: path }, "template", checkOpts);
+        return {
+          expr: (ctx: RuleContext): Json => toJsonResult(evaluate(slot, fn, ctx)),
+          // Messages read the value as it is (no copy): rendering encodes only what fits its cap.
+          raw: (ctx: RuleContext): unknown => evaluate(slot, fn, ctx),
+        };
+      });
     },
     checkTemplate: (text: string, checkOpts?: CheckOptions): RuleProblem[] => checkTemplateText(text, check, checkOpts),
     operators,

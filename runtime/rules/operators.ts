@@ -14,7 +14,8 @@
  *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
  *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
  *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
- *   cat                          null renders as "", lists/objects as canonical JSON; capped length
+ *   cat                          null renders as "", lists/objects as canonical JSON (RFC 8785, encoded only up to
+ *                                the length cap and charged to the work budget per value and key); capped length
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
  *   substr                       counts code points (see Text below); numbers are treated as text; other
  *                                values, and a start or length that is a list or object, are a RULES_RUNTIME fault
@@ -50,11 +51,12 @@
  * The date helpers never read a clock: `block.time` comes from the block header
  * in the evaluation context, so every validator computes the same value.
  */
-import { canonicalString } from "../core/canonical.js";
+import type { StatecellError } from "../core/errors.js";
 import type { RuleContext } from "./types.js";
 import { describeType, resolveDynamic } from "./paths.js";
 import { runtimeError } from "./json-result.js";
-import { codePointLength, substrCodePoints } from "./text.js";
+import { codePointLength, groupDigits, substrCodePoints } from "./text.js";
+import { encodeCanonical } from "./encode.js";
 
 /** json-logic-engine built-ins kept as they are. */
 export const KEPT_BUILTINS = [
@@ -101,7 +103,7 @@ export function charge(slot: RootSlot, n: number): void {
   slot.work += n;
   if (slot.work > MAX_WORK) {
     throw runtimeError(
-      `the expression visited more than ${MAX_WORK.toLocaleString("en")} list items or keys`,
+      `the expression visited more than ${groupDigits(MAX_WORK)} list items or keys`,
       "avoid scanning large lists (e.g. state) in rules, and nested iteration; read keyed records (state.records.<key>) or use a code hook",
     );
   }
@@ -117,11 +119,8 @@ function blockTime(slot: RootSlot): number {
   return t;
 }
 
-function textOf(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  return canonicalString(v);
+function catTooLong(): StatecellError {
+  return runtimeError(`cat built text longer than ${groupDigits(MAX_TEXT_LENGTH)} characters (UTF-16 code units)`, "build shorter text; to show a large value, show one of its fields");
 }
 
 /** statecell's operators and replacements, bound to one engine's root slot. */
@@ -183,8 +182,17 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     cat: (args) => {
       let s = "";
       for (const a of args) {
-        s += textOf(a);
-        if (s.length > MAX_TEXT_LENGTH) throw runtimeError(`cat built text longer than ${MAX_TEXT_LENGTH} characters`, "build shorter text");
+        if (a === null || a === undefined) continue;
+        if (typeof a === "object") {
+          // Lists and objects as canonical JSON, encoded only as far as the text limit
+          // allows and charged per value and key visited (encode.ts).
+          const r = encodeCanonical(a, { limit: MAX_TEXT_LENGTH - s.length, strict: true, what: "cat", charge: chargeText });
+          if (!r.complete) throw catTooLong();
+          s += r.text;
+        } else {
+          s += typeof a === "string" ? a : String(a); // numbers and booleans
+          if (s.length > MAX_TEXT_LENGTH) throw catTooLong();
+        }
       }
       charge(slot, s.length >>> 6); // one visit per 64 characters built
       return s;
