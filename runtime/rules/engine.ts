@@ -25,6 +25,7 @@ import { describeExpression } from "./describe.js";
 import { checkTemplateText, compileTemplateText } from "./template.js";
 import { isTruthy } from "./truthy.js";
 import { COMPARE_TWO, COMPARISON_OPERATORS, comparator } from "./compare.js";
+import { ARITHMETIC, MAX_EXACT_INTEGER, spread } from "./arithmetic.js";
 
 /** The library's marker for synchronous functions spliced into compiled code. */
 const SYNC = Constants.Sync as symbol;
@@ -92,10 +93,11 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
 
   const compileRule = (expr: Json, checkOpts?: CheckOptions): CompiledRule => {
     const fn = build(expr, "rule", checkOpts);
-    // Truthiness needs no copy of the result; a non-finite number is still a fault.
+    // Truthiness needs no copy of the result; a number compile() would refuse (not
+    // finite, or beyond ±(2^53 − 1)) is still a fault.
     return (ctx: RuleContext): boolean => {
       const r = evaluate(slot, fn, ctx);
-      if (typeof r === "number" && !Number.isFinite(r)) toJsonResult(r);
+      if (typeof r === "number" && !(r <= MAX_EXACT_INTEGER && r >= -MAX_EXACT_INTEGER)) toJsonResult(r);
       return isTruthy(r);
     };
   };
@@ -172,6 +174,18 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     const call = Object.assign((args: unknown[], ctx: unknown) => method(args, ctx), { [SYNC]: true });
     table2[name].compile = (data: unknown, buildState: BuildState): unknown =>
       Array.isArray(data) ? buildState.compile`${call}(${data}, context)` : buildState.compile`${call}([${data}], context)`;
+  }
+  // Arithmetic compiles to calls of arithmetic.ts (statecell's checks and messages, the
+  // engine's semantics): two operands to a direct call, a list to a call on the list, and
+  // a single argument that is not a list (`+: {var: xs}`) to the items it evaluates to.
+  for (const [op, impl] of Object.entries(ARITHMETIC)) {
+    engine.addMethod(op, (args: unknown) => impl.list(Array.isArray(args) ? args : [args]), { deterministic: false });
+    const one = op === "+" || op === "-" || op === "*" ? Object.assign((v: unknown) => spread(op, v), { [SYNC]: true }) : undefined;
+    table2[op].compile = (data: unknown, buildState: BuildState): unknown => {
+      if (!Array.isArray(data)) return one !== undefined ? buildState.compile`${one}(${data})` : buildState.compile`${impl.list}([${data}])`;
+      if (data.length === 2 && impl.two !== undefined) return buildState.compile`${impl.two}(${data[0]}, ${data[1]})`;
+      return buildState.compile`${impl.list}(${data})`;
+    };
   }
   // Comparisons compile to a call: the engine's generated code shares one variable
   // between operands (see compare.ts). A new method object, so the library's

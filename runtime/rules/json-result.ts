@@ -4,7 +4,8 @@
  *
  * Results are copied so a caller can store them in state without aliasing the
  * input or the plan's literals, and `undefined` becomes null so nothing
- * un-encodable leaks into canonical JSON (DESIGN.md, Determinism).
+ * un-encodable leaks into canonical JSON (DESIGN.md, Determinism). A number
+ * in a result must be exact: within ±(2^53 − 1) (see inexactNumber).
  */
 import type { Json } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
@@ -14,7 +15,7 @@ export const MAX_RESULT_DEPTH = 256;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** A fresh JSON copy of `value`; throws RULES_RUNTIME for non-finite numbers or over-deep values. */
+/** A fresh JSON copy of `value`; throws RULES_RUNTIME for numbers beyond ±(2^53 − 1) (or not finite) and over-deep values. */
 export function toJsonResult(value: unknown): Json {
   return copy(value, 0);
 }
@@ -26,7 +27,7 @@ function copy(v: unknown, depth: number): Json {
     case "boolean":
       return v;
     case "number":
-      if (!Number.isFinite(v)) throw runtimeError(`the result ${String(v)} is not a finite number`, "keep arithmetic within finite numbers (check for division by zero and overflow)");
+      if (!(v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER)) throw inexactNumber("the result", v);
       return v === 0 ? 0 : v; // -0 and 0 encode alike; keep one of them
     case "object": {
       if (depth >= MAX_RESULT_DEPTH) throw runtimeError(`the result nests deeper than ${MAX_RESULT_DEPTH} levels`, "return a flatter value");
@@ -48,6 +49,21 @@ function copy(v: unknown, depth: number): Json {
     default:
       throw runtimeError(`the result is a ${typeof v}, not a JSON value`, "return only JSON values");
   }
+}
+
+/**
+ * The fault for a number a rule may not produce: not finite, or an integer
+ * beyond ±(2^53 − 1), where doubles no longer hold every integer (2^53 + 1
+ * rounds to 2^53). Every double that large is an integer, so the test is the
+ * magnitude alone. `what` says whose number it is ("the result of +").
+ */
+export function inexactNumber(what: string, v: number): StatecellError {
+  if (Number.isNaN(v)) return runtimeError(`${what} is not a number`, "check the values are numbers before computing with them");
+  if (!Number.isFinite(v)) return runtimeError(`${what} is ${v > 0 ? "" : "-"}infinite`, "keep arithmetic within finite numbers (check for division by zero and overflow)");
+  return runtimeError(
+    `${what} is ${String(v)}, beyond ±(2^53 − 1) = ±9,007,199,254,740,991, where numbers are no longer exact (2^53 + 1 rounds to 2^53)`,
+    "keep numbers within ±9,007,199,254,740,991; send larger numbers (amounts in small units, big ids) as text, and compare or store them as text",
+  );
 }
 
 /** A RULES_RUNTIME error with a message and a remedy. */

@@ -22,9 +22,15 @@
  *   length, keys                 see below
  *   == === != !== < <= > >=      same semantics, compiled as calls (compare.ts: the library's generated
  *                                code lets one operand overwrite the other)
+ *   + - * / % min max            same semantics, compiled as calls (arithmetic.ts); a result beyond
+ *                                ±(2^53 − 1) = ±9,007,199,254,740,991, where numbers are no longer exact,
+ *                                or not finite, is a RULES_RUNTIME fault (send larger numbers as text)
  *
- * Kept as they are: ! !! and or if ?: ?? + - * / % min max map filter reduce all some none, and
+ * Kept as they are: ! !! and or if ?: ?? map filter reduce all some none, and
  * preserve (returns its argument unevaluated: a literal, copied like every result, so it is safe).
+ *
+ * Numbers: every number an expression returns (compile) and every arithmetic result, `since` and
+ * `daysSince` included, must lie within ±(2^53 − 1); beyond, doubles skip integers (2^53 + 1 == 2^53).
  *
  * Custom operators (statecell):
  *   startsWith: [text, prefix]  true when text is a string that begins with prefix (both strings), else false
@@ -57,12 +63,12 @@ import { describeType, resolveDynamic } from "./paths.js";
 import { runtimeError } from "./json-result.js";
 import { codePointLength, groupDigits, substrCodePoints } from "./text.js";
 import { encodeCanonical } from "./encode.js";
+import { exact } from "./arithmetic.js";
 
-/** json-logic-engine built-ins kept as they are. */
+/** json-logic-engine built-ins kept (comparisons and arithmetic get statecell's implementation: compare.ts, arithmetic.ts). */
 export const KEPT_BUILTINS = [
   "==", "===", "!=", "!==", "<", "<=", ">", ">=",
   "!", "!!", "and", "or", "if", "?:", "??",
-  "+", "-", "*", "/", "%", "min", "max",
   "map", "filter", "reduce", "all", "some", "none",
   "preserve",
 ] as const;
@@ -234,9 +240,9 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       charge(slot, keys.length);
       return keys.sort();
     },
-    since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? blockTime(slot) - args[0] : null),
+    since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? exact("since", blockTime(slot) - args[0]) : null),
     daysSince: (args) =>
-      typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.floor((blockTime(slot) - args[0]) / DAY_MS) : null,
+      typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.floor(exact("daysSince", blockTime(slot) - args[0]) / DAY_MS) : null,
     isoDate: (args) => {
       const t = args.length === 0 || args[0] === undefined ? blockTime(slot) : args[0];
       if (typeof t !== "number" || !Number.isFinite(t) || t < MIN_ISO_MS || t > MAX_ISO_MS) return null;
