@@ -302,9 +302,9 @@ function prepare(expr: Json): Json {
       if (args.length === 1) return fix(args[0]); // {if: [x]} is x
       if (args.length === 2) args.push(null); // {if: [c, a]} is {if: [c, a, null]}
     }
-    // An iterator's list is charged to the work budget before it is walked.
+    // An iterator's list is checked and charged to the work budget before it is walked.
     if ((ITERATORS.has(op) || op === "reduce") && Array.isArray(args) && args.length > 0) {
-      args[0] = { [WORK_OPERATOR]: [args[0]] };
+      args[0] = { [WORK_OPERATOR]: [args[0], op, args.length > 2] };
     }
     v[op] = fix(args);
     return v;
@@ -312,10 +312,12 @@ function prepare(expr: Json): Json {
   return fix(copy);
 }
 
+/**
+ * Why a trial build failed, in statecell's words (never the library's text:
+ * it changes between versions). check() catches every known cause first, so
+ * this is a fallback.
+ */
 function errorText(e: unknown): string {
-  // The compiler folds literal arguments of arithmetic: 1/0 or "abc" + 1 fail here.
   if (typeof e === "number" && Number.isNaN(e)) return "a constant argument is not a number, or divides by zero";
-  if (e instanceof Error) return e.message;
-  if (e !== null && typeof e === "object" && typeof (e as { type?: unknown }).type === "string") return (e as { type: string }).type;
-  return String(e);
+  return "an operator's arguments have a shape it cannot take";
 }

@@ -72,26 +72,34 @@ export function runtimeError(message: string, remedy: string, cause?: unknown): 
 }
 
 /**
- * Maps what json-logic-engine throws (NaN, `{ type }` objects, TypeError,
- * RangeError) to RULES_RUNTIME with a readable message.
+ * Maps whatever an evaluation threw to RULES_RUNTIME in statecell's own words.
+ *
+ * Validators compare verdicts, messages included, so a message must never
+ * carry text written by V8 or a library: another Node version words its
+ * TypeErrors differently ("x.map is not a function"), and library errors
+ * change between versions. statecell's operators throw their own
+ * RULES_RUNTIME (naming the operator and the value); what is left here are
+ * the engine's own guards, mapped to fixed sentences. The original error is
+ * kept as `cause`, which no verdict contains.
  */
 export function toRuntimeError(e: unknown): StatecellError {
   if (e instanceof StatecellError) {
-    // CORE_NOT_JSON from canonical encoding (cat of a value nested too deep) is still a rule fault.
-    return e.code === "RULES_RUNTIME" ? e : runtimeError(e.message, e.remedy ?? "check the values the expression reads", e);
+    // Another module's error (core's, say) is still a rule fault; its text is statecell's.
+    return e.code.startsWith("RULES_") ? e : runtimeError(e.message, e.remedy ?? "check the values the expression reads", e);
   }
   if (typeof e === "number" && Number.isNaN(e)) {
-    return runtimeError("arithmetic or a comparison met a value that is not a number", "check that the values are numbers (e.g. with a schema) before comparing or computing with them", e);
+    return runtimeError("an operator met a value that is not a number", "check that the values are numbers (e.g. with a schema) before comparing or computing with them", e);
   }
-  if (e instanceof RangeError) return runtimeError(`the expression ran out of room: ${e.message}`, "use smaller or flatter values", e);
-  if (e instanceof Error) return runtimeError(`the expression failed: ${e.message}`, "check the types of the values the expression reads", e);
-  if (e !== null && typeof e === "object" && typeof (e as { type?: unknown }).type === "string") {
-    const type = (e as { type: string }).type;
-    const hint =
-      type === "Exceeded Allowed Depth"
-        ? "a reduce accumulator may hold only flat values (numbers, text, or a flat list/object)"
-        : "check the number and types of the operator's arguments";
-    return runtimeError(`the expression failed: ${type}`, hint, e);
+  if (e instanceof RangeError) {
+    return runtimeError("the expression ran out of room: a value it built, or its nesting, is too large", "use smaller or flatter values", e);
   }
-  return runtimeError("the expression failed", "check the values the expression reads", e);
+  if (e !== null && typeof e === "object" && (e as { type?: unknown }).type === "Exceeded Allowed Depth") {
+    // json-logic-engine's guard on reduce accumulators (maxDepth 0 in engine.ts).
+    return runtimeError(
+      "reduce's accumulator became a list or object that holds lists or objects",
+      "a reduce accumulator may hold only flat values (numbers, text, or a list/object of them); use map/filter, or a code hook",
+      e,
+    );
+  }
+  return runtimeError("an operator met a value it cannot work with", "check the types of the values the expression reads (a schema is the usual fix)", e);
 }

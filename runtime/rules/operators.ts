@@ -61,7 +61,7 @@ import type { StatecellError } from "../core/errors.js";
 import type { RuleContext } from "./types.js";
 import { describeType, resolveDynamic } from "./paths.js";
 import { runtimeError } from "./json-result.js";
-import { codePointLength, groupDigits, substrCodePoints } from "./text.js";
+import { codePointLength, groupDigits, preview, substrCodePoints } from "./text.js";
 import { encodeCanonical } from "./encode.js";
 import { exact } from "./arithmetic.js";
 
@@ -92,9 +92,11 @@ const MIN_ISO_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
 export const MAX_WORK = 1_000_000;
 
 /**
- * The internal operator that charges an iterator's list to the work budget.
- * Only the compiler inserts it (engine.ts, prepare); it is not in the public
- * operator list, so `check` refuses it in anything an author writes.
+ * The internal operator that charges an iterator's list to the work budget,
+ * and refuses what is not a list with statecell's message (the engine would
+ * throw a TypeError worded by V8). Only the compiler inserts it (engine.ts,
+ * prepare); it is not in the public operator list, so `check` refuses it in
+ * anything an author writes.
  */
 export const WORK_OPERATOR = "statecell:work";
 
@@ -123,6 +125,10 @@ function blockTime(slot: RootSlot): number {
     throw runtimeError("block.time is not a number in this evaluation", "evaluate date helpers with a block header (unix ms)");
   }
   return t;
+}
+
+function reduceOfNothing(): StatecellError {
+  return runtimeError("reduce without an initial value got an empty list, so it has no first item to start from", "give reduce an initial value as its third argument, e.g. reduce: [list, expr, 0]");
 }
 
 function catTooLong(): StatecellError {
@@ -169,9 +175,19 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       return typeof need === "number" && keys.length - out.length >= need ? [] : out;
     },
     [WORK_OPERATOR]: (args) => {
-      const v = args[0];
-      if (Array.isArray(v)) charge(slot, v.length);
-      return v;
+      // [list, iterator name, whether reduce has an initial value]: see prepare in engine.ts.
+      const [v, op, initial] = args as [unknown, string, boolean];
+      if (Array.isArray(v)) {
+        if (v.length === 0 && op === "reduce" && !initial) throw reduceOfNothing();
+        charge(slot, v.length);
+        return v;
+      }
+      // null, 0, "" and false count as an empty list, as in the engine; anything else is not a list.
+      if (!v) {
+        if (op === "reduce" && !initial) throw reduceOfNothing();
+        return v;
+      }
+      throw runtimeError(`${op} goes through a list, got ${preview(v)}`, `give ${op} a list, e.g. a var path that holds one (a schema with type: array checks it)`);
     },
     in: (args) => {
       const [needle, hay] = args;
