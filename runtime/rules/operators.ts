@@ -15,7 +15,8 @@
  *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
  *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
  *   cat                          null renders as "", lists/objects as canonical JSON (RFC 8785, encoded only up to
- *                                the length cap and charged to the work budget per value and key); capped length
+ *                                the length cap and charged to the work budget per value and key); at most
+ *                                MAX_TEXT_LENGTH (1,048,576) UTF-16 code units
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
  *   substr                       counts code points (see Text below); numbers are treated as text; other
  *                                values, and a start or length that is a list or object, are a RULES_RUNTIME fault
@@ -26,7 +27,8 @@
  *                                ±(2^53 − 1) = ±9,007,199,254,740,991, where numbers are no longer exact,
  *                                or not finite, is a RULES_RUNTIME fault (send larger numbers as text)
  *
- * Kept as they are: ! !! and or if ?: ?? map filter reduce all some none, and
+ * Kept as they are: ! !! and or if ?: ?? map filter reduce all some none (the iterators' list is
+ * checked and charged by WORK_OPERATOR first: anything but a list, or null, is a fault), and
  * preserve (returns its argument unevaluated: a literal, copied like every result, so it is safe).
  *
  * Numbers: every number an expression returns (compile) and every arithmetic result, `since` and
@@ -42,7 +44,8 @@
  *   daysSince:  [t]             whole days from t to block.time: floor((block.time - t) / 86400000); null when t is not a number
  *   isoDate:    [t]             "YYYY-MM-DD", the UTC date of t (unix ms); with no argument, of block.time;
  *                               null outside years 0000-9999 or when t is not a number
- * Text: every text operation counts and cuts on code points (Unicode scalar values), never on UTF-16
+ *
+ * Text: every text operation counts and cuts on code points (what `for...of` iterates), never on UTF-16
  * code units, so no expression can split a character such as an emoji into lone surrogates, which
  * canonical JSON cannot encode. `length` of "😀" is 1; `substr: ["a😀b", 1, 1]` is "😀"; `substr` start
  * and length are counted in code points (negative start: from the end; negative length: drop that many
@@ -56,6 +59,9 @@
  *
  * The date helpers never read a clock: `block.time` comes from the block header
  * in the evaluation context, so every validator computes the same value.
+ *
+ * Faults are RULES_RUNTIME in statecell's own words, naming the operator and the value (shortened):
+ * never text from V8 or a library, which differs between versions (json-result.ts, toRuntimeError).
  */
 import type { StatecellError } from "../core/errors.js";
 import type { RuleContext } from "./types.js";

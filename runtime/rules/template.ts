@@ -103,7 +103,7 @@ export function compileTemplateText(text: string, compileVar: (path: string) => 
         // Past twice the cap in code units there are more than MAX_MESSAGE_CHARS code points: the rest is cut anyway.
         if (out.length > 2 * MAX_MESSAGE_CHARS) break;
       }
-      return cutText(out, MAX_MESSAGE_CHARS, out.length > 2 * MAX_MESSAGE_CHARS);
+      return cutText(out, MAX_MESSAGE_CHARS);
     },
   });
 }
