@@ -9,6 +9,7 @@ import { CONTEXT_ROOTS, type CheckOptions, type RuleProblem } from "./types.js";
 import { ARITY, ITERATORS } from "./operators.js";
 import { FORBIDDEN_SEGMENTS, splitPath } from "./paths.js";
 import { closest } from "./suggest.js";
+import { preview } from "./text.js";
 
 /** Deepest nesting of lists and objects an expression may have (same default as input limits). */
 export const MAX_EXPRESSION_DEPTH = 32;
@@ -28,6 +29,9 @@ const LIST_ARGUMENTS: ReadonlySet<string> = new Set([
 ]);
 
 const REDUCE_ROOTS = ["current", "accumulator"] as const;
+
+/** Operators whose literal operands are checked (see checkArithmeticLiterals). */
+const ARITHMETIC_OPERATORS: ReadonlySet<string> = new Set(["+", "-", "*", "/", "%"]);
 
 interface Walk {
   operators: ReadonlySet<string>;
@@ -165,6 +169,8 @@ function walk(w: Walk, node: Json, path: Path, scope: Scope, depth: number): voi
     }
   }
 
+  if (ARITHMETIC_OPERATORS.has(op)) checkArithmeticLiterals(w, op, args, opPath);
+
   switch (op) {
     case "var":
       checkVar(w, args, isList, opPath, argPath, scope, argDepth);
@@ -277,6 +283,26 @@ function checkPath(w: Walk, raw: string | number, path: Path, scope: Scope): voi
       });
     }
   }
+}
+
+/**
+ * Literal operands that make arithmetic fail whatever the data: a list, an
+ * object, text that is not a number, a divisor that is 0. Reported at load,
+ * at the operator, rather than as a RULES_RUNTIME on every input.
+ */
+function checkArithmeticLiterals(w: Walk, op: string, args: readonly Json[], opPath: Path): void {
+  args.forEach((a, i) => {
+    if (a !== null && typeof a === "object" && !Array.isArray(a) && Object.keys(a).length > 0) return; // an expression: known only at run time
+    const what = Array.isArray(a) ? "a list" : a !== null && typeof a === "object" ? "an object" : typeof a === "string" && Number.isNaN(+a) ? preview(a) : undefined;
+    if (what !== undefined) {
+      badArgs(w, opPath, `${op} takes numbers, but argument ${i + 1} is ${what}`, "give arithmetic numbers (or numeric text); to join text, use cat");
+      return;
+    }
+    const divisor = (op === "/" || op === "%") && (i === 1 || (op === "/" && args.length === 1));
+    if (divisor && Number(a) === 0) {
+      badArgs(w, opPath, `${op} divides by a constant 0 (argument ${i + 1})`, "divide by a value that cannot be 0");
+    }
+  });
 }
 
 function badArgs(w: Walk, path: Path, message: string, remedy: string): void {

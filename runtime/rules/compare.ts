@@ -15,12 +15,16 @@
  * json-logic-js; see the differential test's header):
  *  - two strings, or a string and null, compare as they are;
  *  - otherwise both sides must be numbers or numeric text, else the comparison
- *    is a fault (RULES_RUNTIME), never a silent false;
+ *    is a fault (RULES_RUNTIME naming the operator and both operands), never a
+ *    silent false;
  *  - null next to a falsy value counts as that value (`null == 0` is true);
  *  - `===` and `!==` never convert.
  * Unlike the engine, every operand of a 3-way `<`/`<=` is evaluated, as
  * json-logic-js does.
  */
+import type { StatecellError } from "../core/errors.js";
+import { runtimeError } from "./json-result.js";
+import { preview } from "./text.js";
 
 const OPS: Readonly<Record<string, (a: unknown, b: unknown) => boolean>> = {
   // eslint-disable-next-line eqeqeq
@@ -38,19 +42,29 @@ const OPS: Readonly<Record<string, (a: unknown, b: unknown) => boolean>> = {
 /** The comparison operators this file implements. */
 export const COMPARISON_OPERATORS = Object.keys(OPS);
 
-/** json-logic-engine's guard, thrown as NaN like the engine so the fault maps to RULES_RUNTIME alike. */
-function numberish(v: unknown): unknown {
-  if (Number.isNaN(v)) throw Number.NaN;
-  if (!v) return v;
-  if (typeof v === "object") throw Number.NaN;
-  return v;
+/** The fault of comparing `a` with `b` (in the order written). */
+function incomparable(op: string, a: unknown, b: unknown): StatecellError {
+  return runtimeError(
+    `${op} compares numbers (or numeric text), or text with text; got ${preview(a)} and ${preview(b)}`,
+    "check that both sides are numbers (a schema with type: number is the usual fix), or compare text with text",
+  );
 }
 
-/** The engine's compareCheck: validates `item` against `prev`, possibly mapping null. */
-function check(item: unknown, prev: unknown, strict: boolean): unknown {
-  if (strict || ((typeof item === "string" || item === null) && (typeof prev === "string" || prev === null))) return item;
-  if (Number.isNaN(+(numberish(item) as number)) && prev !== null) throw Number.NaN;
-  if (Number.isNaN(+(numberish(prev) as number))) throw Number.NaN;
+/** json-logic-engine's guard: false for NaN and truthy objects (lists included), which no comparison accepts. */
+function numberish(v: unknown): boolean {
+  if (Number.isNaN(v)) return false;
+  return !v || typeof v !== "object";
+}
+
+/**
+ * The engine's compareCheck: validates `item` against `prev` (the operand
+ * before it), possibly mapping null. `op` names the operator in the fault.
+ */
+function check(item: unknown, prev: unknown, op: string): unknown {
+  if ((typeof item === "string" || item === null) && (typeof prev === "string" || prev === null)) return item;
+  if (!numberish(item) || !numberish(prev)) throw incomparable(op, prev, item);
+  if (Number.isNaN(+(item as number)) && prev !== null) throw incomparable(op, prev, item);
+  if (Number.isNaN(+(prev as number))) throw incomparable(op, prev, item);
   if (prev === null && !item) return null;
   if (item === null && !prev) return 0;
   return item;
@@ -62,15 +76,15 @@ function check(item: unknown, prev: unknown, strict: boolean): unknown {
  */
 export const COMPARE_TWO: Readonly<Record<string, (a: unknown, b: unknown) => boolean>> = {
   // eslint-disable-next-line eqeqeq
-  "==": (a, b) => a == check(b, a, false),
+  "==": (a, b) => a == check(b, a, "=="),
   "===": (a, b) => a === b,
   // eslint-disable-next-line eqeqeq
-  "!=": (a, b) => a != check(b, a, false),
+  "!=": (a, b) => a != check(b, a, "!="),
   "!==": (a, b) => a !== b,
-  "<": (a, b) => (a as number) < (check(b, a, false) as number),
-  "<=": (a, b) => (a as number) <= (check(b, a, false) as number),
-  ">": (a, b) => (a as number) > (check(b, a, false) as number),
-  ">=": (a, b) => (a as number) >= (check(b, a, false) as number),
+  "<": (a, b) => (a as number) < (check(b, a, "<") as number),
+  "<=": (a, b) => (a as number) <= (check(b, a, "<=") as number),
+  ">": (a, b) => (a as number) > (check(b, a, ">") as number),
+  ">=": (a, b) => (a as number) >= (check(b, a, ">=") as number),
 };
 
 // json-logic-engine splices only functions marked synchronous into compiled code.
@@ -83,7 +97,7 @@ export function comparator(op: string): (values: unknown[]) => boolean {
   return (values) => {
     let prev = values[0];
     for (let i = 1; i < values.length; i++) {
-      const cur = check(values[i], prev, strict);
+      const cur = strict ? values[i] : check(values[i], prev, op);
       if (!fn(prev, cur)) return false;
       prev = cur;
     }

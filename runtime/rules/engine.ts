@@ -17,14 +17,15 @@ import type {
   RuleEngineOptions,
   RuleProblem,
 } from "./types.js";
-import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, statecellMethods, type RootSlot } from "./operators.js";
+import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, charge, statecellMethods, type RootSlot } from "./operators.js";
 import { checkExpression } from "./check.js";
-import { ownProperty, splitPath } from "./paths.js";
+import { ownProperty, resolveSegments, splitPath } from "./paths.js";
 import { toJsonResult, toRuntimeError } from "./json-result.js";
 import { describeExpression } from "./describe.js";
 import { checkTemplateText, compileTemplateText } from "./template.js";
 import { isTruthy } from "./truthy.js";
 import { COMPARE_TWO, COMPARISON_OPERATORS, comparator } from "./compare.js";
+import { ARITHMETIC, MAX_EXACT_INTEGER, spread } from "./arithmetic.js";
 
 /** The library's marker for synchronous functions spliced into compiled code. */
 const SYNC = Constants.Sync as symbol;
@@ -92,10 +93,11 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
 
   const compileRule = (expr: Json, checkOpts?: CheckOptions): CompiledRule => {
     const fn = build(expr, "rule", checkOpts);
-    // Truthiness needs no copy of the result; a non-finite number is still a fault.
+    // Truthiness needs no copy of the result; a number compile() would refuse (not
+    // finite, or beyond ±(2^53 − 1)) is still a fault.
     return (ctx: RuleContext): boolean => {
       const r = evaluate(slot, fn, ctx);
-      if (typeof r === "number" && !Number.isFinite(r)) toJsonResult(r);
+      if (typeof r === "number" && !(r <= MAX_EXACT_INTEGER && r >= -MAX_EXACT_INTEGER)) toJsonResult(r);
       return isTruthy(r);
     };
   };
@@ -108,7 +110,14 @@ export function createRuleEngine(opts: RuleEngineOptions = {}): RuleEngine {
     compileTemplate: (text: string, checkOpts?: CheckOptions): CompiledTemplate => {
       const problems = checkTemplateText(text, check, checkOpts);
       if (problems.length > 0) throw problemsError(problems, "template");
-      return compileTemplateText(text, (path) => compile({ var: path }, checkOpts));
+      return compileTemplateText(text, (path) => {
+        const fn = build({ var: path }, "template", checkOpts);
+        return {
+          expr: (ctx: RuleContext): Json => toJsonResult(evaluate(slot, fn, ctx)),
+          // Messages read the value as it is (no copy): rendering encodes only what fits its cap.
+          raw: (ctx: RuleContext): unknown => evaluate(slot, fn, ctx),
+        };
+      });
     },
     checkTemplate: (text: string, checkOpts?: CheckOptions): RuleProblem[] => checkTemplateText(text, check, checkOpts),
     operators,
@@ -166,6 +175,18 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     table2[name].compile = (data: unknown, buildState: BuildState): unknown =>
       Array.isArray(data) ? buildState.compile`${call}(${data}, context)` : buildState.compile`${call}([${data}], context)`;
   }
+  // Arithmetic compiles to calls of arithmetic.ts (statecell's checks and messages, the
+  // engine's semantics): two operands to a direct call, a list to a call on the list, and
+  // a single argument that is not a list (`+: {var: xs}`) to the items it evaluates to.
+  for (const [op, impl] of Object.entries(ARITHMETIC)) {
+    engine.addMethod(op, (args: unknown) => impl.list(Array.isArray(args) ? args : [args]), { deterministic: false });
+    const one = op === "+" || op === "-" || op === "*" ? Object.assign((v: unknown) => spread(op, v), { [SYNC]: true }) : undefined;
+    table2[op].compile = (data: unknown, buildState: BuildState): unknown => {
+      if (!Array.isArray(data)) return one !== undefined ? buildState.compile`${one}(${data})` : buildState.compile`${impl.list}([${data}])`;
+      if (data.length === 2 && impl.two !== undefined) return buildState.compile`${impl.two}(${data[0]}, ${data[1]})`;
+      return buildState.compile`${impl.list}(${data})`;
+    };
+  }
   // Comparisons compile to a call: the engine's generated code shares one variable
   // between operands (see compare.ts). A new method object, so the library's
   // shared defaults are not modified.
@@ -185,6 +206,11 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
   // gets its own inline caches per path (a shared walker function measured ~4x slower).
   // `prev` is assigned and read with no other expression evaluated in between, so the
   // sharing problem of compare.ts cannot arise; the default is evaluated after the walk.
+  // The inline walk steps through objects and lists only. When it stops at text (a
+  // path such as data.s.length or data.s.0), `prev` holds that text and the path is
+  // walked again by resolveSegments, which counts code points (text.ts): only paths
+  // into text pay for the second walk.
+  const chargeSlot = (n: number): void => charge(slot, n);
   const generic = table2.var.compile as (data: unknown, buildState: BuildState) => unknown;
   table2.var.compile = (data: unknown, buildState: BuildState): unknown => {
     if (!Array.isArray(data) || data.length > 2) return generic(data, buildState);
@@ -202,7 +228,8 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     for (let i = 1; i < segments.length; i++) {
       walk = buildState.compile`${walk} && ${ownProperty}(prev = prev[${segments[i - 1]}], ${segments[i]})`;
     }
-    return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : ${notFound})`;
+    const throughText = Object.assign((ctx: unknown): unknown => resolveSegments(ctx, segments, undefined, chargeSlot), { [SYNC]: true });
+    return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : (typeof prev === "string" && (prev = ${throughText}(context)) !== undefined) ? prev : ${notFound})`;
   };
   return engine;
 }
@@ -275,9 +302,9 @@ function prepare(expr: Json): Json {
       if (args.length === 1) return fix(args[0]); // {if: [x]} is x
       if (args.length === 2) args.push(null); // {if: [c, a]} is {if: [c, a, null]}
     }
-    // An iterator's list is charged to the work budget before it is walked.
+    // An iterator's list is checked and charged to the work budget before it is walked.
     if ((ITERATORS.has(op) || op === "reduce") && Array.isArray(args) && args.length > 0) {
-      args[0] = { [WORK_OPERATOR]: [args[0]] };
+      args[0] = { [WORK_OPERATOR]: [args[0], op, args.length > 2] };
     }
     v[op] = fix(args);
     return v;
@@ -285,10 +312,12 @@ function prepare(expr: Json): Json {
   return fix(copy);
 }
 
+/**
+ * Why a trial build failed, in statecell's words (never the library's text:
+ * it changes between versions). check() catches every known cause first, so
+ * this is a fallback.
+ */
 function errorText(e: unknown): string {
-  // The compiler folds literal arguments of arithmetic: 1/0 or "abc" + 1 fail here.
   if (typeof e === "number" && Number.isNaN(e)) return "a constant argument is not a number, or divides by zero";
-  if (e instanceof Error) return e.message;
-  if (e !== null && typeof e === "object" && typeof (e as { type?: unknown }).type === "string") return (e as { type: string }).type;
-  return String(e);
+  return "an operator's arguments have a shape it cannot take";
 }

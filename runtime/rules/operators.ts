@@ -14,43 +14,67 @@
  *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
  *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
  *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
- *   cat                          null renders as "", lists/objects as canonical JSON; capped length
+ *   cat                          null renders as "", lists/objects as canonical JSON (RFC 8785, encoded only up to
+ *                                the length cap and charged to the work budget per value and key); at most
+ *                                MAX_TEXT_LENGTH (1,048,576) UTF-16 code units
  *   merge                        capped length (an accumulator that doubles cannot exhaust memory)
- *   substr                       numbers are treated as text; other values are a RULES_RUNTIME fault
+ *   substr                       counts code points (see Text below); numbers are treated as text; other
+ *                                values, and a start or length that is a list or object, are a RULES_RUNTIME fault
  *   length, keys                 see below
  *   == === != !== < <= > >=      same semantics, compiled as calls (compare.ts: the library's generated
  *                                code lets one operand overwrite the other)
+ *   + - * / % min max            same semantics, compiled as calls (arithmetic.ts); a result beyond
+ *                                ±(2^53 − 1) = ±9,007,199,254,740,991, where numbers are no longer exact,
+ *                                or not finite, is a RULES_RUNTIME fault (send larger numbers as text)
  *
- * Kept as they are: ! !! and or if ?: ?? + - * / % min max map filter reduce all some none, and
+ * Kept as they are: ! !! and or if ?: ?? map filter reduce all some none (the iterators' list is
+ * checked and charged by WORK_OPERATOR first: anything but a list, or null, is a fault), and
  * preserve (returns its argument unevaluated: a literal, copied like every result, so it is safe).
+ *
+ * Numbers: every number an expression returns (compile) and every arithmetic result, `since` and
+ * `daysSince` included, must lie within ±(2^53 − 1); beyond, doubles skip integers (2^53 + 1 == 2^53).
  *
  * Custom operators (statecell):
  *   startsWith: [text, prefix]  true when text is a string that begins with prefix (both strings), else false
  *   endsWith:   [text, suffix]  true when text is a string that ends with suffix, else false
- *   length:     [value]         length of a string (UTF-16 code units, like substr) or of a list; null otherwise
+ *   length:     [value]         number of code points of a string (see Text below), or of items of a list; null otherwise
  *   keys:       [object]        the object's own keys, sorted (code-unit order) so results never depend on
  *                               insertion order; [] for anything that is not an object
  *   since:      [t]             block.time - t, in milliseconds (t in unix ms); null when t is not a number
  *   daysSince:  [t]             whole days from t to block.time: floor((block.time - t) / 86400000); null when t is not a number
  *   isoDate:    [t]             "YYYY-MM-DD", the UTC date of t (unix ms); with no argument, of block.time;
  *                               null outside years 0000-9999 or when t is not a number
+ *
+ * Text: every text operation counts and cuts on code points (what `for...of` iterates), never on UTF-16
+ * code units, so no expression can split a character such as an emoji into lone surrogates, which
+ * canonical JSON cannot encode. `length` of "😀" is 1; `substr: ["a😀b", 1, 1]` is "😀"; `substr` start
+ * and length are counted in code points (negative start: from the end; negative length: drop that many
+ * from the end); a `var` path into text reads code points too (`data.s.length` is the number of code
+ * points, `data.s.0` the first one). Comparisons and `keys` order text by UTF-16 code units, as
+ * RFC 8785 sorts keys. A lone surrogate already present in text counts as one code point.
+ *
  * Work budget: iterators, `in`, `keys` and `merge` charge the items they visit,
- * `cat` one visit per 64 characters it builds;
+ * `cat` one visit per 64 characters it builds, text operations one per 64 code units they scan;
  * past MAX_WORK (1,000,000) per evaluation the expression faults (RULES_RUNTIME).
  *
  * The date helpers never read a clock: `block.time` comes from the block header
  * in the evaluation context, so every validator computes the same value.
+ *
+ * Faults are RULES_RUNTIME in statecell's own words, naming the operator and the value (shortened):
+ * never text from V8 or a library, which differs between versions (json-result.ts, toRuntimeError).
  */
-import { canonicalString } from "../core/canonical.js";
+import type { StatecellError } from "../core/errors.js";
 import type { RuleContext } from "./types.js";
-import { resolveDynamic } from "./paths.js";
+import { describeType, resolveDynamic } from "./paths.js";
 import { runtimeError } from "./json-result.js";
+import { codePointLength, groupDigits, preview, substrCodePoints } from "./text.js";
+import { encodeCanonical } from "./encode.js";
+import { exact } from "./arithmetic.js";
 
-/** json-logic-engine built-ins kept as they are. */
+/** json-logic-engine built-ins kept (comparisons and arithmetic get statecell's implementation: compare.ts, arithmetic.ts). */
 export const KEPT_BUILTINS = [
   "==", "===", "!=", "!==", "<", "<=", ">", ">=",
   "!", "!!", "and", "or", "if", "?:", "??",
-  "+", "-", "*", "/", "%", "min", "max",
   "map", "filter", "reduce", "all", "some", "none",
   "preserve",
 ] as const;
@@ -74,9 +98,11 @@ const MIN_ISO_MS = -62_167_219_200_000; // 0000-01-01T00:00:00.000Z
 export const MAX_WORK = 1_000_000;
 
 /**
- * The internal operator that charges an iterator's list to the work budget.
- * Only the compiler inserts it (engine.ts, prepare); it is not in the public
- * operator list, so `check` refuses it in anything an author writes.
+ * The internal operator that charges an iterator's list to the work budget,
+ * and refuses what is not a list with statecell's message (the engine would
+ * throw a TypeError worded by V8). Only the compiler inserts it (engine.ts,
+ * prepare); it is not in the public operator list, so `check` refuses it in
+ * anything an author writes.
  */
 export const WORK_OPERATOR = "statecell:work";
 
@@ -91,7 +117,7 @@ export function charge(slot: RootSlot, n: number): void {
   slot.work += n;
   if (slot.work > MAX_WORK) {
     throw runtimeError(
-      `the expression visited more than ${MAX_WORK.toLocaleString("en")} list items or keys`,
+      `the expression visited more than ${groupDigits(MAX_WORK)} list items or keys`,
       "avoid scanning large lists (e.g. state) in rules, and nested iteration; read keyed records (state.records.<key>) or use a code hook",
     );
   }
@@ -107,23 +133,38 @@ function blockTime(slot: RootSlot): number {
   return t;
 }
 
-function textOf(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  return canonicalString(v);
+function reduceOfNothing(): StatecellError {
+  return runtimeError("reduce without an initial value got an empty list, so it has no first item to start from", "give reduce an initial value as its third argument, e.g. reduce: [list, expr, 0]");
+}
+
+function catTooLong(): StatecellError {
+  return runtimeError(`cat built text longer than ${groupDigits(MAX_TEXT_LENGTH)} characters (UTF-16 code units)`, "build shorter text; to show a large value, show one of its fields");
 }
 
 /** statecell's operators and replacements, bound to one engine's root slot. */
+/**
+ * A substr start or length as a number: numbers as they are, text as JavaScript
+ * converts it ("2" is 2, "x" is NaN, which counts as 0), booleans and null as 0/1/0.
+ * A list or object is a fault: converting one would call methods the data may override.
+ */
+function substrNumber(v: unknown, what: string): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string") return Number(v);
+  if (v === null || v === undefined || v === false) return 0;
+  if (v === true) return 1;
+  throw runtimeError(`substr's ${what} must be a number, got ${Array.isArray(v) ? "a list" : "an object"}`, `give substr a number of characters as its ${what}`);
+}
+
 export function statecellMethods(slot: RootSlot): Record<string, Method> {
+  const chargeText = (n: number): void => charge(slot, n);
   return {
-    var: (args, context) => resolveDynamic(context, args[0], args[1] === undefined ? null : args[1]),
+    var: (args, context) => resolveDynamic(context, args[0], args[1] === undefined ? null : args[1], chargeText),
     missing: (args, context) => {
       // json-logic-js accepts a list (e.g. from merge) or the keys as arguments.
       const keys = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
       const out: unknown[] = [];
       for (const k of keys) {
-        const v = resolveDynamic(context, k, null);
+        const v = resolveDynamic(context, k, null, chargeText);
         // The json-logic spec counts null and "" as missing.
         if (v === null || v === "") out.push(k);
       }
@@ -134,15 +175,25 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       const keys = Array.isArray(args[1]) ? (args[1] as unknown[]) : [];
       const out: unknown[] = [];
       for (const k of keys) {
-        const v = resolveDynamic(context, k, null);
+        const v = resolveDynamic(context, k, null, chargeText);
         if (v === null || v === "") out.push(k);
       }
       return typeof need === "number" && keys.length - out.length >= need ? [] : out;
     },
     [WORK_OPERATOR]: (args) => {
-      const v = args[0];
-      if (Array.isArray(v)) charge(slot, v.length);
-      return v;
+      // [list, iterator name, whether reduce has an initial value]: see prepare in engine.ts.
+      const [v, op, initial] = args as [unknown, string, boolean];
+      if (Array.isArray(v)) {
+        if (v.length === 0 && op === "reduce" && !initial) throw reduceOfNothing();
+        charge(slot, v.length);
+        return v;
+      }
+      // null, 0, "" and false count as an empty list, as in the engine; anything else is not a list.
+      if (!v) {
+        if (op === "reduce" && !initial) throw reduceOfNothing();
+        return v;
+      }
+      throw runtimeError(`${op} goes through a list, got ${preview(v)}`, `give ${op} a list, e.g. a var path that holds one (a schema with type: array checks it)`);
     },
     in: (args) => {
       const [needle, hay] = args;
@@ -159,8 +210,17 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     cat: (args) => {
       let s = "";
       for (const a of args) {
-        s += textOf(a);
-        if (s.length > MAX_TEXT_LENGTH) throw runtimeError(`cat built text longer than ${MAX_TEXT_LENGTH} characters`, "build shorter text");
+        if (a === null || a === undefined) continue;
+        if (typeof a === "object") {
+          // Lists and objects as canonical JSON, encoded only as far as the text limit
+          // allows and charged per value and key visited (encode.ts).
+          const r = encodeCanonical(a, { limit: MAX_TEXT_LENGTH - s.length, strict: true, what: "cat", charge: chargeText });
+          if (!r.complete) throw catTooLong();
+          s += r.text;
+        } else {
+          s += typeof a === "string" ? a : String(a); // numbers and booleans
+          if (s.length > MAX_TEXT_LENGTH) throw catTooLong();
+        }
       }
       charge(slot, s.length >>> 6); // one visit per 64 characters built
       return s;
@@ -178,24 +238,22 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
     substr: (args) => {
       const [source, from, len] = args;
       if (typeof source !== "string" && typeof source !== "number") {
-        throw runtimeError(`substr expects text, got ${source === null ? "null" : Array.isArray(source) ? "a list" : typeof source}`, "apply substr to a string value");
+        throw runtimeError(`substr expects text, got ${describeType(source)}`, "apply substr to a string value");
       }
       const s = String(source);
-      const start = Number(from) || 0;
-      if (len === undefined || len === null) return s.substr(start);
-      const n = Number(len);
-      if (n < 0) {
-        // Negative length: drop that many characters from the end (PHP-style, as json-logic-js does).
-        const rest = s.substr(start);
-        return rest.substr(0, Math.max(0, rest.length + n));
-      }
-      return s.substr(start, n);
+      const start = substrNumber(from, "start");
+      const length = len === undefined || len === null ? undefined : substrNumber(len, "length");
+      charge(slot, s.length >>> 6); // one visit per 64 code units scanned
+      return substrCodePoints(s, start, length);
     },
     startsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].startsWith(args[1]),
     endsWith: (args) => typeof args[0] === "string" && typeof args[1] === "string" && args[0].endsWith(args[1]),
     length: (args) => {
       const v = args[0];
-      return typeof v === "string" || Array.isArray(v) ? v.length : null;
+      if (Array.isArray(v)) return v.length;
+      if (typeof v !== "string") return null;
+      charge(slot, v.length >>> 6); // one visit per 64 code units scanned
+      return codePointLength(v);
     },
     keys: (args) => {
       const v = args[0];
@@ -204,9 +262,9 @@ export function statecellMethods(slot: RootSlot): Record<string, Method> {
       charge(slot, keys.length);
       return keys.sort();
     },
-    since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? blockTime(slot) - args[0] : null),
+    since: (args) => (typeof args[0] === "number" && Number.isFinite(args[0]) ? exact("since", blockTime(slot) - args[0]) : null),
     daysSince: (args) =>
-      typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.floor((blockTime(slot) - args[0]) / DAY_MS) : null,
+      typeof args[0] === "number" && Number.isFinite(args[0]) ? Math.floor(exact("daysSince", blockTime(slot) - args[0]) / DAY_MS) : null,
     isoDate: (args) => {
       const t = args.length === 0 || args[0] === undefined ? blockTime(slot) : args[0];
       if (typeof t !== "number" || !Number.isFinite(t) || t < MIN_ISO_MS || t > MAX_ISO_MS) return null;

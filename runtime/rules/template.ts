@@ -3,10 +3,30 @@
  * `"totals.{data.district}.count"`. A placeholder is a `var` path (checked
  * like one); `{{` and `}}` stand for literal braces. Values render as text:
  * strings as they are, everything else as canonical JSON, missing as `null`.
+ *
+ * `render` fills a rejection message, so it runs once per rejected input and
+ * must stay cheap whatever the state holds: a placeholder `{state.records}`
+ * over 20,000 records used to produce 2.58 MB per rejection (200 rejections:
+ * 22 s, 1.07 GB). Each placeholder now renders at most MAX_PLACEHOLDER_CHARS
+ * code points and the whole message at most MAX_MESSAGE_CHARS, cut between
+ * code points and ended with "…"; values are read without copying and encoded
+ * only as far as the cap (encode.ts). `render` never throws.
  */
 import type { Json } from "../core/canonical.js";
-import { canonicalString } from "../core/canonical.js";
 import type { CheckOptions, CompiledExpr, CompiledTemplate, RuleContext, RuleProblem } from "./types.js";
+import { encodeCanonical } from "./encode.js";
+import { cutText, toWellFormed } from "./text.js";
+
+/** Most code points one placeholder renders (longer values are cut and end with "…"). */
+export const MAX_PLACEHOLDER_CHARS = 256;
+/** Most code points a rendered template has in all. */
+export const MAX_MESSAGE_CHARS = 1024;
+
+/** A compiled placeholder: the JSON result (`expr`, a fresh copy) and the value as read (`raw`, not copied). */
+export interface CompiledPlaceholder {
+  expr: CompiledExpr;
+  raw: (ctx: RuleContext) => unknown;
+}
 
 type Part = { literal: string } | { path: string; offset: number };
 
@@ -70,20 +90,38 @@ export function checkTemplateText(
 }
 
 /** Builds the template from checked text; `compileVar` compiles a `var` path. */
-export function compileTemplateText(text: string, compileVar: (path: string) => CompiledExpr): CompiledTemplate {
+export function compileTemplateText(text: string, compileVar: (path: string) => CompiledPlaceholder): CompiledTemplate {
   const parsed = parseTemplate(text).parts;
-  const parts = parsed.map((p) => ("path" in p ? { path: p.path, expr: compileVar(p.path) } : { literal: p.literal }));
+  const compiled = parsed.map((p) => ("path" in p ? { path: p.path, ...compileVar(p.path) } : { literal: p.literal }));
+  const parts = compiled.map((p) => ("path" in p ? { path: p.path, expr: p.expr } : p));
   return Object.freeze({
     parts: Object.freeze(parts),
     render(ctx: RuleContext): string {
       let out = "";
-      for (const p of parts) out += "literal" in p ? p.literal : renderValue(p.expr(ctx));
-      return out;
+      for (const p of compiled) {
+        out += "literal" in p ? p.literal : renderPlaceholder(p.raw, ctx);
+        // Past twice the cap in code units there are more than MAX_MESSAGE_CHARS code points: the rest is cut anyway.
+        if (out.length > 2 * MAX_MESSAGE_CHARS) break;
+      }
+      return cutText(out, MAX_MESSAGE_CHARS);
     },
   });
 }
 
-/** Strings as they are; every other value (null included) as canonical JSON. */
-export function renderValue(v: Json): string {
-  return typeof v === "string" ? v : canonicalString(v);
+/**
+ * One placeholder's text, at most MAX_PLACEHOLDER_CHARS code points. A value
+ * that cannot be read (a context that throws when read) renders as null, like
+ * a missing one. Costs the code points shown, plus one pass over the keys of
+ * each object shown (to find the smallest keys: canonical order is sorted).
+ */
+function renderPlaceholder(raw: (ctx: RuleContext) => unknown, ctx: RuleContext): string {
+  try {
+    const v = raw(ctx);
+    if (typeof v === "string") return toWellFormed(cutText(v, MAX_PLACEHOLDER_CHARS));
+    // Twice the cap in code units holds at least MAX_PLACEHOLDER_CHARS code points.
+    const r = encodeCanonical(v, { limit: 2 * MAX_PLACEHOLDER_CHARS, strict: false, what: "a template" });
+    return cutText(r.text, MAX_PLACEHOLDER_CHARS, !r.complete);
+  } catch {
+    return "null";
+  }
 }

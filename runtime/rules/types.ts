@@ -24,7 +24,13 @@ export type CompiledRule = (ctx: RuleContext) => boolean;
 export interface CompiledTemplate {
   /** Literal text and placeholders, in order. */
   parts: ReadonlyArray<{ literal: string } | { path: string; expr: CompiledExpr }>;
-  /** Fill placeholders from the context (missing values render as `null`). */
+  /**
+   * Fill placeholders from the context (missing values render as `null`).
+   * For messages: each placeholder renders at most 256 code points and the
+   * whole text at most 1,024, cut between code points and ended with "…";
+   * objects and lists render as canonical JSON (RFC 8785) as far as the cap.
+   * Never throws, and never encodes more than it shows.
+   */
   render(ctx: RuleContext): string;
 }
 

@@ -31,7 +31,10 @@
  * And where statecell chose differently from both (documented in operators.ts):
  * cat renders lists/objects as canonical JSON (json-logic-js: "1,2" and
  * "[object Object]"); substr refuses non-text; `in` never finds a list or
- * object needle in text. `{}` is truthy in both json-logic-js and statecell
+ * object needle in text; substr, length and var paths into text count code
+ * points (json-logic-js: UTF-16 code units; the words below have no surrogate
+ * pairs, so the two agree on them); a number beyond ±(2^53 − 1), from
+ * arithmetic or in a result, is a fault (the numbers below stay small). `{}` is truthy in both json-logic-js and statecell
  * (the engine alone says false), and a present null ignores a var default in
  * both (the engine's own compiled var would apply it).
  */

@@ -19,9 +19,9 @@ describe("custom operators", () => {
     expect(run({ endsWith: ["abc", { var: "data.n" }] }, { n: 1 })).toBe(false);
   });
 
-  it("length: of a string (UTF-16 code units, like substr) or a list; null otherwise", () => {
+  it("length: of a string (code points, like substr) or a list; null otherwise", () => {
     expect(run({ length: [{ var: "data.s" }] }, { s: "héllo" })).toBe(5);
-    expect(run({ length: [{ var: "data.s" }] }, { s: "😀" })).toBe(2);
+    expect(run({ length: [{ var: "data.s" }] }, { s: "😀" })).toBe(1);
     expect(run({ length: [{ var: "data.xs" }] }, { xs: [1, [2, 3], {}] })).toBe(3);
     expect(run({ length: { var: "data.xs" } }, { xs: [] })).toBe(0);
     expect(run({ length: [{ var: "data.o" }] }, { o: { a: 1 } })).toBeNull();
