@@ -83,6 +83,11 @@ function reasonOfWsError(err: unknown, everOpened: boolean): CloseReason {
   return everOpened ? "closed-by-peer" : "dial-failed";
 }
 
+/**
+ * One connection's life: connecting (outbound), handshake, hello (keys
+ * agreed, waiting for the peer's hello), open, closed. Every violation ends
+ * it with one reason, reported once through `owner.closed`.
+ */
 export class Connection {
   /** The peer's identity, once the handshake proved it. */
   peerKey: string | null = null;

@@ -70,6 +70,7 @@ export interface SessionKeys {
   hash: Uint8Array;
 }
 
+/** A refused handshake step, with the reason the connection closes for. */
 export type HandshakeFailure = { ok: false; reason: CloseReason };
 
 function fail(reason: CloseReason): HandshakeFailure {

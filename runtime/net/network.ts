@@ -261,6 +261,8 @@ class PeerNetworkImpl implements PeerNetwork, ConnectionOwner {
       server.once("error", onError);
       server.listen(port, host, () => {
         server.off("error", onError);
+        // Once listening, the server reports only failed accepts (EMFILE: out of file descriptors);
+        // it keeps listening, and the socket that was not accepted never became a connection.
         server.on("error", () => undefined);
         const addr = server.address();
         const bound = typeof addr === "object" && addr !== null ? addr.port : port;

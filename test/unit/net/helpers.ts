@@ -6,7 +6,7 @@
 import { createConnection, type Socket } from "node:net";
 import { WebSocket } from "ws";
 import { keyPairFromName, type KeyPair } from "../../../runtime/core/keys.js";
-import { FRAME_VERSION, TYPE_DATA, TYPE_HELLO, decodeFrame, frameHeader, helloBody, type Frame } from "../../../runtime/net/frame.js";
+import { TYPE_DATA, TYPE_HELLO, decodeFrame, frameHeader, helloBody, type Frame } from "../../../runtime/net/frame.js";
 import { InitiatorHandshake, prologueFor } from "../../../runtime/net/handshake.js";
 import { createPeerNetwork, STATECELL_CHANNELS, type ChannelSpec, type NetLimits, type PeerNetwork, type CloseReason } from "../../../runtime/net/index.js";
 import { FrameOpener, FrameSealer } from "../../../runtime/net/transport-cipher.js";
@@ -240,5 +240,3 @@ export function socketClosed(s: Socket): Promise<number> {
     s.resume();
   });
 }
-
-export { FRAME_VERSION };
