@@ -3,8 +3,8 @@ import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 // Every error code the runtime can produce must be documented, so auditors and
-// clients can look up any code they are shown (DEVELOPERS.md: docs/errors.md).
-const CODE = /["'`]((?:CORE|RULES|DEFINITION|CELL|SANDBOX|CONSENSUS|TEST|CLI)_[A-Z0-9_]+)["'`]/g;
+// clients can look up any code they are shown (docs/errors.md).
+const CODE = /["'`]((?:CORE|RULES|DEFINITION|CELL|SANDBOX|CONSENSUS|TEST|CLI|NET|LEDGER|NODE|L0|TOKEN|POOL|API)_[A-Z0-9_]+)["'`]/g;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
