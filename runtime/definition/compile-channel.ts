@@ -221,6 +221,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
       group,
       accepts,
       signed: c.signed === true,
+      direct: c.direct === true,
       rules,
       state,
       emit,
@@ -441,6 +442,6 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     if (hooks.length === 0) {
       reporter.warn("DEFINITION_NO_HOOKS", path, `code file "${written}" defines none of validate, transform or reduce`, "define `function validate(data, ctx)`, `transform` or `reduce` at the top level");
     }
-    return { path: written, resolved, source, sha256, hooks };
+    return { path: written, resolved, source, sha256, hooks, rejects: {} };
   }
 }

@@ -54,6 +54,9 @@ export interface RulePlan {
   compiled: CompiledRule;
   /** A plain-English rendering of `require` (for explain and rejections). */
   english: string;
+  /** The rule applies only when this holds (`when:`); a rule that does not apply neither holds nor rejects. */
+  when?: CompiledRule;
+  whenSource?: Json;
   location?: SourceLocation;
 }
 
@@ -76,6 +79,8 @@ export interface StateUpdatePlan {
 
 export interface EmitPlan {
   to: string;
+  /** The operation of the downstream cell this output is submitted as (required when `to` has operations). */
+  op?: string;
   when?: CompiledExpr;
   whenSource?: Json;
   /** A mapping: leaves are json-logic expressions or literals. Absent: forward the (transformed) data unchanged. */
@@ -94,6 +99,33 @@ export interface CodePlan {
   sha256: string;
   /** Hooks the file defines, found at lint time. */
   hooks: ReadonlyArray<"validate" | "transform" | "reduce">;
+  /**
+   * The refusals a hook may return by name (`code: { file, rejects: { NAME: sentence } }`):
+   * `{ reject: "NAME" }` rejects with CELL_CODE_REJECT, `rule: NAME` and the sentence as message.
+   * Empty when the channel declares none (then a hook's reason text is the message).
+   */
+  rejects: Readonly<Record<string, string>>;
+}
+
+/**
+ * One kind of input of a cell with `operations:`. A submission names it
+ * (`{ "op": NAME, "data": ... }`); the operation's schema, rules, key, state
+ * updates and emits apply after the cell-level ones it shares with the other
+ * operations (cell rules, then operation rules; cell updates, then operation
+ * updates; cell emits, then operation emits; the operation's key, else the cell's).
+ */
+export interface OperationPlan {
+  name: string;
+  description?: string;
+  /** Name of a named schema, or undefined for an inline schema. */
+  schemaName?: string;
+  accepts: SchemaPlan;
+  rules: readonly RulePlan[];
+  key?: CompiledExpr;
+  keySource?: Json;
+  state: readonly StateUpdatePlan[];
+  emit: readonly EmitPlan[];
+  location?: SourceLocation;
 }
 
 export interface LimitsPlan {
@@ -121,6 +153,16 @@ export interface CellPlan {
   emit: readonly EmitPlan[];
   code?: CodePlan;
   limits: LimitsPlan;
+  /**
+   * Operations by name, in the order written; absent for a cell without `operations:`.
+   * With operations, `accepts` is a schema that accepts any value (each operation has its own).
+   */
+  operations?: Readonly<Record<string, OperationPlan>>;
+  /**
+   * A cell with upstream cells takes only their certified outputs, unless `direct: true`
+   * (then also direct submissions). A source cell (no upstream) always takes direct submissions.
+   */
+  direct: boolean;
   /** Cells that emit into this one, and cells this one emits to. */
   upstream: readonly string[];
   downstream: readonly string[];
@@ -169,7 +211,7 @@ export interface BlockLimitsPlan {
 
 /** A test as written in `tests:`; normalised to steps. */
 export type TestStep =
-  | { kind: "submit"; cell: string; data: Json; signer?: string; expect?: TestExpectation; outputs?: Json[]; location?: SourceLocation }
+  | { kind: "submit"; cell: string; op?: string; data: Json; signer?: string; expect?: TestExpectation; outputs?: Json[]; location?: SourceLocation }
   | { kind: "block"; time?: number; location?: SourceLocation }
   | { kind: "state"; cell: string; match: Json; location?: SourceLocation };
 
