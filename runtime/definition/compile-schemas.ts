@@ -1,7 +1,7 @@
 /**
  * Users' JSON Schemas, compiled with ONE ajv instance per channel (strict, all
  * errors, no $data), so a schema referenced by many cells compiles once
- * (STYLE.md habit 5) and nothing leaks between channels.
+ * and nothing leaks between channels.
  */
 import { Ajv } from "ajv";
 import { canonicalString, type Json } from "../core/canonical.js";

@@ -1,6 +1,6 @@
 /**
  * Stage 1: text to a YAML document and plain JSON, with the limits a hostile
- * file must not get past (STYLE.md habit 6): size, nesting depth, node count
+ * file must not get past (README.md "Limits"): size, nesting depth, node count
  * and alias expansion (billion laughs). Problems are collected, never thrown.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";

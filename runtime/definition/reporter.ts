@@ -1,7 +1,8 @@
 /**
  * Collects located problems for one file. Every problem gets its code, a
  * `file:line:col` location found from the YAML node at its document path, an
- * excerpt with a caret and a remedy (STYLE.md habit 3: errors point at the line).
+ * excerpt with a caret and a remedy (docs/errors.md: problems found in a file
+ * carry `file:line:col`, the offending line with a caret, and a fix).
  */
 import { isAlias, isMap, isScalar, isSeq, isPair, type Document, type LineCounter, type Node } from "yaml";
 import { excerptAt, type Problem, type Severity, type SourceLocation } from "../core/errors.js";
