@@ -1,17 +1,12 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { expectPinned } from "../../unit/definition/helpers.js";
 
 // The CLI as a user runs it: the real launcher, a real child process.
 function statecell(...args: string[]) {
   const r = spawnSync(process.execPath, ["bin/statecell.js", ...args], { encoding: "utf8", timeout: 60_000 });
   return { code: r.status, out: r.stdout + r.stderr };
-}
-
-/** Compare with a pinned file; `UPDATE_PINS=1 npm test` rewrites it after a reviewed change. */
-function expectPinned(actual: string, file: string) {
-  if (process.env.UPDATE_PINS === "1" || !existsSync(file)) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, "utf8"));
 }
 
 describe("statecell CLI", () => {
