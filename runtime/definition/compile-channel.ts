@@ -28,7 +28,7 @@ import type {
 } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
 import { parseStatePath } from "./state-path.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, listSome } from "./suggest.js";
 import { normaliseTests } from "./tests-plan.js";
 import { resolveThreshold } from "./thresholds.js";
 
@@ -107,7 +107,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     if (group !== undefined) {
       usedGroups.add(group);
       if (!groupNames.has(group)) {
-        reporter.error("DEFINITION_UNKNOWN_GROUP", [...base, "group"], `cell "${name}" names group "${group}", which is not defined${didYouMean(group, groupNames)}`, groupNames.size ? `use one of: ${[...groupNames].join(", ")}` : "define the group under `groups:`");
+        reporter.error("DEFINITION_UNKNOWN_GROUP", [...base, "group"], `cell "${name}" names group "${group}", which is not defined${didYouMean(group, groupNames, reporter.suggestions)}`, groupNames.size ? `use one of: ${listSome(groupNames)}` : "define the group under `groups:`");
         fail();
       }
     }
@@ -119,7 +119,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
       schemaName = c.accepts;
       usedSchemas.add(c.accepts);
       if (!schemaNames.has(c.accepts)) {
-        reporter.error("DEFINITION_UNKNOWN_SCHEMA", [...base, "accepts"], `cell "${name}" accepts schema "${c.accepts}", which is not defined${didYouMean(c.accepts, schemaNames)}`, schemaNames.size ? `use one of: ${[...schemaNames].join(", ")}, or an inline schema` : "define it under `schemas:`, or write an inline schema");
+        reporter.error("DEFINITION_UNKNOWN_SCHEMA", [...base, "accepts"], `cell "${name}" accepts schema "${c.accepts}", which is not defined${didYouMean(c.accepts, schemaNames, reporter.suggestions)}`, schemaNames.size ? `use one of: ${listSome(schemaNames)}, or an inline schema` : "define it under `schemas:`, or write an inline schema");
         fail();
       } else accepts = schemas[c.accepts];
     } else if (isObj(c.accepts) || typeof c.accepts === "boolean") {
@@ -181,7 +181,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
         return fail();
       }
       if (!cellNames.has(e.to)) {
-        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames)}`, `use one of: ${[...cellNames].filter((n) => n !== name).join(", ") || "(no other cells)"}`);
+        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames, reporter.suggestions)}`, `use one of: ${listSome([...cellNames].filter((n) => n !== name)) || "(no other cells)"}`);
         return fail();
       }
       edges.push({ from: name, to: e.to, path: [...path, "to"] });
@@ -247,7 +247,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     const every = typeof s.every === "number" ? s.every : undefined;
     const seconds = typeof s.seconds === "number" ? s.seconds : undefined;
     if (!groupNames.has(group)) {
-      reporter.error("DEFINITION_UNKNOWN_GROUP", ["snapshots", "group"], `snapshots name group "${group}", which is not defined${didYouMean(group, groupNames)}`, `use one of: ${[...groupNames].join(", ")}`);
+      reporter.error("DEFINITION_UNKNOWN_GROUP", ["snapshots", "group"], `snapshots name group "${group}", which is not defined${didYouMean(group, groupNames, reporter.suggestions)}`, `use one of: ${listSome(groupNames)}`);
     } else if (every !== undefined && seconds !== undefined) {
       reporter.error("DEFINITION_CONFLICTING_KEYS", ["snapshots", "seconds"], "snapshots have both `every` (blocks) and `seconds`", "keep one of them", { anchor: "key" });
     } else if (every === undefined && seconds === undefined) {

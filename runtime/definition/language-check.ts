@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import channelSchema from "../../schemas/channel.schema.json" with { type: "json" };
 import type { Json } from "../core/canonical.js";
 import { formatPath, type DocPath, type Reporter } from "./reporter.js";
-import { closest, listWords } from "./suggest.js";
+import { closest, listWords, type SuggestBudget } from "./suggest.js";
 
 const SCHEMA_ID = (channelSchema as { $id: string }).$id;
 
@@ -59,7 +59,7 @@ function report(validate: ValidateFunction, value: Json, reporter: Reporter): bo
   const seen = new Set<string>();
   // An unknown key that looks like a missing required one is reported once, as the typo.
   const suggested = new Set<string>();
-  const mapped = errors.map((e) => mapError(e, value)).filter((m): m is Mapped => m !== undefined);
+  const mapped = errors.map((e) => mapError(e, value, reporter.suggestions)).filter((m): m is Mapped => m !== undefined);
   for (const m of mapped) if (m.suggestion) suggested.add(`${formatPath(m.parent)}\u0000${m.suggestion}`);
   // A merge key (`<<`) stands in for keys it would have merged: report it, not what it hides.
   const merged = new Set(mapped.filter((m) => m.code === "DEFINITION_UNKNOWN_KEY" && m.path[m.path.length - 1] === "<<").map((m) => formatPath(m.parent)));
@@ -85,7 +85,7 @@ interface Mapped {
   missing?: string;
 }
 
-function mapError(e: ErrorObject, root: Json): Mapped | undefined {
+function mapError(e: ErrorObject, root: Json, suggestions: SuggestBudget): Mapped | undefined {
   const parent = toPath(e.instancePath, root);
   const where = describePlace(parent);
   const here = valueAt(root, parent);
@@ -108,7 +108,7 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
       const allowed = Object.keys(parentOf(e)?.properties ?? {});
-      const guess = closest(key, allowed);
+      const guess = closest(key, allowed, suggestions);
       return {
         code: "DEFINITION_UNKNOWN_KEY",
         path: [...parent, key],

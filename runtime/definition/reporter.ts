@@ -7,6 +7,7 @@
 import { isAlias, isMap, isScalar, isSeq, isPair, type Document, type LineCounter, type Node } from "yaml";
 import { excerptAt, type Problem, type Severity, type SourceLocation } from "../core/errors.js";
 import type { DefinitionCode } from "./codes.js";
+import { suggestBudget, type SuggestBudget } from "./suggest.js";
 
 /** A path inside the document: keys and array indexes. */
 export type DocPath = ReadonlyArray<string | number>;
@@ -35,6 +36,8 @@ export type Anchor = "key" | "value";
 /** The problems of one file, and the YAML locator that places them. */
 export class Reporter {
   readonly problems: Problem[] = [];
+  /** The work all "did you mean" suggestions of this file may take together. */
+  readonly suggestions: SuggestBudget = suggestBudget();
 
   constructor(
     readonly file: string,
