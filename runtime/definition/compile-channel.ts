@@ -181,7 +181,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
         return fail();
       }
       if (!cellNames.has(e.to)) {
-        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames, reporter.suggestions)}`, `use one of: ${listSome([...cellNames].filter((n) => n !== name)) || "(no other cells)"}`);
+        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames, reporter.suggestions)}`, `use one of: ${listSome(cellNames, { exclude: name }) || "(no other cells)"}`);
         return fail();
       }
       edges.push({ from: name, to: e.to, path: [...path, "to"] });

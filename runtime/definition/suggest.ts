@@ -24,15 +24,22 @@ const MAX_LISTED_LENGTH = 64;
  * `a, b, c` for remedies that list the names to choose from, with at most
  * MAX_LISTED_NAMES names of at most 64 characters each and "and N more":
  * a file with thousands of cells and thousands of wrong references would
- * otherwise print every name in every problem.
+ * otherwise print every name in every problem. Reads only the names it
+ * shows (plus `exclude`, a name left out of the list), so a remedy costs the
+ * same in a channel of 10 or 10,000 cells.
  */
-export function listSome(names: Iterable<string>, max = MAX_LISTED_NAMES): string {
+export function listSome(names: ReadonlySet<string> | ReadonlyMap<string, unknown> | readonly string[], opts: { exclude?: string; max?: number } = {}): string {
+  const max = opts.max ?? MAX_LISTED_NAMES;
+  const all = "size" in names ? names.size : names.length;
+  const excluded = opts.exclude !== undefined && ("has" in names ? names.has(opts.exclude) : names.includes(opts.exclude)) ? 1 : 0;
   const shown: string[] = [];
-  let total = 0;
-  for (const n of names) {
-    if (total++ < max) shown.push(n.length > MAX_LISTED_LENGTH ? `${n.slice(0, MAX_LISTED_LENGTH - 1)}…` : n);
+  for (const n of "size" in names ? names.keys() : names) {
+    if (shown.length === max) break;
+    if (n === opts.exclude) continue;
+    shown.push(n.length > MAX_LISTED_LENGTH ? `${n.slice(0, MAX_LISTED_LENGTH - 1)}…` : n);
   }
-  return total > max ? `${shown.join(", ")} and ${formatCount(total - max)} more` : shown.join(", ");
+  const more = all - excluded - shown.length;
+  return more > 0 ? `${shown.join(", ")} and ${formatCount(more)} more` : shown.join(", ");
 }
 
 /** 20000 -> "20,000": thousands grouped by hand, so the text never depends on the engine's locale data. */

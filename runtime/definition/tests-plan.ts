@@ -132,6 +132,6 @@ function checkCell(name: string, path: DocPath, reporter: Reporter, cells: CellR
   if (cells.has(name)) return true;
   // With no cells at all, the missing `cells:` is already reported; naming every test's cell adds noise.
   if (cells.size === 0) return false;
-  reporter.error("DEFINITION_UNKNOWN_CELL", path, `there is no cell "${name}"${didYouMean(name, cells.keys(), reporter.suggestions)}`, `use one of: ${listSome(cells.keys())}`);
+  reporter.error("DEFINITION_UNKNOWN_CELL", path, `there is no cell "${name}"${didYouMean(name, cells.keys(), reporter.suggestions)}`, `use one of: ${listSome(cells)}`);
   return false;
 }
