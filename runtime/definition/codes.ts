@@ -11,7 +11,7 @@ export const DEFINITION_CODES = {
   DEFINITION_ALIAS_BOMB: ["YAML aliases expand to too many nodes (a billion-laughs attack)", "write the values out, or use fewer aliases"],
   DEFINITION_TOO_DEEP: ["the YAML nests deeper than 64 levels", "flatten the structure"],
   DEFINITION_TOO_MANY_NODES: ["the YAML has more than 500,000 nodes", "split the channel"],
-  DEFINITION_NOT_JSON: ["a value JSON cannot carry (.inf, .nan, a complex key)", "use finite numbers and string keys"],
+  DEFINITION_NOT_JSON: ["a value JSON cannot carry (.inf, .nan, a complex key), or text with a lone surrogate (`\\ud800`) that canonical JSON cannot encode", "use finite numbers, string keys and whole characters"],
   DEFINITION_FORBIDDEN_KEY: ["a key or path segment named __proto__ (or constructor / prototype in a path)", "rename the key"],
   DEFINITION_NOT_A_CHANNEL: ["a tests file (only `tests:`) was loaded as a channel", "load the channel file; NAME.test.yaml is read beside it"],
   DEFINITION_UNKNOWN_KEY: ["a key the channel language does not have", "use the suggested key, or remove it"],

@@ -131,6 +131,8 @@ function toJson(doc: Document.Parsed, reporter: Reporter, aliases: AliasTargets)
         }
         const raw = keyNode ? (keyNode as { value: unknown }).value : null;
         const key = raw === null || raw === undefined ? "" : String(raw);
+        const lone = loneSurrogate(key);
+        if (lone >= 0 && keyNode) return fail("DEFINITION_NOT_JSON", keyNode, loneMessage("key", key, lone), LONE_REMEDY, "key");
         const first = seen.get(key);
         if (first && keyNode) {
           invalid = true;
@@ -163,6 +165,7 @@ function toJson(doc: Document.Parsed, reporter: Reporter, aliases: AliasTargets)
       result = { size, value: out };
     } else if (isScalar(node)) {
       const v = node.value;
+      if (typeof v === "string" && loneSurrogate(v) >= 0) return fail("DEFINITION_NOT_JSON", node, loneMessage("text", v, loneSurrogate(v)), LONE_REMEDY);
       if (v === null || v === undefined || typeof v === "string" || typeof v === "boolean") result = { size: 1, value: v ?? null };
       else if (typeof v === "number") {
         if (!Number.isFinite(v)) return fail("DEFINITION_NOT_JSON", node, `${String(v)} is not a JSON number`, "use a finite number (or a string)");
@@ -217,6 +220,31 @@ function aliasTargets(doc: Document.Parsed): AliasTargets {
   }
   return targets;
 }
+
+/** Half of a UTF-16 surrogate pair without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The index of the first lone surrogate in `s`, or -1. A YAML double-quoted
+ * string can write one (`"\ud800"`); UTF-8 cannot encode it and the plan's
+ * hash (RFC 8785 canonical JSON) refuses it, so it must be a located problem
+ * here rather than an exception when the plan is hashed.
+ */
+function loneSurrogate(s: string): number {
+  // Most text has no surrogate at all: one scan of the cheap pattern decides.
+  if (!ANY_SURROGATE.test(s)) return -1;
+  const m = LONE_SURROGATE.exec(s);
+  return m ? m.index : -1;
+}
+
+function loneMessage(what: "key" | "text", s: string, at: number): string {
+  const unit = s.charCodeAt(at).toString(16).padStart(4, "0");
+  const place = s.length > 1 ? ` at character ${at + 1}` : "";
+  return `this ${what} holds a lone surrogate \\u${unit}${place} (half of a UTF-16 pair without its other half), which UTF-8 and canonical JSON cannot encode`;
+}
+
+const LONE_REMEDY = "write the whole character (the character itself, or both halves of its pair, e.g. \"\\ud83d\\ude00\"), or remove the escape";
 
 function describeNonJson(v: unknown): string {
   if (v instanceof Uint8Array) return "binary value";

@@ -111,3 +111,28 @@ describe("hostile YAML: many problems", () => {
     for (const p of r.problems) expect(p.excerpt).toBe(excerptAt(src, p.location!));
   });
 });
+
+describe("hostile text: lone surrogates", () => {
+  it("a lone surrogate in a double-quoted value is a located DEFINITION_NOT_JSON, not an exception when the plan is hashed", () => {
+    // Before: loadChannel threw DEFINITION_INTERNAL ("Lone surrogate is not allowed") from canonical JSON.
+    const r = loadChannel(`${HEAD}description: "ok \\ud800"\n${GROUP}${CELL}`, { file: "t.yaml" });
+    expect(r.plan).toBeUndefined();
+    expect(r.problems).toHaveLength(1);
+    expect(r.problems[0]).toMatchObject({ code: "DEFINITION_NOT_JSON", location: { line: 3, col: 14 }, path: "description" });
+    expect(r.problems[0].message).toContain("lone surrogate \\ud800");
+    expect(r.problems[0].message).toContain("at character 4");
+  });
+
+  it("a lone low surrogate in a key, and one inside tests data, are located too", () => {
+    const key = loadChannel(`${HEAD}params:\n  "\\udc00x": 1\n${GROUP}${CELL}`, { file: "t.yaml" });
+    expect(key.problems.map((p) => [p.code, p.location?.line, p.location?.col])).toEqual([["DEFINITION_NOT_JSON", 4, 3]]);
+    const test = loadChannel(`${HEAD}${GROUP}${CELL}tests:\n  - name: x\n    submit: { cell: c, data: "\\ud83d" }\n    expect: accepted\n`, { file: "t.yaml" });
+    expect(test.problems.map((p) => p.code)).toEqual(["DEFINITION_NOT_JSON"]);
+  });
+
+  it("a whole character written as its two escaped halves loads", () => {
+    const r = loadChannel(`${HEAD}description: "\\ud83d\\ude00"\n${GROUP}${CELL}`, { file: "t.yaml" });
+    expect(r.problems).toEqual([]);
+    expect(r.plan?.description).toBe("\u{1F600}");
+  });
+});
