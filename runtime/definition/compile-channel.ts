@@ -55,7 +55,8 @@ const num = (v: Json | undefined, fallback: number): number => (typeof v === "nu
 /** Compiles `doc`; returns undefined when any error was reported. */
 export function compileChannel(doc: Obj, file: string, reporter: Reporter, modules: LoadModules): ChannelPlan | undefined {
   const exprs = new Expressions(createRuleEngine({ params: isObj(doc.params) ? doc.params : {} }), reporter);
-  const schemaCompiler = createSchemaCompiler(reporter);
+  const docLimits = isObj(doc.limits) ? doc.limits : {};
+  const schemaCompiler = createSchemaCompiler(reporter, { maxDepth: num(docLimits.maxDepth, DEFAULT_INPUT_LIMITS.maxDepth) });
   const hasToken = isObj(doc.token);
 
   // Groups and thresholds.
