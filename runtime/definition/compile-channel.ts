@@ -7,7 +7,7 @@
  */
 import { posix } from "node:path";
 import type { Json } from "../core/canonical.js";
-import type { Problem } from "../core/errors.js";
+import type { Problem, SourceLocation } from "../core/errors.js";
 import { hashJson, sha256Hex } from "../core/hash.js";
 import { createRuleEngine } from "../rules/index.js";
 import { createSchemaCompiler } from "./compile-schemas.js";
@@ -28,7 +28,7 @@ import type {
 } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
 import { parseStatePath } from "./state-path.js";
-import { didYouMean, listSome } from "./suggest.js";
+import { didYouMean, formatCount, listSome } from "./suggest.js";
 import { normaliseTests } from "./tests-plan.js";
 import { resolveThreshold } from "./thresholds.js";
 
@@ -36,9 +36,25 @@ import { resolveThreshold } from "./thresholds.js";
 export interface LoadModules {
   /** Reads a code file (posix path, resolved against the channel file's folder); undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
-  /** The sandbox's static check of a code file: the hooks it defines and its problems. */
-  checkCode?: (source: string, file: string) => { hooks: readonly string[]; problems: readonly Problem[] };
+  /**
+   * The sandbox's static check of a code file: the hooks it defines and its
+   * problems. Called once per distinct file content in a load; `opts.timeMs`
+   * is what is left of the channel's budget for code checks (MAX_CODE_CHECK_MS),
+   * for a checker that can stop a file's top level sooner than its own limit.
+   */
+  checkCode?: (source: string, file: string, opts?: { timeMs: number }) => { hooks: readonly string[]; problems: readonly Problem[] };
+  /** A monotonic clock in milliseconds, for the code-check budget; default `performance.now`. */
+  now?: () => number;
 }
+
+/**
+ * Most milliseconds the code checks of one channel may take together. The
+ * sandbox gives each file's top level 1 s, so 40 distinct files whose top
+ * level loops would take 40 s; with this budget a load stops checking after
+ * about 3 s (+ the file under way) and names the files left unchecked. A
+ * trivial file takes 50-100 ms to check on this project's machine.
+ */
+export const MAX_CODE_CHECK_MS = 3_000;
 
 export const DEFAULT_INPUT_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
 export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50, blockTimeMs: 2_000 } as const;
@@ -93,6 +109,11 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   const edges: Array<{ from: string; to: string; path: DocPath }> = [];
   const cellRules = new Map<string, Set<string>>();
   const codeHashes: Record<string, string> = {};
+  // Code checks by content hash: a file named by many cells (or two files with the same text) is checked once.
+  const checkedCode = new Map<string, { file: string; hooks: readonly string[]; problems: readonly Problem[] }>();
+  const reportedCode = new Set<string>();
+  const now = modules.now ?? (() => performance.now());
+  let codeCheckMs = 0;
 
   for (const [name, c] of entries(doc.cells)) {
     if (!isObj(c)) continue;
@@ -427,12 +448,33 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     const sha256 = sha256Hex(new TextEncoder().encode(source));
     let hooks: Array<(typeof HOOKS)[number]>;
     if (modules.checkCode) {
-      const checked = modules.checkCode(source, resolved);
-      hooks = HOOKS.filter((h) => checked.hooks.includes(h));
-      for (const p of checked.problems) {
-        if (p.location) reporter.problems.push({ ...p, path: `${path.map(String).join(".")}` });
+      let checked = checkedCode.get(sha256);
+      if (!checked) {
+        if (codeCheckMs >= MAX_CODE_CHECK_MS) {
+          reporter.error(
+            "DEFINITION_CODE_BUDGET",
+            path,
+            `code file "${written}" was not checked: the code checks of this channel ran past their budget of ${formatCount(MAX_CODE_CHECK_MS)} ms for all its code files together`,
+            "keep each code file's top level to constants and function declarations (it runs when the file is checked, and the work belongs in the hooks), or use fewer code files; a file named by several cells is checked once",
+          );
+          return undefined;
+        }
+        const started = now();
+        const result = modules.checkCode(source, resolved, { timeMs: MAX_CODE_CHECK_MS - codeCheckMs });
+        codeCheckMs += Math.max(0, now() - started);
+        checked = { file: resolved, hooks: result.hooks, problems: result.problems };
+        checkedCode.set(sha256, checked);
+      }
+      const found = checked.hooks;
+      hooks = HOOKS.filter((h) => found.includes(h));
+      // A file's problems are reported once, at the first cell naming it; the same text under another path, at that path.
+      const key = `${sha256}\u0000${resolved}`;
+      const relocate = (loc: SourceLocation): SourceLocation => (checked.file === resolved || loc.file !== checked.file ? loc : { ...loc, file: resolved });
+      for (const p of reportedCode.has(key) ? [] : checked.problems) {
+        if (p.location) reporter.problems.push({ ...p, location: relocate(p.location), path: `${path.map(String).join(".")}` });
         else reporter.add(p.severity, p.code, path, p.message, p.remedy ?? "fix the code file");
       }
+      reportedCode.add(key);
     } else {
       // Without the sandbox's checker, find top-level hook functions by their declarations.
       const found = new Set<string>();

@@ -136,3 +136,62 @@ describe("hostile text: lone surrogates", () => {
     expect(r.plan?.description).toBe("\u{1F600}");
   });
 });
+
+describe("hostile code files", () => {
+  const cells = (n: number, file: (i: number) => string) =>
+    `${HEAD}${GROUP}cells:\n${Array.from({ length: n }, (_, i) => `  c${i}: { group: g, accepts: true, code: ${file(i)} }`).join("\n")}\n`;
+  const LOOP = "for (;;) {}\nfunction validate(d) { return true }\n";
+  const GOOD = "function validate(d) { return true }\n";
+
+  it("40 cells naming one code file check it once (a fake checker counts the calls)", () => {
+    const calls: string[] = [];
+    const checkCode = (_source: string, file: string) => {
+      calls.push(file);
+      return { hooks: ["validate"], problems: [] };
+    };
+    const r = loadChannel(cells(40, () => "./hooks.js"), { file: "ch/t.yaml" }, { readFile: () => GOOD, checkCode });
+    expect(r.problems).toEqual([]);
+    expect(calls).toEqual(["ch/hooks.js"]);
+    expect(Object.values(r.plan?.cells ?? {}).every((c) => c.code?.hooks.includes("validate"))).toBe(true);
+  });
+
+  it("40 cells naming one code file whose top level loops take one sandbox check, not 40 (41 s before)", async () => {
+    const { checkCode } = await import("../../../runtime/sandbox/index.js");
+    const { value: r, ms } = timed(() => loadChannel(cells(40, () => "./hooks.js"), { file: "t.yaml" }, { readFile: () => LOOP, checkCode }));
+    const init = r.problems.filter((p) => p.code === "SANDBOX_INIT");
+    expect(init).toHaveLength(1);
+    expect(ms).toBeLessThan(6_000);
+  }, 30_000);
+
+  it("40 distinct files that each take 1 s to check stop at the channel's budget, with a located DEFINITION_CODE_BUDGET for each file left", () => {
+    let clock = 0;
+    const budgets: number[] = [];
+    const checkCode = (_source: string, _file: string, opts?: { timeMs: number }) => {
+      budgets.push(opts?.timeMs ?? -1);
+      clock += 1_000;
+      return { hooks: ["validate"], problems: [] };
+    };
+    const r = loadChannel(cells(40, (i) => `./h${i}.js`), { file: "t.yaml" }, { readFile: (p) => `${GOOD}// ${p}\n`, checkCode, now: () => clock });
+    expect(budgets).toEqual([3_000, 2_000, 1_000]);
+    const over = r.problems.filter((p) => p.code === "DEFINITION_CODE_BUDGET");
+    expect(over).toHaveLength(37);
+    expect(over[0]).toMatchObject({ path: "cells.c3.code", location: { line: 9, col: 40 } });
+    expect(over[0].message).toBe('code file "./h3.js" was not checked: the code checks of this channel ran past their budget of 3,000 ms for all its code files together');
+    expect(r.plan).toBeUndefined();
+  });
+
+  it("the same text at two paths is checked once; its problems are reported once per path, at that path", () => {
+    const calls: string[] = [];
+    const checkCode = (_source: string, file: string) => {
+      calls.push(file);
+      return { hooks: ["validate"], problems: [{ code: "SANDBOX_UNKNOWN_HOOK", severity: "warning" as const, message: "m", remedy: "r", location: { file, line: 1, col: 1 } }] };
+    };
+    const src = `${HEAD}${GROUP}cells:\n  a: { group: g, accepts: true, code: ./x.js }\n  b: { group: g, accepts: true, code: ./x.js }\n  c: { group: g, accepts: true, code: ./y.js }\n`;
+    const r = loadChannel(src, { file: "t.yaml" }, { readFile: () => GOOD, checkCode });
+    expect(calls).toEqual(["x.js"]);
+    expect(r.problems.map((p) => [p.code, p.location?.file, p.path])).toEqual([
+      ["SANDBOX_UNKNOWN_HOOK", "x.js", "cells.a.code"],
+      ["SANDBOX_UNKNOWN_HOOK", "y.js", "cells.c.code"],
+    ]);
+  });
+});
