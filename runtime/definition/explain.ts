@@ -7,6 +7,7 @@
  */
 import type { Json } from "../core/canonical.js";
 import { createRuleEngine, type RuleEngine } from "../rules/index.js";
+import { inlineValue } from "../rules/describe.js";
 import type { CellPlan, ChannelPlan, EmitPlan, GroupPlan, StateUpdatePlan } from "./plan.js";
 import { summariseSchema } from "./schema-summary.js";
 import { listWords } from "./suggest.js";
@@ -153,7 +154,7 @@ function phrase(engine: RuleEngine, v: Json): string {
     return `{ ${keys.map((k) => `${k}: ${phrase(engine, v[k])}`).join(", ")} }`;
   }
   if (Array.isArray(v)) return `[${v.map((x) => phrase(engine, x)).join(", ")}]`;
-  return JSON.stringify(v);
+  return inlineValue(v);
 }
 
 function mermaid(plan: ChannelPlan): string[] {
