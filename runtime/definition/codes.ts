@@ -27,6 +27,8 @@ export const DEFINITION_CODES = {
   DEFINITION_DUPLICATE_NAME: ["two rules of a cell, two validators of a group, or two tests share a name", "rename one of them"],
   DEFINITION_PIPELINE_CYCLE: ["cells emit to each other in a cycle", "remove one emit of the cycle named in the message"],
   DEFINITION_EMIT_SELF: ["a cell emits to itself", "emit to another cell, or keep the value in state"],
+  DEFINITION_FAN_OUT: ["a cell has more emits than `maxOutputsPerInput`, or one input can produce more outputs along a path of the pipeline than `maxOutputsPerBlock` (a cell's bound: its emits, times `maxOutputsPerInput` with a transform hook)", "emit to fewer cells, or change the output limits named"],
+  DEFINITION_LIMITS_CONFLICT: ["limits that contradict each other: `maxInputBytes` above `maxBlockBytes`, or a cell's `blockTimeMs` below its `timeMs`", "change one of the two limits named"],
   DEFINITION_UNSAFE_THRESHOLD: ["a threshold q of n with 3q <= 2n: two quorums may share no honest validator", "raise the threshold to the value in the message, or use \"2/3\""],
   DEFINITION_THRESHOLD_TOO_HIGH: ["a threshold larger than the group", "use at most the group size, or `all`"],
   DEFINITION_RECORDS_PATH: ["a declarative state path starts with `records` (reserved for keyed records)", "use another top-level field name"],

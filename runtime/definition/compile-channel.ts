@@ -13,6 +13,7 @@ import { createRuleEngine } from "../rules/index.js";
 import { createSchemaCompiler } from "./compile-schemas.js";
 import { Expressions } from "./expressions.js";
 import { deepFreeze } from "./freeze.js";
+import { checkFanOut, type FanOutCell } from "./fan-out.js";
 import { analysePipeline } from "./pipeline.js";
 import type {
   CellPlan,
@@ -259,6 +260,28 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   }
 
   const pipeline = analysePipeline([...cellNames], edges, reporter);
+  const inputLimits = {
+    maxBytes: num(docLimits.maxInputBytes, DEFAULT_INPUT_LIMITS.maxBytes),
+    maxDepth: num(docLimits.maxDepth, DEFAULT_INPUT_LIMITS.maxDepth),
+  };
+  const outputLimits = {
+    perInput: num(docLimits.maxOutputsPerInput, DEFAULT_OUTPUT_LIMITS.perInput),
+    perInputBytes: num(docLimits.maxOutputBytesPerInput, DEFAULT_OUTPUT_LIMITS.perInputBytes),
+    perBlock: num(docLimits.maxOutputsPerBlock, DEFAULT_OUTPUT_LIMITS.perBlock),
+    perBlockBytes: num(docLimits.maxOutputBytesPerBlock, DEFAULT_OUTPUT_LIMITS.perBlockBytes),
+  };
+  const blockLimits = {
+    maxBytes: num(docLimits.maxBlockBytes, DEFAULT_BLOCK_LIMITS.maxBytes),
+    maxInputs: num(docLimits.maxBlockInputs, DEFAULT_BLOCK_LIMITS.maxInputs),
+  };
+  if (pipeline) {
+    const fan = new Map<string, FanOutCell>();
+    for (const [name, c] of Object.entries(cells)) {
+      const written = isObj(doc.cells) && isObj(doc.cells[name]) && isObj((doc.cells[name] as Obj).limits) ? Object.keys((doc.cells[name] as Obj).limits as Obj) : [];
+      fan.set(name, { name, emits: c.emit.length, transform: c.code?.hooks.includes("transform") ?? false, limits: c.limits, written: new Set(written) });
+    }
+    checkFanOut(fan, pipeline.order, pipeline.upstream, { input: inputLimits, output: outputLimits, block: blockLimits, written: new Set(Object.keys(docLimits)) }, reporter);
+  }
 
   // Snapshots.
   let snapshots: SnapshotsPlan | undefined;
@@ -318,7 +341,6 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     if (!c) return undefined;
     cellPlans[name] = { ...c, upstream: pipeline.upstream.get(name) ?? [], downstream: pipeline.downstream.get(name) ?? [] };
   }
-  const limits = isObj(doc.limits) ? doc.limits : {};
   // The hash identifies the rules in force, so tests (which do not change what
   // the channel accepts) are left out: editing a test must not make the channel
   // a different channel for L0.
@@ -336,20 +358,9 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     order: pipeline.order,
     ...(snapshots ? { snapshots } : {}),
     ...(token ? { token } : {}),
-    inputLimits: {
-      maxBytes: typeof limits.maxInputBytes === "number" ? limits.maxInputBytes : DEFAULT_INPUT_LIMITS.maxBytes,
-      maxDepth: typeof limits.maxDepth === "number" ? limits.maxDepth : DEFAULT_INPUT_LIMITS.maxDepth,
-    },
-    outputLimits: {
-      perInput: num(limits.maxOutputsPerInput, DEFAULT_OUTPUT_LIMITS.perInput),
-      perInputBytes: num(limits.maxOutputBytesPerInput, DEFAULT_OUTPUT_LIMITS.perInputBytes),
-      perBlock: num(limits.maxOutputsPerBlock, DEFAULT_OUTPUT_LIMITS.perBlock),
-      perBlockBytes: num(limits.maxOutputBytesPerBlock, DEFAULT_OUTPUT_LIMITS.perBlockBytes),
-    },
-    blockLimits: {
-      maxBytes: num(limits.maxBlockBytes, DEFAULT_BLOCK_LIMITS.maxBytes),
-      maxInputs: num(limits.maxBlockInputs, DEFAULT_BLOCK_LIMITS.maxInputs),
-    },
+    inputLimits,
+    outputLimits,
+    blockLimits,
     tests,
     document: doc,
   };

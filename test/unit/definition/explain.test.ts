@@ -39,7 +39,7 @@ describe("explainChannel", () => {
     expect(text).toContain('2. not-in-future: requires that data.at is at most block.time. If not: "loan time {data.at} is after the block time".');
     expect(text).toContain("adds 1 to open.{data.member} (missing counts as 0)");
     expect(text).toContain("sends to overdue when");
-    expect(text).toMatch(/Code: \.\/library\/overdue\.js \(sha256 [0-9a-f]{16}…\) defines the reduce hook; it runs in an isolated sandbox limited to 16 MB of memory and 20 ms per call\./);
+    expect(text).toMatch(/Code: \.\/library\/overdue\.js \(sha256 [0-9a-f]{16}…\) defines the reduce hook; it runs in an isolated sandbox limited to 16 MB of memory and 20 ms per input, and 2000 ms for all its hook calls of one block \(inputs not reached in time are rejected\)\./);
   });
 
   it("lists cells in pipeline order and draws the pipeline in markdown", () => {
