@@ -61,7 +61,7 @@ export class Reporter {
       while (node && isAlias(node) && hops++ < 64) node = this.aliases.get(node) ?? null;
       if (!node) break;
       if (isMap(node)) {
-        const pair = this.pairs(node).get(String(seg));
+        const pair = this.pair(node, String(seg));
         if (!pair) break;
         key = (pair.key as Node | null) ?? null;
         node = (pair.value as Node | null) ?? null;
@@ -78,6 +78,13 @@ export class Reporter {
       depth++;
     }
     return { node, key, depth };
+  }
+
+  /** The first entry of `map` with key `key`: a scan of a small mapping, an index of a large one. */
+  private pair(map: { items: unknown[] }, key: string): { key: unknown; value: unknown } | undefined {
+    if (map.items.length > 8) return this.pairs(map).get(key);
+    for (const p of map.items) if (isPair(p) && keyText(p.key) === key) return p;
+    return undefined;
   }
 
   /** Key text to entry, per mapping, built on first use: locating stays linear in large files. */

@@ -93,16 +93,17 @@ describe("hostile YAML: aliases", () => {
 });
 
 describe("hostile YAML: many problems", () => {
-  it("5,000 problems in a 200 KB file cost one scan of the file for their excerpts (under 3 s), each as core's excerptAt writes it", () => {
-    // Before: every excerpt split the whole file into lines again.
+  it("20,000 problems in a 930 KB file load in time linear in the file (under 15 s), each excerpt as core's excerptAt writes it", () => {
+    // Before: 85 s. Every excerpt split the whole file into lines again, and ajv's $ref calls
+    // concatenated each cell's errors onto all the errors before them.
     const lines = [HEAD, GROUP, "cells:"];
-    for (let i = 0; i < 5000; i++) lines.push(`  c${i}: { group: g, accepts: true, grup${"x".repeat(20)}: 1 }`);
+    for (let i = 0; i < 20_000; i++) lines.push(`  c${i}: { group: g, accepts: true, grup: 1 }`);
     const src = `${lines.join("\n")}\n`;
     const { value: r, ms } = timed(() => loadChannel(src, { file: "t.yaml" }));
-    expect(r.problems.filter((p) => p.code === "DEFINITION_UNKNOWN_KEY")).toHaveLength(5000);
+    expect(r.problems.filter((p) => p.code === "DEFINITION_UNKNOWN_KEY")).toHaveLength(20_000);
     for (const p of r.problems.slice(0, 50)) expect(p.excerpt).toBe(excerptAt(src, p.location!));
-    expect(ms).toBeLessThan(3_000);
-  });
+    expect(ms).toBeLessThan(15_000);
+  }, 60_000);
 
   it("excerpts match core's excerptAt on CRLF files, at the last line and past the end", () => {
     const src = `${HEAD}${GROUP}cells:\r\n  c: { group: g, accepts: true, bad: 1 }\r\n`.replace(/\n/g, "\r\n").replace(/\r\r/g, "\r");
