@@ -94,7 +94,7 @@ interface SchemaNode {
   patterns: number[];
   additional?: number;
   propertyNames?: number;
-  /** Per key of an object value: the patternProperties tests. */
+  /** Per key of an object value: walking the keys, and the patternProperties tests. */
   perKey: number;
   /** For list values: `items` (one subschema, or a tuple), additionalItems, contains. */
   items?: number;
