@@ -27,8 +27,15 @@ export function expandChannelArgs(args: readonly string[], cwd = process.cwd(), 
   const out: string[] = [];
   for (const a of args) {
     const p = resolve(cwd, a);
-    if (existsSync(p) && statSync(p).isDirectory()) {
-      for (const n of readdirSync(p).sort()) {
+    let names: string[] | undefined;
+    try {
+      names = existsSync(p) && statSync(p).isDirectory() ? readdirSync(p).sort() : undefined;
+    } catch {
+      // An unreadable folder is named as it is: reading it as a file then fails with CLI_FILE_NOT_FOUND.
+      names = undefined;
+    }
+    if (names) {
+      for (const n of names) {
         if (/\.ya?ml$/.test(n) && (opts.includeTests || !/\.test\.ya?ml$/.test(n))) out.push(join(a, n));
       }
     } else {

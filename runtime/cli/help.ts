@@ -5,7 +5,7 @@ Usage: statecell <command> [options]
 
 Commands:
   lint FILE|DIR...          check channel files; every problem at file:line:col
-  explain FILE              a plain-English account of a channel's rules and groups
+  explain FILE|DIR...       a plain-English account of each channel's rules and groups
   test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
   keys NAME...              print the test public key derived from each signer name
   demo                      lint, explain, test the examples; a consensus round (npm start)
@@ -26,12 +26,14 @@ Checks channel files against the channel language and prints every problem
 with its code, file:line:col, the line with a caret, and a fix. A directory
 means every channel file in it. Exit 1 if any file has an error (warnings
 alone exit 0).`,
-  explain: `Usage: statecell explain FILE [--format text|markdown]
+  explain: `Usage: statecell explain FILE|DIR... [--format text|markdown]
 
-Prints a plain-English account of the channel for review: each group's
+Prints a plain-English account of each channel for review: each group's
 validators, how many must sign and how many faulty or offline validators it
 tolerates; each cell's accepted data, rules, state updates, outputs and code.
---format markdown adds a mermaid diagram of the pipeline.`,
+--format markdown adds a mermaid diagram of the pipeline. A directory means
+every channel file in it; a file that does not load is reported and the
+others are still explained (exit 1).`,
   test: `Usage: statecell test [FILE|DIR...] [--coverage] [--format text|json]
 
 Runs the tests of each channel: the inline \`tests:\` and NAME.test.yaml beside

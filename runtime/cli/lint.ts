@@ -1,8 +1,9 @@
 import { formatProblem } from "../core/errors.js";
+import { perFile } from "./failure.js";
 import { expandChannelArgs } from "./files.js";
-import { loadChannelFile, loadTestsFile, isTestsFile, hasErrors } from "./load.js";
+import { loadChannelFile, loadTestsFile, isTestsFile, hasErrors, type LoadedFile } from "./load.js";
 
-/** `statecell lint`: every problem of every file; exit 1 if any error. */
+/** `statecell lint`: every problem of every file; exit 1 if any error. A file that makes statecell fail is reported with a code; the others are still linted. */
 export function lintCommand(args: readonly string[], opts: { format: string }, out: (s: string) => void): number {
   if (args.length === 0) {
     out("statecell lint: name at least one channel file or folder, e.g. `statecell lint channels/`\n");
@@ -12,7 +13,9 @@ export function lintCommand(args: readonly string[], opts: { format: string }, o
     out(`statecell lint: --format is text or json, not "${opts.format}"\n`);
     return 2;
   }
-  const results = expandChannelArgs(args, process.cwd(), { includeTests: true }).map((f) => (isTestsFile(f) ? loadTestsFile(f) : loadChannelFile(f)));
+  const results = expandChannelArgs(args, process.cwd(), { includeTests: true }).map((f) =>
+    perFile<LoadedFile & { tests?: number }>(f, () => (isTestsFile(f) ? loadTestsFile(f) : loadChannelFile(f)), (p) => ({ file: f, problems: [p] })),
+  );
   const failed = results.some((r) => hasErrors(r.problems));
   if (opts.format === "json") {
     out(`${JSON.stringify(results.map((r) => ({ file: r.file, ok: !hasErrors(r.problems), hash: r.plan?.hash, problems: r.problems })), null, 2)}\n`);

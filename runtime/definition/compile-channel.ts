@@ -7,12 +7,13 @@
  */
 import { posix } from "node:path";
 import type { Json } from "../core/canonical.js";
-import type { Problem } from "../core/errors.js";
+import type { Problem, SourceLocation } from "../core/errors.js";
 import { hashJson, sha256Hex } from "../core/hash.js";
 import { createRuleEngine } from "../rules/index.js";
 import { createSchemaCompiler } from "./compile-schemas.js";
 import { Expressions } from "./expressions.js";
 import { deepFreeze } from "./freeze.js";
+import { checkFanOut, type FanOutCell } from "./fan-out.js";
 import { analysePipeline } from "./pipeline.js";
 import type {
   CellPlan,
@@ -28,7 +29,7 @@ import type {
 } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
 import { parseStatePath } from "./state-path.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, formatCount, listSome } from "./suggest.js";
 import { normaliseTests } from "./tests-plan.js";
 import { resolveThreshold } from "./thresholds.js";
 
@@ -36,9 +37,25 @@ import { resolveThreshold } from "./thresholds.js";
 export interface LoadModules {
   /** Reads a code file (posix path, resolved against the channel file's folder); undefined when it does not exist. */
   readFile?: (path: string) => string | undefined;
-  /** The sandbox's static check of a code file: the hooks it defines and its problems. */
-  checkCode?: (source: string, file: string) => { hooks: readonly string[]; problems: readonly Problem[] };
+  /**
+   * The sandbox's static check of a code file: the hooks it defines and its
+   * problems. Called once per distinct file content in a load; `opts.timeMs`
+   * is what is left of the channel's budget for code checks (MAX_CODE_CHECK_MS),
+   * for a checker that can stop a file's top level sooner than its own limit.
+   */
+  checkCode?: (source: string, file: string, opts?: { timeMs: number }) => { hooks: readonly string[]; problems: readonly Problem[] };
+  /** A monotonic clock in milliseconds, for the code-check budget; default `performance.now`. */
+  now?: () => number;
 }
+
+/**
+ * Most milliseconds the code checks of one channel may take together. The
+ * sandbox gives each file's top level 1 s, so 40 distinct files whose top
+ * level loops would take 40 s; with this budget a load stops checking after
+ * about 3 s (+ the file under way) and names the files left unchecked. A
+ * trivial file takes 50-100 ms to check on this project's machine.
+ */
+export const MAX_CODE_CHECK_MS = 3_000;
 
 export const DEFAULT_INPUT_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
 export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50, blockTimeMs: 2_000 } as const;
@@ -55,7 +72,8 @@ const num = (v: Json | undefined, fallback: number): number => (typeof v === "nu
 /** Compiles `doc`; returns undefined when any error was reported. */
 export function compileChannel(doc: Obj, file: string, reporter: Reporter, modules: LoadModules): ChannelPlan | undefined {
   const exprs = new Expressions(createRuleEngine({ params: isObj(doc.params) ? doc.params : {} }), reporter);
-  const schemaCompiler = createSchemaCompiler(reporter);
+  const docLimits = isObj(doc.limits) ? doc.limits : {};
+  const schemaCompiler = createSchemaCompiler(reporter, { maxDepth: num(docLimits.maxDepth, DEFAULT_INPUT_LIMITS.maxDepth) });
   const hasToken = isObj(doc.token);
 
   // Groups and thresholds.
@@ -92,6 +110,11 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   const edges: Array<{ from: string; to: string; path: DocPath }> = [];
   const cellRules = new Map<string, Set<string>>();
   const codeHashes: Record<string, string> = {};
+  // Code checks by content hash: a file named by many cells (or two files with the same text) is checked once.
+  const checkedCode = new Map<string, { file: string; hooks: readonly string[]; problems: readonly Problem[] }>();
+  const reportedCode = new Set<string>();
+  const now = modules.now ?? (() => performance.now());
+  let codeCheckMs = 0;
 
   for (const [name, c] of entries(doc.cells)) {
     if (!isObj(c)) continue;
@@ -107,7 +130,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     if (group !== undefined) {
       usedGroups.add(group);
       if (!groupNames.has(group)) {
-        reporter.error("DEFINITION_UNKNOWN_GROUP", [...base, "group"], `cell "${name}" names group "${group}", which is not defined${didYouMean(group, groupNames)}`, groupNames.size ? `use one of: ${[...groupNames].join(", ")}` : "define the group under `groups:`");
+        reporter.error("DEFINITION_UNKNOWN_GROUP", [...base, "group"], `cell "${name}" names group "${group}", which is not defined${didYouMean(group, groupNames, reporter.suggestions)}`, groupNames.size ? `use one of: ${listSome(groupNames)}` : "define the group under `groups:`");
         fail();
       }
     }
@@ -119,7 +142,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
       schemaName = c.accepts;
       usedSchemas.add(c.accepts);
       if (!schemaNames.has(c.accepts)) {
-        reporter.error("DEFINITION_UNKNOWN_SCHEMA", [...base, "accepts"], `cell "${name}" accepts schema "${c.accepts}", which is not defined${didYouMean(c.accepts, schemaNames)}`, schemaNames.size ? `use one of: ${[...schemaNames].join(", ")}, or an inline schema` : "define it under `schemas:`, or write an inline schema");
+        reporter.error("DEFINITION_UNKNOWN_SCHEMA", [...base, "accepts"], `cell "${name}" accepts schema "${c.accepts}", which is not defined${didYouMean(c.accepts, schemaNames, reporter.suggestions)}`, schemaNames.size ? `use one of: ${listSome(schemaNames)}, or an inline schema` : "define it under `schemas:`, or write an inline schema");
         fail();
       } else accepts = schemas[c.accepts];
     } else if (isObj(c.accepts) || typeof c.accepts === "boolean") {
@@ -181,7 +204,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
         return fail();
       }
       if (!cellNames.has(e.to)) {
-        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames)}`, `use one of: ${[...cellNames].filter((n) => n !== name).join(", ") || "(no other cells)"}`);
+        reporter.error("DEFINITION_UNKNOWN_CELL", [...path, "to"], `cell "${name}" emits to "${e.to}", which is not a cell${didYouMean(e.to, cellNames, reporter.suggestions)}`, `use one of: ${listSome(cellNames, { exclude: name }) || "(no other cells)"}`);
         return fail();
       }
       edges.push({ from: name, to: e.to, path: [...path, "to"] });
@@ -238,6 +261,28 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   }
 
   const pipeline = analysePipeline([...cellNames], edges, reporter);
+  const inputLimits = {
+    maxBytes: num(docLimits.maxInputBytes, DEFAULT_INPUT_LIMITS.maxBytes),
+    maxDepth: num(docLimits.maxDepth, DEFAULT_INPUT_LIMITS.maxDepth),
+  };
+  const outputLimits = {
+    perInput: num(docLimits.maxOutputsPerInput, DEFAULT_OUTPUT_LIMITS.perInput),
+    perInputBytes: num(docLimits.maxOutputBytesPerInput, DEFAULT_OUTPUT_LIMITS.perInputBytes),
+    perBlock: num(docLimits.maxOutputsPerBlock, DEFAULT_OUTPUT_LIMITS.perBlock),
+    perBlockBytes: num(docLimits.maxOutputBytesPerBlock, DEFAULT_OUTPUT_LIMITS.perBlockBytes),
+  };
+  const blockLimits = {
+    maxBytes: num(docLimits.maxBlockBytes, DEFAULT_BLOCK_LIMITS.maxBytes),
+    maxInputs: num(docLimits.maxBlockInputs, DEFAULT_BLOCK_LIMITS.maxInputs),
+  };
+  if (pipeline) {
+    const fan = new Map<string, FanOutCell>();
+    for (const [name, c] of Object.entries(cells)) {
+      const written = isObj(doc.cells) && isObj(doc.cells[name]) && isObj((doc.cells[name] as Obj).limits) ? Object.keys((doc.cells[name] as Obj).limits as Obj) : [];
+      fan.set(name, { name, emits: c.emit.length, transform: c.code?.hooks.includes("transform") ?? false, limits: c.limits, written: new Set(written) });
+    }
+    checkFanOut(fan, pipeline.order, pipeline.upstream, { input: inputLimits, output: outputLimits, block: blockLimits, written: new Set(Object.keys(docLimits)) }, reporter);
+  }
 
   // Snapshots.
   let snapshots: SnapshotsPlan | undefined;
@@ -248,7 +293,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     const every = typeof s.every === "number" ? s.every : undefined;
     const seconds = typeof s.seconds === "number" ? s.seconds : undefined;
     if (!groupNames.has(group)) {
-      reporter.error("DEFINITION_UNKNOWN_GROUP", ["snapshots", "group"], `snapshots name group "${group}", which is not defined${didYouMean(group, groupNames)}`, `use one of: ${[...groupNames].join(", ")}`);
+      reporter.error("DEFINITION_UNKNOWN_GROUP", ["snapshots", "group"], `snapshots name group "${group}", which is not defined${didYouMean(group, groupNames, reporter.suggestions)}`, `use one of: ${listSome(groupNames)}`);
     } else if (every !== undefined && seconds !== undefined) {
       reporter.error("DEFINITION_CONFLICTING_KEYS", ["snapshots", "seconds"], "snapshots have both `every` (blocks) and `seconds`", "keep one of them", { anchor: "key" });
     } else if (every === undefined && seconds === undefined) {
@@ -297,7 +342,6 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     if (!c) return undefined;
     cellPlans[name] = { ...c, upstream: pipeline.upstream.get(name) ?? [], downstream: pipeline.downstream.get(name) ?? [] };
   }
-  const limits = isObj(doc.limits) ? doc.limits : {};
   // The hash identifies the rules in force, so tests (which do not change what
   // the channel accepts) are left out: editing a test must not make the channel
   // a different channel for L0.
@@ -315,20 +359,9 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     order: pipeline.order,
     ...(snapshots ? { snapshots } : {}),
     ...(token ? { token } : {}),
-    inputLimits: {
-      maxBytes: typeof limits.maxInputBytes === "number" ? limits.maxInputBytes : DEFAULT_INPUT_LIMITS.maxBytes,
-      maxDepth: typeof limits.maxDepth === "number" ? limits.maxDepth : DEFAULT_INPUT_LIMITS.maxDepth,
-    },
-    outputLimits: {
-      perInput: num(limits.maxOutputsPerInput, DEFAULT_OUTPUT_LIMITS.perInput),
-      perInputBytes: num(limits.maxOutputBytesPerInput, DEFAULT_OUTPUT_LIMITS.perInputBytes),
-      perBlock: num(limits.maxOutputsPerBlock, DEFAULT_OUTPUT_LIMITS.perBlock),
-      perBlockBytes: num(limits.maxOutputBytesPerBlock, DEFAULT_OUTPUT_LIMITS.perBlockBytes),
-    },
-    blockLimits: {
-      maxBytes: num(limits.maxBlockBytes, DEFAULT_BLOCK_LIMITS.maxBytes),
-      maxInputs: num(limits.maxBlockInputs, DEFAULT_BLOCK_LIMITS.maxInputs),
-    },
+    inputLimits,
+    outputLimits,
+    blockLimits,
     tests,
     document: doc,
   };
@@ -427,12 +460,33 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     const sha256 = sha256Hex(new TextEncoder().encode(source));
     let hooks: Array<(typeof HOOKS)[number]>;
     if (modules.checkCode) {
-      const checked = modules.checkCode(source, resolved);
-      hooks = HOOKS.filter((h) => checked.hooks.includes(h));
-      for (const p of checked.problems) {
-        if (p.location) reporter.problems.push({ ...p, path: `${path.map(String).join(".")}` });
+      let checked = checkedCode.get(sha256);
+      if (!checked) {
+        if (codeCheckMs >= MAX_CODE_CHECK_MS) {
+          reporter.error(
+            "DEFINITION_CODE_BUDGET",
+            path,
+            `code file "${written}" was not checked: the code checks of this channel ran past their budget of ${formatCount(MAX_CODE_CHECK_MS)} ms for all its code files together`,
+            "keep each code file's top level to constants and function declarations (it runs when the file is checked, and the work belongs in the hooks), or use fewer code files; a file named by several cells is checked once",
+          );
+          return undefined;
+        }
+        const started = now();
+        const result = modules.checkCode(source, resolved, { timeMs: MAX_CODE_CHECK_MS - codeCheckMs });
+        codeCheckMs += Math.max(0, now() - started);
+        checked = { file: resolved, hooks: result.hooks, problems: result.problems };
+        checkedCode.set(sha256, checked);
+      }
+      const found = checked.hooks;
+      hooks = HOOKS.filter((h) => found.includes(h));
+      // A file's problems are reported once, at the first cell naming it; the same text under another path, at that path.
+      const key = `${sha256}\u0000${resolved}`;
+      const relocate = (loc: SourceLocation): SourceLocation => (checked.file === resolved || loc.file !== checked.file ? loc : { ...loc, file: resolved });
+      for (const p of reportedCode.has(key) ? [] : checked.problems) {
+        if (p.location) reporter.problems.push({ ...p, location: relocate(p.location), path: `${path.map(String).join(".")}` });
         else reporter.add(p.severity, p.code, path, p.message, p.remedy ?? "fix the code file");
       }
+      reportedCode.add(key);
     } else {
       // Without the sandbox's checker, find top-level hook functions by their declarations.
       const found = new Set<string>();

@@ -1,12 +1,14 @@
 /**
  * Users' JSON Schemas, compiled with ONE ajv instance per channel (strict, all
  * errors, no $data), so a schema referenced by many cells compiles once
- * (STYLE.md habit 5) and nothing leaks between channels.
+ * and nothing leaks between channels.
  */
 import { Ajv } from "ajv";
 import { canonicalString, type Json } from "../core/canonical.js";
+import { checkPattern, re2RegExp } from "./patterns.js";
 import type { SchemaPlan, ValidateFn } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
+import { checkSchemaBounds } from "./schema-bounds.js";
 
 /** A channel's schema compiler. */
 export interface SchemaCompiler {
@@ -25,15 +27,33 @@ function metaCheck(schema: Json): Ajv["errors"] {
   return metaChecker.validateSchema(schema as object | boolean) ? null : metaChecker.errors;
 }
 
-/** A channel's schema compiler; problems go to `reporter`, located at the schema's place in the document. */
-export function createSchemaCompiler(reporter: Reporter): SchemaCompiler {
+/**
+ * A channel's schema compiler; problems go to `reporter`, located at the
+ * schema's place in the document. `maxDepth` is the channel's input depth
+ * limit (the schema work bound is computed down to it).
+ */
+export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: number }): SchemaCompiler {
   // strict: unknown keywords, `required` fields missing from `properties` and
   // keywords without their type are errors, because each is almost always a
   // typo that would silently accept bad data. Union types (`[string, "null"]`)
   // are common and harmless, so they are allowed.
   // code.optimize off: ajv's extra optimisation passes cost ~30% of compile
   // time at load, while the validators they would shorten are already fast.
-  const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true, $data: false, validateSchema: false, code: { optimize: false } });
+  // allErrors off: a rejection reports its first error (all that a verdict
+  // carries), and ajv stops there. With allErrors, rejecting a list of 21,666
+  // `{}` against `items: { required: [a] }` built 21,666 error objects
+  // (14.7 ms measured; 0.002 ms without), and `uniqueItems` still compared
+  // every pair of a list longer than its `maxItems` (maxItems is checked
+  // first, and now ends the check).
+  // code.regExp: patterns run with RE2, in linear time (patterns.ts).
+  const ajv = new Ajv({
+    strict: true,
+    allErrors: false,
+    allowUnionTypes: true,
+    $data: false,
+    validateSchema: false,
+    code: { optimize: false, regExp: re2RegExp },
+  });
   // Equal schemas (the same inline schema on several cells) compile once.
   const byText = new Map<string, ValidateFn>();
   return {
@@ -60,6 +80,7 @@ export function createSchemaCompiler(reporter: Reporter): SchemaCompiler {
         }
         return undefined;
       }
+      if (!checkSchemaBounds(name, schema, path, opts.maxDepth, reporter, { check: checkPattern })) return undefined;
       try {
         const validate = ajv.compile(schema as object | boolean) as unknown as ValidateFn;
         byText.set(text, validate);

@@ -7,7 +7,9 @@
  */
 import type { Json } from "../core/canonical.js";
 import { createRuleEngine, type RuleEngine } from "../rules/index.js";
+import { inlineValue } from "../rules/describe.js";
 import type { CellPlan, ChannelPlan, EmitPlan, GroupPlan, StateUpdatePlan } from "./plan.js";
+import { outputBound } from "./fan-out.js";
 import { summariseSchema } from "./schema-summary.js";
 import { listWords } from "./suggest.js";
 
@@ -41,6 +43,12 @@ export function explainChannel(plan: ChannelPlan, opts: ExplainOptions = { forma
   );
   summary.push(`Definition hash: ${plan.hash}.`);
   summary.push(`Every input may be at most ${plan.inputLimits.maxBytes} bytes of JSON and nest at most ${plan.inputLimits.maxDepth} levels deep.`);
+  const o = plan.outputLimits;
+  const b = plan.blockLimits;
+  summary.push(
+    `Each accepted input may produce at most ${count(o.perInput, "output")} (${o.perInputBytes} bytes of JSON together), and one block of a cell at most ${count(o.perBlock, "output")} (${o.perBlockBytes} bytes); an input that would produce more is rejected.`,
+  );
+  summary.push(`A block carries at most ${count(b.maxInputs, "input")} and ${b.maxBytes} bytes of submissions.`);
   sections.push({ level: 1, title: `Channel ${plan.channel}, version ${plan.version}`, lines: summary });
 
   if (md) sections.push({ level: 2, title: "Pipeline", lines: mermaid(plan) });
@@ -113,11 +121,16 @@ function cellLines(plan: ChannelPlan, c: CellPlan, engine: RuleEngine, md: boole
   if (c.emit.length) {
     lines.push("Emits, for each accepted input:");
     for (const e of c.emit) lines.push(`- ${emitSentence(e, engine, md)}`);
+    const transform = c.code?.hooks.includes("transform") ?? false;
+    const bound = outputBound({ emits: c.emit.length, transform }, plan.outputLimits);
+    lines.push(
+      `So one accepted input produces at most ${count(bound, "output")} here (${count(c.emit.length, "emit")}${transform ? `, each forwarding up to ${plan.outputLimits.perInput} outputs of the transform hook` : ""}).`,
+    );
   }
   if (c.code) {
     const hooks = c.code.hooks.length ? `the ${listWords([...c.code.hooks], "and")} hook${c.code.hooks.length === 1 ? "" : "s"}` : "no hooks";
     lines.push(
-      `Code: ${code(c.code.path, md)} (sha256 ${c.code.sha256.slice(0, 16)}…) defines ${hooks}; it runs in an isolated sandbox limited to ${c.limits.memoryMb} MB of memory and ${c.limits.timeMs} ms per call.`,
+      `Code: ${code(c.code.path, md)} (sha256 ${c.code.sha256.slice(0, 16)}…) defines ${hooks}; it runs in an isolated sandbox limited to ${c.limits.memoryMb} MB of memory and ${c.limits.timeMs} ms per input, and ${c.limits.blockTimeMs} ms for all its hook calls of one block (inputs not reached in time are rejected).`,
     );
   }
   return lines;
@@ -153,7 +166,7 @@ function phrase(engine: RuleEngine, v: Json): string {
     return `{ ${keys.map((k) => `${k}: ${phrase(engine, v[k])}`).join(", ")} }`;
   }
   if (Array.isArray(v)) return `[${v.map((x) => phrase(engine, x)).join(", ")}]`;
-  return JSON.stringify(v);
+  return inlineValue(v);
 }
 
 function mermaid(plan: ChannelPlan): string[] {

@@ -84,7 +84,7 @@ export class Expressions {
       const keys = Object.keys(value);
       if (keys.length === 1 && Array.isArray(value[keys[0]])) {
         // `{ substring: [...] }` is almost surely a misspelt operator, not a one-field object.
-        const guess = closest(keys[0], this.operators);
+        const guess = closest(keys[0], this.operators, this.reporter.suggestions);
         if (guess !== undefined) {
           this.reporter.warn(
             "DEFINITION_MAYBE_OPERATOR",

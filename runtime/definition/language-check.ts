@@ -8,9 +8,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import channelSchema from "../../schemas/channel.schema.json" with { type: "json" };
 import type { Json } from "../core/canonical.js";
 import { formatPath, type DocPath, type Reporter } from "./reporter.js";
-import { closest, listWords } from "./suggest.js";
+import { closest, listWords, type SuggestBudget } from "./suggest.js";
 
-const SCHEMA_ID = (channelSchema as { $id: string }).$id;
 
 interface LanguageValidators {
   channel: ValidateFunction;
@@ -27,17 +26,60 @@ function validators(): LanguageValidators {
   // verbose: errors carry their parentSchema, which is how an error inside a
   // $ref'd definition finds the allowed keys and descriptions for its message.
   const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false, allowUnionTypes: true, verbose: true });
-  ajv.addSchema(channelSchema as object);
-  const channel = ajv.getSchema(SCHEMA_ID);
-  if (!channel) throw new Error("channel.schema.json did not compile");
+  // The language schema with every `$ref` replaced by what it points at. ajv
+  // compiles a `$ref` to a call that concatenates the callee's errors onto all
+  // the errors so far (vErrors.concat), which is quadratic in the number of
+  // errors: 20,000 cells with an unknown key each spent 2 s there. Inlined,
+  // every error is one push. The language schema has no recursive reference.
+  const resolved = inlineRefs(channelSchema as Json) as { [k: string]: Json };
+  const channel = ajv.compile(resolved);
   const tests = ajv.compile({
     type: "object",
     required: ["tests"],
     additionalProperties: false,
-    properties: { tests: { $ref: `${SCHEMA_ID}#/definitions/tests` } },
+    properties: { tests: (resolved.definitions as { [k: string]: Json }).tests },
   });
   cached = { channel, tests };
   return cached;
+}
+
+/**
+ * A copy of the language schema in which every local `$ref` (`#/definitions/NAME`)
+ * is replaced by the (inlined) definition, keeping the referring node's other
+ * keys where the definition has none of its own (they are annotations:
+ * descriptions, examples). Throws on a recursive reference (a bug in the schema).
+ */
+function inlineRefs(root: Json): Json {
+  const done = new Map<string, Json>();
+  const active = new Set<string>();
+  const walk = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== "object") return node;
+    const out: { [k: string]: Json } = {};
+    for (const [k, v] of Object.entries(node)) {
+      // Data, not schemas: examples and defaults are copied as they are.
+      out[k] = k === "examples" || k === "default" || k === "enum" || k === "const" ? v : walk(v);
+    }
+    const ref = out.$ref;
+    if (typeof ref !== "string" || !ref.startsWith("#/")) return out;
+    delete out.$ref;
+    return { ...out, ...(target(ref) as { [k: string]: Json }) };
+  };
+  const target = (ref: string): Json => {
+    const known = done.get(ref);
+    if (known !== undefined) return known;
+    if (active.has(ref)) throw new Error(`channel.schema.json refers to ${ref} recursively`);
+    active.add(ref);
+    const found = schemaAt(ref);
+    if (!found) throw new Error(`channel.schema.json: ${ref} does not exist`);
+    const value = walk(found as Json);
+    active.delete(ref);
+    done.set(ref, value);
+    return value;
+  };
+  const out = walk(root) as { [k: string]: Json };
+  delete out.$id;
+  return out;
 }
 
 /** The language schema as a JSON value (for tools and tests). */
@@ -59,7 +101,7 @@ function report(validate: ValidateFunction, value: Json, reporter: Reporter): bo
   const seen = new Set<string>();
   // An unknown key that looks like a missing required one is reported once, as the typo.
   const suggested = new Set<string>();
-  const mapped = errors.map((e) => mapError(e, value)).filter((m): m is Mapped => m !== undefined);
+  const mapped = errors.map((e) => mapError(e, value, reporter.suggestions)).filter((m): m is Mapped => m !== undefined);
   for (const m of mapped) if (m.suggestion) suggested.add(`${formatPath(m.parent)}\u0000${m.suggestion}`);
   // A merge key (`<<`) stands in for keys it would have merged: report it, not what it hides.
   const merged = new Set(mapped.filter((m) => m.code === "DEFINITION_UNKNOWN_KEY" && m.path[m.path.length - 1] === "<<").map((m) => formatPath(m.parent)));
@@ -85,7 +127,7 @@ interface Mapped {
   missing?: string;
 }
 
-function mapError(e: ErrorObject, root: Json): Mapped | undefined {
+function mapError(e: ErrorObject, root: Json, suggestions: SuggestBudget): Mapped | undefined {
   const parent = toPath(e.instancePath, root);
   const where = describePlace(parent);
   const here = valueAt(root, parent);
@@ -108,7 +150,7 @@ function mapError(e: ErrorObject, root: Json): Mapped | undefined {
     case "additionalProperties": {
       const key = String(params.additionalProperty);
       const allowed = Object.keys(parentOf(e)?.properties ?? {});
-      const guess = closest(key, allowed);
+      const guess = closest(key, allowed, suggestions);
       return {
         code: "DEFINITION_UNKNOWN_KEY",
         path: [...parent, key],

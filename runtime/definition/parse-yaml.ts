@@ -1,11 +1,11 @@
 /**
  * Stage 1: text to a YAML document and plain JSON, with the limits a hostile
- * file must not get past (STYLE.md habit 6): size, nesting depth, node count
+ * file must not get past (README.md "Limits"): size, nesting depth, node count
  * and alias expansion (billion laughs). Problems are collected, never thrown.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Alias, type Document, type Node } from "yaml";
 import type { Json } from "../core/canonical.js";
-import { Reporter } from "./reporter.js";
+import { Reporter, type AliasTargets } from "./reporter.js";
 
 /** Largest channel or test file, in UTF-8 bytes. */
 export const MAX_FILE_BYTES = 1024 * 1024;
@@ -56,7 +56,8 @@ export function parseYaml(source: string, file: string): ParsedYaml {
     );
     return { reporter };
   }
-  const reporter = new Reporter(file, source, doc, lines);
+  const aliases = aliasTargets(doc);
+  const reporter = new Reporter(file, source, doc, lines, aliases);
 
   for (const err of doc.errors) {
     reporter.error("DEFINITION_YAML_SYNTAX", [], firstLine(err.message), syntaxRemedy(err.code), { location: reporter.locateOffset(err.pos[0]) });
@@ -66,7 +67,7 @@ export function parseYaml(source: string, file: string): ParsedYaml {
   }
   if (doc.errors.length > 0) return { reporter };
 
-  const value = toJson(doc, reporter);
+  const value = toJson(doc, reporter, aliases);
   return value === undefined ? { reporter } : { reporter, value };
 }
 
@@ -76,7 +77,7 @@ export function parseYaml(source: string, file: string): ParsedYaml {
  * (One walk instead of yaml's toJS plus a check: loading is on the path of
  * every lint, reload and node start.) Aliases share the anchored value.
  */
-function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
+function toJson(doc: Document.Parsed, reporter: Reporter, aliases: AliasTargets): Json | undefined {
   const memo = new Map<Node, { size: number; value: Json }>();
   const visiting = new Set<Node>();
   const path: Array<string | number> = [];
@@ -98,7 +99,7 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
     if (!node) return { size: 0, value: null };
     if (depth > MAX_YAML_DEPTH) return fail("DEFINITION_TOO_DEEP", node, `the YAML nests deeper than ${MAX_YAML_DEPTH} levels`, "flatten the structure");
     if (isAlias(node)) {
-      const target = node.resolve(doc) as Node | undefined;
+      const target = aliases.get(node);
       if (!target) return fail("DEFINITION_YAML_SYNTAX", node, `alias *${node.source} has no anchor`, "define the anchor (&name) before the alias (*name)");
       if (visiting.has(target)) return fail("DEFINITION_NOT_JSON", node, `alias *${node.source} refers to a value that contains it`, "JSON cannot hold a value inside itself; write the values out");
       const done = memo.get(target) ?? walk(target, depth);
@@ -130,6 +131,8 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
         }
         const raw = keyNode ? (keyNode as { value: unknown }).value : null;
         const key = raw === null || raw === undefined ? "" : String(raw);
+        const lone = loneSurrogate(key);
+        if (lone >= 0 && keyNode) return fail("DEFINITION_NOT_JSON", keyNode, loneMessage("key", key, lone), LONE_REMEDY, "key");
         const first = seen.get(key);
         if (first && keyNode) {
           invalid = true;
@@ -162,6 +165,7 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
       result = { size, value: out };
     } else if (isScalar(node)) {
       const v = node.value;
+      if (typeof v === "string" && loneSurrogate(v) >= 0) return fail("DEFINITION_NOT_JSON", node, loneMessage("text", v, loneSurrogate(v)), LONE_REMEDY);
       if (v === null || v === undefined || typeof v === "string" || typeof v === "boolean") result = { size: 1, value: v ?? null };
       else if (typeof v === "number") {
         if (!Number.isFinite(v)) return fail("DEFINITION_NOT_JSON", node, `${String(v)} is not a JSON number`, "use a finite number (or a string)");
@@ -186,6 +190,61 @@ function toJson(doc: Document.Parsed, reporter: Reporter): Json | undefined {
   const root = walk(doc.contents as Node | null, 0);
   return failed || invalid || !root ? undefined : root.value;
 }
+
+/**
+ * The node every alias stands for, found in one walk of the document. An
+ * alias refers to the last node before it (in document order: keys before
+ * values) that carries its anchor, as YAML redefines anchors. The yaml
+ * library's Alias.resolve finds it by walking the whole document on every
+ * call, so a file of 9,990 aliases to one scalar took 11 s to load and one
+ * with a 200,000-item list before 2,000 aliases 46 s; this walk is linear.
+ * Iterative, so no nesting the parser accepted can overflow the stack here.
+ */
+function aliasTargets(doc: Document.Parsed): AliasTargets {
+  const targets = new Map<Alias, Node | undefined>();
+  const latest = new Map<string, Node>();
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (isPair(item)) {
+      stack.push(item.value, item.key);
+      continue;
+    }
+    if (isAlias(item)) {
+      targets.set(item, latest.get(item.source));
+      continue;
+    }
+    if (!isScalar(item) && !isCollection(item)) continue;
+    if (item.anchor !== undefined) latest.set(item.anchor, item);
+    if (isCollection(item)) for (let i = item.items.length - 1; i >= 0; i--) stack.push(item.items[i]);
+  }
+  return targets;
+}
+
+/** Half of a UTF-16 surrogate pair without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * The index of the first lone surrogate in `s`, or -1. A YAML double-quoted
+ * string can write one (`"\ud800"`); UTF-8 cannot encode it and the plan's
+ * hash (RFC 8785 canonical JSON) refuses it, so it must be a located problem
+ * here rather than an exception when the plan is hashed.
+ */
+function loneSurrogate(s: string): number {
+  // Most text has no surrogate at all: one scan of the cheap pattern decides.
+  if (!ANY_SURROGATE.test(s)) return -1;
+  const m = LONE_SURROGATE.exec(s);
+  return m ? m.index : -1;
+}
+
+function loneMessage(what: "key" | "text", s: string, at: number): string {
+  const unit = s.charCodeAt(at).toString(16).padStart(4, "0");
+  const place = s.length > 1 ? ` at character ${at + 1}` : "";
+  return `this ${what} holds a lone surrogate \\u${unit}${place} (half of a UTF-16 pair without its other half), which UTF-8 and canonical JSON cannot encode`;
+}
+
+const LONE_REMEDY = "write the whole character (the character itself, or both halves of its pair, e.g. \"\\ud83d\\ude00\"), or remove the escape";
 
 function describeNonJson(v: unknown): string {
   if (v instanceof Uint8Array) return "binary value";

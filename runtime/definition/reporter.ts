@@ -1,11 +1,16 @@
 /**
  * Collects located problems for one file. Every problem gets its code, a
  * `file:line:col` location found from the YAML node at its document path, an
- * excerpt with a caret and a remedy (STYLE.md habit 3: errors point at the line).
+ * excerpt with a caret and a remedy (docs/errors.md: problems found in a file
+ * carry `file:line:col`, the offending line with a caret, and a fix).
  */
-import { isAlias, isMap, isScalar, isSeq, isPair, type Document, type LineCounter, type Node } from "yaml";
-import { excerptAt, type Problem, type Severity, type SourceLocation } from "../core/errors.js";
+import { isAlias, isMap, isScalar, isSeq, isPair, type Alias, type Document, type LineCounter, type Node } from "yaml";
+import type { Problem, Severity, SourceLocation } from "../core/errors.js";
 import type { DefinitionCode } from "./codes.js";
+import { suggestBudget, type SuggestBudget } from "./suggest.js";
+
+/** The node each alias of a document stands for (undefined: no anchor before it), found once per file. */
+export type AliasTargets = ReadonlyMap<Alias, Node | undefined>;
 
 /** A path inside the document: keys and array indexes. */
 export type DocPath = ReadonlyArray<string | number>;
@@ -34,12 +39,15 @@ export type Anchor = "key" | "value";
 /** The problems of one file, and the YAML locator that places them. */
 export class Reporter {
   readonly problems: Problem[] = [];
+  /** The work all "did you mean" suggestions of this file may take together. */
+  readonly suggestions: SuggestBudget = suggestBudget();
 
   constructor(
     readonly file: string,
     readonly source: string,
     private readonly doc: Document.Parsed | undefined,
     private readonly lines: LineCounter | undefined,
+    private readonly aliases: AliasTargets = new Map(),
   ) {}
 
   /** Walks `path` through maps, sequences and aliases; stops at the deepest node found. */
@@ -50,10 +58,10 @@ export class Reporter {
     for (const seg of path) {
       // Aliases are followed so that errors inside an anchored value point at the anchor's text.
       let hops = 0;
-      while (node && isAlias(node) && this.doc && hops++ < 64) node = (node.resolve(this.doc) as Node | undefined) ?? null;
+      while (node && isAlias(node) && hops++ < 64) node = this.aliases.get(node) ?? null;
       if (!node) break;
       if (isMap(node)) {
-        const pair = this.pairs(node).get(String(seg));
+        const pair = this.pair(node, String(seg));
         if (!pair) break;
         key = (pair.key as Node | null) ?? null;
         node = (pair.value as Node | null) ?? null;
@@ -70,6 +78,13 @@ export class Reporter {
       depth++;
     }
     return { node, key, depth };
+  }
+
+  /** The first entry of `map` with key `key`: a scan of a small mapping, an index of a large one. */
+  private pair(map: { items: unknown[] }, key: string): { key: unknown; value: unknown } | undefined {
+    if (map.items.length > 8) return this.pairs(map).get(key);
+    for (const p of map.items) if (isPair(p) && keyText(p.key) === key) return p;
+    return undefined;
   }
 
   /** Key text to entry, per mapping, built on first use: locating stays linear in large files. */
@@ -129,7 +144,7 @@ export class Reporter {
       remedy,
       location,
       path: formatPath(path),
-      excerpt: excerptAt(this.source, location),
+      excerpt: this.excerpt(location),
     };
     this.problems.push(problem);
     return problem;
@@ -141,6 +156,34 @@ export class Reporter {
 
   warn(code: DefinitionCode | string, path: DocPath, message: string, remedy: string, opts?: { anchor?: Anchor; location?: SourceLocation }): Problem {
     return this.add("warning", code, path, message, remedy, opts);
+  }
+
+  /** Offsets where lines start, found once: an excerpt per problem must not scan the whole file again. */
+  private lineStarts: number[] | undefined;
+
+  /**
+   * The line of `loc` with a caret under it: the text core's excerptAt
+   * produces, from one line instead of a split of the whole source (which made
+   * a file with thousands of problems quadratic).
+   */
+  excerpt(loc: SourceLocation): string {
+    if (!this.lineStarts) {
+      const starts = [0];
+      for (let i = this.source.indexOf("\n"); i !== -1; i = this.source.indexOf("\n", i + 1)) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    const start = this.lineStarts[loc.line - 1];
+    if (start === undefined || loc.line < 1) return "";
+    const next = this.lineStarts[loc.line];
+    let text = this.source.slice(start, next === undefined ? this.source.length : next - 1);
+    if (next !== undefined && text.endsWith("\r")) text = text.slice(0, -1);
+    const gutter = `${loc.line} | `;
+    const pad = text.slice(0, Math.max(0, loc.col - 1)).replace(/[^\t]/g, " ");
+    let width = 1;
+    if (loc.endLine === loc.line && loc.endCol !== undefined && loc.endCol > loc.col) {
+      width = Math.min(loc.endCol - loc.col, Math.max(1, text.length - loc.col + 1));
+    }
+    return `${gutter}${text}\n${" ".repeat(gutter.length)}${pad}${"^".repeat(width)}`;
   }
 
   hasErrors(): boolean {

@@ -2,20 +2,28 @@
  * A JSON Schema in plain words, for `explain`: required fields and their
  * types, bounds, patterns and allowed values. Deep structures are cut off at a
  * few levels: an auditor reads the shape, the schema itself holds the detail.
+ * A named schema is summarised once per cell that accepts it, so long values
+ * (enum lists, constants, patterns) are shown by their size past a few
+ * hundred characters: a large enum accepted by many cells would otherwise be
+ * copied into the text once per cell.
  */
 import type { Json } from "../core/canonical.js";
+import { inlineValue } from "../rules/describe.js";
+import { formatCount } from "./suggest.js";
 
 type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
 const MAX_DEPTH = 3;
+/** Longest text of an enum list, a constant or a pattern in a summary. */
+const SHOWN_CHARS = 300;
 
 /** "an object with required fields a (text), b (a number, at least 0); no other fields". */
 export function summariseSchema(schema: Json, depth = 0): string {
   if (schema === true || (isObj(schema) && Object.keys(schema).length === 0)) return "any JSON value";
   if (schema === false) return "nothing (every input is rejected)";
   if (!isObj(schema)) return "any JSON value";
-  if (Array.isArray(schema.enum)) return `one of ${schema.enum.map(show).join(", ")}`;
+  if (Array.isArray(schema.enum)) return enumSummary(schema.enum);
   if ("const" in schema) return `exactly ${show(schema.const)}`;
   const types = Array.isArray(schema.type) ? schema.type.map(String) : typeof schema.type === "string" ? [schema.type] : [];
   if (types.length === 0) {
@@ -39,7 +47,7 @@ function typeSummary(type: string, s: Obj, depth: number): string {
     }
     case "string": {
       const bits = [range(s.minLength, s.maxLength, "character").replace(/^, /, "")];
-      if (typeof s.pattern === "string") bits.push(`matching ${s.pattern}`);
+      if (typeof s.pattern === "string") bits.push(s.pattern.length <= SHOWN_CHARS ? `matching ${s.pattern}` : `matching a pattern of ${s.pattern.length} characters`);
       return `text${join(bits)}`;
     }
     case "integer":
@@ -94,5 +102,18 @@ function plural(text: string): string {
 }
 
 function show(v: Json | undefined): string {
-  return JSON.stringify(v);
+  return inlineValue(v, SHOWN_CHARS);
+}
+
+/** `one of "a", "b"`, or `one of 20,000 values (the first: "a")` when the list is long. */
+function enumSummary(values: Json[]): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (const v of values) {
+    const t = show(v);
+    length += t.length + 2;
+    if (length > SHOWN_CHARS) return `one of ${formatCount(values.length)} values (the first: ${show(values[0])})`;
+    parts.push(t);
+  }
+  return `one of ${parts.join(", ")}`;
 }

@@ -7,7 +7,7 @@
 import type { Json } from "../core/canonical.js";
 import type { TestExpectation, TestPlan, TestStep } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
-import { didYouMean } from "./suggest.js";
+import { didYouMean, listSome } from "./suggest.js";
 
 type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -116,12 +116,12 @@ function expectation(v: Json | undefined, cell: string, path: DocPath, reporter:
   const rules = cells.get(cell);
   const name = v.rejected;
   if (rules && !rules.has(name) && !ERROR_CODE.test(name)) {
-    const hint = didYouMean(name, rules);
+    const hint = didYouMean(name, rules, reporter.suggestions);
     reporter.error(
       "DEFINITION_UNKNOWN_RULE",
       [...path, "rejected"],
       `cell "${cell}" has no rule "${name}"${hint}`,
-      rules.size > 0 ? `expect one of the cell's rules (${[...rules].join(", ")}) or an error code such as CELL_SCHEMA` : "expect an error code such as CELL_SCHEMA; the cell has no rules",
+      rules.size > 0 ? `expect one of the cell's rules (${listSome(rules)}) or an error code such as CELL_SCHEMA` : "expect an error code such as CELL_SCHEMA; the cell has no rules",
     );
     return null;
   }
@@ -132,6 +132,6 @@ function checkCell(name: string, path: DocPath, reporter: Reporter, cells: CellR
   if (cells.has(name)) return true;
   // With no cells at all, the missing `cells:` is already reported; naming every test's cell adds noise.
   if (cells.size === 0) return false;
-  reporter.error("DEFINITION_UNKNOWN_CELL", path, `there is no cell "${name}"${didYouMean(name, cells.keys())}`, `use one of: ${[...cells.keys()].join(", ")}`);
+  reporter.error("DEFINITION_UNKNOWN_CELL", path, `there is no cell "${name}"${didYouMean(name, cells.keys(), reporter.suggestions)}`, `use one of: ${listSome(cells)}`);
   return false;
 }

@@ -1,7 +1,8 @@
 /**
  * Thresholds as written (`3`, `"2/3"`, `"all"`) resolved against a group's
- * size, with the safety arithmetic of shared/CONSENSUS.md "Quorums": q of n is
- * safe only when 3q > 2n, compared in integers, never floats.
+ * size. q of n is safe only when 3q > 2n (two quorums then share more than
+ * the n - q validators that may be faulty; README.md "Channel, groups and
+ * thresholds"), compared in integers, never floats.
  */
 import type { ThresholdPlan } from "./plan.js";
 

@@ -2,6 +2,15 @@
  * Plain English for auditors: `{"<=": [{var: "data.pm25"}, 500]}` becomes
  * "data.pm25 is at most 500". Compound parts are parenthesised so the reading
  * is never ambiguous; anything without a phrasing falls back to compact JSON.
+ *
+ * A param's value is inlined only while short (PARAM_CHARS of JSON); a longer
+ * one is named by its size instead ("channel.params.devices (a list of 20,000
+ * items)"). Inlining every param value whole made a 950 KB param read by 700
+ * rules a 665 MB text, and lint, explain and test failed with "Invalid string
+ * length". Literals written in an expression are shown up to LITERAL_CHARS:
+ * each is text of the file itself, written once where it is shown, so
+ * auditors see the allowed values of a rule without the text growing past the
+ * file.
  */
 import type { Json } from "../core/canonical.js";
 import { resolveSegments, splitPath } from "./paths.js";
@@ -23,6 +32,65 @@ const ARITHMETIC: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": 
 
 /** Deepest expression we phrase; deeper parts are elided. */
 const MAX_DESCRIBE_DEPTH = 64;
+
+/** Longest JSON text of a param's value written after `channel.params.NAME`; longer values are named by their size. */
+export const PARAM_CHARS = 80;
+/** Longest JSON text of a literal written in an expression that the English repeats. */
+export const LITERAL_CHARS = 1_000;
+
+/**
+ * A value as the English shows it: its compact JSON when that is at most
+ * `limit` characters long, else its kind and size ("a list of 20,000 items",
+ * "an object of 3 keys", "a text of 950,000 characters"). Costs at most
+ * about `limit` steps, whatever the value's size.
+ */
+export function inlineValue(v: Json | undefined, limit = LITERAL_CHARS): string {
+  if (v === undefined) return "null";
+  const text = boundedJson(v, limit);
+  if (text !== undefined) return text;
+  if (Array.isArray(v)) return `a list of ${count(v.length, "item")}`;
+  if (typeof v === "string") return `a text of ${count(v.length, "character")}`;
+  if (v !== null && typeof v === "object") return `an object of ${count(Object.keys(v).length, "key")}`;
+  return JSON.stringify(v);
+}
+
+/** The compact JSON of `v` if it is at most `limit` characters, else undefined; stops as soon as it is longer. */
+function boundedJson(v: Json, limit: number): string | undefined {
+  let out = "";
+  const add = (s: string): boolean => {
+    out += s;
+    return out.length <= limit;
+  };
+  const walk = (x: Json): boolean => {
+    if (x === null || typeof x !== "object") {
+      // A long text is never escaped whole: its length alone decides.
+      if (typeof x === "string" && x.length > limit) return false;
+      return add(JSON.stringify(x));
+    }
+    if (Array.isArray(x)) {
+      if (!add("[")) return false;
+      for (let i = 0; i < x.length; i++) if ((i > 0 && !add(",")) || !walk(x[i])) return false;
+      return add("]");
+    }
+    if (!add("{")) return false;
+    let first = true;
+    for (const k in x) {
+      if (!Object.prototype.hasOwnProperty.call(x, k)) continue;
+      if (k.length > limit || (!first && !add(",")) || !add(`${JSON.stringify(k)}:`) || !walk(x[k])) return false;
+      first = false;
+    }
+    return add("}");
+  };
+  return walk(v) ? out : undefined;
+}
+
+/** "1 item", "20,000 items": thousands grouped by hand, never by the engine's locale data. */
+function count(n: number, unit: string): string {
+  const digits = String(n);
+  let grouped = "";
+  for (let i = 0; i < digits.length; i++) grouped += (i > 0 && (digits.length - i) % 3 === 0 ? "," : "") + digits[i];
+  return `${grouped} ${unit}${n === 1 ? "" : "s"}`;
+}
 
 /** Describes an expression; `params` (the channel's) lets `channel.params.x` show its value. */
 export function describeExpression(expr: Json, params?: Json): string {
@@ -189,11 +257,13 @@ class Describer {
     return name;
   }
 
-  /** " (= 500)" after channel.params.max when the params are known. */
+  /** " (= 500)" after channel.params.max when the params are known; " (a list of 20,000 items)" for a long value. */
   private paramValue(path: string): string {
     if (this.params === undefined || !path.startsWith("channel.params.")) return "";
     const v = resolveSegments(this.params, splitPath(path).slice(2), undefined);
-    return v === undefined ? "" : ` (= ${compact(v as Json)})`;
+    if (v === undefined) return "";
+    const text = boundedJson(v as Json, PARAM_CHARS);
+    return text !== undefined ? ` (= ${text})` : ` (${inlineValue(v as Json, PARAM_CHARS)})`;
   }
 
   private ifText(args: Json[], scope: Scope, depth: number): string {
@@ -216,7 +286,7 @@ function compound(text: string): Phrase {
   return { text, compound: true };
 }
 
-/** Compact JSON; strings keep their quotes so auditors see literals as literals. */
+/** Compact JSON, or a value's size when it is long; strings keep their quotes so auditors see literals as literals. */
 function compact(v: Json | undefined): string {
-  return v === undefined ? "null" : JSON.stringify(v);
+  return inlineValue(v);
 }

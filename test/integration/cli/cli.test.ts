@@ -1,17 +1,14 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expectPinned } from "../../unit/definition/helpers.js";
 
 // The CLI as a user runs it: the real launcher, a real child process.
 function statecell(...args: string[]) {
   const r = spawnSync(process.execPath, ["bin/statecell.js", ...args], { encoding: "utf8", timeout: 60_000 });
   return { code: r.status, out: r.stdout + r.stderr };
-}
-
-/** Compare with a pinned file; `UPDATE_PINS=1 npm test` rewrites it after a reviewed change. */
-function expectPinned(actual: string, file: string) {
-  if (process.env.UPDATE_PINS === "1" || !existsSync(file)) writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, "utf8"));
 }
 
 describe("statecell CLI", () => {
@@ -104,6 +101,37 @@ describe("statecell CLI", () => {
     expect(r.out).toContain("All 7 nodes decided the same block 1 (one value id");
     expect(r.out).toMatch(/ballot 4 \(cid: bridges\): rejected known-option/);
     expect(r.out).toMatch(/Commit certificate: [5-7] precommits \(.*\), verifies\./);
+  });
+
+  describe("a channel whose 700 rules read a 950 KB param, beside a good channel", () => {
+    // Before: lint, explain and test all died with "internal error ... Invalid string length" (790 MB),
+    // and lint DIR gave the good channel beside it no result.
+    const dir = mkdtempSync(join(tmpdir(), "statecell-big-"));
+    const devices = Array.from({ length: 95_000 }, (_, i) => `d${String(i).padStart(6, "0")}`);
+    const rules = Array.from({ length: 700 }, (_, i) => `      - { name: r${i}, require: { in: [ { var: data.d }, { var: channel.params.devices } ] } }`);
+    const tests = "tests:\n  - name: a known device\n    submit: { cell: c, data: { d: d000001 } }\n    expect: accepted\n";
+    writeFileSync(join(dir, "big.yaml"), `channel: big\nversion: 1\nparams:\n  devices: [${devices.join(",")}]\ngroups:\n  g: { validators: [a], threshold: 1 }\ncells:\n  c:\n    group: g\n    accepts: true\n    rules:\n${rules.join("\n")}\n${tests}`);
+    writeFileSync(join(dir, "small.yaml"), `channel: small\nversion: 1\ngroups:\n  g: { validators: [a], threshold: 1 }\ncells:\n  c: { group: g, accepts: true }\n${tests.replace("{ d: d000001 }", "1")}`);
+
+    it("lint DIR gives both channels a result", () => {
+      const r = statecell("lint", dir);
+      expect(r.out).toMatch(/big\.yaml: ok \(big v1, 1 cells\)/);
+      expect(r.out).toMatch(/small\.yaml: ok \(small v1, 1 cells\)/);
+      expect(r.code).toBe(0);
+    });
+
+    it("explain names the param by its size in every rule", () => {
+      const r = statecell("explain", join(dir, "big.yaml"));
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("requires that data.d is in channel.params.devices (a list of 95,000 items)");
+      expect(r.out.length).toBeLessThan(200_000);
+    });
+
+    it("test runs both channels' tests", () => {
+      const r = statecell("test", dir);
+      expect(r.out).toMatch(/2 passed, 0 failed/);
+      expect(r.code).toBe(0);
+    });
   });
 
   it("keys prints the name-derived test key", () => {

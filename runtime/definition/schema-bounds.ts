@@ -1,0 +1,411 @@
+/**
+ * What a channel's JSON Schemas may ask of strangers' data, checked before
+ * ajv compiles them. Every input a cell admits runs its schema, so a schema is
+ * code a channel author makes every node run on data from anyone; these
+ * checks bound that work (figures measured on this project's 2-core machine,
+ * see docs/errors.md, DEFINITION_SCHEMA_COST):
+ *
+ * - Patterns (`pattern`, `patternProperties`, and `pattern` under
+ *   `propertyNames`) run with RE2, in time linear in the text: `^(a+)+$`
+ *   against 28 `a`s and a `!` took 14 s with JavaScript's backtracking
+ *   engine. RE2 has no lookaround and no backreferences; a pattern that needs
+ *   them is refused here, at its line, saying which construct and what to
+ *   write instead. A pattern must also be a valid JavaScript (`u`) pattern, the
+ *   dialect JSON Schema names and editors check.
+ * - `uniqueItems` compares every pair of items (9,000 items: 1.46 s), so it
+ *   needs a `maxItems`: at most MAX_UNIQUE_ITEMS, or MAX_UNIQUE_SCALAR_ITEMS
+ *   when `items` declares only scalar types (then ajv indexes the items
+ *   instead of comparing pairs, in linear time).
+ * - The work per value: combinators (`anyOf`, `allOf`, `oneOf`, `not`,
+ *   `if`), `contains` and `$ref` make one value of an input checked by many
+ *   subschemas, and recursion through `$ref` multiplies that at every level
+ *   (an `anyOf` of two `$ref`s to itself took 100 ms on a 20-level input of
+ *   41 bytes, doubling with every level). The worst work any single value can
+ *   cost is computed statically, level by level down to the channel's
+ *   `maxDepth`, and bounded.
+ * - `$ref` is local (`#` or `#/json/pointer`) and `$id` appears only at a
+ *   schema's root, so every reference is known to this analysis; a
+ *   reference loop that never descends into the value would recurse forever.
+ */
+import type { Json } from "../core/canonical.js";
+import type { DocPath, Reporter } from "./reporter.js";
+import { formatCount } from "./suggest.js";
+
+/** Most items a list with `uniqueItems` may have when its items may be lists or objects (every pair is compared). */
+export const MAX_UNIQUE_ITEMS = 100;
+/** Most items a list with `uniqueItems` may have when `items` declares only scalar types (they are indexed). */
+export const MAX_UNIQUE_SCALAR_ITEMS = 10_000;
+/**
+ * Most work units (SCHEMA_WORK_UNITS) a schema may spend per byte of input
+ * below the input's root. A list item takes at least 2 bytes of an input
+ * (`1,`) and an object member at least 5 (`"":1,`), so an item may cost 24
+ * units and a member 60. At 100 ns a unit, checking the 786,432 bytes of a
+ * full block then takes at most about 0.94 s, and one 64 KiB input 79 ms.
+ */
+export const MAX_SCHEMA_WORK_PER_BYTE = 12;
+/** Most work units the root value of an input may cost (one per input: at most 1,000 a block, 0.2 s). */
+export const MAX_SCHEMA_ROOT_WORK = 2_048;
+/** Fewest bytes a list item takes in an input's canonical JSON (`1,`). */
+const ITEM_BYTES = 2;
+/** Fewest bytes an object member takes (`"":1,`). */
+const MEMBER_BYTES = 5;
+
+/**
+ * The price of each kind of check in work units of 100 ns: the most one
+ * subschema applied to a value cost when measured (an `anyOf` alternative
+ * that fails allocates an error object: 30-97 ns each, the more alternatives
+ * the dearer). Measured on this project's 2-core machine with ajv 8.20 and
+ * re2 1.24; most checks cost far less, so these are bounds.
+ */
+export const SCHEMA_WORK_UNITS = {
+  /** A subschema applied to a value. */
+  subschema: 1,
+  /** Entries of `enum`, `required`, `properties` or a `dependencies` list per unit (4-8.5 ns an entry). */
+  entriesPerUnit: 20,
+  /** An RE2 test: `pattern` on a text, or a key against a `patternProperties` pattern (0.95-1.6 µs a test on distinct texts). */
+  pattern: 16,
+  /** Each item `contains` looks at, beyond its subschema (a failing item allocates an error: 0.2-1.2 µs). */
+  contains: 12,
+  /** Each key of an object whose schema walks the keys (additionalProperties, patternProperties, propertyNames: 0.47 µs a key). */
+  key: 5,
+  /** Pairs of items `uniqueItems` compares per unit (15-42 ns a pair). */
+  pairsPerUnit: 3,
+} as const;
+
+const SCALAR_TYPES = new Set(["string", "number", "integer", "boolean", "null"]);
+/** Keywords whose value is one subschema applied to the same value. */
+const SAME_ONE = ["not", "if", "then", "else"] as const;
+/** Keywords whose value is a list of subschemas applied to the same value. */
+const SAME_LIST = ["allOf", "anyOf", "oneOf"] as const;
+
+type Obj = { [k: string]: Json };
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** One subschema of the graph the analysis walks. */
+interface SchemaNode {
+  schema: Json;
+  path: DocPath;
+  /** Units of checking this node itself costs at a value. */
+  own: number;
+  /** Subschemas applied to the same value. */
+  same: number[];
+  /** For object values: each property's subschema, patternProperties' subschemas, additionalProperties, propertyNames. */
+  props: number[];
+  patterns: number[];
+  additional?: number;
+  propertyNames?: number;
+  /** Per key of an object value: walking the keys, and the patternProperties tests. */
+  perKey: number;
+  /** For list values: `items` (one subschema, or a tuple), additionalItems, contains. */
+  items?: number;
+  tuple: number[];
+  additionalItems?: number;
+  contains?: number;
+  /** Per item of a list value: uniqueItems' comparisons. */
+  perItem: number;
+}
+
+/**
+ * Checks `schema` (found at `path`, already valid against the draft-07
+ * meta-schema) and reports every problem; returns false when it must not be
+ * compiled. `maxDepth` is the channel's input depth limit: deeper values never
+ * reach the schema.
+ */
+export function checkSchemaBounds(name: string, schema: Json, path: DocPath, maxDepth: number, reporter: Reporter, engine: PatternEngine): boolean {
+  let ok = true;
+  const error = (at: DocPath, code: string, message: string, remedy: string, anchor: "key" | "value" = "value") => {
+    ok = false;
+    reporter.error(code, [...path, ...at], `schema ${name}: ${message}`, remedy, { anchor });
+  };
+  const nodes: SchemaNode[] = [];
+  const ids = new Map<object, number>();
+  const refs: Array<{ from: number; ref: string; at: DocPath }> = [];
+
+  /** Adds the subschema `s` at `at` (relative to the schema's root), walking every subschema under it once. */
+  const add = (s: Json, at: DocPath): number => {
+    if (isObj(s)) {
+      const known = ids.get(s);
+      if (known !== undefined) return known;
+    }
+    const id = nodes.length;
+    const node: SchemaNode = { schema: s, path: at, own: SCHEMA_WORK_UNITS.subschema, same: [], props: [], patterns: [], perKey: 0, tuple: [], perItem: 0 };
+    nodes.push(node);
+    if (!isObj(s)) return id;
+    ids.set(s, id);
+    const entries = (v: Json | undefined) => (Array.isArray(v) ? v.length : 0) / SCHEMA_WORK_UNITS.entriesPerUnit;
+    if (s.additionalProperties !== undefined || s.patternProperties !== undefined || s.propertyNames !== undefined) node.perKey += SCHEMA_WORK_UNITS.key;
+    node.own += entries(s.enum) + entries(s.required) + (isObj(s.properties) ? entries(Object.keys(s.properties)) : 0);
+    if (typeof s.$id === "string" && at.length > 0) {
+      error([...at, "$id"], "DEFINITION_BAD_SCHEMA", "`$id` is only allowed at the top of a schema", "remove this `$id`; name shared parts under `definitions` and refer to them with `$ref: \"#/definitions/NAME\"`", "key");
+    }
+    if (typeof s.pattern === "string") {
+      node.own += SCHEMA_WORK_UNITS.pattern;
+      checkPattern(s.pattern, [...at, "pattern"], "value");
+    }
+    if (typeof s.$ref === "string") refs.push({ from: id, ref: s.$ref, at: [...at, "$ref"] });
+    for (const k of SAME_LIST) if (Array.isArray(s[k])) (s[k] as Json[]).forEach((c, i) => node.same.push(add(c, [...at, k, i])));
+    for (const k of SAME_ONE) {
+      // then/else are exclusive; both are counted (an upper bound).
+      if (s[k] !== undefined) node.same.push(add(s[k], [...at, k]));
+    }
+    if (isObj(s.dependencies)) {
+      for (const [dep, v] of Object.entries(s.dependencies)) {
+        if (Array.isArray(v)) node.own += entries(v);
+        else node.same.push(add(v, [...at, "dependencies", dep]));
+      }
+    }
+    if (isObj(s.properties)) for (const [p, v] of Object.entries(s.properties)) node.props.push(add(v, [...at, "properties", p]));
+    if (isObj(s.patternProperties)) {
+      for (const [p, v] of Object.entries(s.patternProperties)) {
+        checkPattern(p, [...at, "patternProperties", p], "key");
+        node.patterns.push(add(v, [...at, "patternProperties", p]));
+        node.perKey += SCHEMA_WORK_UNITS.pattern;
+      }
+    }
+    if (s.additionalProperties !== undefined) node.additional = add(s.additionalProperties, [...at, "additionalProperties"]);
+    if (s.propertyNames !== undefined) node.propertyNames = add(s.propertyNames, [...at, "propertyNames"]);
+    if (Array.isArray(s.items)) s.items.forEach((c, i) => node.tuple.push(add(c, [...at, "items", i])));
+    else if (s.items !== undefined) node.items = add(s.items, [...at, "items"]);
+    if (s.additionalItems !== undefined) node.additionalItems = add(s.additionalItems, [...at, "additionalItems"]);
+    if (s.contains !== undefined) {
+      node.contains = add(s.contains, [...at, "contains"]);
+      node.perItem += SCHEMA_WORK_UNITS.contains;
+    }
+    // Subschemas nothing applies directly (definitions) are walked for their own problems.
+    for (const k of ["definitions", "$defs"] as const) if (isObj(s[k])) for (const [d, v] of Object.entries(s[k] as Obj)) add(v, [...at, k, d]);
+    if (s.uniqueItems === true) node.perItem += uniqueItemsCost(s, at);
+    return id;
+  };
+
+  function uniqueItemsCost(s: Obj, at: DocPath): number {
+    const scalar = isObj(s.items) && scalarTypes(s.items.type);
+    const cap = scalar ? MAX_UNIQUE_SCALAR_ITEMS : MAX_UNIQUE_ITEMS;
+    const max = typeof s.maxItems === "number" ? s.maxItems : undefined;
+    if (max === undefined || max > cap) {
+      const what = max === undefined ? "this list has no `maxItems`" : `its \`maxItems\` is ${formatCount(max)}`;
+      error(
+        [...at, "uniqueItems"],
+        "DEFINITION_SCHEMA_COST",
+        scalar
+          ? `\`uniqueItems\` on a list of scalars needs \`maxItems\` of at most ${formatCount(cap)}; ${what}`
+          : `\`uniqueItems\` compares every pair of items, so it needs \`maxItems\` of at most ${formatCount(cap)}; ${what}`,
+        scalar
+          ? `add \`maxItems: ${formatCount(cap).replace(/,/g, "")}\` (or fewer) next to \`uniqueItems\``
+          : `add \`maxItems: ${cap}\` (or fewer) next to \`uniqueItems\`; with \`items: { type: string }\` (or another scalar type) the items are indexed instead of compared, and maxItems may be up to ${formatCount(MAX_UNIQUE_SCALAR_ITEMS)}`,
+        "key",
+      );
+      return 0;
+    }
+    // Per item, its share of the pairs compared: n(n-1)/2 pairs over n items. Scalars are indexed: one lookup each.
+    return scalar ? SCHEMA_WORK_UNITS.subschema : Math.ceil(max / 2 / SCHEMA_WORK_UNITS.pairsPerUnit);
+  }
+
+  function checkPattern(pattern: string, at: DocPath, anchor: "key" | "value"): void {
+    const problem = engine.check(pattern);
+    if (problem) error(at, problem.code, problem.message, problem.remedy, anchor);
+  }
+
+  const root = add(schema, []);
+
+  // References: local JSON pointers only, resolved into the graph.
+  for (const r of refs) {
+    const target = resolveRef(schema, r.ref);
+    if (target === undefined) {
+      const local = r.ref === "#" || r.ref.startsWith("#/");
+      error(
+        r.at,
+        "DEFINITION_BAD_SCHEMA",
+        local ? `\`$ref: "${r.ref}"\` points at nothing in this schema` : `\`$ref: "${r.ref}"\` is not a reference inside this schema`,
+        local ? "point at a subschema of this schema, e.g. `#/definitions/NAME`" : "refer to a part of the same schema with `$ref: \"#/definitions/NAME\"` (write shared parts under `definitions`); references to other schemas or files are not followed",
+      );
+      continue;
+    }
+    nodes[r.from].same.push(add(target, refPath(r.ref, schema)));
+  }
+  if (!ok) return false;
+
+  // Subschemas applied to the same value, in an order where each comes after those it applies.
+  const order = sameLevelOrder(nodes);
+  if (!Array.isArray(order)) {
+    const at = nodes[order.cycle].path;
+    error(
+      isObj(nodes[order.cycle].schema) && typeof (nodes[order.cycle].schema as Obj).$ref === "string" ? [...at, "$ref"] : at,
+      "DEFINITION_SCHEMA_COST",
+      "this subschema applies itself to the same value through `$ref` (and combinators) without going into the value, so checking never ends",
+      "make the reference go one level into the value (under `properties`, `items` ...), or write the subschema out",
+    );
+    return false;
+  }
+
+  // Level by level, for every node: the most units checking it at a value can
+  // cost at one value k levels below that value, separately for a value that
+  // is a list item (items[]) and one that is an object member (members[]),
+  // since they take at least 2 and 5 bytes of the input. k = 0 is the value
+  // itself (zero[]).
+  const SAT = 1e15;
+  const n = nodes.length;
+  const zero = new Float64Array(n);
+  for (const i of order) {
+    let v = nodes[i].own;
+    for (const c of nodes[i].same) v += zero[c];
+    zero[i] = Math.min(v, SAT);
+  }
+  const stepInto = (node: SchemaNode, prev: Float64Array): { obj: number; arr: number } => {
+    // An object's member: its property's subschema or additionalProperties, and every patternProperties subschema (all may match).
+    let obj = node.additional !== undefined ? prev[node.additional] : 0;
+    for (const p of node.props) if (prev[p] > obj) obj = prev[p];
+    for (const p of node.patterns) obj += prev[p];
+    // A list's item: items (or its tuple entry, or additionalItems), and contains.
+    let arr = node.items !== undefined ? prev[node.items] : 0;
+    if (node.tuple.length > 0) {
+      arr = node.additionalItems !== undefined ? prev[node.additionalItems] : 0;
+      for (const t of node.tuple) if (prev[t] > arr) arr = prev[t];
+    }
+    if (node.contains !== undefined) arr += prev[node.contains];
+    return { obj, arr };
+  };
+  let items = new Float64Array(n);
+  let members = new Float64Array(n);
+  let worst = { perByte: 0, level: 0, units: 0, member: false };
+  for (let k = 1; k <= maxDepth; k++) {
+    const nextItems = new Float64Array(n);
+    const nextMembers = new Float64Array(n);
+    let any = false;
+    for (const i of order) {
+      const node = nodes[i];
+      let a = 0;
+      let m = 0;
+      for (const c of node.same) {
+        a += nextItems[c];
+        m += nextMembers[c];
+      }
+      if (k === 1) {
+        // The value's own items and members, with what the value's schema spends per key and per item.
+        const step = stepInto(node, zero);
+        a += step.arr + node.perItem;
+        m += step.obj + node.perKey + (node.propertyNames !== undefined ? zero[node.propertyNames] : 0);
+      } else {
+        const viaItems = stepInto(node, items);
+        const viaMembers = stepInto(node, members);
+        a += Math.max(viaItems.obj, viaItems.arr);
+        m += Math.max(viaMembers.obj, viaMembers.arr);
+      }
+      nextItems[i] = Math.min(a, SAT);
+      nextMembers[i] = Math.min(m, SAT);
+      if (a > 0 || m > 0) any = true;
+    }
+    items = nextItems;
+    members = nextMembers;
+    const perItem = items[root] / ITEM_BYTES;
+    const perMember = members[root] / MEMBER_BYTES;
+    if (Math.max(perItem, perMember) > worst.perByte) {
+      worst = perItem >= perMember ? { perByte: perItem, level: k, units: items[root], member: false } : { perByte: perMember, level: k, units: members[root], member: true };
+    }
+    if (!any || worst.perByte > MAX_SCHEMA_WORK_PER_BYTE) break;
+  }
+  if (zero[root] > MAX_SCHEMA_ROOT_WORK) {
+    error(
+      [],
+      "DEFINITION_SCHEMA_COST",
+      `checking the top of one input can cost ${describeUnits(zero[root])}; the limit is ${formatCount(MAX_SCHEMA_ROOT_WORK)}`,
+      "use fewer alternatives in `anyOf`/`oneOf`/`allOf`, or shorter `enum` and `required` lists",
+    );
+  }
+  if (worst.perByte > MAX_SCHEMA_WORK_PER_BYTE) {
+    const what = worst.member ? "object member" : "list item";
+    const bytes = worst.member ? MEMBER_BYTES : ITEM_BYTES;
+    error(
+      [],
+      "DEFINITION_SCHEMA_COST",
+      `one ${what} ${worst.level} level${worst.level === 1 ? "" : "s"} into an input (${bytes} bytes at least) can cost ${describeUnits(worst.units)}; the limit is ${formatCount(MAX_SCHEMA_WORK_PER_BYTE * bytes)} (${MAX_SCHEMA_WORK_PER_BYTE} a byte)`,
+      "apply fewer subschemas to each item or member: fewer `anyOf`/`oneOf` alternatives under `items` and `properties`, fewer patterns (`pattern`, `patternProperties`) and `contains`, no `$ref` that branches into itself",
+    );
+  }
+  return ok;
+}
+
+function describeUnits(units: number): string {
+  return units >= 1e15 ? "more than 10^15 work units" : `${formatCount(Math.ceil(units))} work units`;
+}
+
+function scalarTypes(type: Json | undefined): boolean {
+  const types = Array.isArray(type) ? type : typeof type === "string" ? [type] : [];
+  return types.length > 0 && types.every((t) => typeof t === "string" && SCALAR_TYPES.has(t));
+}
+
+/** The subschema a local `$ref` points at, or undefined. */
+function resolveRef(root: Json, ref: string): Json | undefined {
+  if (ref === "#") return root;
+  if (!ref.startsWith("#/")) return undefined;
+  let cur: Json | undefined = root;
+  for (const raw of ref.slice(2).split("/")) {
+    let seg: string;
+    try {
+      seg = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    } catch {
+      return undefined;
+    }
+    if (Array.isArray(cur)) {
+      if (!/^(0|[1-9][0-9]*)$/.test(seg)) return undefined;
+      cur = cur[Number(seg)];
+    } else if (isObj(cur)) {
+      cur = Object.prototype.hasOwnProperty.call(cur, seg) ? cur[seg] : undefined;
+    } else return undefined;
+    if (cur === undefined) return undefined;
+  }
+  return isObj(cur) || typeof cur === "boolean" ? cur : undefined;
+}
+
+function refPath(ref: string, root: Json): DocPath {
+  if (ref === "#") return [];
+  const out: Array<string | number> = [];
+  let cur: Json | undefined = root;
+  for (const raw of ref.slice(2).split("/")) {
+    const seg = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(cur)) {
+      out.push(Number(seg));
+      cur = cur[Number(seg)];
+    } else {
+      out.push(seg);
+      cur = isObj(cur) ? cur[seg] : undefined;
+    }
+  }
+  return out;
+}
+
+/**
+ * Node ids ordered so that every node comes after the nodes it applies to the
+ * same value (depth-first, iterative), or the first node found on a cycle.
+ */
+function sameLevelOrder(nodes: readonly SchemaNode[]): number[] | { cycle: number } {
+  const state = new Uint8Array(nodes.length); // 0 new, 1 on the stack, 2 done
+  const order: number[] = [];
+  for (let start = 0; start < nodes.length; start++) {
+    if (state[start] !== 0) continue;
+    const stack: Array<{ id: number; next: number }> = [{ id: start, next: 0 }];
+    state[start] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const same = nodes[top.id].same;
+      if (top.next < same.length) {
+        const c = same[top.next++];
+        if (state[c] === 1) return { cycle: c };
+        if (state[c] === 0) {
+          state[c] = 1;
+          stack.push({ id: c, next: 0 });
+        }
+        continue;
+      }
+      state[top.id] = 2;
+      order.push(top.id);
+      stack.pop();
+    }
+  }
+  return order;
+}
+
+/** How patterns are checked: the engine every validator runs (RE2), and JavaScript's syntax. */
+export interface PatternEngine {
+  /** A problem with `pattern`, or undefined when both engines accept it. */
+  check(pattern: string): { code: string; message: string; remedy: string } | undefined;
+}
