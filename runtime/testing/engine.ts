@@ -6,7 +6,7 @@
  */
 import type { Json } from "../core/canonical.js";
 import { signBytes, type KeyPair } from "../core/keys.js";
-import { admitInput, executeBlock, plainState, signedMessage, type BlockHeader, type BlockInput, type CellState, type Verdict } from "../cells/index.js";
+import { admitInput, executeBlock, outputInput, plainState, signedMessage, type BlockHeader, type BlockInput, type BlockOutput, type CellState, type Verdict } from "../cells/index.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import type { CodeRunner } from "../sandbox/index.js";
 
@@ -18,7 +18,7 @@ export interface EngineBlock {
   verdicts: EngineVerdict[];
   state: CellState;
   /** outputs[i]: the outputs of input i, in emit order. */
-  outputs: Array<Array<{ to: string; data: Json }>>;
+  outputs: BlockOutput[][];
 }
 
 export interface Engine {
@@ -27,7 +27,7 @@ export interface Engine {
   admit(cell: string, data: Json, signer: KeyPair | null): { input: EngineInput } | { verdict: EngineVerdict };
   execute(cell: string, state: CellState, inputs: readonly EngineInput[], header: BlockHeader): EngineBlock;
   /** The input a downstream cell receives for an output of an upstream cell. */
-  emitted(data: Json): EngineInput;
+  emitted(output: BlockOutput): EngineInput;
   /** A plain copy of a state, for matching and display. */
   plain(state: CellState): Json;
 }
@@ -54,10 +54,10 @@ export function createEngine(plan: ChannelPlan, code?: (cell: string) => CodeRun
     execute(cell, state, inputs, header) {
       const r = executeBlock(plan, cell, state, inputs, header, modules);
       const outputs: EngineBlock["outputs"] = inputs.map(() => []);
-      for (const o of r.outputs) outputs[o.input]?.push({ to: o.to, data: o.data });
+      for (const o of r.outputs) outputs[o.input]?.push(o);
       return { verdicts: r.verdicts, state: r.state, outputs };
     },
-    emitted: (data) => ({ data, signer: null }),
+    emitted: (output) => outputInput(output),
     plain: (state) => plainState(state),
   };
 }

@@ -149,7 +149,7 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
         for (const o of outs) {
           if (!hasCell(plan, o.to)) continue; // the loader refuses unknown targets; nothing to deliver to
           const list = pending.get(o.to) ?? [];
-          list.push({ input: engine.emitted(o.data) });
+          list.push({ input: engine.emitted(o) });
           pending.set(o.to, list);
         }
       }
