@@ -2,9 +2,12 @@
  * Plain English for auditors: `{"<=": [{var: "data.pm25"}, 500]}` becomes
  * "data.pm25 is at most 500". Compound parts are parenthesised so the reading
  * is never ambiguous; anything without a phrasing falls back to compact JSON.
+ * A path is shown as written, computed ones included
+ * (`state.nfts.{data.collection}.{data.token}.owner`): an auditor reads the
+ * same text as the channel file.
  */
 import type { Json } from "../core/canonical.js";
-import { resolveSegments, splitPath } from "./paths.js";
+import { isComputedPath, resolveSegments, splitPath } from "./paths.js";
 
 type Scope = "root" | "item" | "reduce";
 
@@ -189,9 +192,13 @@ class Describer {
     return name;
   }
 
-  /** " (= 500)" after channel.params.max when the params are known. */
+  /**
+   * " (= 500)" after channel.params.max when the params are known. A computed
+   * path (`channel.params.limits.{data.kind}`) names a value only at run time:
+   * it is shown as written, with nothing after it.
+   */
   private paramValue(path: string): string {
-    if (this.params === undefined || !path.startsWith("channel.params.")) return "";
+    if (this.params === undefined || !path.startsWith("channel.params.") || isComputedPath(path)) return "";
     const v = resolveSegments(this.params, splitPath(path).slice(2), undefined);
     return v === undefined ? "" : ` (= ${compact(v as Json)})`;
   }
