@@ -4,7 +4,8 @@
  * is never ambiguous; anything without a phrasing falls back to compact JSON.
  * A path is shown as written, computed ones included
  * (`state.nfts.{data.collection}.{data.token}.owner`): an auditor reads the
- * same text as the channel file.
+ * same text as the channel file, and the context roots (data, state, block,
+ * signer, token, channel, source, op) need no phrasing of their own.
  */
 import type { Json } from "../core/canonical.js";
 import { isComputedPath, resolveSegments, splitPath } from "./paths.js";

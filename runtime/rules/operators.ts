@@ -10,6 +10,11 @@
  *   val, get, exists         second and third ways to read data that read inherited properties
  *   every, not               aliases of all and !; one name per idea keeps rules readable
  *
+ * Roots: a `var` path starts at one of CONTEXT_ROOTS (types.ts): data, state, block, signer, token,
+ * channel, and source (`source.cell`: the upstream cell an input was emitted by, null for a direct
+ * submission) and op (the operation an input was submitted as, null for a cell without operations),
+ * which the cells module fills in.
+ *
  * Computed paths: `{ var: "state.nfts.{data.collection}.{data.token}.owner" }` (also with a default,
  * `{ var: ["state.x.{data.k}", 0] }`). Each `{placeholder}` is a plain var path evaluated in the same
  * context; its value fills exactly one segment, dots and all (paths.ts, placeholderSegment: text as

@@ -9,7 +9,7 @@ const codes = (ps: RuleProblem[]): Array<[string, ReadonlyArray<string | number>
 describe("check: clean expressions", () => {
   it.each<[string, Json]>([
     ["a comparison", { "<=": [{ var: "data.pm25" }, 500] }],
-    ["every root", { and: ["data.a", "state.b", "block.time", "signer", "token.x", "channel.params.max"].map((v) => ({ "!!": { var: v } })) }],
+    ["every root", { and: ["data.a", "state.b", "block.time", "signer", "token.x", "channel.params.max", "source.cell", "op"].map((v) => ({ "!!": { var: v } })) }],
     ["a default", { var: ["data.x", 0] }],
     ["iterator item paths", { some: [{ var: "data.xs" }, { ">": [{ var: "pm25" }, 1] }] }],
     ["the item itself", { filter: [{ var: "data.xs" }, { ">": [{ var: "" }, 1] }] }],
@@ -185,13 +185,15 @@ describe("check: codes and paths", () => {
   });
 });
 
-describe("check: computed paths", () => {
+describe("check: computed paths and the source and op roots", () => {
   it.each<[string, Json]>([
     ["a computed path", { var: "state.nfts.{data.collection}.{data.token}.owner" }],
     ["a computed path with a default", { var: ["state.x.{data.k}", 0] }],
     ["a placeholder reading a param", { var: "state.x.{channel.params.district}" }],
     ["a computed param path (checked at run time)", { var: "channel.params.{data.k}" }],
     ["a placeholder first on an iterator item", { map: [{ var: "data.xs" }, { var: "{k}.v" }] }],
+    ["source.cell and op", { and: [{ "==": [{ var: "source.cell" }, "readings"] }, { "==": [{ var: "op" }, "mint"] }] }],
+    ["a placeholder reading op", { var: "state.byOp.{op}" }],
   ])("%s has no problems", (_name, expr) => {
     expect(rules.check(expr)).toEqual([]);
   });
@@ -254,6 +256,11 @@ describe("check: computed paths", () => {
   it("RULES_BAD_PATH for braces in missing and missing_some, which read plain paths", () => {
     expect(codes(rules.check({ missing: ["data.a", "state.seen.{data.k}"] }))).toEqual([["RULES_BAD_PATH", ["missing", 1]]]);
     expect(codes(rules.check({ missing_some: [1, ["state.seen.{data.k}"]] }))).toEqual([["RULES_BAD_PATH", ["missing_some", 1, 0]]]);
+  });
+
+  it("suggests source and op for near misses", () => {
+    expect(rules.check({ var: "sourc.cell" })[0].remedy).toBe('write "source.cell"');
+    expect(rules.check({ var: "operation" })[0].remedy).toBe('write "op"');
   });
 });
 

@@ -76,7 +76,8 @@ describe("describe: plain English for auditors", () => {
     [{ "+": [{ var: ["state.counts.{data.k}", 0] }, 1] }, "state.counts.{data.k} (or 0 if missing) + 1"],
     [{ "<=": [{ var: "data.n" }, { var: "channel.params.{data.kind}" }] }, "data.n is at most channel.params.{data.kind}"],
     [{ some: [{ var: "data.xs" }, { var: "{k}.ok" }] }, "some item of data.xs has the item's {k}.ok"],
-  ])("a computed path as written: %j -> %s", (expr, english) => {
+    [{ and: [{ "==": [{ var: "source.cell" }, "readings"] }, { "==": [{ var: "op" }, "mint"] }] }, '(source.cell is "readings") and (op is "mint")'],
+  ])("a computed path and the new roots as written: %j -> %s", (expr, english) => {
     const text = rules.describe(expr);
     expect(text).toBe(english);
     expect(text).not.toContain("followed by");

@@ -23,9 +23,11 @@ describe("createRuleEngine", () => {
   });
 
   it("reads every context root", () => {
-    const ctx = ctxWith({ x: 1 }, { state: { total: 3 }, signer: "ab", token: { balances: { ab: 5 } } });
+    const ctx = ctxWith({ x: 1 }, { state: { total: 3 }, signer: "ab", token: { balances: { ab: 5 } }, source: { cell: "readings" }, op: "mint" });
     const read = (p: string): Json => rules.compile({ var: p })(ctx);
-    expect(CONTEXT_ROOTS.map((r) => typeof read(r))).toEqual(["object", "object", "object", "string", "object", "object"]);
+    expect(CONTEXT_ROOTS.map((r) => typeof read(r))).toEqual(["object", "object", "object", "string", "object", "object", "object", "string"]);
+    expect(read("source.cell")).toBe("readings");
+    expect(read("op")).toBe("mint");
     expect(read("state.total")).toBe(3);
     expect(read("block.height")).toBe(1);
     expect(read("token.balances.ab")).toBe(5);
