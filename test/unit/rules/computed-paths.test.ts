@@ -142,6 +142,41 @@ describe("computed paths: one placeholder, one segment", () => {
     expect(f(ctxWith({ a: "p", b: "q" }, { state }))).toBe(1);
   });
 
+  it("a computed read does the work of a plain read plus its placeholders' reads (property accesses counted)", () => {
+    let touches = 0;
+    const counted = (v: Json): Json => {
+      if (v === null || typeof v !== "object") return v;
+      const inner = Array.isArray(v) ? v.map(counted) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, counted(x)]));
+      return new Proxy(inner, {
+        get: (t, p, r) => {
+          touches++;
+          return Reflect.get(t, p, r) as unknown;
+        },
+        getOwnPropertyDescriptor: (t, p) => {
+          touches++;
+          return Reflect.getOwnPropertyDescriptor(t, p);
+        },
+        has: (t, p) => {
+          touches++;
+          return Reflect.has(t, p);
+        },
+      }) as Json;
+    };
+    const cost = (expr: Json, data: Json, state: Json, expected: Json): number => {
+      const f = rules.compile(expr);
+      const ctx = ctxWith(counted(data), { state: counted(state) });
+      touches = 0;
+      expect(f(ctx)).toBe(expected);
+      return touches;
+    };
+    const data = { c: "c.1", t: 7 };
+    const computed = cost({ var: "state.nfts.{data.c}.{data.t}.owner" }, data, { nfts: { "c.1": { "7": { owner: "alice" } } } }, "alice");
+    const plain = cost({ var: "state.nfts.c.7.owner" }, data, { nfts: { c: { "7": { owner: "alice" } } } }, "alice"); // the same depth
+    const placeholders = cost({ var: "data.c" }, data, {}, "c.1") + cost({ var: "data.t" }, data, {}, 7);
+    expect(computed).toBeGreaterThan(0);
+    expect(computed).toBeLessThanOrEqual(plain + placeholders);
+  });
+
   it("a path computed by an expression keeps splitting on dots; braces in it are plain text", () => {
     const f = rules.compile({ var: { cat: ["state.", { var: "data.k" }] } });
     expect(f(ctxWith({ k: "{data.x}" }, { state: { "{data": { "x}": 1 } } }))).toBe(1);

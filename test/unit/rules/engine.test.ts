@@ -34,6 +34,14 @@ describe("createRuleEngine", () => {
     expect(read("channel.params.max")).toBe(500);
   });
 
+  it("a context without source and op (a direct submission to a cell without operations) reads both as null", () => {
+    const ctx = ctxWith({ x: 1 });
+    expect(rules.compile({ var: "source.cell" })(ctx)).toBeNull();
+    expect(rules.compile({ var: ["op", "none"] })(ctx)).toBe("none");
+    expect(rules.compile({ var: "source.cell" })(ctxWith({ x: 1 }, { source: { cell: null }, op: null }))).toBeNull();
+    expect(rules.compileRule({ "==": [{ var: "op" }, null] })(ctx)).toBe(true);
+  });
+
   it("compile and compileRule honour the roots option", () => {
     expect(() => rules.compile({ var: "state.x" }, { roots: ["data"] })).toThrow(expect.objectContaining({ code: "RULES_UNKNOWN_ROOT" }));
     expect(() => rules.compileRule({ var: "state.x" }, { roots: ["data"] })).toThrow(expect.objectContaining({ code: "RULES_UNKNOWN_ROOT" }));
