@@ -4,7 +4,7 @@ import { join } from "node:path";
 
 // Every error code the runtime can produce must be documented, so auditors and
 // clients can look up any code they are shown (DEVELOPERS.md: docs/errors.md).
-const CODE = /["'`]((?:CORE|RULES|DEFINITION|CELL|SANDBOX|CONSENSUS|TEST|CLI)_[A-Z0-9_]+)["'`]/g;
+const CODE = /["'`]((?:CORE|RULES|DEFINITION|CELL|SANDBOX|CONSENSUS|LEDGER|TEST|CLI)_[A-Z0-9_]+)["'`]/g;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
