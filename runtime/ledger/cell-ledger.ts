@@ -96,7 +96,7 @@ export class CellLedger {
   commit(c: BlockCommit): CommitResult {
     const p = this.prepare(c);
     const result = this.commitTx.immediate(p);
-    if (!result.already) this.mempool.forget(p.settled.map((x) => x.id));
+    if (!result.already) this.mempool.settled(p.settled.map((x) => x.id));
     return result;
   }
 
@@ -228,20 +228,14 @@ export class CellLedger {
     }
     for (let i = 0; i < added.length; i++) s.insertRecord.run(cellId, row.record_count + i, added[i][0], JSON.stringify(added[i][1]), height);
 
-    // Inputs: pending ones leave the pool; inputs first seen in this block get a status row.
-    let poolCount = row.pool_count;
-    let poolBytes = row.pool_bytes;
+    // Inputs: pending ones leave the pool (counted once the transaction committed); inputs first seen in this
+    // block get a status row. An input twice in one block keeps its first place (the second update finds it settled).
     for (let i = 0; i < p.settled.length; i++) {
       const x = p.settled[i];
-      const was = s.settlePending.get(x.status, height, i, x.code, x.rule, x.message, x.id, cellId);
-      if (was !== undefined) {
-        poolCount--;
-        poolBytes -= was.bytes;
-      } else {
-        s.settleFromBlock.run(x.id, cellId, x.status, null, height, i, x.code, x.rule, x.message);
-      }
+      if (this.mempool.isPending(x.id)) s.settlePending.run(x.status, height, i, x.code, x.rule, x.message, x.id, cellId);
+      else s.settleFromBlock.run(x.id, cellId, x.status, null, height, i, x.code, x.rule, x.message);
     }
-    s.setHead.run(height, p.valueId, p.value.stateRoot, p.value.time, p.recordCount, poolCount, poolBytes, cellId);
+    s.setHead.run(height, p.valueId, p.value.stateRoot, p.value.time, p.recordCount, cellId);
 
     // A snapshot at every commit while the state is small, else every `every` blocks.
     const last = s.snapshotSize.get(cellId);

@@ -47,22 +47,37 @@ export function statusOf(r: InputRow): InputStatus {
 
 /** The mempool of one (channel, cell). */
 export class Mempool {
-  /** Parsed pending submissions by id (bounded by the pool's limits). */
+  /**
+   * Bytes of each pending input, by id: loaded once when the cell is opened
+   * and changed only after a transaction committed, so the bounds are
+   * checked without a query and a commit knows which of its inputs were
+   * pending (one statement per input instead of two; bench/ledger.ts).
+   * Bounded by the pool's limits.
+   */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
+  /** Parsed pending submissions by id (a subset of `sizes`). */
   private readonly parsed = new Map<string, Json>();
-  private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => AddResult[]>;
+  private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Identified[] }>;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly s: Statements,
     private readonly cellId: number,
     private readonly limits: PoolLimits,
     where: { channel: string; cell: string },
   ) {
+    for (const r of s.pendingSizes.iterate(cellId)) {
+      this.sizes.set(r.id, r.bytes);
+      this.bytes += r.bytes;
+    }
     this.addBatch = db.transaction((items: readonly Identified[]) => {
-      const row = s.cellById.get(cellId)!;
-      let count = row.pool_count;
-      let bytes = row.pool_bytes;
-      const out = items.map(({ id, text, size, time }): AddResult => {
+      let count = this.sizes.size;
+      let bytes = this.bytes;
+      const added: Identified[] = [];
+      const out = items.map((item): AddResult => {
+        const { id, text, size, time } = item;
+        // An id added earlier in this batch is found too: the transaction sees its own rows.
         const known = s.inputOf.get(id, cellId);
         if (known !== undefined) return { status: "known", id, input: statusOf(known) };
         if (size > limits.maxBytes) {
@@ -86,11 +101,21 @@ export class Mempool {
         s.addPending.run(id, cellId, text, size, time);
         count++;
         bytes += size;
+        added.push(item);
         return { status: "added", id };
       });
-      s.setPool.run(count, bytes, cellId);
-      return out;
+      return { out, added };
     });
+  }
+
+  /** Runs an add transaction and, once it committed, counts what it added. */
+  private run(items: readonly Identified[]): AddResult[] {
+    const { out, added } = this.addBatch.immediate(items);
+    for (const a of added) {
+      this.sizes.set(a.id, a.size);
+      this.bytes += a.size;
+    }
+    return out;
   }
 
   /**
@@ -98,7 +123,7 @@ export class Mempool {
    * returns. Adding a known id (pending, committed or rejected) is "known".
    */
   add(submission: Json, time: number): AddResult {
-    return this.addBatch.immediate([identified(submission, time)])[0];
+    return this.run([identified(submission, time)])[0];
   }
 
   /**
@@ -107,7 +132,7 @@ export class Mempool {
    * that is not JSON (CORE_NOT_JSON) writes nothing.
    */
   addMany(items: ReadonlyArray<{ submission: Json; time: number }>): AddResult[] {
-    return items.length === 0 ? [] : this.addBatch.immediate(items.map((i) => identified(i.submission, i.time)));
+    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)));
   }
 
   /** Pending inputs in arrival order, at most `limit` (default: the pool's capacity). */
@@ -128,23 +153,20 @@ export class Mempool {
    * refused it when a block was built); false when it was not pending.
    */
   reject(id: string, refusal: Refusal): boolean {
-    const done = this.db
-      .transaction(() => {
-        const r = this.s.settlePending.get("rejected", null, null, refusal.code, refusal.rule ?? null, refusal.message, id, this.cellId);
-        if (r === undefined) return false;
-        const row = this.s.cellById.get(this.cellId)!;
-        this.s.setPool.run(row.pool_count - 1, row.pool_bytes - r.bytes, this.cellId);
-        return true;
-      })
-      .immediate();
-    if (done) this.parsed.delete(id);
-    return done;
+    if (!this.sizes.has(id)) return false;
+    this.s.settlePending.run("rejected", null, null, refusal.code, refusal.rule ?? null, refusal.message, id, this.cellId);
+    this.settled([id]);
+    return true;
   }
 
   /** Pending inputs and their bytes. */
   size(): { count: number; bytes: number } {
-    const row = this.s.cellById.get(this.cellId)!;
-    return { count: row.pool_count, bytes: row.pool_bytes };
+    return { count: this.sizes.size, bytes: this.bytes };
+  }
+
+  /** Whether `id` is pending here (no query). */
+  isPending(id: string): boolean {
+    return this.sizes.has(id);
   }
 
   /** The status of `id` in this cell, or null when this cell never saw it. */
@@ -153,8 +175,14 @@ export class Mempool {
     return r === undefined ? null : statusOf(r);
   }
 
-  /** Forgets parsed submissions a committed transaction settled. */
-  forget(ids: Iterable<string>): void {
-    for (const id of ids) this.parsed.delete(id);
+  /** Takes inputs a committed transaction settled out of the pool's counts. */
+  settled(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const size = this.sizes.get(id);
+      if (size === undefined) continue;
+      this.sizes.delete(id);
+      this.bytes -= size;
+      this.parsed.delete(id);
+    }
   }
 }

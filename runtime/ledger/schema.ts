@@ -25,8 +25,6 @@ CREATE TABLE cells (
   head_state_root TEXT NOT NULL DEFAULT '',
   head_time INTEGER NOT NULL DEFAULT 0,
   record_count INTEGER NOT NULL DEFAULT 0,
-  pool_count INTEGER NOT NULL DEFAULT 0,
-  pool_bytes INTEGER NOT NULL DEFAULT 0,
   UNIQUE (channel, cell)
 );
 CREATE TABLE blocks (

@@ -14,8 +14,6 @@ export interface CellRow {
   head_state_root: string;
   head_time: number;
   record_count: number;
-  pool_count: number;
-  pool_bytes: number;
 }
 
 export interface BlockRow {
@@ -72,10 +70,9 @@ export function prepareStatements(db: Database.Database) {
     cellByName: p<[string, string], CellRow>("SELECT * FROM cells WHERE channel = ? AND cell = ?"),
     cellById: p<[number], CellRow>("SELECT * FROM cells WHERE cell_id = ?"),
     insertCell: p<[string, string, string]>("INSERT OR IGNORE INTO cells (channel, cell, head_hash) VALUES (?, ?, ?)"),
-    setHead: p<[number, string, string, number, number, number, number, number]>(
-      "UPDATE cells SET head_height = ?, head_hash = ?, head_state_root = ?, head_time = ?, record_count = ?, pool_count = ?, pool_bytes = ? WHERE cell_id = ?",
+    setHead: p<[number, string, string, number, number, number]>(
+      "UPDATE cells SET head_height = ?, head_hash = ?, head_state_root = ?, head_time = ?, record_count = ? WHERE cell_id = ?",
     ),
-    setPool: p<[number, number, number]>("UPDATE cells SET pool_count = ?, pool_bytes = ? WHERE cell_id = ?"),
 
     // blocks, records, snapshots
     insertBlock: p<[number, number, string, string, number, string, string, string, string | null]>(
@@ -103,9 +100,10 @@ export function prepareStatements(db: Database.Database) {
     pending: p<[number, number], { id: string; submission: string; bytes: number; received: number }>(
       "SELECT id, submission, bytes, received FROM inputs WHERE cell_id = ? AND status = 'pending' ORDER BY seq LIMIT ?",
     ),
-    /** Settles a pending input; returns its bytes when it was pending. */
-    settlePending: p<[string, number | null, number | null, string | null, string | null, string | null, string, number], { bytes: number }>(
-      "UPDATE inputs SET status = ?, submission = NULL, height = ?, idx = ?, code = ?, rule = ?, message = ? WHERE id = ? AND cell_id = ? AND status = 'pending' RETURNING bytes",
+    pendingSizes: p<[number], { id: string; bytes: number }>("SELECT id, bytes FROM inputs WHERE cell_id = ? AND status = 'pending'"),
+    /** Settles a pending input (its submission text is dropped: the block, if any, holds it). */
+    settlePending: p<[string, number | null, number | null, string | null, string | null, string | null, string, number]>(
+      "UPDATE inputs SET status = ?, submission = NULL, height = ?, idx = ?, code = ?, rule = ?, message = ? WHERE id = ? AND cell_id = ? AND status = 'pending'",
     ),
     /** An input first seen in a block (or refused before any block and now in one). */
     settleFromBlock: p<[string, number, string, number | null, number, number, string | null, string | null, string | null]>(

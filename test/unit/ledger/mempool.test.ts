@@ -76,6 +76,16 @@ describe("mempool: bounds refuse with a code, never drop", () => {
     expect(cell.mempool.add({ id: "one-more", n: 1 }, 3).status).toBe("added");
   });
 
+  it("a reopened ledger counts the inputs still pending: the bound holds across a restart", () => {
+    for (const s of inputs(0, 5)) cell.mempool.add(s, 1);
+    const size = cell.mempool.size();
+    ledger.close();
+    ledger = openLedger(t.file(), { mempoolMaxInputs: 5, mempoolMaxBytes: 400 });
+    cell = ledger.cell("t", "c");
+    expect(cell.mempool.size()).toEqual(size);
+    expect(cell.mempool.add({ id: "after-restart", n: 1 }, 2)).toMatchObject({ status: "refused", code: "LEDGER_POOL_FULL" });
+  });
+
   it("a pool at its byte limit refuses with LEDGER_POOL_FULL; a submission larger than the whole pool is LEDGER_INPUT_TOO_LARGE", () => {
     const big = { id: "big", n: 1, pad: "x".repeat(300) };
     expect(cell.mempool.add(big, 1).status).toBe("added");
