@@ -10,12 +10,13 @@ import type { Json } from "../core/canonical.js";
 import { commitmentOf, recordsSince, stateRootOf, type CellState, type Verdict } from "../cells/index.js";
 import { GENESIS_HASH, type Application, type CellBlockValue, type CellChainState, type CertifiedBlock, type CommitCertificate } from "../consensus/index.js";
 import { EvidenceStore, SqliteSignerStore, SqliteWal } from "./consensus-stores.js";
-import { clip, ledgerError } from "./errors.js";
+import { clip, ledgerError, rowLimit } from "./errors.js";
 import { inputId } from "./input-id.js";
 import { Mempool, type PoolLimits } from "./mempool.js";
+import { outboxRow } from "./outbox.js";
 import { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
 import type { BlockRow, CellRow, Statements } from "./statements.js";
-import type { BlockCommit, CommitResult, LedgerHead, OutboxItem, RestorePoint, StoredBlock } from "./types.js";
+import type { BlockCommit, CommitResult, LedgerHead, RestorePoint, StoredBlock } from "./types.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -107,9 +108,14 @@ export class CellLedger {
     return { block: blockOf(row), verdicts: row.verdicts === null ? null : (JSON.parse(row.verdicts) as Verdict[]) };
   }
 
-  /** Certified blocks from `fromHeight` on, in order, at most `max` (catch-up responses). */
+  /**
+   * Certified blocks from `fromHeight` on, in order, at most `max` (catch-up
+   * responses; the caller bounds `max`, e.g. by the catch-up message's limit).
+   */
   blocks(fromHeight: number, max: number): CertifiedBlock[] {
-    return this.s.blocksFrom.all(this.cellId, fromHeight, max).map(blockOf);
+    const n = rowLimit(max, Number.MAX_SAFE_INTEGER);
+    if (n === 0 || !Number.isSafeInteger(fromHeight)) return [];
+    return this.s.blocksFrom.all(this.cellId, fromHeight, n).map(blockOf);
   }
 
   /**
@@ -180,7 +186,7 @@ export class CellLedger {
       const message = full !== undefined && !full.accepted ? full.message : null;
       return { id, status: "rejected", code: String(verdict.code), rule: verdict.rule ?? null, message };
     });
-    const outbox = (c.outbox ?? []).map((o: OutboxItem) => [o.key, o.target, o.kind, JSON.stringify(o.payload)] as const);
+    const outbox = (c.outbox ?? []).map(outboxRow);
     return {
       block,
       value,

@@ -13,3 +13,8 @@ export function ledgerError(code: string, message: string, remedy: string, paylo
 export function clip(s: string, n = 80): string {
   return s.length <= n ? s : `${s.slice(0, n)}...`;
 }
+
+/** `n` as a row count for LIMIT: a whole number from 0 to `max` (SQLite reads a negative LIMIT as no limit). */
+export function rowLimit(n: number, max: number): number {
+  return Number.isFinite(n) ? Math.max(0, Math.min(Math.floor(n), max)) : 0;
+}

@@ -16,7 +16,7 @@ import type { Json } from "../core/canonical.js";
 import type { AddResult, InputStatus, PendingInput, Refusal } from "./types.js";
 import type { InputRow, Statements } from "./statements.js";
 import { identify, rememberId } from "./input-id.js";
-import { ledgerError } from "./errors.js";
+import { ledgerError, rowLimit } from "./errors.js";
 
 /** The bounds of one cell's pool. */
 export interface PoolLimits {
@@ -64,7 +64,8 @@ export class Mempool {
     db: Database.Database,
     private readonly s: Statements,
     private readonly cellId: number,
-    private readonly limits: PoolLimits,
+    /** The bounds of this pool. */
+    readonly limits: PoolLimits,
     where: { channel: string; cell: string },
   ) {
     for (const r of s.pendingSizes.iterate(cellId)) {
@@ -135,9 +136,11 @@ export class Mempool {
     return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)));
   }
 
-  /** Pending inputs in arrival order, at most `limit` (default: the pool's capacity). */
-  pending(limit = this.limits.maxInputs): PendingInput[] {
-    return this.s.pending.all(this.cellId, limit).map((r) => {
+  /** Pending inputs in arrival order, at most `limit` (default: all of them; a limit below 1 gives none). */
+  pending(limit = this.sizes.size): PendingInput[] {
+    const n = rowLimit(limit, this.sizes.size);
+    if (n === 0) return [];
+    return this.s.pending.all(this.cellId, n).map((r) => {
       let submission = this.parsed.get(r.id);
       if (submission === undefined) {
         submission = JSON.parse(r.submission) as Json;

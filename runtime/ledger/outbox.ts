@@ -7,7 +7,8 @@
  * keeps the first row.
  */
 import type Database from "better-sqlite3";
-import type { Json } from "../core/canonical.js";
+import { assertJson, type Json } from "../core/canonical.js";
+import { ledgerError, rowLimit } from "./errors.js";
 import type { BlockOutput } from "../cells/index.js";
 import type { OutboxDbRow, Statements } from "./statements.js";
 import type { OutboxItem, OutboxRow } from "./types.js";
@@ -22,6 +23,23 @@ function rowOf(r: OutboxDbRow): OutboxRow {
     source: r.channel === null || r.cell === null || r.source_height === null ? null : { channel: r.channel, cell: r.cell, height: r.source_height },
     delivered: r.delivered,
   };
+}
+
+/**
+ * An outbox item checked and serialized: key, target, kind, payload text.
+ * @throws StatecellError LEDGER_BAD_OUTBOX when a field is empty or the payload is not JSON
+ */
+export function outboxRow(item: OutboxItem): readonly [string, string, string, string] {
+  const text = (v: unknown) => typeof v === "string" && v.length > 0;
+  if (typeof item !== "object" || item === null || !text(item.key) || !text(item.target) || !text(item.kind)) {
+    throw ledgerError("LEDGER_BAD_OUTBOX", "an outbox row is { key, target, kind, payload } with key, target and kind as non-empty text", "build outbox rows with outputItems(), or give each row a unique key, a target and a kind");
+  }
+  try {
+    assertJson(item.payload);
+  } catch (e) {
+    throw ledgerError("LEDGER_BAD_OUTBOX", `the payload of the outbox row ${JSON.stringify(item.key.slice(0, 80))} is not JSON: ${(e as Error).message}`, "give a payload of plain JSON (null, booleans, finite numbers, strings, lists, plain objects)", { key: item.key.slice(0, 200) }, e);
+  }
+  return [item.key, item.target, item.kind, JSON.stringify(item.payload)];
 }
 
 /**
@@ -40,16 +58,16 @@ export function outputItems(channel: string, cell: string, height: number, outpu
 
 /** The node's outbox (all cells). */
 export class Outbox {
-  private readonly enqueueTx: Database.Transaction<(items: readonly OutboxItem[]) => number>;
+  private readonly enqueueTx: Database.Transaction<(rows: ReadonlyArray<readonly [string, string, string, string]>) => number>;
   private readonly deliverTx: Database.Transaction<(keys: readonly string[], time: number) => number>;
 
   constructor(
     db: Database.Database,
     private readonly s: Statements,
   ) {
-    this.enqueueTx = db.transaction((items: readonly OutboxItem[]) => {
+    this.enqueueTx = db.transaction((rows: ReadonlyArray<readonly [string, string, string, string]>) => {
       let n = 0;
-      for (const i of items) n += s.enqueue.run(i.key, i.target, i.kind, JSON.stringify(i.payload), null, null).changes;
+      for (const [key, target, kind, payload] of rows) n += s.enqueue.run(key, target, kind, payload, null, null).changes;
       return n;
     });
     this.deliverTx = db.transaction((keys: readonly string[], time: number) => {
@@ -59,15 +77,19 @@ export class Outbox {
     });
   }
 
-  /** Queues rows that no block carries (e.g. a snapshot for L0), in one transaction; returns how many were new. */
+  /**
+   * Queues rows that no block carries (e.g. a snapshot for L0), in one
+   * transaction; returns how many were new. All rows are checked first.
+   * @throws StatecellError LEDGER_BAD_OUTBOX (nothing is written)
+   */
   enqueue(items: readonly OutboxItem[]): number {
-    return items.length === 0 ? 0 : this.enqueueTx.immediate(items);
+    return items.length === 0 ? 0 : this.enqueueTx.immediate(items.map(outboxRow));
   }
 
   /** Undelivered rows in queue order, after `after` (a seq, for paging), at most `limit`, optionally to one target. */
   undelivered(opts: { target?: string; after?: number; limit?: number } = {}): OutboxRow[] {
     const after = opts.after ?? 0;
-    const limit = opts.limit ?? 1000;
+    const limit = rowLimit(opts.limit ?? 1000, Number.MAX_SAFE_INTEGER);
     const rows = opts.target === undefined ? this.s.undelivered.all(after, limit) : this.s.undeliveredTo.all(opts.target, after, limit);
     return rows.map(rowOf);
   }
