@@ -92,7 +92,7 @@ export class CellLedger {
    * (pending ones leave the mempool), its outbox rows, and the WAL below the
    * next height. Committing the block already stored at its height is a
    * no-op (`already: true`).
-   * @throws StatecellError LEDGER_BAD_BLOCK, LEDGER_STATE_MISMATCH, LEDGER_NOT_NEXT, LEDGER_FORK (nothing is written)
+   * @throws StatecellError LEDGER_BAD_BLOCK, LEDGER_BAD_OUTBOX, LEDGER_STATE_MISMATCH, LEDGER_NOT_NEXT, LEDGER_FORK (nothing is written)
    */
   commit(c: BlockCommit): CommitResult {
     const p = this.prepare(c);

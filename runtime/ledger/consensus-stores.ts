@@ -26,30 +26,31 @@ export class SqliteSignerStore implements SignerStore {
     private readonly cellId: number,
     private readonly where: string,
   ) {
+    // Read, compare and write in one IMMEDIATE transaction: nothing can slip in between the check and the write.
     this.write = db.transaction((record: SignedRecord, text: string) => {
-        const cur = s.signerOf.get(cellId);
-        if (cur !== undefined) {
-          const order = compare(record, cur);
-          const what = `(height ${record.height}, round ${record.round}, step ${record.step})`;
-          const stored = `(height ${cur.height}, round ${cur.round}, step ${cur.step})`;
-          if (order < 0) {
-            throw ledgerError("LEDGER_SIGNER_REGRESSION", `${where}: the signer record ${what} is before the stored ${stored}; the signer store never goes back`, "a node signs only above what it last signed: restart it from its ledger (signer.load()), never from an older copy", {
-              record: { height: record.height, round: record.round, step: record.step },
-              stored: { height: cur.height, round: cur.round, step: cur.step },
-            });
-          }
-          if (order === 0) {
-            if (cur.value_id === record.valueId) return; // the same signature again: nothing to write
-            throw ledgerError(
-              "LEDGER_SIGNER_CONFLICT",
-              `${where}: a signer record for ${what} with value ${clip(String(record.valueId), 16)} would replace one for ${clip(String(cur.value_id), 16)}: two different signatures at one step`,
-              "re-send the stored message (signer.load().message) instead of signing again at a step already signed",
-              { height: record.height, round: record.round, step: record.step },
-            );
-          }
+      const cur = s.signerOf.get(cellId);
+      if (cur !== undefined) {
+        const order = compare(record, cur);
+        const what = `(height ${record.height}, round ${record.round}, step ${record.step})`;
+        const stored = `(height ${cur.height}, round ${cur.round}, step ${cur.step})`;
+        if (order < 0) {
+          throw ledgerError("LEDGER_SIGNER_REGRESSION", `${where}: the signer record ${what} is before the stored ${stored}; the signer store never goes back`, "a node signs only above what it last signed: restart it from its ledger (signer.load()), never from an older copy", {
+            record: { height: record.height, round: record.round, step: record.step },
+            stored: { height: cur.height, round: cur.round, step: cur.step },
+          });
         }
-        s.putSigner.run(cellId, record.height, record.round, record.step, record.valueId, text);
-      });
+        if (order === 0) {
+          if (cur.value_id === record.valueId) return; // the same signature again: nothing to write
+          throw ledgerError(
+            "LEDGER_SIGNER_CONFLICT",
+            `${where}: a signer record for ${what} with value ${clip(String(record.valueId), 16)} would replace one for ${clip(String(cur.value_id), 16)}: two different signatures at one step`,
+            "re-send the stored message (signer.load().message) instead of signing again at a step already signed",
+            { height: record.height, round: record.round, step: record.step },
+          );
+        }
+      }
+      s.putSigner.run(cellId, record.height, record.round, record.step, record.valueId, text);
+    });
   }
 
   /** The stored record, or null on a fresh node. */

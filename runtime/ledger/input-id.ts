@@ -1,8 +1,8 @@
 /**
  * Input ids: hex sha256 of a submission's canonical (RFC 8785) bytes, so the
  * same submission has the same id on every node and in every block. The
- * canonical text costs about 6 us per 360-byte object (docs/consensus.md
- * numbers for admission), so ids are remembered per submission object: the
+ * canonical text costs about 6 us per 360-byte object (runtime/cells/types.ts,
+ * BlockInput.bytes), so ids are remembered per submission object: the
  * objects the mempool hands out are the ones a proposer puts in its block.
  */
 import { createHash } from "node:crypto";
