@@ -9,7 +9,7 @@
  * up, signs nothing that conflicts with what it signed before, and ends with
  * the same chain as the others.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Json } from "../../../runtime/core/canonical.js";
 import { keyPairFromName } from "../../../runtime/core/keys.js";
 import {
@@ -43,11 +43,11 @@ interface Node {
   signed: SignedRecord[];
 }
 
-let dir = tempDir("ledger-consensus-");
-afterEach(() => {
-  dir.cleanup();
+let dir: ReturnType<typeof tempDir>;
+beforeEach(() => {
   dir = tempDir("ledger-consensus-");
 });
+afterEach(() => dir.cleanup());
 
 describe("four consensus nodes on ledgers, one restarted from its ledger", () => {
   it("decide the same blocks; the restarted node catches up from a peer's ledger and never signs against its record", () => {

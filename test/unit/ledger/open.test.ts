@@ -3,18 +3,18 @@
  * a newer database refused, WAL journal with synchronous=FULL, one process
  * at a time.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { migrate, MIGRATIONS, openLedger, SCHEMA_VERSION, type Migration } from "../../../runtime/ledger/index.js";
 import { codeOf, tempDir } from "./helpers.js";
 
-let t = tempDir();
-afterEach(() => {
-  t.cleanup();
+let t: ReturnType<typeof tempDir>;
+beforeEach(() => {
   t = tempDir();
 });
+afterEach(() => t.cleanup());
 
 describe("openLedger: schema and migrations", () => {
   it("a new ledger records every migration step in ledger_schema and is at the newest version", () => {
