@@ -7,7 +7,7 @@
 import type { Json } from "../../core/canonical.js";
 import { StatecellError } from "../../core/errors.js";
 import type { ChannelPlan, EmitPlan, RulePlan, StateUpdatePlan } from "../../definition/plan.js";
-import type { CompiledExpr, RuleContext } from "../../rules/index.js";
+import { placeholderSegment, type CompiledExpr, type RuleContext } from "../../rules/index.js";
 import { isTruthy } from "../../rules/truthy.js";
 import type { BlockOutput, Rejected } from "../types.js";
 import { FORBIDDEN_KEYS, inexactNumber, inspectValue, nameProblem, reject } from "../inspect.js";
@@ -72,13 +72,14 @@ export function planUpdates(updates: readonly StateUpdatePlan[], ctx: RuleContex
           continue;
         }
         const v = part.expr(ctx);
-        const seg = typeof v === "string" ? v : typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : undefined;
+        // One definition of a segment for writing and for reading (`{ var: "a.{data.x}" }`).
+        const seg = placeholderSegment(v);
         const bad = seg === undefined ? undefined : nameProblem(seg);
         if (bad !== undefined) return reject("CELL_BAD_PATH", `{${part.source}} in the state path "${u.path}" gave a segment that ${bad}`, u.path);
-        if (seg === undefined || seg === "" || FORBIDDEN_KEYS.has(seg)) {
+        if (seg === undefined) {
           return reject(
             "CELL_BAD_PATH",
-            `{${part.source}} in the state path "${u.path}" gave ${seg === undefined ? (JSON.stringify(v) ?? "nothing") : JSON.stringify(seg)}, which cannot name a field`,
+            `{${part.source}} in the state path "${u.path}" gave ${JSON.stringify(v) ?? "nothing"}, which cannot name a field (text or a whole number, not empty, not __proto__, constructor or prototype)`,
             u.path,
           );
         }
