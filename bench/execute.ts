@@ -2,7 +2,7 @@
  * Block execution throughput: inputs/s through a cell with a schema, 5 rules
  * and a record key, on one core. Inputs are admitted (parsed, checked,
  * canonicalized) before the clock starts, as a node does when it receives
- * them; blocks hold 1,000 inputs. Target (issue 3): >= 200,000 inputs/s.
+ * them; blocks hold 1,000 inputs. Target: >= 200,000 inputs/s.
  *
  * Measurements: the headline (median of 3 runs without instrumentation);
  * the split between limits, schema, rules, state update and hashing from

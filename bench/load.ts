@@ -1,7 +1,7 @@
 /**
  * Loading a large channel: generates a ~2,000-line channel file (60 cells with
  * inline and named schemas, rules, state updates, emits, and tests) and times
- * loadChannel. Target: median under 300 ms (issue 2, "Must show").
+ * loadChannel. Target: median under 300 ms.
  *
  * The verdict uses the process's CPU time per load (process.cpuUsage), not
  * wall time: on a shared machine wall time mostly measures the other

@@ -7,7 +7,7 @@
  * is shared, so absolute rates move by several times between runs; the ratio
  * does not). For scale: block execution aims at 200,000 inputs/s with 5 rules
  * each (bench/execute.ts), i.e. 1M rule evaluations/s; on an idle machine
- * PERFORMANCE.md measured ~1M/s for json-logic-js, so 10x is ~10M/s, leaving
+ * json-logic-js runs ~1M/s here, so 10x is ~10M/s, leaving
  * rules a tenth of an input's budget. The bare library (no own-property
  * checks, no result copy) is printed too: the gap is the price of safety.
  *

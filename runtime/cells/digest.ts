@@ -3,7 +3,7 @@
  * through node:crypto's one-shot `hash`: measured in this tree (Node 20.20),
  * 64 B: noble 2.8 us vs node 1.1 us; 512 B: 5.9 us vs 1.3 us; 360 KB (one
  * block of records): 3.5 ms vs 0.25 ms. Hashing is the wall of block
- * execution (PERFORMANCE.md), so the root uses the native one;
+ * execution (bench/execute.ts), so the root uses the native one;
  * test/vectors/cells cross-checks both give the same digests.
  */
 import { hash } from "node:crypto";

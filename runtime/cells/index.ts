@@ -1,5 +1,5 @@
 /**
- * cells: pure block execution (BRIEF.md "Block execution semantics").
+ * cells: pure block execution (docs/execution.md).
  *
  *   admitInput(plan, cell, raw, signature?) -> BlockInput | Rejected   once per submission
  *   executeBlock(plan, cell, state, inputs, header, modules?) -> BlockResult

@@ -8,7 +8,7 @@
  */
 import type { Rejected } from "./types.js";
 
-/** Object keys no input may contain, at any depth (DESIGN.md, Security). */
+/** Object keys no input may contain, at any depth (docs/execution.md, "Admission"). */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 const hasOwn = Object.prototype.hasOwnProperty;

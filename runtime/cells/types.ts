@@ -1,5 +1,5 @@
 /**
- * Types of pure block execution (BRIEF.md "Block execution semantics").
+ * Types of pure block execution (docs/execution.md).
  * The cells module consumes a compiled ChannelPlan and produces verdicts, a
  * new state, outputs for downstream cells and a state root; it never does I/O.
  */

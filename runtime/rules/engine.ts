@@ -1,7 +1,7 @@
 /**
  * createRuleEngine: one json-logic-engine instance per channel, stripped to the
  * vetted operators and extended with statecell's (see operators.ts). Compiles
- * once at load (DESIGN.md "compile once, run many"); evaluation never touches
+ * once at load (compile once, run many: bench/rules.ts); evaluation never touches
  * a global registry, a clock or inherited properties.
  */
 import { LogicEngine, Constants } from "json-logic-engine";

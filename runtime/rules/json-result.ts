@@ -4,7 +4,7 @@
  *
  * Results are copied so a caller can store them in state without aliasing the
  * input or the plan's literals, and `undefined` becomes null so nothing
- * un-encodable leaks into canonical JSON (DESIGN.md, Determinism). A number
+ * un-encodable leaks into canonical JSON (docs/architecture.md, "What validators compare"). A number
  * in a result must be exact: within ±(2^53 − 1) (see inexactNumber).
  */
 import type { Json } from "../core/canonical.js";

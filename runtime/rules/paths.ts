@@ -4,14 +4,14 @@
  * Paths split on "." exactly like json-logic-js (no escapes), so a rule means
  * the same thing in the reference interpreter, in templates and in state paths.
  * Lookups read own properties only: a JSON value never needs an inherited
- * property, and reading one is how prototype tricks start (DESIGN.md, Security).
+ * property, and reading one is how prototype tricks start (docs/execution.md, "Admission").
  * Text is a sequence of code points (text.ts): `s.length` counts them and
  * `s.0` is the first code point, never half of a surrogate pair.
  */
 import { StatecellError } from "../core/errors.js";
 import { codePointAt, codePointLength, cutText, toWellFormed } from "./text.js";
 
-/** Segments no path may contain, anywhere (DESIGN.md, Security). */
+/** Segments no path may contain, anywhere (docs/execution.md, "Admission"). */
 export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 const hasOwn = Object.prototype.hasOwnProperty;

@@ -1,6 +1,6 @@
 /**
  * Layering lint: a module under runtime/ may import only from modules at its
- * own layer or below (DESIGN.md "Layout"). Prints `file:line: what is wrong`
+ * own layer or below (docs/architecture.md, "Layers"). Prints `file:line: what is wrong`
  * and exits 1 on any upward import.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { layerProblems } from "../tools/lint-layers.js";
 
-describe("module layering (DESIGN.md: modules depend downward only)", () => {
+describe("module layering (docs/architecture.md: modules depend downward only)", () => {
   it("runtime/ has no upward import", () => {
     expect(layerProblems()).toEqual([]);
   });

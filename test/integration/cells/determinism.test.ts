@@ -2,7 +2,7 @@
  * Two independent executions of the same blocks, in two separate processes
  * started with different V8 hash seeds, time zones and locales, give the
  * same verdicts, canonical states, outputs and state roots, byte for byte
- * (issue 3, "Must show").
+ * (docs/architecture.md, "What validators compare").
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * Hostile inputs (issue 3, "Must show"): each gets a rejection verdict with a
+ * Hostile inputs: each gets a rejection verdict with a
  * code and a reason, the state and its root stay untouched, and
  * Object.prototype stays clean. Through admission (raw text, as from the
  * wire) and through executeBlock directly (values that skipped admission).
