@@ -1,4 +1,4 @@
-import { formatProblem } from "../core/errors.js";
+import { formatProblem, type Problem } from "../core/errors.js";
 import { explainChannel, loadTests, type ChannelPlan } from "../definition/index.js";
 import { channelFilesOf, testFileOf } from "../testing/index.js";
 import { perFile } from "./failure.js";
@@ -29,12 +29,11 @@ export function explainCommand(args: readonly string[], opts: { format: string }
       file,
       () => {
         if (isCodeFile(file)) return `${formatProblem(codeFileProblem(file, "explain"))}\n${file}: not explained\n`;
-        const r = loadChannelFile(file);
-        if (!r.plan) {
-          return `${r.problems.map((p) => `${formatProblem(p)}\n`).join("")}${r.file}: cannot explain a channel that does not load; fix the errors above first\n`;
+        const r = explainFile(file, format);
+        if ("problems" in r) {
+          return `${r.problems.map((p) => `${formatProblem(p)}\n`).join("")}${file}: cannot explain a channel that does not load; fix the errors above first\n`;
         }
-        const t = explainChannel(withTestsFile(r.plan, file), { format });
-        return { text: t.endsWith("\n") ? t : `${t}\n` };
+        return r;
       },
       (p) => `${formatProblem(p)}\n${file}: not explained\n`,
     );
@@ -47,14 +46,28 @@ export function explainCommand(args: readonly string[], opts: { format: string }
 }
 
 /**
+ * What `statecell explain FILE` prints for one channel file (ending in a
+ * newline), or the problems that keep it from loading. Files are read through
+ * `readFile` (the disk by default), so a test can pin the output of a channel
+ * given as text.
+ * @example explainFile("channels/poll.yaml", "text")
+ */
+export function explainFile(file: string, format: "text" | "markdown", readFile: (path: string) => string | undefined = readTextFile): { text: string } | { problems: Problem[] } {
+  const r = loadChannelFile(file, readFile);
+  if (!r.plan) return { problems: r.problems };
+  const t = explainChannel(withTestsFile(r.plan, file, readFile), { format });
+  return { text: t.endsWith("\n") ? t : `${t}\n` };
+}
+
+/**
  * The plan with the tests of NAME.test.yaml beside `file` after its inline
  * ones, so explain counts and names every test of the channel. explainChannel
  * reads the tests from `plan.tests` and nothing else from them; a tests file
  * with errors adds the tests that loaded (`statecell lint` reports the rest).
  */
-function withTestsFile(plan: ChannelPlan, file: string): ChannelPlan {
+function withTestsFile(plan: ChannelPlan, file: string, readFile: (path: string) => string | undefined): ChannelPlan {
   const testFile = testFileOf(file);
-  const source = testFile === file ? undefined : readTextFile(testFile);
+  const source = testFile === file ? undefined : readFile(testFile);
   if (source === undefined) return plan;
   const { tests } = loadTests(source, { file: testFile }, plan);
   return tests.length === 0 ? plan : { ...plan, tests: [...plan.tests, ...tests] };

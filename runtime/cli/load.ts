@@ -12,8 +12,9 @@ export interface LoadedFile {
   problems: Problem[];
 }
 
-export function loadChannelFile(file: string): LoadedFile {
-  const source = readTextFile(file);
+/** Loads a channel file read through `readFile` (the disk by default), and the code files it names the same way. */
+export function loadChannelFile(file: string, readFile: (path: string) => string | undefined = readTextFile): LoadedFile {
+  const source = readFile(file);
   if (source === undefined) {
     return {
       file,
@@ -28,7 +29,7 @@ export function loadChannelFile(file: string): LoadedFile {
       ],
     };
   }
-  const { plan, problems } = loadChannel(source, { file }, { readFile: readTextFile, checkCode });
+  const { plan, problems } = loadChannel(source, { file }, { readFile, checkCode });
   return { file, source, ...(plan ? { plan } : {}), problems };
 }
 
