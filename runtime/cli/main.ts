@@ -55,6 +55,13 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     out(`${COMMAND_HELP[command] ?? HELP}\n`);
     return 0;
   }
+  // Options of `test` only: elsewhere they would be ignored without a word.
+  for (const name of ["grep", "state"] as const) {
+    if (values[name] !== undefined && command !== "test" && command in COMMAND_HELP) {
+      out(`statecell ${command}: --${name} is an option of \`statecell test\`\nRun \`statecell help ${command}\` for usage.\n`);
+      return 2;
+    }
+  }
   switch (command) {
     case "lint":
       return lintCommand(positionals, { format: values.format ?? "text" }, out);

@@ -117,14 +117,19 @@ interface Counts {
 export class CoverageCounter {
   private readonly counts = new Map<string, Counts>();
   private readonly ops = new Map<string, Counts>();
+  /** Per cell (`cell`) and per operation (`cell/op`): the counts of its rules in evaluation order, built once. */
+  private readonly lists = new Map<string, Counts[]>();
 
   constructor(private readonly plan: ChannelPlan) {
     for (const cell of plan.order) {
       const c = plan.cells[cell];
       for (const r of c.rules) this.counts.set(ruleKey(cell, undefined, r.name), { accepted: 0, rejected: 0 });
+      const shared = c.rules.map((r) => this.counts.get(ruleKey(cell, undefined, r.name))!);
+      this.lists.set(cell, shared);
       for (const [op, o] of Object.entries(c.operations ?? {})) {
         this.ops.set(`${cell}/${op}`, { accepted: 0, rejected: 0 });
         for (const r of o.rules) this.counts.set(ruleKey(cell, op, r.name), { accepted: 0, rejected: 0 });
+        this.lists.set(`${cell}/${op}`, [...shared, ...o.rules.map((r) => this.counts.get(ruleKey(cell, op, r.name))!)]);
       }
       for (const name of Object.keys(c.code?.rejects ?? {})) this.counts.set(refusalKey(cell, name), { accepted: 0, rejected: 0 });
     }
@@ -136,9 +141,9 @@ export class CoverageCounter {
     const cell = this.plan.cells[cellName];
     const known = op !== undefined && cell.operations !== undefined && Object.prototype.hasOwnProperty.call(cell.operations, op);
     const { held, rejectedBy } = ruleOutcome(cell, v, known ? op : undefined);
-    const keys = rulesOf(cell, known ? op : undefined).map((r, i) => ruleKey(cellName, i < cell.rules.length ? undefined : op, r.name));
-    for (let i = 0; i < held; i++) this.counts.get(keys[i])!.accepted++;
-    if (rejectedBy !== undefined) this.counts.get(keys[rejectedBy])!.rejected++;
+    const list = this.lists.get(known ? `${cellName}/${op}` : cellName)!;
+    for (let i = 0; i < held; i++) list[i].accepted++;
+    if (rejectedBy !== undefined) list[rejectedBy].rejected++;
     if (v.accepted) {
       for (const name of Object.keys(cell.code?.rejects ?? {})) this.counts.get(refusalKey(cellName, name))!.accepted++;
     } else if (isNamedRefusal(cell, v)) {

@@ -164,6 +164,12 @@ describe("statecell test: the files, tests and states a user asks for", () => {
     expect(none.code).toBe(1);
   });
 
+  it("--grep and --state belong to test: another command says so and exits 2", () => {
+    const r = statecell("lint", "--state", "channels/poll.yaml");
+    expect(r.out).toContain("statecell lint: --state is an option of `statecell test`");
+    expect(r.code).toBe(2);
+  });
+
   it("test --state prints each cell's state at the end of each test, signer keys as $key:NAME", () => {
     const r = statecell("test", "--state", "--grep", "nonce of a sender", "channels/token.yaml");
     expect(r.code).toBe(0);

@@ -169,3 +169,28 @@ describe("runChannelTests with operations", () => {
     expect(json.coverage.every((c) => c.kind === "rule")).toBe(true);
   });
 });
+
+describe("runChannelTests: outputs to a cell with operations", () => {
+  // The fixture's intake emits to sums when v > 10; here sums takes one operation, `add`, which the emit names.
+  function pipelinePlan(): ChannelPlan {
+    const base = loadWithTests("  - name: unused\n    submit: { cell: intake, data: { id: a, v: 2 } }\n");
+    const { intake, sums } = base.cells;
+    const add: OperationPlan = { name: "add", accepts: sums.accepts, rules: [], state: [], emit: [] };
+    return {
+      ...base,
+      cells: { ...base.cells, intake: { ...intake, emit: intake.emit.map((e) => ({ ...e, op: "add" })) }, sums: { ...sums, operations: { add } } },
+    };
+  }
+
+  it("shows each output's op, which emits may expect, and counts the downstream input under it", () => {
+    const test: TestPlan = {
+      name: "an output names its operation",
+      steps: [{ kind: "submit", cell: "intake", data: { id: "a", v: 20 }, outputs: [{ to: "sums", op: "add", data: { v: 20 } }] }],
+    };
+    const report = runChannelTests(pipelinePlan(), [test]);
+    expect(report.tests[0]).toMatchObject({ passed: true });
+    expect(report.operations).toEqual([{ channel: "counter", cell: "sums", op: "add", accepted: 1, rejected: 0 }]);
+    const wrong: TestPlan = { ...test, name: "expects another op", steps: [{ ...test.steps[0], outputs: [{ to: "sums", op: "sub" }] } as TestPlan["steps"][0]] };
+    expect(runChannelTests(pipelinePlan(), [wrong]).tests[0].failure).toMatchObject({ code: "TEST_EMITS", path: "[0].op", expected: "sub", actual: "add" });
+  });
+});
