@@ -9,7 +9,12 @@
  * A signed submission is `{ data, signer, signature }`: `signature` is
  * ed25519 by `signer` (public key hex) over the canonical bytes of
  * `{ channel, cell, data }` (signedMessage), so a signature for one cell or
- * channel cannot be replayed into another.
+ * channel cannot be replayed into another. A cell with `operations:` takes
+ * `{ op, data }` (plus signer and signature when signed), and the signature
+ * covers `{ channel, cell, data, op }`.
+ *
+ * Admission is for direct submissions: a cell that receives outputs of other
+ * cells refuses them (CELL_NOT_A_SOURCE) unless it declares `direct: true`.
  */
 import type { Json } from "../core/canonical.js";
 import { canonicalString } from "../core/canonical.js";
@@ -36,12 +41,14 @@ export interface DetachedSignature {
  * from the canonical text of `data` without encoding it again (keys "cell" <
  * "channel" < "data" are already in RFC 8785 order).
  */
-export function signedMessage(channel: string, cell: string, data: Json): Uint8Array {
-  return messageFor(channel, cell, canonicalString(data));
+export function signedMessage(channel: string, cell: string, data: Json, op?: string): Uint8Array {
+  return messageFor(channel, cell, canonicalString(data), op);
 }
 
-function messageFor(channel: string, cell: string, canonicalData: string): Uint8Array {
-  return encoder.encode(`{"cell":${JSON.stringify(cell)},"channel":${JSON.stringify(channel)},"data":${canonicalData}}`);
+/** RFC 8785 of `{ cell, channel, data, op? }` ("op" sorts after "data"). */
+function messageFor(channel: string, cell: string, canonicalData: string, op?: string): Uint8Array {
+  const tail = op === undefined ? "" : `,"op":${JSON.stringify(op)}`;
+  return encoder.encode(`{"cell":${JSON.stringify(cell)},"channel":${JSON.stringify(channel)},"data":${canonicalData}${tail}}`);
 }
 
 /**
@@ -56,8 +63,13 @@ function messageFor(channel: string, cell: string, canonicalData: string): Uint8
 export function admitInput(plan: ChannelPlan, cellName: string, raw: unknown, signature?: DetachedSignature): BlockInput | Rejected {
   const cell = Object.prototype.hasOwnProperty.call(plan.cells, cellName) ? plan.cells[cellName] : undefined;
   if (cell === undefined) return reject("CELL_UNKNOWN_CELL", `the channel ${plan.channel} has no cell "${cellName}"`);
+  if (cell.upstream.length > 0 && !cell.direct) {
+    return reject("CELL_NOT_A_SOURCE", `cell "${cellName}" takes only outputs of ${cell.upstream.map((c) => `"${c}"`).join(", ")}, not direct submissions (the channel would need \`direct: true\` on the cell)`);
+  }
   const { maxBytes, maxDepth } = plan.inputLimits;
-  const envelope = cell.signed && signature === undefined;
+  const ops = cell.operations !== undefined;
+  const envelope = ops || (cell.signed && signature === undefined);
+  const signedEnvelope = cell.signed && signature === undefined;
   let value: unknown = raw;
   if (typeof raw === "string") {
     const limit = maxBytes + (envelope ? ENVELOPE_SLACK : 0);
@@ -74,30 +86,43 @@ export function admitInput(plan: ChannelPlan, cellName: string, raw: unknown, si
   let data: unknown = value;
   let signer: string | null = null;
   let sig: string | undefined;
+  let op: string | undefined;
   if (envelope) {
     const bad = inspectValue(value, maxDepth + 1, maxBytes + ENVELOPE_SLACK);
     if (bad) return bad;
+    const shape = ops ? (signedEnvelope ? '{ "op": ..., "data": ..., "signer": "<public key hex>", "signature": "<hex>" }' : '{ "op": ..., "data": ... }') : '{ "data": ..., "signer": "<public key hex>", "signature": "<hex>" }';
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      return reject("CELL_UNSIGNED", `cell "${cellName}" accepts only signed submissions: { "data": ..., "signer": "<public key hex>", "signature": "<hex>" }`);
+      return reject(signedEnvelope && !ops ? "CELL_UNSIGNED" : "CELL_BAD_SUBMISSION", `cell "${cellName}" takes submissions of the form ${shape}`);
     }
     const env = value as Record<string, unknown>;
-    const extra = Object.keys(env).filter((k) => k !== "data" && k !== "signer" && k !== "signature");
-    if (!("signer" in env) || !("signature" in env)) {
-      return reject("CELL_UNSIGNED", `cell "${cellName}" accepts only signed submissions: { "data": ..., "signer": "<public key hex>", "signature": "<hex>" }`);
+    const allowed = new Set(["data", ...(ops ? ["op"] : []), ...(signedEnvelope ? ["signer", "signature"] : [])]);
+    const extra = Object.keys(env).filter((k) => !allowed.has(k));
+    if (signedEnvelope && (!("signer" in env) || !("signature" in env))) {
+      return reject("CELL_UNSIGNED", `cell "${cellName}" accepts only signed submissions: ${shape}`);
     }
     if (!("data" in env) || extra.length > 0) {
-      return reject("CELL_BAD_SUBMISSION", `a signed submission has exactly the keys data, signer and signature${extra.length > 0 ? `; remove ${extra.join(", ")}` : ""}`);
+      return reject("CELL_BAD_SUBMISSION", `a submission to cell "${cellName}" has exactly the keys ${[...allowed].join(", ")}${extra.length > 0 ? `; remove ${extra.join(", ")}` : ""}`);
     }
     data = env.data;
-    if (typeof env.signer !== "string" || !HEX64.test(env.signer)) {
-      return reject("CELL_BAD_SUBMISSION", "signer must be the signer's public key as 64 lowercase hex characters", "/signer");
+    if (ops) {
+      const names = Object.keys(cell.operations!);
+      if (typeof env.op !== "string" || !Object.prototype.hasOwnProperty.call(cell.operations, env.op)) {
+        return reject("CELL_UNKNOWN_OP", typeof env.op === "string" ? `cell "${cellName}" has no operation "${env.op.slice(0, 64)}"; it has ${names.join(", ")}` : `cell "${cellName}" takes several kinds of input: name one with "op" (${names.join(", ")})`, "/op");
+      }
+      op = env.op;
     }
-    if (typeof env.signature !== "string" || !HEX128.test(env.signature)) {
-      return reject("CELL_BAD_SIGNATURE", "signature must be 128 lowercase hex characters (ed25519)", "/signature");
+    if (signedEnvelope) {
+      if (typeof env.signer !== "string" || !HEX64.test(env.signer)) {
+        return reject("CELL_BAD_SUBMISSION", "signer must be the signer's public key as 64 lowercase hex characters", "/signer");
+      }
+      if (typeof env.signature !== "string" || !HEX128.test(env.signature)) {
+        return reject("CELL_BAD_SIGNATURE", "signature must be 128 lowercase hex characters (ed25519)", "/signature");
+      }
+      signer = env.signer;
+      sig = env.signature;
     }
-    signer = env.signer;
-    sig = env.signature;
-  } else if (signature !== undefined) {
+  }
+  if (signature !== undefined) {
     if (typeof signature.signer !== "string" || !HEX64.test(signature.signer)) {
       return reject("CELL_BAD_SUBMISSION", "signer must be the signer's public key as 64 lowercase hex characters");
     }
@@ -115,12 +140,12 @@ export function admitInput(plan: ChannelPlan, cellName: string, raw: unknown, si
   const bytes = encoder.encode(canonical);
   if (bytes.length > maxBytes) return reject("CELL_TOO_LARGE", `the data is ${bytes.length} bytes, over the limit of ${maxBytes}`);
   if (signer !== null) {
-    if (sig === undefined || !verifyBytes(signer, messageFor(plan.channel, cellName, canonical), sig)) {
-      return reject("CELL_BAD_SIGNATURE", `the signature does not match signer ${signer.slice(0, 12)}... over {channel, cell, data}`);
+    if (sig === undefined || !verifyBytes(signer, messageFor(plan.channel, cellName, canonical, op), sig)) {
+      return reject("CELL_BAD_SIGNATURE", `the signature does not match signer ${signer.slice(0, 12)}... over {channel, cell, data${op === undefined ? "" : ", op"}}`);
     }
   }
   // Frozen, so the bytes keep matching the data and stored records stay write-once.
-  const input: BlockInput = Object.freeze({ data: deepFreeze(data as Json), bytes, signer });
+  const input: BlockInput = Object.freeze(op === undefined ? { data: deepFreeze(data as Json), bytes, signer } : { data: deepFreeze(data as Json), bytes, signer, op });
   admitted.add(input);
   return input;
 }

@@ -32,7 +32,7 @@ import { assertJson, canonicalBytes } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { CellState, RecordsCommitment } from "./types.js";
 import { recordsView, refOfView } from "./records-view.js";
-import { recordGet, recordKeys, recordsAppend, type RecordsRef } from "./records-store.js";
+import { recordGet, recordKeys, recordKeysFrom, recordsAppend, type RecordsRef } from "./records-store.js";
 import { userDigest } from "./state-digest.js";
 import { EMPTY, hashWriter, TAG, toHex } from "./digest.js";
 
@@ -202,6 +202,16 @@ export function encodeState(state: CellState): EncodedState {
   const user = JSON.parse(JSON.stringify(s.user)) as { [key: string]: Json };
   const records: Array<[string, Json]> = recordKeys(s.records).map((k) => [k, recordGet(s.records, k) as Json]);
   return { user, records };
+}
+
+/**
+ * The records of `state` from arrival position `from` on, as [key, value] in
+ * arrival order: what a block added when `from` is the record count before
+ * it (cost: the records returned, not the state's size).
+ */
+export function recordsSince(state: CellState, from: number): Array<[string, Json]> {
+  const s = internalsOf(state);
+  return recordKeysFrom(s.records, from).map((k) => [k, recordGet(s.records, k) as Json]);
 }
 
 /**

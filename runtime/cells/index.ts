@@ -7,7 +7,8 @@
  */
 export * from "./types.js";
 export { executeBlock, MAX_KEY_LENGTH } from "./execute-block.js";
+export { outputInput } from "./output-input.js";
 export { admitInput, signedMessage, type DetachedSignature } from "./admit.js";
-export { stateRootOf, commitmentOf, encodeState, decodeState, type EncodedState } from "./commitment.js";
+export { stateRootOf, commitmentOf, encodeState, decodeState, recordsSince, type EncodedState } from "./commitment.js";
 export { plainState } from "./plain-state.js";
 export { FORBIDDEN_KEYS } from "./inspect.js";

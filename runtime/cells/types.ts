@@ -15,8 +15,15 @@ export interface BlockInput {
    * canonicalBytes(data); when absent, executeBlock computes them.
    */
   bytes?: Uint8Array;
-  /** Verified public key hex of a signed submission, or null/absent. */
+  /**
+   * Verified public key hex of a signed submission, or null/absent. For an
+   * output of an upstream cell: the signer of the submission it comes from.
+   */
   signer?: string | null;
+  /** The operation the submission names (cells with `operations:`). */
+  op?: string;
+  /** Absent for a direct submission; for an output of an upstream cell, that cell. */
+  source?: { cell: string };
 }
 
 /** What the proposal fixes about a block: everything time- or chain-dependent comes from here. */
@@ -68,6 +75,10 @@ export interface BlockOutput {
   /** Index (in the block's inputs) of the input that produced it. */
   input: number;
   data: Json;
+  /** The operation of `to` it is submitted as (when `to` has operations). */
+  op?: string;
+  /** The verified signer of the submission it comes from (travels along the pipeline), or null. */
+  signer: string | null;
 }
 
 /**
@@ -108,7 +119,7 @@ export interface BlockResult {
   userRoot: string;
   /** Number of accepted inputs. */
   accepted: number;
-  /** Host-phase passes run (1 unless a code hook rejected or faulted an input: fixed point). */
+  /** Kept for callers of the first version: always 1 (inputs are settled in one pass, in order). */
   passes: number;
 }
 

@@ -31,6 +31,8 @@ import { StatecellError } from "../core/errors.js";
 import { hashJson } from "../core/hash.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import { admitInput, executeBlock, type BlockInput, type BlockResult, type CellState, type ExecuteModules, type Rejected, type Verdict } from "../cells/index.js";
+// The agreement rule alone: runtime/sandbox/index.js would load isolated-vm into every consensus process.
+import { blockBudgetAgrees } from "../sandbox/timeout-policy.js";
 import type { Application } from "./types.js";
 
 /** The replicated state of one cell's chain. */
@@ -84,14 +86,15 @@ export function verdictJson(v: Verdict): BlockVerdict {
   return v.rule === undefined ? { accepted: false, code: v.code } : { accepted: false, code: v.code, rule: v.rule };
 }
 
-type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string };
+/** An execution: the result, its verdicts as blocks carry them, the outputs hash, and the time its hooks took (measured: never hashed). */
+type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string; hookMs: number };
 type Admitted = { input: BlockInput; bytes: number };
 /**
  * What `examine` found: the value's fields as read once (a hostile object is
  * never read again), its admitted inputs and header hash; or why it is not a
  * block here.
  */
-type Examined = { block: CellBlockValue; inputs: BlockInput[]; hash: string; timedOut: number[] } | string;
+type Examined = { block: CellBlockValue; inputs: BlockInput[]; hash: string; timedOut: number[]; cut: number[] } | string;
 
 /**
  * An Application for consensus on one cell of a channel plan. `modules.code`
@@ -109,7 +112,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       payload: { channel: plan.channel, cell: cellName },
     });
   }
-  const signedCell = plan.cells[cellName].signed === true;
+  const cellPlan = plan.cells[cellName];
+  const signedCell = cellPlan.signed === true;
   const { maxInputs, maxBytes } = plan.blockLimits;
   const memo = new WeakMap<object, WeakMap<object, Run>>();
   const full = new WeakMap<object, readonly Verdict[]>();
@@ -152,8 +156,19 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
    * agreement margins (docs/sandbox.md, "Timeouts"). executeBlock throws only
    * on caller errors, so a throw means this node is broken: CONSENSUS_APP_FAULT.
    */
-  function run(state: CellChainState, height: number, prevHash: string, time: number, hash: string, inputs: BlockInput[], timedOut?: readonly number[]): Run {
-    const exec = timedOut === undefined ? modules : { ...modules, hookOptions: { ...modules.hookOptions, verify: { timedOut } } };
+  function run(
+    state: CellChainState,
+    height: number,
+    prevHash: string,
+    time: number,
+    hash: string,
+    inputs: BlockInput[],
+    verify?: { timedOut: readonly number[]; cut: readonly number[] },
+  ): Run {
+    // One block budget per execution, so the time its hooks took together can be judged (validateValue).
+    const budget = { spentMs: 0 };
+    const hookOptions = verify === undefined ? { ...modules.hookOptions, budget } : { ...modules.hookOptions, budget, verify: verify.cut.length > 0 ? { timedOut: verify.timedOut, blockBudget: verify.cut } : { timedOut: verify.timedOut } };
+    const exec = { ...modules, hookOptions };
     let result: BlockResult;
     try {
       result = executeBlock(plan, cellName, state.cell, inputs, { height, time, hash, prevHash }, exec);
@@ -166,7 +181,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       });
     }
     const outputsHash = hashJson("cell-outputs", result.outputs.map((o) => ({ to: o.to, input: o.input, data: o.data })) as Json);
-    return { result, verdicts: result.verdicts.map(verdictJson), outputsHash };
+    return { result, verdicts: result.verdicts.map(verdictJson), outputsHash, hookMs: budget.spentMs };
   }
 
   function remember(state: CellChainState, value: object, r: Run): void {
@@ -197,6 +212,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       if (raw.length > maxInputs) return `it carries ${raw.length} inputs, over the block limit of ${maxInputs}`;
       const inputs: BlockInput[] = new Array<BlockInput>(raw.length);
       const timedOut: number[] = [];
+      const cut: number[] = [];
       let bytes = 0;
       for (let i = 0; i < raw.length; i++) {
         const a = admit(raw[i]);
@@ -207,6 +223,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         // Hooks number inputs by their block index: every input of a block passed admission.
         const p = v.verdicts[i];
         if (typeof p === "object" && p !== null && !Array.isArray(p) && p.code === "SANDBOX_TIMEOUT") timedOut.push(i);
+        if (typeof p === "object" && p !== null && !Array.isArray(p) && p.code === "SANDBOX_BLOCK_BUDGET") cut.push(i);
       }
       const block: CellBlockValue = {
         height: v.height as number,
@@ -217,7 +234,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         stateRoot: v.stateRoot as string,
         outputsHash: v.outputsHash as string,
       };
-      return { block, inputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut };
+      return { block, inputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut, cut };
     } catch {
       return "it cannot be read as JSON";
     }
@@ -265,7 +282,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     validateValue({ height, prevHash, state }, value) {
       const e = examine(state, value, height, prevHash);
       if (typeof e === "string") return false;
-      const r = run(state, height, prevHash, e.block.time, e.hash, e.inputs, e.timedOut);
+      const r = run(state, height, prevHash, e.block.time, e.hash, e.inputs, e);
       let d: string | undefined;
       try {
         d = difference(r, e.block);
@@ -273,6 +290,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         return false; // verdicts that cannot be read
       }
       if (d !== undefined) return false;
+      // The proposer said the block's hook time ran out: believe it only if this node's own hooks took a fair share of it.
+      if (e.cut.length > 0 && !blockBudgetAgrees(r.hookMs, cellPlan.limits.blockTimeMs)) return false;
       remember(state, value as object, r);
       return true;
     },
@@ -298,7 +317,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       const e = examine(state, value, state.height + 1, undefined);
       if (typeof e === "string") throw diverged(state.height + 1, `cannot follow this node's state at height ${state.height}: ${e}`, {});
       const v = e.block;
-      const r = run(state, v.height, v.prevHash, v.time, e.hash, e.inputs, e.timedOut);
+      const r = run(state, v.height, v.prevHash, v.time, e.hash, e.inputs, e);
       let d: string | undefined;
       try {
         d = difference(r, v);

@@ -7,7 +7,7 @@
 import type { Json } from "../core/canonical.js";
 import { CONTEXT_ROOTS, type CheckOptions, type RuleProblem } from "./types.js";
 import { ARITY, ITERATORS } from "./operators.js";
-import { FORBIDDEN_SEGMENTS, splitPath } from "./paths.js";
+import { FORBIDDEN_SEGMENTS, isComputedPath, parseComputedPath, splitPath } from "./paths.js";
 import { closest } from "./suggest.js";
 import { preview } from "./text.js";
 
@@ -178,7 +178,7 @@ function walk(w: Walk, node: Json, path: Path, scope: Scope, depth: number): voi
     case "missing": {
       // missing: ["a", "b"] or missing: [{merge: ...}] (a computed list).
       args.forEach((a, i) => {
-        if (typeof a === "string" || typeof a === "number") checkPath(w, a, argPath(i), scope);
+        if (typeof a === "string" || typeof a === "number") checkMissingPath(w, op, a, argPath(i), scope);
         else walk(w, a, argPath(i), scope, argDepth);
       });
       return;
@@ -189,7 +189,7 @@ function walk(w: Walk, node: Json, path: Path, scope: Scope, depth: number): voi
       if (Array.isArray(list)) {
         list.forEach((a, i) => {
           const p = [...argPath(1), i];
-          if (typeof a === "string" || typeof a === "number") checkPath(w, a, p, scope);
+          if (typeof a === "string" || typeof a === "number") checkMissingPath(w, op, a, p, scope);
           else walk(w, a, p, scope, argDepth + 1);
         });
       } else if (list !== undefined) {
@@ -234,50 +234,115 @@ function checkVar(
   if (isList && args.length > 1) walk(w, args[1], argPath(1), scope, depth);
 }
 
+/**
+ * `missing` and `missing_some` read plain paths: a path with braces there would
+ * be read as literal keys, not as a computed path, so it is refused.
+ */
+function checkMissingPath(w: Walk, op: string, raw: string | number, path: Path, scope: Scope): void {
+  if (isComputedPath(raw)) {
+    w.problems.push({
+      code: "RULES_BAD_PATH",
+      message: `${op} reads plain paths, but "${raw}" has a {placeholder}; computed paths are read by var only`,
+      remedy: `test the value with var, e.g. { "==": [{ var: "${raw}" }, null] }`,
+      path,
+    });
+    return;
+  }
+  checkPath(w, raw, path, scope);
+}
+
+/** Checks a `var` path: a plain one (split on every dot), or a computed one with `{placeholders}`. */
 function checkPath(w: Walk, raw: string | number, path: Path, scope: Scope): void {
-  const text = String(raw);
-  const segments = splitPath(raw);
-  const bad = segments.find((s) => FORBIDDEN_SEGMENTS.has(s));
+  if (isComputedPath(raw)) {
+    checkComputedPath(w, raw, path, scope);
+    return;
+  }
+  checkSegments(w, String(raw), splitPath(raw), path, scope, "");
+}
+
+/**
+ * A computed path: its syntax (RULES_BAD_PATH), then its fixed part (the
+ * literal segments: forbidden names, the root, `channel.params.X`) exactly as
+ * a plain path's, then each placeholder as a plain path in the same scope.
+ */
+function checkComputedPath(w: Walk, raw: string, path: Path, scope: Scope): void {
+  const parsed = parseComputedPath(raw);
+  if (!parsed.ok) {
+    w.problems.push({
+      code: "RULES_BAD_PATH",
+      message: parsed.message,
+      remedy: "write dotted segments, each a name or one {placeholder} holding a plain path, e.g. state.nfts.{data.collection}.owner",
+      path,
+    });
+    return;
+  }
+  const segments = parsed.parts.map((p) => ("literal" in p ? p.literal : undefined));
+  checkSegments(w, raw, segments, path, scope, "");
+  for (const part of parsed.parts) {
+    if (!("placeholder" in part)) continue;
+    if (isComputedPath(part.placeholder)) continue; // unreachable: the parser refuses braces in a placeholder
+    checkSegments(w, part.placeholder, splitPath(part.placeholder), path, scope, ` (in the placeholder {${part.placeholder}} of "${raw}")`);
+  }
+}
+
+/**
+ * The checks of one path's segments; `undefined` stands for a placeholder
+ * (a computed path's fixed part is checked around it). `where` ends every
+ * message (it names the placeholder a problem is in).
+ */
+function checkSegments(w: Walk, text: string, segments: ReadonlyArray<string | undefined>, path: Path, scope: Scope, where: string): void {
+  const bad = segments.find((s) => s !== undefined && FORBIDDEN_SEGMENTS.has(s));
   if (bad !== undefined) {
     w.problems.push({
       code: "RULES_FORBIDDEN_PATH",
-      message: `the path "${text}" contains "${bad}", which rules may not read`,
+      message: `the path "${text}" contains "${bad}", which rules may not read${where}`,
       remedy: "rename the field: __proto__, constructor and prototype are never readable",
       path,
     });
     return;
   }
   if (text.startsWith("../")) {
-    badArgs(w, path, `parent-scope paths ("${text}") are not supported`, "compute what you need from the outer scope before the iterator, or restructure with filter/map");
+    badArgs(w, path, `parent-scope paths ("${text}") are not supported${where}`, "compute what you need from the outer scope before the iterator, or restructure with filter/map");
     return;
   }
   if (scope === "item") return;
   const roots: readonly string[] = scope === "reduce" ? REDUCE_ROOTS : w.roots;
   const first = segments[0];
-  if (text === "" || !roots.includes(first)) {
-    const guess = text === "" ? undefined : closest(first, roots);
-    const where = scope === "reduce" ? "inside reduce, paths start with" : "paths start with";
+  const where0 = scope === "reduce" ? "inside reduce, paths start with" : "paths start with";
+  if (first === undefined) {
     w.problems.push({
       code: "RULES_UNKNOWN_ROOT",
-      message:
-        text === ""
-          ? `var "" reads the whole context; ${where} one of ${roots.join(", ")}`
-          : `"${text}" does not start with a known root${guess === undefined ? "" : `; did you mean "${[guess, ...segments.slice(1)].join(".")}"?`} (${where} ${roots.join(", ")})`,
-      remedy: guess === undefined ? `start the path with one of: ${roots.join(", ")}` : `write "${[guess, ...segments.slice(1)].join(".")}"`,
+      message: `"${text}" starts with a placeholder; ${where0} one of ${roots.join(", ")}, written out`,
+      remedy: `start the path with one of: ${roots.join(", ")} (e.g. state.{data.k}); placeholders fill later segments`,
       path,
     });
     return;
   }
-  if (scope === "root" && first === "channel" && segments[1] === "params" && segments.length > 2 && w.params !== undefined) {
+  if (text === "" || !roots.includes(first)) {
+    const guess = text === "" ? undefined : closest(first, roots);
+    // The first segment starts the text, so the suggestion is the text with it replaced.
+    const fixed = guess === undefined ? "" : guess + text.slice(first.length);
+    w.problems.push({
+      code: "RULES_UNKNOWN_ROOT",
+      message:
+        text === ""
+          ? `var "" reads the whole context; ${where0} one of ${roots.join(", ")}`
+          : `"${text}" does not start with a known root${guess === undefined ? "" : `; did you mean "${fixed}"?`} (${where0} ${roots.join(", ")})${where}`,
+      remedy: guess === undefined ? `start the path with one of: ${roots.join(", ")}` : `write "${fixed}"`,
+      path,
+    });
+    return;
+  }
+  const name = segments[2];
+  if (scope === "root" && first === "channel" && segments[1] === "params" && name !== undefined && w.params !== undefined) {
     const params = w.params;
-    const name = segments[2];
     const known = params !== null && typeof params === "object" && !Array.isArray(params) && Object.prototype.hasOwnProperty.call(params, name);
     if (!known) {
       const names = params !== null && typeof params === "object" && !Array.isArray(params) ? Object.keys(params) : [];
       const guess = closest(name, names);
       w.problems.push({
         code: "RULES_UNKNOWN_PARAM",
-        message: `the channel has no param "${name}"${guess === undefined ? "" : `; did you mean "${guess}"?`}`,
+        message: `the channel has no param "${name}"${guess === undefined ? "" : `; did you mean "${guess}"?`}${where}`,
         remedy: guess === undefined ? `add ${name} under params:, or use one of: ${names.join(", ") || "(none defined)"}` : `write "channel.params.${guess}"`,
         path,
       });

@@ -11,9 +11,14 @@
  * each is text of the file itself, written once where it is shown, so
  * auditors see the allowed values of a rule without the text growing past the
  * file.
+ *
+ * A path is shown as written, computed ones included
+ * (`state.nfts.{data.collection}.{data.token}.owner`): an auditor reads the
+ * same text as the channel file, and the context roots (data, state, block,
+ * signer, token, channel, source, op) need no phrasing of their own.
  */
 import type { Json } from "../core/canonical.js";
-import { resolveSegments, splitPath } from "./paths.js";
+import { isComputedPath, resolveSegments, splitPath } from "./paths.js";
 
 type Scope = "root" | "item" | "reduce";
 
@@ -257,9 +262,14 @@ class Describer {
     return name;
   }
 
-  /** " (= 500)" after channel.params.max when the params are known; " (a list of 20,000 items)" for a long value. */
+  /**
+   * " (= 500)" after channel.params.max when the params are known; " (a list of
+   * 20,000 items)" for a long value. A computed
+   * path (`channel.params.limits.{data.kind}`) names a value only at run time:
+   * it is shown as written, with nothing after it.
+   */
   private paramValue(path: string): string {
-    if (this.params === undefined || !path.startsWith("channel.params.")) return "";
+    if (this.params === undefined || !path.startsWith("channel.params.") || isComputedPath(path)) return "";
     const v = resolveSegments(this.params, splitPath(path).slice(2), undefined);
     if (v === undefined) return "";
     const text = boundedJson(v as Json, PARAM_CHARS);

@@ -19,7 +19,7 @@ import type {
 } from "./types.js";
 import { ITERATORS, KEPT_BUILTINS, WORK_OPERATOR, charge, statecellMethods, type RootSlot } from "./operators.js";
 import { checkExpression } from "./check.js";
-import { ownProperty, resolveSegments, splitPath } from "./paths.js";
+import { isComputedPath, ownProperty, parseComputedPath, placeholderSegment, resolveSegments, splitPath } from "./paths.js";
 import { toJsonResult, toRuntimeError } from "./json-result.js";
 import { describeExpression } from "./describe.js";
 import { checkTemplateText, compileTemplateText } from "./template.js";
@@ -217,6 +217,7 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     const path: unknown = data[0];
     if (typeof path !== "string" && typeof path !== "number") return generic(data, buildState);
     if (path === "") return generic(data, buildState);
+    if (isComputedPath(path)) return compileComputedVar(path, data.length > 1 ? data[1] : null, buildState, chargeSlot);
     const segments = splitPath(path); // forbidden segments were refused by check()
     const notFound = data.length > 1 ? data[1] : null;
     // The top-level context (RuleContext, or reduce's {current, accumulator}) is built by
@@ -232,6 +233,71 @@ function buildLogicEngine(slot: RootSlot): LogicEngine {
     return buildState.compile`((${walk} && (prev = prev[${segments[segments.length - 1]}]) !== undefined) ? prev : (typeof prev === "string" && (prev = ${throughText}(context)) !== undefined) ? prev : ${notFound})`;
   };
   return engine;
+}
+
+/**
+ * A computed `var` path (`state.nfts.{data.collection}.{data.token}.owner`),
+ * parsed once here. The placeholders are plain var paths, compiled like any
+ * other and evaluated first, each through placeholderSegment; then the same
+ * inline own-property walk as a plain path runs with their segments as keys:
+ *
+ *   ((k1, k2) => (k1 !== undefined && k2 !== undefined ? WALK : (prev = null) !== null) ? prev
+ *     : (typeof prev === "string" && (prev = TEXT(context, k1, k2)) !== undefined) ? prev : DEFAULT)(SEG(P1), SEG(P2))
+ *
+ * A value that fills no segment (null, a list, a forbidden name...) makes the
+ * path name nothing, so the default applies (null without one): a placeholder
+ * can never fault a read, reach a prototype, or be split on its dots. The
+ * arrow function holds the keys (generated code has one variable, `prev`, which
+ * the placeholders use themselves); the walk gets its own inline caches as a
+ * plain path does. Measured: a rule reading a two-placeholder path costs ~90 ns
+ * per evaluation, the same rule on a plain path ~37 ns and one that also reads
+ * the two placeholders as plain vars ~66 ns; the rest is the lookups by keys
+ * known only at run time. check() has refused malformed paths, forbidden literal
+ * segments and a placeholder in first position outside an iterator.
+ */
+function compileComputedVar(path: string, notFound: unknown, buildState: BuildState, chargeSlot: (n: number) => void): unknown {
+  const parsed = parseComputedPath(path);
+  if (!parsed.ok) throw new Error("unchecked computed path"); // unreachable: check() refuses it first
+  const parts = parsed.parts;
+  const keyOf: unknown[] = []; // per segment: its literal text, or the compiled key variable
+  const names: string[] = [];
+  const values: unknown[] = [];
+  for (const part of parts) {
+    if ("literal" in part) {
+      keyOf.push(part.literal);
+      continue;
+    }
+    const name = `k${names.length}`;
+    names.push(name);
+    values.push(buildState.compile`${placeholderSegment}(${{ var: part.placeholder }})`);
+    keyOf.push(buildState.compile([name] as unknown as TemplateStringsArray));
+  }
+  const join = (items: unknown[], sep: string): unknown =>
+    buildState.compile(["", ...items.slice(1).map(() => sep), ""] as unknown as TemplateStringsArray, ...items);
+  const keysOk = join(names.map((n) => buildState.compile([`${n} !== undefined`] as unknown as TemplateStringsArray)), " && ");
+  let walk = buildState.iteratorCompile
+    ? buildState.compile`${ownProperty}(prev = context, ${keyOf[0]})`
+    : buildState.compile`(prev = context) != null`;
+  for (let i = 1; i < keyOf.length; i++) {
+    walk = buildState.compile`${walk} && ${ownProperty}(prev = prev[${keyOf[i - 1]}], ${keyOf[i]})`;
+  }
+  // The walk stopped at text (data.s.{data.i}): read code points, as a plain path does.
+  const literals = keyOf.map((k) => (typeof k === "string" ? k : undefined));
+  const throughText = Object.assign(
+    (ctx: unknown, ...keys: string[]): unknown => {
+      const segments: string[] = [];
+      let j = 0;
+      for (const l of literals) segments.push(l !== undefined ? l : keys[j++]);
+      return resolveSegments(ctx, segments, undefined, chargeSlot);
+    },
+    { [SYNC]: true },
+  );
+  const args = join(names.map((n) => buildState.compile([n] as unknown as TemplateStringsArray)), ", ");
+  const arrow = buildState.compile(
+    ["((", ") => ((", " ? ", " && (prev = prev[", "]) !== undefined : (prev = null) !== null) ? prev : (typeof prev === \"string\" && (prev = ", "(context, ", ")) !== undefined) ? prev : ", "))("] as unknown as TemplateStringsArray,
+    args, keysOk, walk, keyOf[keyOf.length - 1], throughText, args, notFound,
+  );
+  return buildState.compile(["", "", ")"] as unknown as TemplateStringsArray, arrow, join(values, ", "));
 }
 
 /**

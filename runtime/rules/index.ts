@@ -10,7 +10,11 @@
  *   engine.compileRule(expr) -> CompiledRule truthiness of the expression
  *   engine.describe(expr) -> string          plain English for explain
  *   engine.compileTemplate(text) -> CompiledTemplate   "{data.x}" placeholders
- *   CONTEXT_ROOTS                            data, state, block, signer, token, channel
+ *   CONTEXT_ROOTS                            data, state, block, signer, token, channel, source, op
+ *   parseComputedPath(text) -> ParsedPath    `a.{data.x}.b` as literal segments and placeholders:
+ *                                            the one definition of a segment, for var reads and state-update writes
+ *   placeholderSegment(value) -> string | undefined   the segment a placeholder's value fills (undefined: none)
  */
 export * from "./types.js";
 export * from "./engine.js";
+export { FORBIDDEN_SEGMENTS, MAX_PLACEHOLDERS, isComputedPath, parseComputedPath, placeholderSegment, type ParsedPath, type PathPart } from "./paths.js";

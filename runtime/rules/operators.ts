@@ -10,8 +10,25 @@
  *   val, get, exists         second and third ways to read data that read inherited properties
  *   every, not               aliases of all and !; one name per idea keeps rules readable
  *
+ * Roots: a `var` path starts at one of CONTEXT_ROOTS (types.ts): data, state, block, signer, token,
+ * channel, and source (`source.cell`: the upstream cell an input was emitted by, null for a direct
+ * submission) and op (the operation an input was submitted as, null for a cell without operations),
+ * which the cells module fills in.
+ *
+ * Computed paths: `{ var: "state.nfts.{data.collection}.{data.token}.owner" }` (also with a default,
+ * `{ var: ["state.x.{data.k}", 0] }`). Each `{placeholder}` is a plain var path evaluated in the same
+ * context; its value fills exactly one segment, dots and all (paths.ts, placeholderSegment: text as
+ * it is, a whole number as its decimal text). A value that can fill no segment (null, a list, an
+ * object, a negative or fractional number, empty text, __proto__/constructor/prototype) makes the
+ * path name nothing: the read gives the default, or null; never a fault, never a prototype. The
+ * path is parsed and compiled once at load (engine.ts, compileComputedVar); state-update paths are
+ * written with the same segments (parseComputedPath), so what `set: seen.{data.name}` writes,
+ * `state.seen.{data.name}` reads. A `var` path without braces is split on every dot, as in
+ * json-logic-js. `missing` and `missing_some` read plain paths only (check refuses braces there).
+ *
  * Replaced built-ins (same name, statecell's implementation):
- *   var, missing, missing_some   own-property lookup; computed paths checked for __proto__ & co.
+ *   var, missing, missing_some   own-property lookup; paths computed by an expression ({var: {cat: ...}})
+ *                                are split on every dot and checked for __proto__ & co. at run time
  *   in                           false (not a crash) when the haystack is neither text nor a list; a list or
  *                                object needle is never found in text; empty text contains nothing (as in json-logic-js)
  *   cat                          null renders as "", lists/objects as canonical JSON (RFC 8785, encoded only up to

@@ -1,4 +1,4 @@
-/** "Did you mean" for misspelt operators and roots. */
+/** "Did you mean" for misspelt operators and roots (CONTEXT_ROOTS, source and op included). */
 
 /**
  * Names authors bring from other languages; edit distance alone would match
@@ -11,6 +11,8 @@ const COMMON_MISTAKES: Readonly<Record<string, string>> = {
   startswith: "startsWith", endswith: "endsWith", starts_with: "startsWith", ends_with: "endsWith",
   sum: "+", add: "+", subtract: "-", minus: "-", times: "*", multiply: "*", divide: "/", mod: "%",
   get: "var", val: "var", ternary: "if", coalesce: "??", date: "isoDate",
+  // roots (only suggested where a root is expected: candidates must include them)
+  operation: "op", origin: "source", upstream: "source", input: "data", sender: "signer",
 };
 
 import { closest as closestByDistance } from "../core/suggest.js";

@@ -1,8 +1,11 @@
 /**
  * Message and state-path templates: `"PM2.5 of {data.pm25} is above 500"`,
  * `"totals.{data.district}.count"`. A placeholder is a `var` path (checked
- * like one); `{{` and `}}` stand for literal braces. Values render as text:
- * strings as they are, everything else as canonical JSON, missing as `null`.
+ * like one), computed paths included: `"{data.name} was seen at
+ * {state.seen.{data.name}}"` (braces inside a placeholder pair up; see
+ * parseComputedPath in paths.ts). Outside placeholders, `{{` and `}}` stand
+ * for literal braces. Values render as text: strings as they are, everything
+ * else as canonical JSON, missing as `null`.
  *
  * `render` fills a rejection message, so it runs once per rejected input and
  * must stay cheap whatever the state holds: a placeholder `{state.records}`
@@ -16,6 +19,7 @@ import type { Json } from "../core/canonical.js";
 import type { CheckOptions, CompiledExpr, CompiledTemplate, RuleContext, RuleProblem } from "./types.js";
 import { encodeCanonical } from "./encode.js";
 import { cutText, toWellFormed } from "./text.js";
+import { isComputedPath, parseComputedPath } from "./paths.js";
 
 /** Most code points one placeholder renders (longer values are cut and end with "…"). */
 export const MAX_PLACEHOLDER_CHARS = 256;
@@ -35,6 +39,7 @@ export function parseTemplate(text: string): { parts: Part[]; problems: RuleProb
   const parts: Part[] = [];
   const problems: RuleProblem[] = [];
   let literal = "";
+  let closes: Int32Array | undefined; // computed at the first placeholder
   let i = 0;
   while (i < text.length) {
     const c = text[i];
@@ -48,9 +53,9 @@ export function parseTemplate(text: string): { parts: Part[]; problems: RuleProb
       problems.push(bad(i, "a lone } in a template", "write }} for a literal brace"));
       i++;
     } else if (c === "{") {
-      const end = text.indexOf("}", i + 1);
-      const nested = text.indexOf("{", i + 1);
-      if (end < 0 || (nested >= 0 && nested < end)) {
+      closes ??= closingBraces(text);
+      const end = closes[i];
+      if (end < 0) {
         problems.push(bad(i, "a { in a template is not closed", "close the placeholder, as in {data.x}, or write {{ for a literal brace"));
         literal += c;
         i++;
@@ -60,7 +65,11 @@ export function parseTemplate(text: string): { parts: Part[]; problems: RuleProb
       if (path === "") problems.push(bad(i, "an empty placeholder {} in a template", "name a path, as in {data.x}, or write {{}} for literal braces"));
       if (literal !== "") parts.push({ literal });
       literal = "";
-      parts.push({ path, offset: i + 1 });
+      const parsed = isComputedPath(path) ? parseComputedPath(path) : undefined;
+      if (parsed !== undefined && !parsed.ok) {
+        // The message quotes the path (its start when long) already.
+        problems.push(bad(i, `a placeholder is not a path: ${parsed.message}`, "write a path, as in {data.x}, or a computed path whose segments are each a name or one {placeholder}, as in {state.seen.{data.name}}"));
+      } else parts.push({ path, offset: i + 1 });
       i = end + 1;
     } else {
       literal += c;
@@ -69,6 +78,24 @@ export function parseTemplate(text: string): { parts: Part[]; problems: RuleProb
   }
   if (literal !== "") parts.push({ literal });
   return { parts, problems };
+}
+
+/**
+ * For each `{` of `text`, the `}` that closes it (braces pair up, so a
+ * computed path `{state.seen.{data.name}}` is one placeholder; the path
+ * parser then refuses what is not a path), or -1 when none does. One pass
+ * with a stack: scanning forward from every unclosed `{` would cost the
+ * square of the text's length on a text of unclosed braces.
+ */
+function closingBraces(text: string): Int32Array {
+  const close = new Int32Array(text.length).fill(-1);
+  const open: number[] = [];
+  for (let j = 0; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 123) open.push(j);
+    else if (c === 125 && open.length > 0) close[open.pop()!] = j;
+  }
+  return close;
 }
 
 function bad(offset: number, message: string, remedy: string): RuleProblem {

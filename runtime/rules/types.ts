@@ -1,7 +1,18 @@
 import type { Json } from "../core/canonical.js";
 
-/** The roots a rule may read. Anything else at the start of a `var` path is an error. */
-export const CONTEXT_ROOTS = ["data", "state", "block", "signer", "token", "channel"] as const;
+/**
+ * The roots a rule may read. Anything else at the start of a `var` path is an error.
+ *
+ *   data      the input
+ *   state     the cell's state before this input (read-only)
+ *   block     height, time (unix ms, from the block header), hash
+ *   signer    the public key that signed the input (hex), or null
+ *   token     token balances (null while the channel has no token)
+ *   channel   name, version, hash, params
+ *   source    `source.cell`: the upstream cell the input was emitted by, null for a direct submission
+ *   op        the operation the input was submitted as, null for a cell without operations
+ */
+export const CONTEXT_ROOTS = ["data", "state", "block", "signer", "token", "channel", "source", "op"] as const;
 export type ContextRoot = (typeof CONTEXT_ROOTS)[number];
 
 /** What a rule sees while evaluating one input. All values are read-only copies. */
@@ -12,6 +23,15 @@ export interface RuleContext {
   signer: string | null;
   token: Json;
   channel: { name: string; version: number; hash: string; params: Json };
+  /**
+   * Where the input came from: `cell` is the upstream cell that emitted it, or
+   * null for a direct submission. Filled by the cells module; absent reads as
+   * null (`source.cell` is then null). Set it (and `op`) on every context, so
+   * that all contexts have one shape and compiled paths stay fast.
+   */
+  source?: { cell: string | null };
+  /** The operation the input was submitted as, or null for a cell without operations (absent reads as null). */
+  op?: string | null;
 }
 
 /** A compiled expression: evaluates to a JSON value. Throws RulesError (code RULES_*) on a runtime fault. */

@@ -2,26 +2,52 @@
  * The script that runs first in every sandbox context. It hardens the realm
  * (no code generation from strings, no timers, no clocks, no process/require,
  * seeded randomness, deep-frozen intrinsics) and returns `install`, which
- * takes the author's hook factory and returns `run`, the one function the
- * host calls per hook call (one `applySync` per batch).
+ * takes the author's hook factory and the host's record reader and returns
+ * `run`, the one function the host calls.
  *
  * Why a factory per input: the author's top-level bindings are re-created for
  * every input, and the global object and every intrinsic are frozen, so no
  * value survives from one input to the next except the state `reduce`
- * returns. That makes a batch call and one call per input give the same
- * results, which the timeout fallback and validators rely on.
+ * returns, and that one is handed on as a fresh checked copy. So an input's
+ * result depends only on the state before it and on the input itself: a batch
+ * call, a resumed call and one call per input give the same results, which the
+ * fault recovery of runner.ts and validators rely on.
+ *
+ * Jobs. One host call of a hook (`start`) parses the payload once and keeps it
+ * here with the progress made (`job`): results not yet handed over, the next
+ * input, and for reduce the state before it (checked JSON text and a fresh
+ * object). The host stops a call with a timer; the isolate survives that, so
+ * the host asks `status` what was done and which input was running, and
+ * `resume` carries on after it instead of redoing the inputs that finished.
+ * An input is started only when the call's timer leaves it its whole time
+ * budget and fires at most `slack` ms after that budget: so the input the
+ * timer stops ran over its budget, and a looping input costs one budget. A
+ * call that cannot start its next input that way returns (yields) what it
+ * has, and the host re-arms the timer.
  *
  * Wire format (JSON text both ways, measured against ExternalCopy in
  * bench/sandbox.ts):
- *   run(hook, payload, stateJson?) with payload =
+ *   run(hook, payload, stateJson?) starts a job, with payload =
  *     { b: [block...], s: [state...], d: [data...], x: [ctx.index...],
  *       k: [blockIdx...] | null (all 0), l: [stateIdx...] | null (all 0), g: [signer...] | null (all null),
- *       t: the cell's budget in ms (per input, and named in timeout messages),
- *       a: [[budgetMs, agreeMs]...] per input in validator mode, else null,
- *       o: maxOutputChars, m: maxStateChars }
- *   returns "[r0,r1,...]" (validate, transform) or '{"s":state,"r":[...]}' (reduce), where r is
- *     1 (ok), {"x":reason} (validate reject), {"o":[outputs]} (transform),
- *     {"f":"TIMEOUT"|"THROW"|"OUTPUT","m":message,"e":elapsedMs} (fault).
+ *       t: the call's budget in ms (per input), a: [[budgetMs, agreeMs]...] per input in validator mode,
+ *       else null, w: slack (ms), hr: 1 if records exist,
+ *       v: [[position, verdict text]...] of inputs the host already judged (never run again), or null,
+ *       cm: callMs, bl: blockMs, f: force (below) }
+ *   and, once per runner, install's config = { o: maxOutputChars, m: the largest reduce state (JSON
+ *   characters), rr: most ctx.record reads per input, bm: the block budget verdict's message,
+ *   tp + t + ts: the timeout verdict's message }.
+ *   callMs: the call's timer; an input starts only if callMs - w <= elapsed + its stop time <= callMs
+ *     (its stop time is agreeMs when >= 0, else budgetMs); force: start the first input anyway.
+ *   blockMs: block time left; an input not started by then is refused BLOCK_BUDGET without running.
+ *   run("resume", callMs, blockMs, force, skip): carries on (skip 1: the input that was running
+ *     when the timer stopped the call is dropped; the host records its verdict).
+ *   run("status"): '{"u":0}' before the job was set up, else
+ *     {"u":1,"i":inRun,"n":next,"c":running|-1,"e":its ms so far,"r":[results since the last hand-over],"s":state}.
+ *   start and resume return "[r0,r1,...]" (validate, transform) or '{"s":state,"r":[...]}' (reduce),
+ *     the results since the last hand-over, where r is 1 (ok), {"x":reason} (validate reject),
+ *     {"o":[outputs]} (transform), {"f":code,"m":message,"e":elapsedMs} (fault; code TIMEOUT, THROW,
+ *     OUTPUT, BLOCK_BUDGET or RECORD_READS).
  */
 export const PRELUDE = String.raw`(function statecellPrelude() {
 "use strict";
@@ -35,17 +61,27 @@ const getProto = Object.getPrototypeOf;
 const objectKeys = Object.keys;
 const freeze = Object.freeze;
 const isFrozen = Object.isFrozen;
+const isExtensible = Object.isExtensible;
 const defineProperty = Object.defineProperty;
 const ownKeys = Reflect.ownKeys;
+const getOwnSymbols = Object.getOwnPropertySymbols;
 const getOwnDescriptor = Reflect.getOwnPropertyDescriptor;
 const reflectConstruct = Reflect.construct;
+const apply = Reflect.apply;
+const reflectSet = Reflect.set, reflectDelete = Reflect.deleteProperty, reflectDefine = Reflect.defineProperty;
+const reflectSetProto = Reflect.setPrototypeOf, reflectPreventExtensions = Reflect.preventExtensions;
 const ObjectProto = Object.prototype;
 const ArrayProto = Array.prototype;
 const StringFn = String;
 const ErrorCtor = Error;
+const TypeErrorCtor = TypeError;
+const RangeErrorCtor = RangeError;
 const imul = Math.imul;
 const MAX_DEPTH = 64;
+/** Longest message or reason, in code points (a clip never cuts a character in half). */
 const MAX_MESSAGE = 1000;
+/** Record keys are at most 1024 UTF-16 units (runtime/cells MAX_KEY_LENGTH): a longer key names no record. */
+const MAX_RECORD_KEY = 1024;
 
 // ---- deterministic randomness: cyrb128 string hash seeding sfc32 (integer ops only) ----
 function seedOf(str) {
@@ -93,24 +129,59 @@ defineProperty(Math, "random", { value: random, writable: false, configurable: f
 
 // ---- Date: no wall clock; "now" is block.time; local time is UTC on every machine ----
 const DateProto = RealDate.prototype;
+const realParse = RealDate.parse;
+const realUTC = RealDate.UTC;
+const realTimezoneOffset = DateProto.getTimezoneOffset;
+const getTime = DateProto.getTime;
+const dateToPrimitive = DateProto[Symbol.toPrimitive];
+const toPrimitiveKey = Symbol.toPrimitive;
+// ECMAScript reads date-time text without an offset ("2024-01-01T10:00") as local time, and V8's
+// legacy formats ("2024-01-01 10:00", "Jan 1 2024 10:00", "2024/01/01") too: so the same hook gave
+// other results under another TZ. Such text is read as UTC here; text with a zone keeps it.
+const ES_FORMAT = /^(?:[+-]\d{6}|\d{4})(?:-\d{2}(?:-\d{2})?)?(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+const ISO_SPACE = /^(?:[+-]\d{6}|\d{4})-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+const ZONE_WORD = /(?:^|[^a-z])(?:z|ut|utc|gmt|[ecmp][sd]t)(?![a-z])/i;
+const ZONE_OFFSET = /\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]\.?m\.?)?\s*[+-]\d/i;
+const COMMENT = /\([^)]*\)/g;
+function parseText(s) {
+  const m = ES_FORMAT.exec(s);
+  if (m !== null) return m[1] === undefined && s.indexOf("T") >= 0 ? realParse(s + "Z") : realParse(s);
+  if (ISO_SPACE.test(s)) return realParse(s.replace(" ", "T") + "Z");
+  const bare = s.replace(COMMENT, " ");
+  if (ZONE_WORD.test(bare) || ZONE_OFFSET.test(bare)) return realParse(s);
+  // A zone-less legacy text: the zone added last wins in V8's parser, so this is the text read as UTC.
+  const t = realParse(s + " UTC");
+  if (t === t) return t;
+  const local = realParse(s);
+  return local === local ? local - apply(realTimezoneOffset, new RealDate(local), []) * 60000 : local;
+}
+/** The time value new Date(v) takes from one argument, with text read by parseText. */
+function timeOf(v) {
+  if (typeof v === "string") return parseText(v);
+  if (v === null || (typeof v !== "object" && typeof v !== "function")) return v;
+  try { return apply(getTime, v, []); } catch (_) { /* not a Date: convert it as the Date constructor would */ }
+  const own = v[toPrimitiveKey];
+  const prim = own === undefined || own === null ? apply(dateToPrimitive, v, ["number"]) : apply(own, v, ["default"]);
+  if (prim !== null && (typeof prim === "object" || typeof prim === "function")) throw new TypeErrorCtor("Cannot convert object to primitive value");
+  return typeof prim === "string" ? parseText(prim) : prim;
+}
 function SafeDate(...args) {
   if (new.target === undefined) return new RealDate(blockTime).toISOString();
   if (args.length === 0) return reflectConstruct(RealDate, [blockTime], new.target);
-  if (args.length === 1) return reflectConstruct(RealDate, [args[0]], new.target);
-  return reflectConstruct(RealDate, [RealDate.UTC(...args)], new.target);
+  if (args.length === 1) return reflectConstruct(RealDate, [timeOf(args[0])], new.target);
+  return reflectConstruct(RealDate, [realUTC(...args)], new.target);
 }
 defineProperty(SafeDate, "name", { value: "Date" });
 defineProperty(SafeDate, "prototype", { value: DateProto, writable: false });
 defineProperty(DateProto, "constructor", { value: SafeDate, writable: true, configurable: true });
 SafeDate.now = function now() { return blockTime; };
-SafeDate.UTC = RealDate.UTC;
-SafeDate.parse = RealDate.parse;
+SafeDate.UTC = realUTC;
+SafeDate.parse = function parse(text) { return parseText(StringFn(text)); };
 for (const n of ["FullYear", "Month", "Date", "Day", "Hours", "Minutes", "Seconds", "Milliseconds"]) {
   defineProperty(DateProto, "get" + n, { value: DateProto["getUTC" + n], writable: true, configurable: true });
   if (n !== "Day") defineProperty(DateProto, "set" + n, { value: DateProto["setUTC" + n], writable: true, configurable: true });
 }
 const toISOString = DateProto.toISOString;
-const getTime = DateProto.getTime;
 const utcText = function toString() { const t = getTime.call(this); return t !== t ? "Invalid Date" : toISOString.call(this); };
 for (const n of ["toString", "toDateString", "toTimeString", "toLocaleString", "toLocaleDateString", "toLocaleTimeString"]) {
   defineProperty(DateProto, n, { value: utcText, writable: true, configurable: true });
@@ -149,6 +220,25 @@ for (const n of ["$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "input", 
 const noop = function log() {};
 defineProperty(g, "console", { value: { log: noop, info: noop, warn: noop, error: noop, debug: noop }, writable: false, configurable: false });
 
+// ---- leaf guards: the built-ins that define properties mark a fast reduce input unsafe when they
+// touch a leaf it was handed (see "reduce: the state behind a view"). Installed before the freeze. ----
+function guardLeaf(o) {
+  const w = watch;
+  if (w !== null && w.leafSet.size > 0 && w.leafSet.has(o)) w.unsafe = true;
+}
+{
+  const defineProp = Object.defineProperty, defineProps = Object.defineProperties, reflectDefineProp = Reflect.defineProperty;
+  const defineGetter = ObjectProto.__defineGetter__, defineSetter = ObjectProto.__defineSetter__;
+  defineProperty(Object, "defineProperty", { value: function defineProperty(o, k, d) { guardLeaf(o); return defineProp(o, k, d); }, writable: true, configurable: true });
+  defineProperty(Object, "defineProperties", { value: function defineProperties(o, ds) { guardLeaf(o); return defineProps(o, ds); }, writable: true, configurable: true });
+  defineProperty(Reflect, "defineProperty", { value: function defineProperty(o, k, d) { guardLeaf(o); return reflectDefineProp(o, k, d); }, writable: true, configurable: true });
+  defineProperty(ObjectProto, "__defineGetter__", { value: function __defineGetter__(k, f) { guardLeaf(this); return apply(defineGetter, this, [k, f]); }, writable: true, configurable: true });
+  defineProperty(ObjectProto, "__defineSetter__", { value: function __defineSetter__(k, f) { guardLeaf(this); return apply(defineSetter, this, [k, f]); }, writable: true, configurable: true });
+  // It adds a non-enumerable "stack" property to any object.
+  const capture = ErrorCtor.captureStackTrace;
+  if (typeof capture === "function") defineProperty(ErrorCtor, "captureStackTrace", { value: function captureStackTrace(o, f) { guardLeaf(o); return apply(capture, ErrorCtor, [o, f]); }, writable: true, configurable: true });
+}
+
 // ---- freeze every intrinsic reachable from the global object, and the global itself ----
 function deepFreeze(root) {
   const seen = new Set();
@@ -168,63 +258,123 @@ function deepFreeze(root) {
 }
 deepFreeze(g);
 
-// ---- helpers of run ----
+// ---- checks of what hooks hand back ----
 // Our own output errors, recognised without touching the thrown value (a thrown Proxy's traps would run).
 const outputErrors = new WeakSet();
-function outputError(message) { const e = { message }; outputErrors.add(e); return e; }
+/** An output error with a fixed message. */
+function outputError(message) { const e = { message, at: null, segs: null }; outputErrors.add(e); return e; }
+/**
+ * An output error about the value at a path, worded once the path is known: each level of clean
+ * adds its key on the way out (building a path per value was most of the cost of the check).
+ */
+function badAt(at) { const e = { message: "", at, segs: [] }; outputErrors.add(e); return e; }
 function isOutputError(e) { return e !== null && typeof e === "object" && outputErrors.has(e); }
+function within(e, key) {
+  if (isOutputError(e) && e.segs !== null) e.segs.push(StringFn(key));
+  return e;
+}
+function wordOf(e) {
+  if (e.at === null) return e.message;
+  return e.at(e.segs.length === 0 ? "/" : "/" + e.segs.reverse().join("/"));
+}
 function describe(v) {
   if (v === null) return "null";
   if (isArray(v)) return "an array";
   const t = typeof v;
   return t === "undefined" ? "undefined" : t === "object" ? "an object" : "a " + t;
 }
-function clip(s) { return s.length > MAX_MESSAGE ? s.slice(0, MAX_MESSAGE) + "..." : s; }
-/** A fresh plain-JSON copy of v, or an output error naming the first bad path. */
-function clean(v, depth, path) {
-  if (v === null) return null;
-  const t = typeof v;
-  if (t === "string" || t === "boolean") return v;
-  if (t === "number") {
-    if (v !== v || v === Infinity || v === -Infinity) throw outputError("the value at " + (path || "/") + " is " + StringFn(v) + ", which JSON cannot carry");
-    return v;
+/** At most MAX_MESSAGE code points of s: a character outside the BMP is kept whole or dropped whole. */
+function clip(s) {
+  if (s.length <= MAX_MESSAGE) return s;
+  let i = 0;
+  for (let n = 0; n < MAX_MESSAGE && i < s.length; n++) {
+    const c = s.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
   }
-  if (t !== "object") throw outputError("the value at " + (path || "/") + " is " + describe(v) + ", which JSON cannot carry");
-  if (depth >= MAX_DEPTH) throw outputError("the value at " + (path || "/") + " nests deeper than " + MAX_DEPTH + " levels");
+  return i >= s.length ? s : s.slice(0, i) + "...";
+}
+/** Display text: clipped, lone surrogates replaced by U+FFFD (canonical JSON carries only well-formed text). */
+function shown(s) { return clip(s).toWellFormed(); }
+/** Where the first lone surrogate of s is, for messages (never the text itself). */
+function loneSurrogate(s) {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) { i++; continue; }
+    if (c >= 0xd800 && c <= 0xdfff) return "it has a lone surrogate \\u" + c.toString(16) + " at index " + i + " (a character cut in half?)";
+  }
+  return "it has a lone surrogate";
+}
+let maxChars = 1 << 20;
+/**
+ * A fresh plain-JSON copy of v (each value read once: a getter runs once), or an output error
+ * naming the first bad path. -0 becomes 0 as in JSON text, so a state handed on as this copy
+ * and one parsed back from its text are the same to the next hook.
+ */
+function clean(v, depth) {
+  switch (typeof v) {
+    case "string":
+      if (v.isWellFormed()) return v;
+      throw badAt((p) => "the string at " + p + " is not well-formed Unicode: " + loneSurrogate(v));
+    case "number":
+      if (v - v === 0) return v === 0 ? 0 : v;
+      throw badAt((p) => "the value at " + p + " is " + StringFn(v) + ", which JSON cannot carry");
+    case "boolean":
+      return v;
+    case "object":
+      break;
+    default:
+      throw badAt((p) => "the value at " + p + " is " + describe(v) + ", which JSON cannot carry");
+  }
+  if (v === null) return null;
+  if (depth >= MAX_DEPTH) throw badAt((p) => "the value at " + p + " nests deeper than " + MAX_DEPTH + " levels");
   const proto = getProto(v);
   if (isArray(v)) {
-    if (proto !== ArrayProto) throw outputError("the array at " + (path || "/") + " is not a plain array");
+    if (proto !== ArrayProto) throw badAt((p) => "the array at " + p + " is not a plain array");
     const n = v.length;
-    if (n > maxChars) throw outputError("the array at " + (path || "/") + " has " + n + " items, over the output limit");
+    if (n > maxChars) throw badAt((p) => "the array at " + p + " has " + n + " items, over the output limit");
     const a = [];
-    for (let i = 0; i < n; i++) a.push(clean(v[i], depth + 1, path + "/" + i));
+    for (let i = 0; i < n; i++) {
+      let x;
+      try { x = clean(v[i], depth + 1); } catch (e) { throw within(e, i); }
+      a.push(x);
+    }
     return a;
   }
-  if (proto !== ObjectProto && proto !== null) throw outputError("the object at " + (path || "/") + " is not a plain object");
+  if (proto !== ObjectProto && proto !== null) throw badAt((p) => "the object at " + p + " is not a plain object");
   const o = {};
-  for (const k of objectKeys(v)) {
-    if (k === "__proto__") throw outputError("the object at " + (path || "/") + " has a key __proto__, which statecell never stores");
-    o[k] = clean(v[k], depth + 1, path + "/" + k);
+  const keys = objectKeys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k === "__proto__") throw badAt((p) => "the object at " + p + " has a key __proto__, which statecell never stores");
+    if (!k.isWellFormed()) throw badAt((p) => "the object at " + p + " has a key that is not well-formed Unicode: " + loneSurrogate(k));
+    let x;
+    try { x = clean(v[k], depth + 1); } catch (e) { throw within(e, k); }
+    o[k] = x;
   }
   return o;
 }
-let maxChars = 1 << 20;
 function messageOf(e) {
   try {
-    if (isOutputError(e)) return e.message;
+    if (isOutputError(e)) return shown(wordOf(e));
     if (e instanceof ErrorCtor) {
       const name = StringFn(e.name), msg = StringFn(e.message);
-      return clip(name === "Error" ? msg : name + ": " + msg);
+      return shown(name === "Error" ? msg : name + ": " + msg);
     }
-    if (typeof e === "string") return clip(e);
+    if (typeof e === "string") return shown(e);
     if (e === undefined || typeof e === "symbol" || typeof e === "function") return "the hook threw " + describe(e);
-    try { const s = jsonStringify(clean(e, 0, "")); if (s !== undefined) return clip(s); } catch (_) { /* fall through */ }
-    return clip(StringFn(e));
+    // JSON text is well-formed even for a lone surrogate (JSON.stringify escapes it as \uXXXX).
+    try { const s = jsonStringify(e); if (s !== undefined) return shown(s); } catch (_) { /* fall through */ }
+    return shown(StringFn(e));
   } catch (_) {
     return "the hook threw a value that cannot be shown";
   }
 }
 function fault(code, message, elapsed) { return jsonStringify({ f: code, m: message, e: elapsed }); }
+function reasonText(reason) {
+  const s = clip(reason);
+  if (!s.isWellFormed()) throw outputError("the reason at /reject is not well-formed Unicode: " + loneSurrogate(s));
+  return jsonStringify({ x: s });
+}
 function deepFreezeValue(v) {
   if (v !== null && typeof v === "object" && !isFrozen(v)) {
     for (const k of objectKeys(v)) deepFreezeValue(v[k]);
@@ -233,151 +383,546 @@ function deepFreezeValue(v) {
   return v;
 }
 
+// ---- ctx.record: one record read through the host, a frozen copy ----
+let hostRecord = null;
+/** The host's JSON text of a job input's data: a reduce input run again gets it fresh (its first run may have changed it). */
+let hostData = null;
+let hasRecords = false;
+let maxReads = 0;
+let reads = 0;
+let readsOver = false;
+/** The running input's position in the job: the host answers "as of that input". */
+let current = 0;
+const record = function record(key) {
+  if (typeof key !== "string") throw new TypeErrorCtor("ctx.record(key) takes a string key, got " + describe(key));
+  if (reads >= maxReads) {
+    // Sticky: the input faults RECORD_READS even if the hook catches this.
+    readsOver = true;
+    throw new RangeErrorCtor("ctx.record was called more than " + maxReads + " times for one input");
+  }
+  reads++;
+  if (!hasRecords || key.length > MAX_RECORD_KEY || !key.isWellFormed()) return undefined;
+  const text = hostRecord(key, current);
+  return text === undefined ? undefined : deepFreezeValue(jsonParse(text));
+};
+
 let factory = null;
-function begin(block, index) {
+function begin(block, index, position) {
   blockTime = block.time;
   seedHash = block.hash;
   seedIndex = index;
   stream = null;
+  current = position;
+  reads = 0;
+  readsOver = false;
+}
+
+// ---- reduce: the state behind a view that watches writes ----
+// Every input must see the state as a fresh parse of the text the input before it left (so its
+// verdict depends only on that state and itself, whatever its neighbours did). Copying and checking
+// the whole state per input made reduce ~40x slower with 50 totals, so the fold keeps one live state
+// ("fast" inputs) behind proxies that watch every write: an input whose writes keep the state plain
+// JSON is the same as that fresh parse to the next hook (same values, key order, attributes, no
+// shared objects: objects it stored are replaced by checked copies when it ends). Anything else (a
+// fault, an impure or structural write, a timer stop) rewinds to the last checkpoint (a JSON text)
+// and runs that input "strict": on a parse of the text, its result checked and copied. Small objects
+// of plain values ("leaves", like { count, sum }) are handed out as they are, not through a view (a
+// trap costs ~100 ns, and most writes land in leaves), and checked when the input ends. Only hook
+// code of the running input can reach state objects: globals are frozen, a hook's top level is new
+// per input, and microtasks run only after the call returns, so every call that resumes a job
+// rebuilds the state from the checkpoint's text.
+const hasOwn = Object.hasOwn;
+
+const ProxyCtor = Proxy;
+const SetCtor = Set;
+const MapCtor = Map;
+/** raw state object -> { proxy, depth }; the proxies. */
+const viewOf = new WeakMap();
+const isView = new WeakSet();
+/** What the running fast input wrote (null outside one). */
+let watch = null;
+const watched = { unsafe: false, written: [], writtenSet: new SetCtor(), arrays: [], leaves: [], leafSet: new SetCtor(), grow: 0 };
+/** Most keys of a leaf (checking one costs a look at each of its properties). */
+const LEAF_KEYS = 16;
+function isLeaf(v) {
+  let n = 0;
+  for (const k in v) {
+    if (++n > LEAF_KEYS) return false;
+    const x = v[k];
+    if (x !== null && typeof x === "object") return false;
+  }
+  return true;
+}
+function isIndex(k) { const n = +k; return n >>> 0 === n && n !== 4294967295 && StringFn(n) === k; }
+function wrap(raw, depth) {
+  let v = viewOf.get(raw);
+  if (v === undefined) {
+    const proxy = new ProxyCtor(raw, viewHandler);
+    v = { proxy, depth };
+    viewOf.set(raw, v);
+    isView.add(proxy);
+  }
+  return v.proxy;
+}
+/**
+ * A value read from a state object: its objects are seen through views, except those written in
+ * this input and leaves (handed out as they are during an input, and checked when it ends).
+ */
+function viewed(t, k, v) {
+  if (v === null || typeof v !== "object") return v;
+  // Most reads: a state object already seen (only state objects are keys of viewOf).
+  const known = viewOf.get(v);
+  if (known !== undefined) return known.proxy;
+  if (isView.has(v) || !hasOwn(t, k)) return v;
+  const w = watch;
+  if (w !== null) {
+    if ((w.writtenSet.size > 0 && w.writtenSet.has(v)) || (w.leafSet.size > 0 && w.leafSet.has(v))) return v;
+    if (isLeaf(v)) {
+      w.leaves.push(v, viewOf.get(t).depth + 1);
+      w.leafSet.add(v);
+      return v;
+    }
+  }
+  return wrap(v, viewOf.get(t).depth + 1);
+}
+/** Upper bound of the JSON characters a key and value add (escapes take at most 6 per unit). */
+function noteWrite(w, t, k, v) {
+  if (typeof k !== "string" || k === "__proto__" || !k.isWellFormed()) { w.unsafe = true; return; }
+  if (isArray(t)) {
+    if (k !== "length" && !isIndex(k)) { w.unsafe = true; return; }
+    w.arrays.push(t);
+  }
+  const keyChars = 6 * k.length + 4;
+  if (v === null) { w.grow += keyChars + 4; return; }
+  switch (typeof v) {
+    case "object":
+      w.written.push(t, k, v);
+      if (!isView.has(v)) w.writtenSet.add(v);
+      return;
+    case "number":
+      if (v - v !== 0 || (v === 0 && 1 / v < 0)) w.unsafe = true;
+      else w.grow += keyChars + 24;
+      return;
+    case "string":
+      if (!v.isWellFormed()) w.unsafe = true;
+      else w.grow += keyChars + 6 * v.length + 2;
+      return;
+    case "boolean":
+      w.grow += keyChars + 5;
+      return;
+    default:
+      w.unsafe = true;
+  }
+}
+function untrusted() { if (watch !== null) watch.unsafe = true; }
+const viewHandler = {
+  // A plain read: state objects have data properties only (an accessor makes the input unsafe).
+  get(t, k) {
+    const v = t[k];
+    if (v === null || typeof v !== "object") return v;
+    const known = viewOf.get(v);
+    return known !== undefined ? known.proxy : viewed(t, k, v);
+  },
+  getOwnPropertyDescriptor(t, k) {
+    const d = getOwnDescriptor(t, k);
+    if (d !== undefined && "value" in d) d.value = viewed(t, k, d.value);
+    return d;
+  },
+  set(t, k, v, receiver) {
+    // A view used as the prototype of the receiver: the write lands on the receiver, not in the state.
+    if (receiver !== viewOf.get(t).proxy) return reflectSet(t, k, v, receiver);
+    if (watch !== null) noteWrite(watch, t, k, v);
+    // A plain store: state objects are writable and extensible unless a write already made the
+    // input unsafe (then a throw here only changes a run that is done again strict).
+    t[k] = v;
+    return true;
+  },
+  deleteProperty(t, k) {
+    if (watch !== null && isArray(t)) watch.arrays.push(t);
+    return reflectDelete(t, k);
+  },
+  defineProperty(t, k, d) { untrusted(); return reflectDefine(t, k, d); },
+  setPrototypeOf(t, proto) { untrusted(); return reflectSetProto(t, proto); },
+  preventExtensions(t) { untrusted(); return reflectPreventExtensions(t); },
+};
+
+/**
+ * After a fast input returned r: true if the live state is now what a strict run leaves (then
+ * committed), false if the input must be run strict (nothing committed; the caller rewinds).
+ */
+function settleFast(j, w, r, root, p) {
+  if (w.unsafe) return false;
+  const leaves = w.leaves;
+  for (let q = 0; q < leaves.length; q += 2) if (!settleLeaf(w, leaves[q], leaves[q + 1])) return false;
+  if (w.written.length === 0 && w.arrays.length === 0 && r === root) {
+    // The common case: only plain values written in place.
+    if (j.ck.snap.length + j.grow + w.grow > p.m) return false;
+    j.grow += w.grow;
+    return true;
+  }
+  const written = w.written;
+  for (let q = 0; q < written.length; q += 3) {
+    const t = written[q], k = written[q + 1], v = written[q + 2];
+    if (!hasOwn(t, k) || t[k] !== v) continue;
+    let c;
+    try { c = clean(v, viewOf.get(t).depth + 1); } catch (_) { return false; }
+    t[k] = c;
+    w.grow += jsonStringify(c).length + 6 * k.length + 4;
+  }
+  for (let q = 0; q < w.arrays.length; q++) {
+    const a = w.arrays[q], n = a.length;
+    if (objectKeys(a).length !== n) return false;
+    for (let x = 0; x < n; x++) if (!hasOwn(a, x)) return false;
+  }
+  if (r !== root) {
+    // A new state object (or part of the old one): its checked copy, whose text is a checkpoint.
+    let c;
+    try { c = clean(r, 0); } catch (_) { return false; }
+    const s = jsonStringify(c);
+    if (s.length > p.m) return false;
+    j.live = c;
+    j.nextCk = s;
+    return true;
+  }
+  if (j.ck.snap.length + j.grow + w.grow > p.m) return false;
+  j.grow += w.grow;
+  return true;
 }
 
 /**
- * reduce without a per-input snapshot: folds every input, then checks and
- * serialises the final state once. Returns null as soon as anything goes
- * wrong (a throw, a non-object, an input over its time bound, a final state
- * that is not plain JSON); run() then redoes the batch input by input with
- * snapshots, so a fault still rolls back exactly that input. Without this a
- * state of 1,000 records made reduce ~50x slower (bench/sandbox.ts).
+ * A leaf the input was handed (at depth d): still a plain, extensible object or dense array of
+ * enumerable string-keyed properties with JSON values; objects the hook put in it are replaced by
+ * checked copies. Its whole size counts as growth (an upper bound: what changed in it is not known).
  */
-function reduceFast(p, blocks, states, stateJson) {
-  const datas = p.d, indexes = p.x, times = p.a;
-  let state = jsonParse(stateJson);
-  for (let n = 0; n < datas.length; n++) {
-    const data = datas[n], index = indexes[n];
-    const bi = p.k === null ? 0 : p.k[n], si = p.l === null ? 0 : p.l[n], signer = p.g === null ? null : p.g[n];
-    const budget = times === null ? p.t : times[n][0];
-    const agree = times === null ? -1 : times[n][1];
-    const block = blocks[bi];
-    begin(block, index);
-    const ctx = freeze({ block, signer, index, state: states[si], random });
-    const t0 = realNow();
-    let r;
-    try {
-      const fn = factory().reduce;
-      if (typeof fn !== "function") return null;
-      r = fn(state, data, ctx);
-    } catch (e) {
-      return null;
+function settleLeaf(w, leaf, d) {
+  const arr = isArray(leaf);
+  if (getProto(leaf) !== (arr ? ArrayProto : ObjectProto) || !isExtensible(leaf) || getOwnSymbols(leaf).length > 0) return false;
+  let n = 0;
+  // for-in: own enumerable string keys here (the prototype is a frozen intrinsic without enumerable
+  // keys); a non-enumerable property needs a defining built-in (guarded).
+  for (const k in leaf) {
+    if (arr ? k !== StringFn(n) : !k.isWellFormed()) return false;
+    n++;
+    // Data properties: an accessor or a read-only property needs a defining built-in, and those
+    // mark the input unsafe when they touch a leaf ("leaf guards" below).
+    const x = leaf[k];
+    const keyChars = 6 * k.length + 4;
+    if (x === null) { w.grow += keyChars + 4; continue; }
+    switch (typeof x) {
+      case "object": {
+        let c;
+        try { c = clean(x, d + 1); } catch (_) { return false; }
+        leaf[k] = c;
+        w.grow += keyChars + jsonStringify(c).length;
+        break;
+      }
+      case "number":
+        if (x - x !== 0 || (x === 0 && 1 / x < 0)) return false;
+        w.grow += keyChars + 24;
+        break;
+      case "string":
+        if (!x.isWellFormed()) return false;
+        w.grow += keyChars + 6 * x.length + 2;
+        break;
+      case "boolean":
+        w.grow += keyChars + 5;
+        break;
+      default:
+        return false;
     }
-    const elapsed = realNow() - t0;
-    if (elapsed > budget || (agree >= 0 && elapsed >= agree)) return null;
-    if (r === null || typeof r !== "object" || isArray(r) || typeof r.then === "function") return null;
-    state = r;
   }
-  maxChars = p.m;
-  let s;
-  try {
-    s = jsonStringify(clean(state, 0, ""));
-  } catch (e) {
-    return null;
-  }
-  if (s.length > p.m) return null;
-  const ones = [];
-  for (let n = 0; n < datas.length; n++) ones.push(1);
-  return '{"s":' + s + ',"r":[' + ones.join(",") + "]}";
+  return !arr || n === leaf.length;
 }
 
-function run(hook, payloadJson, stateJson) {
+/** Judges input "at" of the job without running it (again): its verdict text. */
+function skip(j, at, text) {
+  if (j.skips === null) j.skips = new MapCtor();
+  j.skips.set(at, text);
+}
+
+/** Back to the last checkpoint: the results after it are recomputed, the live state parsed from its text. */
+function rewind(j) {
+  const ck = j.ck;
+  j.out.length = ck.n - j.base;
+  j.cur = { n: ck.n };
+  j.live = jsonParse(ck.snap);
+  j.grow = 0;
+  j.nextCk = null;
+}
+
+/** A checkpoint at the current input: the live state's text. */
+function checkpoint(j) {
+  if (j.ck.n === j.cur.n) return;
+  j.ck = { n: j.cur.n, snap: jsonStringify(j.live) };
+  j.grow = 0;
+}
+
+// ---- jobs (see the module doc): one host call's inputs and the progress made ----
+let job = null;
+/** True while start or resume runs; false once it returned (microtasks may still run). */
+let inRun = false;
+/** What a strict reduce input leaves for the loop to commit: the state before it and after it. */
+let strictLive = null, strictSnap = null, strictSnapBefore = null;
+
+/** What does not change between calls of one runner (install's config): limits and verdict texts. */
+let config = null;
+
+function start(hook, payloadJson, stateJson) {
+  inRun = true;
+  job = null;
+  watch = null;
+  const entry = realNow();
   const p = jsonParse(payloadJson);
-  const blocks = p.b, states = p.s, datas = p.d, indexes = p.x, times = p.a, defaultBudget = p.t;
-  for (const b of blocks) deepFreezeValue(b);
-  for (const s of states) deepFreezeValue(s);
-  if (hook === "reduce") {
-    const fast = reduceFast(p, blocks, states, stateJson);
-    if (fast !== null) return fast;
+  p.o = config.o;
+  p.m = config.m;
+  p.rr = config.rr;
+  p.bm = config.bm;
+  p.tm = config.tp + p.t + config.ts;
+  const callMs = p.cm, blockMs = p.bl, force = p.f;
+  for (const b of p.b) deepFreezeValue(b);
+  for (const s of p.s) deepFreezeValue(s);
+  const reduce = hook === "reduce";
+  // cur is replaced or its n bumped in one store: a timer stop never tears it.
+  job = { hook, p, n: p.d.length, out: [], base: 0, running: -1, t0: 0, cur: { n: 0 },
+    live: reduce ? jsonParse(stateJson) : null, ck: { n: 0, snap: reduce ? stateJson : null }, grow: 0,
+    nextCk: null, strictAt: -1, skips: null, block: undefined, ranTo: -1, root: null, rootOf: null };
+  // Verdicts the host already gave inputs of this job (the timer stopped them in an earlier job).
+  if (p.v !== null) for (const [at, text] of p.v) skip(job, at, text);
+  return loop(job, entry, callMs, blockMs, force);
+}
+
+function resume(callMs, blockMs, force, skipText) {
+  inRun = true;
+  watch = null;
+  const entry = realNow();
+  const j = job;
+  if (skipText !== "") {
+    // The input that was running when the timer stopped the call: the host's verdict goes in its place.
+    skip(j, j.cur.n, skipText);
+    j.running = -1;
   }
-  const out = [];
-  let snap = stateJson, state = hook === "reduce" ? jsonParse(stateJson) : null, pending = null;
-  for (let n = 0; n < datas.length; n++) {
-    const data = datas[n], index = indexes[n];
-    const bi = p.k === null ? 0 : p.k[n], si = p.l === null ? 0 : p.l[n], signer = p.g === null ? null : p.g[n];
-    const budget = times === null ? defaultBudget : times[n][0];
-    const agree = times === null ? -1 : times[n][1];
-    const block = blocks[bi];
-    begin(block, index);
-    const ctx = freeze({ block, signer, index, state: states[si], random });
-    let res;
+  // Microtasks may have run since the last call (with leaves or views of the live state in hand):
+  // go on from the checkpoint's text.
+  if (j.hook === "reduce") rewind(j);
+  return loop(j, entry, callMs, blockMs, force);
+}
+
+function status() {
+  watch = null;
+  const j = job;
+  if (j === null) return '{"u":0}';
+  const c = j.cur;
+  // Results after the last checkpoint are handed over only with a state they belong to.
+  const upTo = j.hook === "reduce" ? j.ck.n : c.n;
+  const done = j.out.slice(0, upTo - j.base);
+  const running = j.running === c.n ? c.n : -1;
+  const text = '{"u":1,"i":' + (inRun ? 1 : 0) + ',"n":' + upTo + ',"c":' + running + ',"e":' + (running >= 0 ? realNow() - j.t0 : 0) +
+    ',"r":[' + done.join(",") + "]" + (j.hook === "reduce" ? ',"s":' + j.ck.snap : "") + "}";
+  j.out = j.out.slice(upTo - j.base);
+  j.base = upTo;
+  inRun = false;
+  return text;
+}
+
+function loop(j, entry, callMs, blockMs, force) {
+  const p = j.p, hook = j.hook, n = j.n, times = p.a, slack = p.w, reduce = hook === "reduce";
+  hasRecords = p.hr === 1;
+  maxReads = p.rr;
+  let count = 0;
+  let now = realNow() - entry;
+  while (j.cur.n < n) {
+    const i = j.cur.n;
+    if (j.skips !== null && j.skips.has(i)) {
+      // Judged already (kept for the whole job: a rewind may pass here again). Not run: the state
+      // stays as before it, and a checkpoint after it spares later rewinds the inputs before it.
+      j.out.push(j.skips.get(i));
+      j.cur.n = i + 1;
+      if (reduce) checkpoint(j);
+      continue;
+    }
+    if (now >= blockMs) {
+      // The block's time is spent: every input not started is refused without running.
+      if (j.block === undefined) j.block = fault("BLOCK_BUDGET", p.bm, 0);
+      for (let k = i; k < n; k++) j.out.push(j.block);
+      j.cur = { n };
+      break;
+    }
+    const budget = times === null ? p.t : times[i][0];
+    const agree = times === null ? -1 : times[i][1];
+    const stop = agree >= 0 ? agree : budget;
+    if (!(force === 1 && count === 0) && (now + stop > callMs || now + stop < callMs - slack)) break;
+    const strict = reduce && i === j.strictAt;
     const t0 = realNow();
-    try {
-      const fn = factory()[hook];
-      if (typeof fn !== "function") throw new ErrorCtor("the hook " + hook + " is not defined");
-      if (hook === "validate") {
-        maxChars = p.o;
-        const r = fn(data, ctx);
-        if (r === true) res = "1";
-        else if (r === false) res = '{"x":"rejected by the validate hook"}';
-        else if (r !== null && typeof r === "object" && !isArray(r) && typeof r.reject === "string") res = jsonStringify({ x: clip(r.reject) });
-        else if (r !== null && typeof r === "object" && typeof r.then === "function") throw outputError("validate returned a promise; hooks must be synchronous (no async function)");
-        else throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
-      } else if (hook === "transform") {
-        maxChars = p.o;
-        const r = fn(data, ctx);
-        if (r === undefined) throw outputError("transform returned undefined; return an output, an array of outputs, or null for none");
-        if (r !== null && typeof r.then === "function") throw outputError("transform returned a promise; hooks must be synchronous");
-        const list = r === null ? [] : isArray(r) ? r : [r];
-        const parts = [];
-        let size = 0;
-        for (let k = 0; k < list.length; k++) {
-          const s = jsonStringify(clean(list[k], 1, "/" + k));
-          size += s.length + 1;
-          if (size > p.o) throw outputError("the outputs take over " + p.o + " characters of JSON");
-          parts.push(s);
-        }
-        res = '{"o":[' + parts.join(",") + "]}";
-      } else {
-        maxChars = p.m;
-        const r = fn(state, data, ctx);
-        if (r === null || typeof r !== "object" || isArray(r)) throw outputError("reduce must return the state object, got " + describe(r));
-        if (typeof r.then === "function") throw outputError("reduce returned a promise; hooks must be synchronous");
-        const c = clean(r, 0, "");
-        const s = jsonStringify(c);
-        if (s.length > p.m) throw outputError("the state takes " + s.length + " characters of JSON, over the limit of " + p.m);
-        pending = [c, s];
-        res = "1";
-      }
-    } catch (e) {
-      res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
-    }
-    const elapsed = realNow() - t0;
+    j.t0 = t0;
+    j.running = i;
+    let res = runInput(j, i, hook, p, strict);
+    const t1 = realNow();
+    const elapsed = t1 - t0;
+    count++;
+    now = t1 - entry;
     // One message for every timeout (the cell's budget): a validator's verdict must be byte-identical to the proposer's.
-    if (elapsed > budget || (agree >= 0 && elapsed >= agree)) res = fault("TIMEOUT", "the hook ran over its time budget of " + defaultBudget + " ms", elapsed);
-    if (hook === "reduce") {
-      if (res === "1" && pending !== null) { state = pending[0]; snap = pending[1]; }
-      else state = jsonParse(snap);
-      pending = null;
+    const over = elapsed > budget || (agree >= 0 && elapsed >= agree);
+    if (reduce && !strict) {
+      if (over) {
+        skip(j, i, fault("TIMEOUT", p.tm, elapsed));
+        j.running = -1;
+        rewind(j);
+      } else if (res === null) {
+        j.strictAt = i;
+        j.running = -1;
+        rewind(j);
+      } else {
+        j.out.push(res);
+        j.cur.n = i + 1;
+        j.running = -1;
+        if (j.nextCk !== null) { j.ck = { n: i + 1, snap: j.nextCk }; j.grow = 0; j.nextCk = null; }
+      }
+      continue;
     }
-    out.push(res);
+    if (over) res = fault("TIMEOUT", p.tm, elapsed);
+    j.out.push(res);
+    if (reduce) {
+      const ok = res === "1";
+      if (ok) j.live = strictLive;
+      j.cur.n = i + 1;
+      j.ck = { n: i + 1, snap: ok ? strictSnap : strictSnapBefore };
+      j.grow = 0;
+      j.strictAt = -1;
+      strictLive = strictSnap = strictSnapBefore = null;
+    } else j.cur.n = i + 1;
+    j.running = -1;
   }
-  const list = "[" + out.join(",") + "]";
-  return hook === "reduce" ? '{"s":' + snap + ',"r":' + list + "}" : list;
+  if (reduce) checkpoint(j);
+  const list = "[" + j.out.join(",") + "]";
+  const text = reduce ? '{"s":' + j.ck.snap + ',"r":' + list + "}" : list;
+  // inRun first: a stop between these lines then looks like a stop after returning (the host re-runs), never like lost results.
+  inRun = false;
+  j.out = [];
+  j.base = j.cur.n;
+  return text;
+}
+/**
+ * Runs the hook on input i of the job; returns its result text. A fast reduce input returns null
+ * when it must be run strict instead; a strict one leaves its state in strictLive/strictSnap.
+ */
+function runInput(j, i, hook, p, strict) {
+  const data = i <= j.ranTo ? jsonParse(hostData(i)) : p.d[i];
+  if (i > j.ranTo) j.ranTo = i;
+  const index = p.x[i];
+  const block = p.b[p.k === null ? 0 : p.k[i]];
+  const signer = p.g === null ? null : p.g[i];
+  begin(block, index, i);
+  const ctx = freeze({ block, signer, index, state: p.s[p.l === null ? 0 : p.l[i]], random, record });
+  if (hook === "reduce" && !strict) return fastReduce(j, data, ctx, p);
+  // The live state is plain JSON here (every fast input before kept it so): its text is the checkpoint.
+  if (hook === "reduce") strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
+  let res;
+  try {
+    const fn = factory()[hook];
+    if (typeof fn !== "function") throw new ErrorCtor("the hook " + hook + " is not defined");
+    if (hook === "validate") {
+      maxChars = p.o;
+      const r = fn(data, ctx);
+      if (r === true) res = "1";
+      else if (r === false) res = '{"x":"rejected by the validate hook"}';
+      else if (r !== null && typeof r === "object" && !isArray(r)) {
+        if (typeof r.then === "function") throw outputError("validate returned a promise; hooks must be synchronous (no async function)");
+        const reason = r.reject;
+        if (typeof reason !== "string") throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
+        res = reasonText(reason);
+      } else throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
+    } else if (hook === "transform") {
+      maxChars = p.o;
+      const r = fn(data, ctx);
+      if (r === undefined) throw outputError("transform returned undefined; return an output, an array of outputs, or null for none");
+      if (r !== null && typeof r.then === "function") throw outputError("transform returned a promise; hooks must be synchronous");
+      const list = r === null ? [] : isArray(r) ? r : [r];
+      const parts = [];
+      let size = 0;
+      for (let k = 0; k < list.length; k++) {
+        let c;
+        try { c = clean(list[k], 1); } catch (e) { throw within(e, k); }
+        const s = jsonStringify(c);
+        size += s.length + 1;
+        if (size > p.o) throw outputError("the outputs take over " + p.o + " characters of JSON");
+        parts.push(s);
+      }
+      res = '{"o":[' + parts.join(",") + "]}";
+    } else {
+      maxChars = p.m;
+      const r = fn(jsonParse(strictSnapBefore), data, ctx);
+      if (r === null || typeof r !== "object" || isArray(r)) throw outputError("reduce must return the state object, got " + describe(r));
+      if (typeof r.then === "function") throw outputError("reduce returned a promise; hooks must be synchronous");
+      const c = clean(r, 0);
+      const s = jsonStringify(c);
+      if (s.length > p.m) throw outputError("the state takes " + s.length + " characters of JSON, over the limit of " + p.m);
+      strictLive = c;
+      strictSnap = s;
+      res = "1";
+    }
+  } catch (e) {
+    res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
+  }
+  if (readsOver) res = fault("RECORD_READS", "the hook called ctx.record more than " + maxReads + " times for this input", 0);
+  return res;
+}
+
+/** A fast reduce input (see "reduce: the state behind a view"): "1", or null to run it strict. */
+function fastReduce(j, data, ctx, p) {
+  maxChars = p.m;
+  const w = watched;
+  w.unsafe = false;
+  if (w.written.length > 0) w.written.length = 0;
+  if (w.writtenSet.size > 0) w.writtenSet.clear();
+  if (w.arrays.length > 0) w.arrays.length = 0;
+  if (w.leaves.length > 0) { w.leaves.length = 0; w.leafSet.clear(); }
+  w.grow = 0;
+  const live = j.live;
+  if (j.rootOf !== live) { j.root = wrap(live, 0); j.rootOf = live; }
+  const root = j.root;
+  let r;
+  watch = w;
+  try {
+    const fn = factory().reduce;
+    if (typeof fn !== "function") { watch = null; return null; }
+    r = fn(root, data, ctx);
+  } catch (_) {
+    watch = null;
+    return null;
+  }
+  watch = null;
+  if (readsOver || r === null || typeof r !== "object") return null;
+  // The state's own view cannot be a promise unless a write made the input unsafe.
+  if (r !== root) {
+    if (isArray(r)) return null;
+    try { if (typeof r.then === "function") return null; } catch (_) { return null; }
+  }
+  return settleFast(j, w, r, root, p) ? "1" : null;
 }
 
 function probe() {
-  begin({ height: 0, time: 0, hash: "" }, 0);
+  begin({ height: 0, time: 0, hash: "" }, 0, 0);
   const h = factory();
   const names = [];
   for (const n of ["validate", "transform", "reduce"]) if (typeof h[n] === "function") names.push(n);
   return jsonStringify(names);
 }
 
-return function install(f) {
+return function install(f, readRecord, readData, configJson) {
   if (factory !== null) throw new ErrorCtor("already installed");
   // The factory is reachable from author code (its name, arguments.callee):
   // frozen, it cannot carry a property from one input to the next.
   deepFreeze(f);
   factory = f;
-  return function statecellRun(hook, payloadJson, stateJson) {
-    return hook === "probe" ? probe() : run(hook, payloadJson, stateJson);
+  hostRecord = readRecord;
+  hostData = readData;
+  config = jsonParse(configJson);
+  // Arguments cost: every one is copied across (four more made a one-input call ~25% slower).
+  return function statecellRun(op, a, b, c, d) {
+    if (op === "resume") return resume(a, b, c, d);
+    if (op === "status") return status();
+    if (op === "probe") return probe();
+    return start(op, a, b);
   };
 };
 })()`;

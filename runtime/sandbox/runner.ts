@@ -1,16 +1,32 @@
 /**
  * createCodeRunner: one isolate per hosted (channel, cell), the hook file
- * compiled once, one `applySync` per hook call carrying the whole batch as a
- * JSON string each way (docs/sandbox.md explains the measurements).
+ * compiled once, one job per hook call carrying the whole batch as a JSON
+ * string each way (docs/sandbox.md explains the measurements). The job stays
+ * in the isolate while the host's timer stops it and resumes it (prelude.ts
+ * "Jobs"), so an input that loops costs one budget and the others keep their
+ * results; the inputs of a call the host cannot attribute a fault to (the
+ * isolate ran out of memory, a promise rejected or looped after the hook
+ * returned) are run again one per call until the culprit fails alone. All the
+ * calls given one BlockBudget share the cell's blockTimeMs (docs/sandbox.md
+ * "The block budget").
  */
 import ivm from "isolated-vm";
 import { StatecellError, type Json } from "../core/index.js";
 import { compileHooks } from "./compile.js";
-import { checkLimits, checkTimeMs, DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_STATE_CHARS } from "./limits.js";
+import {
+  checkLimits,
+  checkTimeMs,
+  DEFAULT_MAX_OUTPUT_CHARS,
+  DEFAULT_MAX_RECORD_READS,
+  DEFAULT_MAX_STATE_CHARS,
+  STATE_CHARS_PER_MB,
+  type ResolvedLimits,
+} from "./limits.js";
 import { PRELUDE } from "./prelude.js";
 import { FACTORY_LINE_OFFSET, stripExports, wrapFactory } from "./source.js";
-import { itemTiming, type ItemTiming } from "./timeout-policy.js";
+import { blockLimitMs, itemTiming, type ItemTiming } from "./timeout-policy.js";
 import type {
+  BlockBudget,
   CodeRunner,
   CreateCodeRunnerOptions,
   HookItem,
@@ -18,23 +34,9 @@ import type {
   ReduceItemResult,
   RunOptions,
   SandboxFault,
-  SandboxLimits,
   TransformResult,
   ValidateResult,
 } from "./types.js";
-
-/**
- * Longest a whole batch may run before we stop it and retry one input per
- * call. Results do not depend on it (a batch and single calls give the same
- * results); it only bounds the time wasted before the fallback.
- */
-const BATCH_CAP_MS = 1000;
-
-/**
- * Extra batch time per item on top of the cap, so a large block of cheap
- * items (300k at ~2 s) is not stopped and re-run one by one for being large.
- */
-const BATCH_MS_PER_ITEM = 0.02;
 
 /** Most items one call carries; larger blocks go in several calls (results are the same). */
 const MAX_CHUNK_ITEMS = 10_000;
@@ -46,10 +48,32 @@ const MAX_CHUNK_ITEMS = 10_000;
  */
 const CHUNK_CHARS_PER_MB = 1 << 16;
 
+/**
+ * How long after an input's budget the host's timer may fire: the share of
+ * the per-input budget, at least MIN_SLACK_MS. An input starts only when the
+ * timer leaves it its whole budget and fires at most this much after it, so a
+ * looping input costs its budget plus at most this (and the timer's own
+ * lateness, 5-7 ms measured on isolated-vm 5). Cheap inputs run in windows of
+ * this length between two timer settings; a window costs one call (~20-70 us).
+ */
+const SLACK_FRACTION = 0.1;
+const MIN_SLACK_MS = 2;
+
+/**
+ * Timer of a call that only sets a job up, after its first call was stopped
+ * while parsing the payload (a payload near the chunk limit takes tens of ms).
+ */
+const SETUP_MS = 1000;
+
+/** Timer of a status call (it copies the results out, never runs a hook). */
+const STATUS_MS = 1000;
+
+type Run = (...args: Array<string | number>) => string;
+
 /** An isolate with the prelude installed and the hook file loaded. */
 interface Box {
   isolate: ivm.Isolate;
-  run: ivm.Reference<(hook: string, payload: string, state?: string) => string>;
+  run: ivm.Reference<Run>;
 }
 
 /** What one applySync ended with. */
@@ -60,8 +84,77 @@ type Invocation =
   | { kind: "crash"; message: string };
 
 /** The isolate's per-item encoding (see prelude.ts "Wire format"). */
-type WireFault = { f: "TIMEOUT" | "THROW" | "OUTPUT" | "MEMORY"; m: string; e: number };
+type WireCode = "TIMEOUT" | "THROW" | "OUTPUT" | "MEMORY" | "BLOCK_BUDGET" | "STATE_TOO_LARGE" | "RECORD_READS";
+type WireFault = { f: WireCode; m: string; e: number };
 type WireResult = 1 | { x: string } | { o: Json[] } | WireFault;
+
+/** The isolate's answer to "status" after the host's timer stopped a call. */
+interface Status {
+  /** 1 once the job was set up. */
+  u: 0 | 1;
+  /** 1 if the call was stopped inside the prelude's own code, 0 after it returned (microtasks). */
+  i?: 0 | 1;
+  /** Position (in the job) of the next input. */
+  n?: number;
+  /** Position of the input that was running, or -1. */
+  c?: number;
+  /** How long that input ran, ms. */
+  e?: number;
+  /** Results since the last hand-over. */
+  r?: WireResult[];
+  /** Reduce: the state before input n. */
+  s?: Json;
+}
+
+/** Why a job ended before its last input. */
+type Failure =
+  | { kind: "memory" }
+  | { kind: "crash"; message: string }
+  | { kind: "timeout"; elapsedMs: number }
+  /** The state (and the data) did not fit in the isolate, or could not be set up in SETUP_MS. */
+  | { kind: "state" };
+
+/** One call's settings, shared by its chunks and jobs. */
+interface CallCtx {
+  hook: HookName;
+  items: ReadonlyArray<HookItem>;
+  /** JSON text of each item's data, by position in `items`. */
+  datas: string[];
+  timings: ItemTiming[];
+  timeMs: number;
+  slackMs: number;
+  perItem: boolean;
+  /** Distinct ctx states as JSON text, and the index of each item's state in it. */
+  stateTexts: string[];
+  stateOf: number[];
+  /** Characters of state the call copies into the isolate (ctx states and the reduce state). */
+  stateChars: number;
+  /** Block time this call may use, from `blockStart` (hrtime ms). */
+  blockMs: number;
+  blockStart: number;
+  /** Set once the block's time is spent: every later input is refused. */
+  spent: boolean;
+  records: RunOptions["records"];
+}
+
+/** A slice of a call's items (positions in `items`), sent as jobs. */
+interface Chunk {
+  positions: number[];
+  /** Time after which each input is stopped: its agreement bound in validator mode, else its budget. */
+  stops: number[];
+  /**
+   * Verdicts the host gave inputs the timer stopped (chunk position -> wire text). A job that
+   * starts again over such an input (after a fault lost its results) is told them, so it never
+   * runs the input again: a looping input costs one budget.
+   */
+  known: Map<number, string>;
+}
+
+/** What a chunk has produced so far: results by chunk position, and the reduce state after them. */
+interface ChunkOut {
+  results: WireResult[];
+  snap: string | undefined;
+}
 
 /**
  * Compiles a hook file into a runner.
@@ -77,19 +170,32 @@ export function createCodeRunner(opts: CreateCodeRunnerOptions): CodeRunner {
   return new IsolateRunner(opts);
 }
 
+/** A fresh block budget: pass it to every hook call of one block (`RunOptions.budget`). */
+export function createBlockBudget(): BlockBudget {
+  return { spentMs: 0 };
+}
+
 class IsolateRunner implements CodeRunner {
   readonly hooks: readonly HookName[];
   private box: Box | undefined;
   private isDisposed = false;
-  private readonly limits: SandboxLimits;
+  private readonly limits: ResolvedLimits;
   private readonly maxOutputChars: number;
   private readonly maxStateChars: number;
+  private readonly maxRecordReads: number;
+  /** Most state characters one call may copy into the isolate. */
+  private readonly stateLimit: number;
   private readonly stripped: string;
+  /** The job the isolate runs: where its items are in the call, for the records reader. */
+  private reading: { records: RunOptions["records"]; positions: number[]; from: number; datas: string[] } | undefined;
+  private recordsError: { error: unknown } | undefined;
 
   constructor(private readonly opts: CreateCodeRunnerOptions) {
     this.limits = checkLimits(opts.limits, opts.name);
     this.maxOutputChars = opts.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
-    this.maxStateChars = opts.maxStateChars ?? DEFAULT_MAX_STATE_CHARS;
+    this.stateLimit = this.limits.memoryMb * STATE_CHARS_PER_MB;
+    this.maxStateChars = Math.min(opts.maxStateChars ?? DEFAULT_MAX_STATE_CHARS, this.stateLimit);
+    this.maxRecordReads = opts.maxRecordReads ?? DEFAULT_MAX_RECORD_READS;
     this.stripped = stripExports(opts.source);
     const box = this.build();
     // Loading runs the file's top level in a fresh isolate, where nothing is
@@ -97,7 +203,7 @@ class IsolateRunner implements CodeRunner {
     // budget. Loading is not consensus-critical, so it gets a generous budget
     // that still stops a top-level loop.
     const initMs = Math.max(INIT_TIME_MS, this.limits.timeMs);
-    const probe = invoke(box, "probe", "", undefined, initMs);
+    const probe = invoke(box, ["probe"], initMs);
     if (probe.kind !== "ok") {
       this.drop();
       const why = probe.kind === "timeout" ? `ran over ${initMs} ms` : probe.kind === "memory" ? "ran out of memory" : probe.message;
@@ -146,7 +252,7 @@ class IsolateRunner implements CodeRunner {
     this.drop();
   }
 
-  /** Runs `hook` over `items`: one batch call, and one call per item only after the batch failed. */
+  /** Runs `hook` over `items` and adds the call's wall time to the block budget. */
   private call(hook: HookName, items: ReadonlyArray<HookItem>, opts: RunOptions | undefined, state: string | undefined): { results: WireResult[]; state: string } {
     if (this.isDisposed) {
       throw new StatecellError("SANDBOX_DISPOSED", `${this.opts.name}: the code runner was disposed`, {
@@ -159,141 +265,291 @@ class IsolateRunner implements CodeRunner {
       });
     }
     if (items.length === 0) return { results: [], state: state ?? "null" };
+    const budget = opts?.budget ?? createBlockBudget();
+    const spentBefore = budget.spentMs;
+    const started = nowMs();
+    try {
+      return this.callTimed(hook, items, opts, state, spentBefore, started);
+    } finally {
+      budget.spentMs = spentBefore + (nowMs() - started);
+      this.reading = undefined;
+    }
+  }
+
+  private callTimed(
+    hook: HookName,
+    items: ReadonlyArray<HookItem>,
+    opts: RunOptions | undefined,
+    state: string | undefined,
+    spentBefore: number,
+    started: number,
+  ): { results: WireResult[]; state: string } {
     const timeMs = opts?.timeMs === undefined ? this.limits.timeMs : checkTimeMs(opts.timeMs, this.opts.name);
     const verify = opts?.verify === undefined ? undefined : { timedOut: new Set(opts.verify.timedOut) };
-    const timings = items.map((it) => itemTiming(timeMs, it.ctx.index, verify));
-    const perItem = verify !== undefined;
-    const datas = items.map((it) => JSON.stringify(it.data) ?? "null");
+    const cut = opts?.verify?.blockBudget;
+    const refused = cut === undefined || cut.length === 0 ? undefined : new Set(cut);
+    const n = items.length;
+    const results: WireResult[] = new Array<WireResult>(n);
+    const runs: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (refused !== undefined && refused.has(items[i].ctx.index)) results[i] = this.blockFault();
+      else runs.push(i);
+    }
+    if (runs.length === 0) return { results, state: state ?? "null" };
 
-    const results: WireResult[] = [];
+    // Items of one block share its state object: stringify each distinct state once per call.
+    const stateTexts: string[] = [];
+    const stateOf: number[] = new Array<number>(n).fill(0);
+    const first = items[runs[0]].ctx.state;
+    stateTexts.push(JSON.stringify(first) ?? "null");
+    let stateIndex: Map<Json, number> | undefined;
+    let lastState: unknown = first;
+    let si = 0;
+    for (const i of runs) {
+      const s = items[i].ctx.state;
+      if (s !== lastState) {
+        stateIndex ??= new Map<Json, number>([[first, 0]]);
+        const known = stateIndex.get(s);
+        si = known ?? stateTexts.push(JSON.stringify(s) ?? "null") - 1;
+        if (known === undefined) stateIndex.set(s, si);
+        lastState = s;
+      }
+      stateOf[i] = si;
+    }
+    let stateChars = state?.length ?? 0;
+    for (const t of stateTexts) stateChars += t.length;
+    if (stateChars > this.stateLimit) {
+      const f = this.stateFault(stateChars, false);
+      for (const i of runs) results[i] = f;
+      return { results, state: state ?? "null" };
+    }
+
+    const c: CallCtx = {
+      hook,
+      items,
+      datas: new Array<string>(n),
+      timings: new Array<ItemTiming>(n),
+      timeMs,
+      slackMs: Math.max(MIN_SLACK_MS, Math.ceil(timeMs * SLACK_FRACTION)),
+      perItem: verify !== undefined,
+      stateTexts,
+      stateOf,
+      stateChars,
+      blockMs: blockLimitMs(this.limits.blockTimeMs, verify !== undefined) - spentBefore,
+      blockStart: started,
+      spent: false,
+      records: opts?.records,
+    };
+    for (const i of runs) {
+      c.datas[i] = JSON.stringify(items[i].data) ?? "null";
+      c.timings[i] = itemTiming(timeMs, items[i].ctx.index, verify);
+    }
+
     let snap = state;
     const maxChars = this.limits.memoryMb * CHUNK_CHARS_PER_MB;
-    for (let from = 0; from < items.length; ) {
+    for (let from = 0; from < runs.length; ) {
       let to = from + 1;
-      let chars = datas[from].length;
-      while (to < items.length && to - from < MAX_CHUNK_ITEMS && chars + datas[to].length <= maxChars) chars += datas[to++].length;
-      const chunk = { items: items.slice(from, to), datas: datas.slice(from, to), timings: timings.slice(from, to) };
-      const out = this.callChunk(hook, chunk, timeMs, perItem, snap);
-      for (const r of out.results) results.push(r);
-      snap = hook === "reduce" ? out.state : snap;
+      let chars = c.datas[runs[from]].length;
+      while (to < runs.length && to - from < MAX_CHUNK_ITEMS && chars + c.datas[runs[to]].length <= maxChars) chars += c.datas[runs[to++]].length;
+      const positions = runs.slice(from, to);
+      const chunk: Chunk = { positions, stops: positions.map((i) => stopOf(c.timings[i])), known: new Map() };
+      const out: ChunkOut = c.spent ? { results: positions.map(() => this.blockFault()), snap } : this.runChunk(c, chunk, snap);
+      positions.forEach((i, k) => (results[i] = out.results[k]));
+      snap = out.snap;
       from = to;
     }
     return { results, state: snap ?? "null" };
   }
 
-  /** One batch call over a chunk, and one call per item only after the batch was stopped. */
-  private callChunk(
-    hook: HookName,
-    chunk: Chunk,
-    timeMs: number,
-    perItem: boolean,
-    state: string | undefined,
-  ): { results: WireResult[]; state: string } {
-    const { items, datas, timings } = chunk;
-    let total = 0;
-    let longest = 0;
-    for (const t of timings) {
-      total += t.budgetMs;
-      if (t.budgetMs > longest) longest = t.budgetMs;
-    }
-    const batchTimeout = Math.ceil(Math.min(total, Math.max(BATCH_CAP_MS, 2 * longest) + items.length * BATCH_MS_PER_ITEM));
-    const batch = invoke(this.ensure(), hook, this.payload(items, datas, timings, timeMs, perItem), state, batchTimeout);
-    if (batch.kind === "memory") this.drop();
-    if (batch.kind === "ok") {
-      const out = decode(hook, batch.text, state);
-      // A proposer re-runs a timed-out input once before recording the timeout (see below).
-      if (perItem || !out.results.some(isTimeout)) return out;
-      if (hook !== "reduce") {
-        out.results.forEach((r, i) => {
-          if (isTimeout(r)) out.results[i] = this.runOne(hook, chunk, i, timeMs, perItem, state).result;
-        });
-        return out;
+  /**
+   * Runs a chunk as one job. When a job fails in a way no input can be blamed
+   * for from outside (memory, a rejection or a loop after returning), the
+   * inputs from the last results it handed over to the end of its range are
+   * run one per job until one fails alone (its verdict is then the one a call
+   * of its own gives), and batching resumes after it. One at a time rather
+   * than halves: the failure that repeats costs the most (an isolate that ran
+   * out of memory takes up to a second and a rebuild; a microtask loop a whole
+   * budget), a call of one input ~20-70 us.
+   */
+  private runChunk(c: CallCtx, chunk: Chunk, snap: string | undefined): ChunkOut {
+    const out: ChunkOut = { results: [], snap };
+    const n = chunk.positions.length;
+    let soloUntil = 0;
+    let pos = 0;
+    while (pos < n) {
+      const to = pos < soloUntil ? pos + 1 : n;
+      const r = this.runJob(c, chunk, pos, to, out);
+      pos = r.pos;
+      if (r.spent) {
+        c.spent = true;
+        for (; pos < n; pos++) out.results.push(this.blockFault());
+        break;
       }
-      // reduce: a retried input that now succeeds changes every later state: redo the fold one by one.
-    } else if (items.length === 1) {
-      return perItem || batch.kind !== "timeout" ? { results: [this.hostFault(batch, timeMs)], state: state ?? "null" } : this.oneByOne(hook, chunk, timeMs, perItem, state);
+      if (r.fail === undefined) continue;
+      let fail = r.fail;
+      if (fail.kind === "memory" && this.stateDoesNotFit(c, out.snap)) fail = { kind: "state" };
+      if (fail.kind === "state") {
+        let chars = out.snap?.length ?? 0;
+        for (const t of c.stateTexts) chars += t.length;
+        const f = this.stateFault(chars, true);
+        for (; pos < n; pos++) out.results.push(f);
+        break;
+      }
+      if (to - pos === 1) {
+        const known = chunk.known.get(pos);
+        out.results.push(known !== undefined ? (JSON.parse(known) as WireFault) : this.soloFault(fail, c.timeMs));
+        pos++;
+        soloUntil = pos;
+        continue;
+      }
+      soloUntil = to;
     }
-    // The batch was stopped: give each input its own call so only the culprit faults.
-    return this.oneByOne(hook, chunk, timeMs, perItem, state);
-  }
-
-  /** Every input of a chunk in its own call, the reduce state carried from one to the next. */
-  private oneByOne(
-    hook: HookName,
-    chunk: Chunk,
-    timeMs: number,
-    perItem: boolean,
-    state: string | undefined,
-  ): { results: WireResult[]; state: string } {
-    const results: WireResult[] = [];
-    let snap = state;
-    for (let i = 0; i < chunk.items.length; i++) {
-      let one = this.runOne(hook, chunk, i, timeMs, perItem, snap);
-      // Proposer mode: one retry of a timeout. A timeout is wall time, and a load spike on the node
-      // (GC, a neighbour) can push a trivial input over the budget; validators, who would disagree
-      // with a spurious timeout and prevote nil, have their own margins (docs/sandbox.md).
-      if (!perItem && isTimeout(one.result)) one = this.runOne(hook, chunk, i, timeMs, perItem, snap);
-      results.push(one.result);
-      snap = one.state;
-    }
-    return { results, state: snap ?? "null" };
-  }
-
-  /** One input alone, with its own budget as the host-side timeout. */
-  private runOne(
-    hook: HookName,
-    chunk: Chunk,
-    i: number,
-    timeMs: number,
-    perItem: boolean,
-    state: string | undefined,
-  ): { result: WireResult; state: string | undefined } {
-    const payload = this.payload([chunk.items[i]], [chunk.datas[i]], [chunk.timings[i]], timeMs, perItem);
-    const one = invoke(this.ensure(), hook, payload, state, chunk.timings[i].budgetMs);
-    if (one.kind === "ok") {
-      const d = decode(hook, one.text, state);
-      return { result: d.results[0], state: hook === "reduce" ? d.state : state };
-    }
-    if (one.kind === "memory") this.drop();
-    return { result: this.hostFault(one, timeMs), state };
+    return out;
   }
 
   /**
-   * The verdict of a call the host stopped. The message names the cell's
-   * budget, never the grace budget or the elapsed time, so a validator's
+   * Runs chunk positions [from, to) as one job in the isolate: a start call,
+   * then resume calls each time the isolate yields or the timer stops an
+   * input (which is then a timeout, or refused if the block's time ran out).
+   */
+  private runJob(c: CallCtx, chunk: Chunk, from: number, to: number, out: ChunkOut): { pos: number; spent?: true; fail?: Failure } {
+    let pos = from;
+    let started = false;
+    let force = 0;
+    let skip = "";
+    this.reading = { records: c.records, positions: chunk.positions, from, datas: c.datas };
+    while (pos < to) {
+      const left = c.blockMs - (nowMs() - c.blockStart);
+      // Under a millisecond left: no input can start and finish (the isolate's clock counts whole ms).
+      if (left < 1) return { pos, spent: true };
+      const stop = chunk.stops[pos];
+      const callMs = stop + c.slackMs;
+      const timeout = Math.max(1, Math.min(callMs, Math.floor(left)));
+      const box = this.ensure();
+      const inv = started
+        ? invoke(box, ["resume", callMs, left, force, skip], timeout)
+        : this.start(box, c, chunk, from, to, out.snap, callMs, left, force, timeout);
+      started = true;
+      skip = "";
+      this.throwRecordsError();
+      if (inv.kind === "ok") {
+        const got = take(c.hook, inv.text, out);
+        pos += got;
+        // A call that could not start its first input in the window (setup took it): force the next.
+        force = got === 0 ? 1 : 0;
+        continue;
+      }
+      if (inv.kind === "memory") {
+        this.drop();
+        return { pos, fail: inv };
+      }
+      if (inv.kind === "crash") return { pos, fail: inv };
+      const st = this.status(box);
+      if (st === undefined) return { pos, fail: { kind: "timeout", elapsedMs: inv.elapsedMs } };
+      if (st.u === 0) {
+        // Stopped while parsing the payload: set the job up with a generous timer, then go on as usual.
+        const setup = this.start(box, c, chunk, from, to, out.snap, 0, left, 0, Math.max(1, Math.min(SETUP_MS, Math.floor(left))));
+        this.throwRecordsError();
+        if (setup.kind === "ok") continue;
+        if (setup.kind === "memory") this.drop();
+        return { pos, fail: setup.kind === "timeout" ? { kind: "state" } : setup };
+      }
+      pos += takeStatus(c.hook, st, out);
+      if (st.c !== undefined && st.c >= 0) {
+        // Input st.c was running when the timer fired: the realm started it only with its whole
+        // budget before the timer, so it ran over it, unless the block's deadline came first. Its
+        // verdict goes back in: the isolate hands it over in order, after redoing the inputs a
+        // reduce state has not been checkpointed for (prelude.ts "reduce").
+        const cutStop = chunk.stops[from + st.c];
+        const byBlock = timeout < callMs && (st.e ?? 0) < cutStop;
+        skip = JSON.stringify(byBlock ? this.blockFault() : { f: "TIMEOUT", m: timeoutMessage(c.timeMs), e: st.e ?? 0 });
+        chunk.known.set(from + st.c, skip);
+        force = 0;
+        continue;
+      }
+      // Stopped between inputs or while handing results over: carry on.
+      if (st.i === 1) continue;
+      // Stopped after the call returned: a microtask some input left ran over.
+      return { pos, fail: { kind: "timeout", elapsedMs: inv.elapsedMs } };
+    }
+    return { pos };
+  }
+
+  /** The isolate's progress after the timer stopped a call, or undefined if it cannot tell. */
+  private status(box: Box): Status | undefined {
+    if (box.isolate.isDisposed) return undefined;
+    const st = invoke(box, ["status"], STATUS_MS);
+    if (st.kind !== "ok") {
+      if (st.kind === "memory") this.drop();
+      return undefined;
+    }
+    return safeParse(st.text) as Status;
+  }
+
+  /** After a memory fault: true if the state alone does not fit in a fresh isolate. */
+  private stateDoesNotFit(c: CallCtx, snap: string | undefined): boolean {
+    const payload = `{"d":[],"s":[${c.stateTexts.join(",")}],"b":[],"x":[],"k":null,"l":null,"g":null,"a":null,"t":1,"w":1,"hr":0,"v":null,"cm":0,"bl":${SETUP_MS},"f":0}`;
+    const r = invoke(this.ensure(), snap === undefined ? [c.hook, payload] : [c.hook, payload, snap], SETUP_MS);
+    if (r.kind === "memory") this.drop();
+    return r.kind === "memory";
+  }
+
+  /**
+   * The verdict of an input that failed alone in a way only the host sees. The
+   * messages name the cell's limits, never measured values, so a validator's
    * verdict is byte-identical to the proposer's (docs/sandbox.md "Timeouts").
    */
-  private hostFault(inv: Exclude<Invocation, { kind: "ok" }>, timeMs: number): WireFault {
-    if (inv.kind === "timeout") return { f: "TIMEOUT", m: `the hook ran over its time budget of ${timeMs} ms`, e: inv.elapsedMs };
-    if (inv.kind === "memory") return { f: "MEMORY", m: `the hook ran out of memory (limit ${this.limits.memoryMb} MB)`, e: 0 };
-    return { f: "THROW", m: `the hook failed after returning (an unhandled promise rejection?): ${inv.message}`, e: 0 };
+  private soloFault(f: Exclude<Failure, { kind: "state" }>, timeMs: number): WireFault {
+    if (f.kind === "timeout") return { f: "TIMEOUT", m: timeoutMessage(timeMs), e: f.elapsedMs };
+    if (f.kind === "memory") return { f: "MEMORY", m: `the hook ran out of memory (limit ${this.limits.memoryMb} MB)`, e: 0 };
+    return { f: "THROW", m: `the hook failed after returning (an unhandled promise rejection?): ${clipText(f.message)}`, e: 0 };
+  }
+
+  private blockFault(): WireFault {
+    return { f: "BLOCK_BUDGET", m: blockMessage(this.limits.blockTimeMs), e: 0 };
+  }
+
+  /** SANDBOX_STATE_TOO_LARGE: over the size bound (deterministic), or did not fit after all (as deterministic as SANDBOX_MEMORY). */
+  private stateFault(chars: number, measured: boolean): WireFault {
+    const mb = this.limits.memoryMb;
+    const m = measured
+      ? `the cell state handed to the hooks (${chars} characters of JSON) did not fit in the ${mb} MB sandbox beside the block's inputs`
+      : `the cell state handed to the hooks takes ${chars} characters of JSON, over the ${this.stateLimit} a ${mb} MB sandbox can take`;
+    return { f: "STATE_TOO_LARGE", m, e: 0 };
+  }
+
+  /** The first call of a job: its payload carries the timer settings (prelude.ts "Wire format"). */
+  private start(box: Box, c: CallCtx, chunk: Chunk, from: number, to: number, snap: string | undefined, callMs: number, left: number, force: number, timeout: number): Invocation {
+    const payload = `${this.payload(c, chunk, from, to)},"cm":${callMs},"bl":${left},"f":${force}}`;
+    return invoke(box, snap === undefined ? [c.hook, payload] : [c.hook, payload, snap], timeout);
   }
 
   /**
-   * The batch as one JSON text (prelude.ts "Wire format"). Columns instead of
-   * one row per item, and columns that are all alike sent as null: host-side
-   * JSON.stringify is most of the crossing cost, so every byte counts.
+   * Chunk positions [from, to) as one JSON text without its closing brace (prelude.ts "Wire format").
+   * Columns instead of one row per item, and columns that are all alike sent
+   * as null: host-side JSON.stringify is most of the crossing cost, so every
+   * byte counts.
    */
-  private payload(items: ReadonlyArray<HookItem>, datas: string[], timings: ItemTiming[], timeMs: number, perItem: boolean): string {
-    const n = items.length;
+  private payload(c: CallCtx, chunk: Chunk, from: number, to: number): string {
+    const n = to - from;
     const blocks: HookItem["ctx"]["block"][] = [];
     const blockIndex = new Map<string, number>();
-    const states: Json[] = [];
-    const stateIndex = new Map<Json, number>();
     const indexes: number[] = new Array<number>(n);
     const bis: number[] = new Array<number>(n);
     const sis: number[] = new Array<number>(n);
     const signers: Array<string | null> = new Array<string | null>(n);
+    const datas: string[] = new Array<string>(n);
     let oneBlock = true;
     let oneState = true;
     let noSigner = true;
-    // Items of one block share its header and state objects: compare with the previous item first.
+    // Items of one block share its header: compare with the previous item first.
     let lastBlock: unknown = undefined;
-    let lastState: unknown = undefined;
     let bi = -1;
-    let si = -1;
-    for (let i = 0; i < n; i++) {
-      const { ctx } = items[i];
+    const known: Array<[number, string]> = [];
+    for (const [at, text] of chunk.known) if (at >= from && at < to) known.push([at - from, text]);
+    for (let k = 0; k < n; k++) {
+      const i = chunk.positions[from + k];
+      const { ctx } = c.items[i];
       if (ctx.block !== lastBlock) {
         const b = ctx.block;
         const key = `${b.height}|${b.time}|${b.hash}`;
@@ -302,35 +558,60 @@ class IsolateRunner implements CodeRunner {
         if (known === undefined) blockIndex.set(key, bi);
         lastBlock = b;
       }
-      if (ctx.state !== lastState) {
-        const known = stateIndex.get(ctx.state);
-        si = known ?? states.push(ctx.state) - 1;
-        if (known === undefined) stateIndex.set(ctx.state, si);
-        lastState = ctx.state;
-      }
       const signer = ctx.signer ?? null;
-      indexes[i] = ctx.index;
-      bis[i] = bi;
-      sis[i] = si;
-      signers[i] = signer;
+      indexes[k] = ctx.index;
+      bis[k] = bi;
+      sis[k] = c.stateOf[i];
+      signers[k] = signer;
+      datas[k] = c.datas[i];
       if (bi !== 0) oneBlock = false;
-      if (si !== 0) oneState = false;
+      if (sis[k] !== 0) oneState = false;
       if (signer !== null) noSigner = false;
     }
-    // The data texts were made once per call (they also size the chunks); splice them in.
     const rest = JSON.stringify({
       b: blocks,
-      s: states,
       x: indexes,
       k: oneBlock ? null : bis,
       l: oneState ? null : sis,
       g: noSigner ? null : signers,
-      t: timeMs,
-      a: perItem ? timings.map((t) => [t.budgetMs, t.agreeMs]) : null,
-      o: this.maxOutputChars,
-      m: this.maxStateChars,
+      t: c.timeMs,
+      a: c.perItem ? chunk.positions.slice(from, to).map((i) => [c.timings[i].budgetMs, c.timings[i].agreeMs]) : null,
+      w: c.slackMs,
+      hr: c.records === undefined ? 0 : 1,
+      v: known.length === 0 ? null : known,
     });
-    return `{"d":[${datas.join(",")}],${rest.slice(1)}`;
+    // The data and state texts were made once per call (they also size the chunks); splice them in.
+    return `{"d":[${datas.join(",")}],"s":[${c.stateTexts.join(",")}],${rest.slice(1, -1)}`;
+  }
+
+  /** ctx.record inside the isolate: one record from the caller's reader, as JSON text. */
+  private readRecord(key: string, position: number): string | undefined {
+    const r = this.reading;
+    if (r === undefined || r.records === undefined || this.recordsError !== undefined) return undefined;
+    try {
+      const value = r.records(key, r.positions[r.from + position]);
+      if (value === undefined) return undefined;
+      const text = JSON.stringify(value);
+      if (typeof text !== "string") throw new TypeError(`the records reader gave ${typeof value} for "${key}", not JSON`);
+      return text;
+    } catch (error: unknown) {
+      this.recordsError = { error };
+      return undefined;
+    }
+  }
+
+  /** The data text of a job's input, for an input the isolate runs again (prelude.ts "hostData"). */
+  private readData(position: number): string {
+    const r = this.reading;
+    return r === undefined ? "null" : r.datas[r.positions[r.from + position]];
+  }
+
+  /** A failing records reader is the caller's bug: the whole call throws its error. */
+  private throwRecordsError(): void {
+    const e = this.recordsError;
+    if (e === undefined) return;
+    this.recordsError = undefined;
+    throw e.error;
   }
 
   private ensure(): Box {
@@ -355,14 +636,26 @@ class IsolateRunner implements CodeRunner {
       compiled.script.release();
       const context = isolate.createContextSync();
       const install = isolate.compileScriptSync(PRELUDE, { filename: "statecell:prelude" }).runSync(context, { reference: true }) as ivm.Reference<
-        (factory: unknown) => unknown
+        (factory: unknown, readRecord: unknown, readData: unknown, config: string) => unknown
       >;
       // Stack traces a hook can read name this, not the file's path, which differs between machines.
       const factory = isolate
         .compileScriptSync(wrapFactory(this.stripped), { filename: `hooks:${this.opts.name}`, lineOffset: FACTORY_LINE_OFFSET }).runSync(context, { reference: true }) as ivm.Reference<
         () => unknown
       >;
-      const run = install.applySync(undefined, [factory.derefInto()], { result: { reference: true } }) as unknown as Box["run"];
+      // A Callback turns into a plain function inside; arguments and result are copied (strings only here).
+      const reader = new ivm.Callback((key: string, position: number) => this.readRecord(key, position));
+      const data = new ivm.Callback((position: number) => this.readData(position));
+      // What every call shares, sent once (prelude.ts "Wire format": install's config).
+      const config = JSON.stringify({
+        o: this.maxOutputChars,
+        m: this.maxStateChars,
+        rr: this.maxRecordReads,
+        bm: blockMessage(this.limits.blockTimeMs),
+        tp: TIMEOUT_PREFIX,
+        ts: TIMEOUT_SUFFIX,
+      });
+      const run = install.applySync(undefined, [factory.derefInto(), reader, data, config], { result: { reference: true } }) as unknown as Box["run"];
       install.release();
       factory.release();
       this.box = { isolate, run };
@@ -379,20 +672,32 @@ class IsolateRunner implements CodeRunner {
   }
 }
 
-/** A slice of a block's items with their JSON text and time budgets, sent in one call. */
-interface Chunk {
-  items: ReadonlyArray<HookItem>;
-  datas: string[];
-  timings: ItemTiming[];
-}
-
 /** Time the file's top level may take when the runner is created (see the constructor). */
 export const INIT_TIME_MS = 1000;
 
-function invoke(box: Box, hook: string, payload: string, state: string | undefined, timeoutMs: number): Invocation {
+/** The one wording of every timeout verdict: the cell's budget, never the measured time. */
+function timeoutMessage(timeMs: number): string {
+  return `${TIMEOUT_PREFIX}${timeMs}${TIMEOUT_SUFFIX}`;
+}
+const TIMEOUT_PREFIX = "the hook ran over its time budget of ";
+const TIMEOUT_SUFFIX = " ms";
+
+function blockMessage(blockTimeMs: number): string {
+  return `the hooks of this block used up their shared time budget of ${blockTimeMs} ms before this input finished`;
+}
+
+function stopOf(t: ItemTiming): number {
+  return t.agreeMs >= 0 ? t.agreeMs : t.budgetMs;
+}
+
+function nowMs(): number {
+  return performance.now();
+}
+
+function invoke(box: Box, args: Array<string | number>, timeoutMs: number): Invocation {
   const started = process.hrtime.bigint();
   try {
-    const text = box.run.applySync(undefined, state === undefined ? [hook, payload] : [hook, payload, state], { timeout: timeoutMs });
+    const text = box.run.applySync(undefined, args, { timeout: timeoutMs });
     return { kind: "ok", text };
   } catch (e: unknown) {
     const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
@@ -405,11 +710,27 @@ function invoke(box: Box, hook: string, payload: string, state: string | undefin
   }
 }
 
-function decode(hook: HookName, text: string, state: string | undefined): { results: WireResult[]; state: string } {
-  if (hook !== "reduce") return { results: safeParse(text) as WireResult[], state: state ?? "null" };
+/** Adds the results of a call that returned to `out`; returns how many there were. */
+function take(hook: HookName, text: string, out: ChunkOut): number {
+  if (hook !== "reduce") {
+    const list = safeParse(text) as WireResult[];
+    for (const r of list) out.results.push(r);
+    return list.length;
+  }
   // '{"s":<state>,"r":[...]}': keep the state as text so the host parses it once, at the end.
   const r = text.lastIndexOf(',"r":[');
-  return { results: safeParse(text.slice(r + 5, -1)) as WireResult[], state: text.slice(5, r) };
+  const list = safeParse(text.slice(r + 5, -1)) as WireResult[];
+  for (const x of list) out.results.push(x);
+  out.snap = text.slice(5, r);
+  return list.length;
+}
+
+/** Adds the results a status call handed over to `out`; returns how many there were. */
+function takeStatus(hook: HookName, st: Status, out: ChunkOut): number {
+  const list = st.r ?? [];
+  for (const r of list) out.results.push(r);
+  if (hook === "reduce" && st.s !== undefined) out.snap = JSON.stringify(st.s);
+  return list.length;
 }
 
 /**
@@ -421,9 +742,17 @@ function safeParse(text: string): unknown {
   return text.includes("__proto__") ? JSON.parse(text, (k, v: unknown) => (k === "__proto__" ? undefined : v)) : JSON.parse(text);
 }
 
-function isTimeout(w: WireResult): boolean {
-  return typeof w === "object" && "f" in w && w.f === "TIMEOUT";
+/** A message from outside the realm (an unhandled rejection's): at most 1,000 code points, well-formed. */
+function clipText(s: string): string {
+  let out = s;
+  if (s.length > 1000) {
+    const points = Array.from(s);
+    if (points.length > 1000) out = `${points.slice(0, 1000).join("")}...`;
+  }
+  return out.replace(LONE_SURROGATE, "\uFFFD");
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function toFault(w: WireFault): SandboxFault {
   const fault: SandboxFault = { fault: `SANDBOX_${w.f}`, message: w.m };

@@ -13,6 +13,13 @@
  *
  * The budget itself is a liveness guard: it bounds how long one input can hold
  * a cell, and is never a consensus value.
+ *
+ * The block budget (`limits.blockTimeMs`, shared by all hook calls of a block)
+ * follows the same rules: the proposer's SANDBOX_BLOCK_BUDGET verdicts travel
+ * in the proposal, a validator refuses exactly those inputs without running
+ * them (`RunOptions.verify.blockBudget`), runs the others under a block limit
+ * of `blockTimeMs * TIMEOUT_GRACE_FACTOR`, and checks with `blockBudgetAgrees`
+ * that its own time makes the proposer's cut plausible.
  */
 
 /** A validator agrees with a proposer's timeout when its own run takes at least this share of the budget. */
@@ -36,4 +43,23 @@ export function itemTiming(timeMs: number, index: number, verify: { timedOut: Re
   if (verify === undefined) return { budgetMs: timeMs, agreeMs: -1 };
   if (verify.timedOut.has(index)) return { budgetMs: timeMs, agreeMs: Math.ceil(timeMs * TIMEOUT_AGREE_FRACTION) };
   return { budgetMs: timeMs * TIMEOUT_GRACE_FACTOR, agreeMs: -1 };
+}
+
+/**
+ * Whether a validator agrees with a proposer that refused inputs
+ * SANDBOX_BLOCK_BUDGET: its own hook calls for the block (which skipped the
+ * refused inputs, so they ran what the proposer ran before its cut) took at
+ * least `blockTimeMs * TIMEOUT_AGREE_FRACTION` (`spentMs` is
+ * `BlockBudget.spentMs` after the block). A validator that ran them much
+ * faster has evidence that the proposer cut the block early (to censor inputs)
+ * and prevotes nil. Call it only when the proposal has such verdicts.
+ * @example blockBudgetAgrees(1300, 2000) // true: a machine up to 2x faster agrees
+ */
+export function blockBudgetAgrees(spentMs: number, blockTimeMs: number): boolean {
+  return spentMs >= blockTimeMs * TIMEOUT_AGREE_FRACTION;
+}
+
+/** The block limit of a call: the cell's `blockTimeMs`, or the grace limit in validator mode. */
+export function blockLimitMs(blockTimeMs: number, validator: boolean): number {
+  return validator ? blockTimeMs * TIMEOUT_GRACE_FACTOR : blockTimeMs;
 }

@@ -10,17 +10,33 @@ export type HookName = "validate" | "transform" | "reduce";
 /** The hook names, in the order lint reports them. */
 export const HOOK_NAMES: readonly HookName[] = ["validate", "transform", "reduce"];
 
-/** What a hook receives besides the data. Inside the isolate `ctx` also has `random()`. */
+/**
+ * What a hook receives besides the data. Inside the isolate `ctx` also has
+ * `random()` and `record(key)` (one record, read through `RunOptions.records`).
+ */
 export interface HookContext {
   block: { height: number; time: number; hash: string };
   signer: string | null;
   /** Index of the input in its block; with `block.hash` it seeds `ctx.random()`. */
   index: number;
-  /** Read-only (deep-frozen inside the isolate) view of the cell state. */
+  /**
+   * Read-only (deep-frozen inside the isolate) view of the cell state: its
+   * user fields, without `records` (hooks read records one at a time with
+   * `ctx.record(key)`). It is copied into the isolate once per call; a state
+   * over `memoryMb * STATE_CHARS_PER_MB` characters of JSON faults every input
+   * of the call with SANDBOX_STATE_TOO_LARGE.
+   */
   state: Json;
 }
 
-export type SandboxFaultCode = "SANDBOX_TIMEOUT" | "SANDBOX_MEMORY" | "SANDBOX_THROW" | "SANDBOX_OUTPUT";
+export type SandboxFaultCode =
+  | "SANDBOX_TIMEOUT"
+  | "SANDBOX_MEMORY"
+  | "SANDBOX_THROW"
+  | "SANDBOX_OUTPUT"
+  | "SANDBOX_BLOCK_BUDGET"
+  | "SANDBOX_STATE_TOO_LARGE"
+  | "SANDBOX_RECORD_READS";
 
 /** A hook that did not produce a usable result for one input. */
 export interface SandboxFault {
@@ -44,19 +60,57 @@ export interface HookItem {
 }
 
 /**
- * Per-call options: how the caller's role in consensus bends the time budget
- * (docs/sandbox.md "Timeouts"). Omitted: proposer mode, budget `limits.timeMs`.
+ * The time the hook calls of one block took together (docs/sandbox.md "The
+ * block budget"). The caller makes one per block (`createBlockBudget()`) and
+ * passes it to every hook call of that block in `RunOptions.budget`; each call
+ * adds its wall time. Measured, so it differs between machines: never hash it.
+ */
+export interface BlockBudget {
+  /** Wall time, in ms, of the calls given this budget so far. */
+  spentMs: number;
+}
+
+/**
+ * Per-call options: how the caller's role in consensus bends the time budgets
+ * (docs/sandbox.md "Timeouts"), the block's shared budget and the records.
+ * Omitted: proposer mode, budget `limits.timeMs` per input and
+ * `limits.blockTimeMs` for this call alone, no records.
  */
 export interface RunOptions {
   /** Replaces `limits.timeMs` as the per-input budget of this call (1..1000). */
   timeMs?: number;
   /**
-   * Validator mode. `timedOut` lists the `ctx.index` of inputs the proposer
-   * reported as SANDBOX_TIMEOUT. Such an input is a timeout here too iff it
-   * runs at least `timeMs * TIMEOUT_AGREE_FRACTION`; every other input gets
-   * the grace budget `timeMs * TIMEOUT_GRACE_FACTOR` before it is a timeout.
+   * Validator mode, from the proposer's verdicts. `timedOut` lists the
+   * `ctx.index` of inputs the proposer reported as SANDBOX_TIMEOUT. Such an
+   * input is a timeout here too iff it runs at least
+   * `timeMs * TIMEOUT_AGREE_FRACTION`; every other input gets the grace budget
+   * `timeMs * TIMEOUT_GRACE_FACTOR` before it is a timeout. `blockBudget`
+   * lists the `ctx.index` of inputs the proposer refused SANDBOX_BLOCK_BUDGET:
+   * they are refused here too, without running; the block's own limit is then
+   * `blockTimeMs * TIMEOUT_GRACE_FACTOR`, and `blockBudgetAgrees()` tells
+   * whether this machine's spent time makes the proposer's cut plausible.
    */
-  verify?: { timedOut: readonly number[] };
+  verify?: { timedOut: readonly number[]; blockBudget?: readonly number[] };
+  /**
+   * The block's shared time budget: pass the same object to every hook call of
+   * one block (validate, transform, reduce, and their re-runs). Once
+   * `spentMs` reaches `limits.blockTimeMs`, inputs not finished are refused
+   * SANDBOX_BLOCK_BUDGET without running. Omitted: this call has the whole
+   * block budget to itself.
+   */
+  budget?: BlockBudget;
+  /**
+   * Reads one record for `ctx.record(key)` inside a hook. `item` is the
+   * position of the input in this call's `items`, so the caller can answer as
+   * of that input (records added by the inputs before it). Return the record,
+   * or undefined when there is none; the hook gets a frozen copy. Called at
+   * most `maxRecordReads` times per input, never for a key longer than 1024
+   * UTF-16 units or not well-formed (no record has one). The answer must be a
+   * pure function of (key, item): an input can be run again after a fault of
+   * its neighbours. Omitted: `ctx.record` always gives undefined. An error it
+   * throws makes the call throw it.
+   */
+  records?: (key: string, item: number) => Json | undefined;
 }
 
 /** A compiled hook file bound to one isolate; one per hosted (channel, cell). */
@@ -76,10 +130,12 @@ export interface CodeRunner {
   readonly disposed: boolean;
 }
 
-/** Per-cell limits as written in the channel (`limits: { memoryMb, timeMs }`). */
+/** Per-cell limits as written in the channel (`limits: { memoryMb, timeMs, blockTimeMs }`). */
 export interface SandboxLimits {
   memoryMb: number;
   timeMs: number;
+  /** Time all the hook calls of one block share, in ms (1..10000; default 2000). */
+  blockTimeMs?: number;
 }
 
 export interface CreateCodeRunnerOptions {
@@ -91,8 +147,13 @@ export interface CreateCodeRunnerOptions {
   limits: SandboxLimits;
   /** Largest JSON text (UTF-16 code units) one input's output may take. Default 1 MiB. */
   maxOutputChars?: number;
-  /** Largest JSON text of the state a reduce hook returns. Default 16 MiB. */
+  /**
+   * Largest JSON text of the state a reduce hook returns. Default 16 MiB, and
+   * never more than the state the isolate can take (`memoryMb * STATE_CHARS_PER_MB`).
+   */
   maxStateChars?: number;
+  /** Most `ctx.record` reads of one input; one more faults it SANDBOX_RECORD_READS. Default 1000. */
+  maxRecordReads?: number;
   /**
    * Called by isolated-vm when V8 lost control of the isolate (its resources
    * are unrecoverable): the node should log, stop taking work and exit.

@@ -43,6 +43,8 @@ export interface VerdictLike {
 export const RULE_STAGE_CODES = {
   before: [
     "CELL_UNKNOWN_CELL",
+    "CELL_NOT_A_SOURCE",
+    "CELL_UNKNOWN_OP",
     "CELL_TOO_LARGE",
     "CELL_TOO_DEEP",
     "CELL_NOT_JSON",

@@ -15,5 +15,5 @@ export { mergeReports, problemReport } from "./merge.js";
 export { firstMismatch, describeMismatch, ABSENT, type Mismatch } from "./match.js";
 export { ruleOutcome, rulesOf, isNamedRefusal, CoverageCounter, coverageLabel, unrejectedRules, RULE_STAGE_CODES } from "./coverage.js";
 export { shortenForDisplay, shortKey } from "./show-state.js";
-export { testSubmission, signedBytes, emitOp } from "./engine.js";
+export { testSubmission } from "./engine.js";
 export { TestKeys } from "./keys.js";

@@ -24,8 +24,8 @@ import { hashJson } from "../core/hash.js";
 import type { ChannelPlan, TestPlan, TestStep } from "../definition/plan.js";
 import type { CodeRunner } from "../sandbox/index.js";
 import { CoverageCounter, unrejectedRules } from "./coverage.js";
-import type { CellState } from "../cells/index.js";
-import { createEngine, type EngineInput, type EngineOutput, type EngineVerdict } from "./engine.js";
+import type { BlockOutput, CellState } from "../cells/index.js";
+import { createEngine, type EngineInput, type EngineVerdict } from "./engine.js";
 import { TestKeys } from "./keys.js";
 import { describeMismatch, firstMismatch } from "./match.js";
 import type { TestFailure, TestReport, TestResult, VerdictSummary } from "./types.js";
@@ -98,7 +98,7 @@ interface Pending {
 /** What a submit step produced, known at the boundary that executed it. */
 interface Outcome {
   verdict: EngineVerdict;
-  outputs: EngineOutput[];
+  outputs: BlockOutput[];
 }
 
 /** A test's result, and the cells' states where it ended. */
@@ -176,7 +176,7 @@ function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys:
         for (const o of outs) {
           if (!hasCell(plan, o.to)) continue; // the loader refuses unknown targets; nothing to deliver to
           const list = pending.get(o.to) ?? [];
-          list.push({ input: engine.emitted(o, cell), ...(o.op !== undefined ? { op: o.op } : {}) });
+          list.push({ input: engine.emitted(o), ...(o.op !== undefined ? { op: o.op } : {}) });
           pending.set(o.to, list);
         }
       }

@@ -15,6 +15,7 @@ import { stringify } from "yaml";
 import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
 import { loadChannel, type ChannelPlan } from "../../../runtime/definition/index.js";
 import { admitInput, executeBlock, type BlockInput, type CellState, type ExecuteModules } from "../../../runtime/cells/index.js";
+import { outputInput } from "../../../runtime/cells/index.js";
 import { checkCode, createCodeRunner, type CodeRunner } from "../../../runtime/sandbox/index.js";
 
 const RULES: Json[] = [
@@ -150,7 +151,7 @@ export function digestCase(c: PipelineCase): string {
       }
       const r1 = executeBlock(plan, "src", state, inputs, header, modules);
       state = r1.state;
-      const r2 = executeBlock(plan, "sink", sink, r1.outputs.map((o) => ({ data: o.data })), header);
+      const r2 = executeBlock(plan, "sink", sink, r1.outputs.map(outputInput), header);
       sink = r2.state;
       out.push({
         admission,

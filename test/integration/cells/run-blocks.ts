@@ -7,6 +7,7 @@
 import { canonicalString } from "../../../runtime/core/canonical.js";
 import { requireChannel } from "../../../runtime/definition/index.js";
 import { admitInput, executeBlock, type BlockInput, type CellState } from "../../../runtime/cells/index.js";
+import { outputInput } from "../../../runtime/cells/index.js";
 import { DETERMINISM_CHANNEL } from "./channel.js";
 
 const plan = requireChannel(DETERMINISM_CHANNEL, { file: "determinism.yaml" });
@@ -36,7 +37,7 @@ for (let h = 1; h <= 40; h++) {
   const inputs = admitted.filter((a): a is BlockInput => !("accepted" in a));
   const r1 = executeBlock(plan, "readings", readings, inputs, header);
   readings = r1.state;
-  const r2 = executeBlock(plan, "sums", sums, r1.outputs.filter((o) => o.to === "sums").map((o) => ({ data: o.data })), header);
+  const r2 = executeBlock(plan, "sums", sums, r1.outputs.filter((o) => o.to === "sums").map(outputInput), header);
   sums = r2.state;
   out.push({
     height: h,

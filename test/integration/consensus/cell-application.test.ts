@@ -16,7 +16,7 @@ import { signedMessage } from "../../../runtime/cells/index.js";
 import { GENESIS_HASH, runLocalGroup, verifyCertificate } from "../../../runtime/consensus/index.js";
 import { cellApplication, genesisCellChain, type CellBlockValue } from "../../../runtime/consensus/cell-application.js";
 
-function load(file: string): ChannelPlan {
+function load(file: string, edit: (text: string) => string = (t) => t): ChannelPlan {
   const read = (p: string) => {
     try {
       return readFileSync(p, "utf8");
@@ -24,7 +24,7 @@ function load(file: string): ChannelPlan {
       return undefined;
     }
   };
-  const { plan, problems } = loadChannel(readFileSync(file, "utf8"), { file }, { readFile: read, checkCode });
+  const { plan, problems } = loadChannel(edit(readFileSync(file, "utf8")), { file }, { readFile: read, checkCode });
   if (!plan) throw new Error(problems.map((p) => p.message).join("\n"));
   return plan;
 }
@@ -120,7 +120,9 @@ describe("consensus on a real cell (cells module as the application)", () => {
   });
 
   it("validators running the sandboxed districts code agree with the proposer", () => {
-    const aq = load("channels/air-quality.yaml");
+    // Submitted straight to the districts here (a pipeline cell takes only outputs unless it says `direct: true`).
+    const aq = load("channels/air-quality.yaml", (t) => t.replace("    group: city\n    accepts: DistrictReading", "    group: city\n    direct: true\n    accepts: DistrictReading"));
+    expect(aq.cells.districts.direct).toBe(true);
     const code = aq.cells.districts.code!;
     const runnerFor = () => {
       const r = createCodeRunner({ name: "air-quality/districts", source: code.source, file: code.resolved, limits: aq.cells.districts.limits });

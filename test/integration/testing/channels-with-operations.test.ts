@@ -1,13 +1,13 @@
 /**
  * The example channels written with the second version of the language
- * (`operations:`, computed paths, rules with `when:`, pipeline cells that
- * refuse direct submissions): the NFT registry and the todo list, and the
- * example tests that expect CELL_NOT_A_SOURCE. They wait in channels/next/,
- * an overlay on channels/ (a file there stands in for the file of the same
- * name in channels/), until the loader and cells that run them land; then
- * `git mv -f channels/next/* channels/` moves them in, and this overlay reads
- * channels/ alone. Until the loader knows `operations:`, the runs are skipped;
- * the pinned explain output is checked for plain English now.
+ * (`operations:`, computed paths, rules with `when:`, named schemas that
+ * `$ref` each other): the NFT registry and the todo list. They wait in
+ * channels/next/, an overlay on channels/ (a file there stands in for the
+ * file of the same name in channels/), until the loader that compiles them
+ * lands; then `git mv -f channels/next/*.yaml channels/` moves them in, and
+ * this overlay reads channels/ alone. Until the loader knows `operations:`,
+ * the runs are skipped; the pinned explain output is checked for plain
+ * English now.
  */
 import { describe, it, expect } from "vitest";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
@@ -95,7 +95,7 @@ describe.skipIf(!landed)("example channels with operations (channels/next/ over 
     for (const name of [
       "a count submitted to the tally directly is refused; the tally counts accepted ballots only",
       "the audit cell takes copies from the transfers cell only, never a direct submission",
-      "a district reading submitted directly is refused; districts count what the readings cell accepted",
+      "the districts take only the readings' outputs, never a direct submission",
       "the provenance cell takes only what the registry accepted, never a direct submission",
     ]) {
       expect(report.tests.find((t) => t.name === name)?.passed, name).toBe(true);

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { canonicalString } from "../../../runtime/core/canonical.js";
 import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
 import { admitInput, executeBlock, signedMessage, stateRootOf, type CellState, type Rejected } from "../../../runtime/cells/index.js";
+import { outputInput } from "../../../runtime/cells/index.js";
 import { admit, header, planFromYaml } from "./helpers.js";
 import { AIR } from "./channel.js";
 
@@ -74,15 +75,15 @@ describe("executeBlock: verdicts", () => {
   test("emits: mapping, when, fan-out to two cells, tagged with source cell and input index", () => {
     const r = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12), reading("nor-1", 300)), header());
     expect(r.outputs).toEqual([
-      { to: "districts", from: "readings", input: 0, data: { district: "cen", pm25: 12 } },
-      { to: "districts", from: "readings", input: 1, data: { district: "nor", pm25: 300 } },
-      { to: "alerts", from: "readings", input: 1, data: reading("nor-1", 300) },
+      { to: "districts", from: "readings", input: 0, data: { district: "cen", pm25: 12 }, signer: null },
+      { to: "districts", from: "readings", input: 1, data: { district: "nor", pm25: 300 }, signer: null },
+      { to: "alerts", from: "readings", input: 1, data: reading("nor-1", 300), signer: null },
     ]);
   });
 
   test("fan-in: outputs of a block execute as the downstream cell's inputs", () => {
     const up = executeBlock(plan, "readings", {}, inputs(reading("cen-1", 12), reading("cen-2", 8), reading("nor-1", 1)), header());
-    const down = executeBlock(plan, "districts", {}, up.outputs.filter((o) => o.to === "districts").map((o) => ({ data: o.data })), header());
+    const down = executeBlock(plan, "districts", {}, up.outputs.filter((o) => o.to === "districts").map(outputInput), header());
     expect(down.accepted).toBe(3);
     expect(down.state).toEqual({ sum: { cen: 20, nor: 1 } });
   });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Json } from "../../../runtime/core/canonical.js";
-import { executeBlock, type Rejected } from "../../../runtime/cells/index.js";
+import { executeBlock, stateRootOf, type Rejected } from "../../../runtime/cells/index.js";
 import { fakeRunner, header, planFromYaml } from "./helpers.js";
 
 const channel = (cell: string, code: string) =>
@@ -31,24 +31,52 @@ const keyed = `  c:
 const data = (id: string, n: number) => ({ data: { id, n } });
 
 describe("code hooks", () => {
-  test("validate runs once per block over the inputs that passed the schema, against the block-start state", () => {
+  test("validate runs in one batch while nothing has changed, then input by input against the state the earlier inputs left", () => {
     const plan = channel(`${keyed}\n    state:\n      - add: count\n        value: 1`, "function validate(data, ctx) { return true }");
-    const seen: Json[] = [];
-    const runner = fakeRunner({ validate: (d) => (seen.push(d), (d as { n: number }).n % 2 === 0 ? { ok: true } : { ok: false, reason: "odd" }) });
+    const runner = fakeRunner({ validate: (d) => ((d as { n: number }).n % 2 === 0 ? { ok: true } : { ok: false, reason: "odd" }) });
     const r = executeBlock(plan, "c", { count: 10 }, [data("a", 2), { data: { id: 1 } }, data("b", 3), data("c", 4)], header(), { code: () => runner });
-    expect(runner.calls).toEqual([{ hook: "validate", n: 3 }]);
+    // One batch of the three that passed the schema; after "a" changed the state, b and c run alone.
+    expect(runner.calls).toEqual([
+      { hook: "validate", n: 3 },
+      { hook: "validate", n: 1 },
+      { hook: "validate", n: 1 },
+    ]);
     expect(r.verdicts.map((v) => v.accepted)).toEqual([true, false, false, true]);
     expect(r.verdicts[2]).toEqual({ accepted: false, code: "CELL_CODE_REJECT", message: "odd" });
     expect(r.state.count).toBe(12);
   });
 
-  test("validate sees ctx.state at the block start, a plain copy with records", () => {
+  test("batching is invisible: a validate hook's cap of two holds within one block", () => {
+    const plan = channel(`${keyed}\n    state:\n      - add: count\n        value: 1`, "function validate(data, ctx) { return true }");
+    const cap = {
+      hooks: ["validate"] as const,
+      validate: (items: ReadonlyArray<{ data: Json; ctx: { state: Json } }>) =>
+        items.map((it) => (((it.ctx.state as { count?: number }).count ?? 0) < 2 ? { ok: true as const } : { ok: false as const, reason: "at most two" })),
+      transform: () => [],
+      reduce: (s: Json) => ({ state: s, results: [] }),
+    };
+    const one = executeBlock(plan, "c", {}, [data("a", 1), data("b", 1), data("c", 1)], header(1), { code: () => cap });
+    expect(one.verdicts.map((v) => (v.accepted ? "ok" : v.code))).toEqual(["ok", "ok", "CELL_CODE_REJECT"]);
+    // The same inputs in three blocks of one give the same verdicts and root.
+    let state = {};
+    const split = [data("a", 1), data("b", 1), data("c", 1)].map((input) => {
+      const r = executeBlock(plan, "c", state, [input], header(1), { code: () => cap });
+      state = r.state;
+      return r.verdicts[0].accepted ? "ok" : (r.verdicts[0] as Rejected).code;
+    });
+    expect(split).toEqual(["ok", "ok", "CELL_CODE_REJECT"]);
+    expect(stateRootOf(state)).toBe(one.stateRoot);
+  });
+
+  test("validate sees the user fields as ctx.state and reads records through the records option", () => {
     const plan = channel(keyed, "function validate(data, ctx) { return true }");
-    let states: Json[] = [];
+    const states: Json[] = [];
+    let record: Json | undefined;
     const capture = {
       hooks: ["validate"] as const,
-      validate(items: ReadonlyArray<{ data: Json; ctx: { state: Json } }>) {
-        states = items.map((i) => i.ctx.state);
+      validate(items: ReadonlyArray<{ data: Json; ctx: { state: Json } }>, opts?: { records?: (key: string, item: number) => Json | undefined }) {
+        for (const i of items) states.push(i.ctx.state);
+        record = opts?.records?.("a", 0);
         return items.map(() => ({ ok: true as const }));
       },
       transform: () => [],
@@ -56,7 +84,9 @@ describe("code hooks", () => {
     };
     const b1 = executeBlock(plan, "c", {}, [data("a", 1)], header(1), { code: () => capture });
     executeBlock(plan, "c", b1.state, [data("b", 1), data("c", 1)], header(2), { code: () => capture });
-    expect(states).toEqual([{ records: { a: { id: "a", n: 1 } } }, { records: { a: { id: "a", n: 1 } } }]);
+    // Block 1: one call; block 2: a batch of both, then "c" alone once "b" added its record.
+    expect(states).toEqual([{}, {}, {}, {}]);
+    expect(record).toEqual({ id: "a", n: 1 });
     expect(structuredClone(states[0])).toEqual(states[0]); // plain: the sandbox can copy it
   });
 
@@ -89,25 +119,27 @@ describe("code hooks", () => {
     expect(r.verdicts[1]).toEqual({ accepted: false, code: "SANDBOX_TIMEOUT", message: "validate ran over 50 ms" });
   });
 
-  test("reduce folds the accepted inputs in one call; rules still reject before it", () => {
+  test("reduce folds input by input, after the rules, so each input's rules see what the one before left", () => {
     const plan = channel(keyed, "function reduce(state, data) { return state }");
     const runner = fakeRunner({ reduce: (s, d) => ({ state: { total: ((s as { total?: number }).total ?? 0) + (d as { n: number }).n } }) });
     const r = executeBlock(plan, "c", {}, [data("a", 1), data("b", 500), data("c", 2)], header(), { code: () => runner });
-    expect(runner.calls).toEqual([{ hook: "reduce", n: 2 }]);
+    expect(runner.calls).toEqual([
+      { hook: "reduce", n: 1 },
+      { hook: "reduce", n: 1 },
+    ]);
     expect((r.verdicts[1] as Rejected).rule).toBe("small");
     expect(r.state.total).toBe(3);
     expect(Object.keys(r.state.records ?? {}).sort()).toEqual(["a", "c"]);
   });
 
-  test("a reduce fault removes the input and recomputes the block without it (fixed point)", () => {
+  test("a reduce fault rejects that input only; its key stays free for a later input", () => {
     const plan = channel(keyed, "function reduce(state, data) { return state }");
-    // Input 1 ("dup") faults; without it, input 2 (same key "dup") is no longer a duplicate.
     const runner = fakeRunner({
       reduce: (s, d, i) =>
         i === 1 ? { fault: "SANDBOX_THROW", message: "boom" } : { state: { seen: [...((s as { seen?: string[] }).seen ?? []), (d as { id: string }).id] } },
     });
     const r = executeBlock(plan, "c", {}, [data("a", 1), data("dup", 1), data("dup", 2)], header(), { code: () => runner });
-    expect(r.passes).toBe(2);
+    expect(r.passes).toBe(1);
     expect(r.verdicts[1]).toEqual({ accepted: false, code: "SANDBOX_THROW", message: "boom" });
     expect(r.verdicts[2]).toEqual({ accepted: true });
     expect(r.state.seen).toEqual(["a", "dup"]);
@@ -138,7 +170,8 @@ describe("code hooks", () => {
       [2, { doubled: 14 }],
       [2, { doubled: 0 }],
     ]);
-    expect(runner.calls.map((c) => c.n)).toEqual([3, 2]);
+    // One batch while nothing has changed, then b and c alone against the state a left.
+    expect(runner.calls.map((c) => c.n)).toEqual([3, 1, 1]);
   });
 
   test("a cell with code but no runner is a caller error", () => {

@@ -9,7 +9,7 @@ const codes = (ps: RuleProblem[]): Array<[string, ReadonlyArray<string | number>
 describe("check: clean expressions", () => {
   it.each<[string, Json]>([
     ["a comparison", { "<=": [{ var: "data.pm25" }, 500] }],
-    ["every root", { and: ["data.a", "state.b", "block.time", "signer", "token.x", "channel.params.max"].map((v) => ({ "!!": { var: v } })) }],
+    ["every root", { and: ["data.a", "state.b", "block.time", "signer", "token.x", "channel.params.max", "source.cell", "op"].map((v) => ({ "!!": { var: v } })) }],
     ["a default", { var: ["data.x", 0] }],
     ["iterator item paths", { some: [{ var: "data.xs" }, { ">": [{ var: "pm25" }, 1] }] }],
     ["the item itself", { filter: [{ var: "data.xs" }, { ">": [{ var: "" }, 1] }] }],
@@ -182,6 +182,85 @@ describe("check: codes and paths", () => {
       expect((err.payload.problems as RuleProblem[]).length).toBe(2);
     }
     expect(() => rules.compileRule({ "/": [1, 0] })).toThrow(expect.objectContaining({ code: "RULES_BAD_ARGUMENTS" }));
+  });
+});
+
+describe("check: computed paths and the source and op roots", () => {
+  it.each<[string, Json]>([
+    ["a computed path", { var: "state.nfts.{data.collection}.{data.token}.owner" }],
+    ["a computed path with a default", { var: ["state.x.{data.k}", 0] }],
+    ["a placeholder reading a param", { var: "state.x.{channel.params.district}" }],
+    ["a computed param path (checked at run time)", { var: "channel.params.{data.k}" }],
+    ["a placeholder first on an iterator item", { map: [{ var: "data.xs" }, { var: "{k}.v" }] }],
+    ["source.cell and op", { and: [{ "==": [{ var: "source.cell" }, "readings"] }, { "==": [{ var: "op" }, "mint"] }] }],
+    ["a placeholder reading op", { var: "state.byOp.{op}" }],
+  ])("%s has no problems", (_name, expr) => {
+    expect(rules.check(expr)).toEqual([]);
+  });
+
+  it("RULES_UNKNOWN_ROOT in the fixed part, suggesting the path as written with the root fixed", () => {
+    const ps = rules.check({ "==": [{ var: "stat.seen.{data.name}" }, null] });
+    expect(codes(ps)).toEqual([["RULES_UNKNOWN_ROOT", ["==", 0, "var"]]]);
+    expect(ps[0].message).toContain('did you mean "state.seen.{data.name}"');
+    expect(ps[0].remedy).toBe('write "state.seen.{data.name}"');
+  });
+
+  it("RULES_UNKNOWN_ROOT when a computed path starts with a placeholder outside an iterator", () => {
+    const ps = rules.check({ var: ["{data.root}.x", 0] });
+    expect(codes(ps)).toEqual([["RULES_UNKNOWN_ROOT", ["var", 0]]]);
+    expect(ps[0].message).toContain("starts with a placeholder");
+  });
+
+  it("RULES_UNKNOWN_ROOT in a placeholder names the placeholder", () => {
+    const ps = rules.check({ var: "state.seen.{dta.name}" });
+    expect(codes(ps)).toEqual([["RULES_UNKNOWN_ROOT", ["var"]]]);
+    expect(ps[0].message).toContain('did you mean "data.name"');
+    expect(ps[0].message).toContain('in the placeholder {dta.name} of "state.seen.{dta.name}"');
+  });
+
+  it("RULES_UNKNOWN_PARAM in the fixed part of a computed path, and in a placeholder", () => {
+    const fixed = rules.check({ var: "channel.params.nxt.{data.k}" });
+    expect(codes(fixed)).toEqual([["RULES_UNKNOWN_PARAM", ["var"]]]);
+    expect(fixed[0].message).toContain('the channel has no param "nxt"');
+    expect(rules.check({ var: "channel.params.mx.{data.k}" })[0].remedy).toBe('write "channel.params.max"');
+    const inPlaceholder = rules.check({ var: "state.x.{channel.params.mx}" });
+    expect(codes(inPlaceholder)).toEqual([["RULES_UNKNOWN_PARAM", ["var"]]]);
+    expect(inPlaceholder[0].message).toContain("in the placeholder {channel.params.mx}");
+  });
+
+  it("RULES_FORBIDDEN_PATH in the fixed part and in a placeholder, even on iterator items", () => {
+    expect(codes(rules.check({ var: "state.__proto__.{data.k}" }))).toEqual([["RULES_FORBIDDEN_PATH", ["var"]]]);
+    expect(codes(rules.check({ var: "state.x.{data.constructor}" }))).toEqual([["RULES_FORBIDDEN_PATH", ["var"]]]);
+    expect(codes(rules.check({ map: [{ var: "data.xs" }, { var: "{prototype}.x" }] }))).toEqual([["RULES_FORBIDDEN_PATH", ["map", 1, "var"]]]);
+  });
+
+  it("the roots option applies to the fixed part and to every placeholder", () => {
+    expect(rules.check({ var: "data.x.{data.k}" }, { roots: ["data"] })).toEqual([]);
+    expect(codes(rules.check({ var: "data.x.{state.k}" }, { roots: ["data"] }))).toEqual([["RULES_UNKNOWN_ROOT", ["var"]]]);
+  });
+
+  it.each<[string, string]>([
+    ["state.x.{data.a{data.b}}", "do not nest"],
+    ["state.x..{data.k}", "empty segment"],
+    ["state.x.{data.k", "never closed"],
+    ["state.x.data.k}", 'a "}"'],
+    ["state.x.{}", "empty placeholder"],
+    ["state.x{data.k}", "mixes text"],
+  ])("RULES_BAD_PATH for %j (%s), at the path", (path, what) => {
+    const ps = rules.check({ "==": [{ var: path }, null] });
+    expect(codes(ps)).toEqual([["RULES_BAD_PATH", ["==", 0, "var"]]]);
+    expect(ps[0].message).toContain(what);
+    expect(() => rules.compile({ var: path })).toThrow(expect.objectContaining({ code: "RULES_BAD_PATH" }));
+  });
+
+  it("RULES_BAD_PATH for braces in missing and missing_some, which read plain paths", () => {
+    expect(codes(rules.check({ missing: ["data.a", "state.seen.{data.k}"] }))).toEqual([["RULES_BAD_PATH", ["missing", 1]]]);
+    expect(codes(rules.check({ missing_some: [1, ["state.seen.{data.k}"]] }))).toEqual([["RULES_BAD_PATH", ["missing_some", 1, 0]]]);
+  });
+
+  it("suggests source and op for near misses", () => {
+    expect(rules.check({ var: "sourc.cell" })[0].remedy).toBe('write "source.cell"');
+    expect(rules.check({ var: "operation" })[0].remedy).toBe('write "op"');
   });
 });
 

@@ -70,6 +70,19 @@ describe("describe: plain English for auditors", () => {
     expect(rules.describe(expr)).toBe(english);
   });
 
+  it.each<[Json, string]>([
+    [{ "==": [{ var: "state.nfts.{data.collection}.{data.token}.owner" }, { var: "signer" }] }, "state.nfts.{data.collection}.{data.token}.owner is signer"],
+    [{ "==": [{ var: "state.seen.{data.name}" }, null] }, "state.seen.{data.name} is null"],
+    [{ "+": [{ var: ["state.counts.{data.k}", 0] }, 1] }, "state.counts.{data.k} (or 0 if missing) + 1"],
+    [{ "<=": [{ var: "data.n" }, { var: "channel.params.{data.kind}" }] }, "data.n is at most channel.params.{data.kind}"],
+    [{ some: [{ var: "data.xs" }, { var: "{k}.ok" }] }, "some item of data.xs has the item's {k}.ok"],
+    [{ and: [{ "==": [{ var: "source.cell" }, "readings"] }, { "==": [{ var: "op" }, "mint"] }] }, '(source.cell is "readings") and (op is "mint")'],
+  ])("a computed path and the new roots as written: %j -> %s", (expr, english) => {
+    const text = rules.describe(expr);
+    expect(text).toBe(english);
+    expect(text).not.toContain("followed by");
+  });
+
   it("falls back to compact JSON for what it cannot phrase", () => {
     expect(rules.describe({ frobnicate: [1, 2] })).toBe('{"frobnicate":[1,2]}');
     expect(rules.describe({ a: 1, b: 2 })).toBe('{"a":1,"b":2}');

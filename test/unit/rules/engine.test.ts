@@ -23,13 +23,23 @@ describe("createRuleEngine", () => {
   });
 
   it("reads every context root", () => {
-    const ctx = ctxWith({ x: 1 }, { state: { total: 3 }, signer: "ab", token: { balances: { ab: 5 } } });
+    const ctx = ctxWith({ x: 1 }, { state: { total: 3 }, signer: "ab", token: { balances: { ab: 5 } }, source: { cell: "readings" }, op: "mint" });
     const read = (p: string): Json => rules.compile({ var: p })(ctx);
-    expect(CONTEXT_ROOTS.map((r) => typeof read(r))).toEqual(["object", "object", "object", "string", "object", "object"]);
+    expect(CONTEXT_ROOTS.map((r) => typeof read(r))).toEqual(["object", "object", "object", "string", "object", "object", "object", "string"]);
+    expect(read("source.cell")).toBe("readings");
+    expect(read("op")).toBe("mint");
     expect(read("state.total")).toBe(3);
     expect(read("block.height")).toBe(1);
     expect(read("token.balances.ab")).toBe(5);
     expect(read("channel.params.max")).toBe(500);
+  });
+
+  it("a context without source and op (a direct submission to a cell without operations) reads both as null", () => {
+    const ctx = ctxWith({ x: 1 });
+    expect(rules.compile({ var: "source.cell" })(ctx)).toBeNull();
+    expect(rules.compile({ var: ["op", "none"] })(ctx)).toBe("none");
+    expect(rules.compile({ var: "source.cell" })(ctxWith({ x: 1 }, { source: { cell: null }, op: null }))).toBeNull();
+    expect(rules.compileRule({ "==": [{ var: "op" }, null] })(ctx)).toBe(true);
   });
 
   it("compile and compileRule honour the roots option", () => {

@@ -59,6 +59,33 @@ describe("templates", () => {
     }
   });
 
+  it("a placeholder may be a computed path: its value fills one segment, dots and all", () => {
+    const t = rules.compileTemplate("{data.name} was first seen at {state.seen.{data.name}} (height {state.heights.{ data.name }})");
+    const state = { seen: { "a.b": "block 7" }, heights: { "a.b": 7 }, a: { b: "wrong" } };
+    expect(t.render(ctxWith({ name: "a.b" }, { state }))).toBe("a.b was first seen at block 7 (height 7)");
+    expect(t.render(ctxWith({ name: ["a"] }, { state }))).toBe('["a"] was first seen at null (height null)');
+    const part = t.parts[2];
+    expect("path" in part && part.path).toBe("state.seen.{data.name}");
+  });
+
+  it("a computed placeholder is checked like a var path: problems in its fixed part and its placeholders, at the placeholder", () => {
+    expect(rules.checkTemplate("seen {state.seen.{data.name}}")).toEqual([]);
+    expect(codes(rules.checkTemplate("seen {stat.seen.{data.name}}"))).toEqual([["RULES_UNKNOWN_ROOT", [6]]]);
+    expect(codes(rules.checkTemplate("seen {state.seen.{data.__proto__}}"))).toEqual([["RULES_FORBIDDEN_PATH", [6]]]);
+    expect(codes(rules.checkTemplate("{{literal}} {state.{data.k}} }}"))).toEqual([]);
+  });
+
+  it.each<[string, number]>([
+    ["a {state.seen.{data.{x}}} b", 2],
+    ["a {state.seen{data.x}} b", 2],
+    ["a {state..{data.x}} b", 2],
+    ["a {state.seen.{data.x} b", 2],
+  ])("RULES_BAD_TEMPLATE for the malformed computed placeholder in %j, at its brace", (text, offset) => {
+    const ps = rules.checkTemplate(text);
+    expect(codes(ps)).toEqual([["RULES_BAD_TEMPLATE", [offset]]]);
+    expect(() => rules.compileTemplate(text)).toThrow(expect.objectContaining({ code: "RULES_BAD_TEMPLATE" }));
+  });
+
   it("text without placeholders is one literal part", () => {
     const t = rules.compileTemplate("plain text");
     expect(t.parts).toEqual([{ literal: "plain text" }]);

@@ -13,14 +13,16 @@ const worker = fileURLToPath(new URL("./determinism-worker.ts", import.meta.url)
 
 describe("determinism across processes", () => {
   it("gives byte-identical results in two separate processes and in this one", async () => {
-    // Different time zones on purpose: local-time Date methods must not leak the machine's zone.
-    const [a, b] = await Promise.all(
-      ["UTC", "Asia/Kolkata"].map((tz) =>
+    // Different time zones on purpose: local-time Date methods and date text without an offset
+    // (Date.parse("2024-01-01T10:00")) must not leak the machine's zone.
+    const [a, b, c] = await Promise.all(
+      ["UTC", "Asia/Kolkata", "America/New_York"].map((tz) =>
         run(process.execPath, ["--no-node-snapshot", "--import", "tsx", worker], { env: { ...process.env, TZ: tz }, maxBuffer: 1 << 24 }),
       ),
     );
     expect(a.stdout.length).toBeGreaterThan(1000);
     expect(b.stdout).toBe(a.stdout);
+    expect(c.stdout).toBe(a.stdout);
     expect(determinismRun()).toBe(a.stdout);
     const parsed = JSON.parse(a.stdout) as unknown[][];
     // Sanity: randomness really varies between inputs, and some inputs were rejected by it.

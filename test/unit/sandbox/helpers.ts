@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Json } from "../../../runtime/core/index.js";
-import { createCodeRunner, type CodeRunner, type HookItem } from "../../../runtime/sandbox/index.js";
+import { createCodeRunner, type CodeRunner, type HookItem, type SandboxLimits } from "../../../runtime/sandbox/index.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../fixtures/code/", import.meta.url));
 
@@ -24,10 +24,10 @@ const open: CodeRunner[] = [];
  * can expire on a trivial hook during a neighbour's burst. Tests about
  * timeouts pass their own limits.
  */
-export const ROOMY = { memoryMb: 32, timeMs: 1000 };
+export const ROOMY: SandboxLimits = { memoryMb: 32, timeMs: 1000 };
 
 /** A runner over a fixture file or inline source; disposed by `disposeAll`. */
-export function runner(source: string, limits = ROOMY, file = "hooks.js"): CodeRunner {
+export function runner(source: string, limits: SandboxLimits = ROOMY, file = "hooks.js"): CodeRunner {
   const r = createCodeRunner({ name: `test/${file}`, source, file, limits });
   open.push(r);
   return r;
@@ -35,4 +35,25 @@ export function runner(source: string, limits = ROOMY, file = "hooks.js"): CodeR
 
 export function disposeAll(): void {
   for (const r of open.splice(0)) r.dispose();
+}
+
+/**
+ * A records reader that counts, per item position, how often a hook started
+ * on that input (hooks call `ctx.record("start")` first): counting runs
+ * proves how much work a call did without timing it.
+ */
+export function startCounter(): { records: (key: string, item: number) => Json | undefined; starts: number[] } {
+  const starts: number[] = [];
+  return {
+    starts,
+    records: (key, item) => {
+      if (key === "start") starts[item] = (starts[item] ?? 0) + 1;
+      return undefined;
+    },
+  };
+}
+
+/** True if s has no lone surrogate (String.prototype.isWellFormed, which the ES2023 typings lack). */
+export function wellFormed(s: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }

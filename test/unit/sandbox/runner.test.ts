@@ -281,3 +281,29 @@ describe("the random stream matches a host-side reference", () => {
     expect(String(referenceRandom(block.hash, 0)())).toBe(PINNED_RANDOM);
   });
 });
+
+describe("date text without an offset", () => {
+  it("is read as UTC, and text with a zone keeps it", () => {
+    const r = runner("function validate(d) { return { reject: JSON.stringify(d.texts.map((t) => [Date.parse(t), new Date(t).getTime()])) }; }");
+    const texts = ["2024-01-01T10:00", "2024-01-01 10:00:30", "Jan 1 2024 10:00", "2024/01/01", "2024-01-01T10:00+02:00", "Jan 1 2024 10:00 EST", "junk"];
+    const [res] = r.validate(items([{ texts }]));
+    const utc10 = Date.UTC(2024, 0, 1, 10);
+    expect(JSON.parse((res as { reason: string }).reason)).toEqual([
+      [utc10, utc10],
+      [utc10 + 30_000, utc10 + 30_000],
+      [utc10, utc10],
+      [Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1)],
+      [utc10 - 2 * 3_600_000, utc10 - 2 * 3_600_000],
+      [utc10 + 5 * 3_600_000, utc10 + 5 * 3_600_000],
+      [null, null],
+    ]);
+  });
+
+  it("converts objects as the Date constructor does (valueOf first, then text)", () => {
+    const r = runner(
+      "function validate() { return { reject: JSON.stringify([new Date({ valueOf() { return 5; } }).getTime(), new Date({ toString() { return '2024-01-01T00:00'; } }).getTime(), new Date(new Date(7)).getTime(), new Date(['2024-01-01T00:00']).getTime()]) }; }",
+    );
+    const [res] = r.validate(items([{}]));
+    expect(JSON.parse((res as { reason: string }).reason)).toEqual([5, Date.UTC(2024, 0, 1), 7, Date.UTC(2024, 0, 1)]);
+  });
+});

@@ -44,6 +44,7 @@ cells:
         data: { id: { var: data.id }, v: { var: data.v } }
   sums:
     group: solo
+    direct: true
     accepts: { type: object, required: [id, v], properties: { id: { type: string }, v: { type: number } } }
     rules:
       - name: not-forty

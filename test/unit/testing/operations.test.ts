@@ -13,7 +13,6 @@ import type { CellPlan, ChannelPlan, OperationPlan, RulePlan, TestPlan } from ".
 import {
   CoverageCounter,
   coverageLabel,
-  emitOp,
   formatTestReport,
   ruleOutcome,
   runChannelTests,
@@ -124,17 +123,6 @@ describe("coverage with operations", () => {
     expect(c.operations().map((o) => o.accepted + o.rejected)).toEqual([0, 0]);
   });
 
-  it("the operation of an output is the one the emits to its cell name", () => {
-    const from = {
-      emit: [{ to: "registry", op: "mint" }],
-      operations: { settle: operation("settle", [], { emit: [{ to: "registry", op: "mint" }] as never }) },
-    } as unknown as CellPlan;
-    const two = { emit: [{ to: "registry", op: "mint" }, { to: "registry", op: "burn" }] } as unknown as CellPlan;
-    const p = { cells: { registry, from, two, plain: { emit: [] } } } as unknown as ChannelPlan;
-    expect(emitOp(p, "from", "registry")).toBe("mint");
-    expect(emitOp(p, "two", "registry")).toBeUndefined();
-    expect(emitOp(p, "from", "plain")).toBeUndefined();
-  });
 });
 
 describe("runChannelTests with operations", () => {
@@ -154,6 +142,24 @@ describe("runChannelTests with operations", () => {
       { kind: "submit", cell: "clock", op, data: {} },
       { kind: "block", time },
     ],
+  });
+
+  it("signs a step's op with its data, as admission checks it, for a signed cell", () => {
+    const base = opsPlan();
+    const ledger = base.cells.ledger;
+    const open: OperationPlan = { name: "open", accepts: ledger.accepts, rules: [], state: [], emit: [] };
+    const plan = { ...base, cells: { ...base.cells, ledger: { ...ledger, operations: { open } } } };
+    const test: TestPlan = {
+      name: "a signed operation",
+      steps: [
+        { kind: "submit", cell: "ledger", op: "open", data: { n: 1 }, signer: "alice", expect: { accepted: true } },
+        { kind: "submit", cell: "ledger", op: "open", data: { n: 2 }, expect: { rejected: "CELL_UNSIGNED" } },
+        { kind: "submit", cell: "ledger", op: "shut", data: { n: 3 }, signer: "bob", expect: { rejected: "CELL_UNKNOWN_OP" } },
+      ],
+    };
+    const report = runChannelTests(plan, [test]);
+    expect(report.tests[0].failure).toBeUndefined();
+    expect(report.operations.find((o) => o.cell === "ledger")).toEqual({ channel: "counter", cell: "ledger", op: "open", accepted: 1, rejected: 1 });
   });
 
   it("submits each step's op, and counts the inputs per operation", () => {

@@ -1,0 +1,183 @@
+/**
+ * Stage 2 of a block: each prechecked input, in block order, through the
+ * cell's pipeline, against the state the earlier accepted inputs of the block
+ * left (docs/execution.md, "Batching is invisible"):
+ *
+ *   rules (cell, then operation) -> validate hook -> record key ->
+ *   state updates (cell, then operation) or the reduce hook ->
+ *   outputs (emits, or the transform hook's items through the emits)
+ *
+ * An input is accepted only when every step accepts it; then, and only then,
+ * its record, its state changes and its outputs become part of the block.
+ * Hooks are asked through a HookStage (hooks.ts), which batches calls where
+ * that cannot change a result.
+ */
+import type { Json } from "../../core/canonical.js";
+import type { RuleContext } from "../../rules/index.js";
+import type { BlockOutput, Rejected, Verdict } from "../types.js";
+import { reject } from "../inspect.js";
+import { recordGet } from "../records-store.js";
+import { liveStateView, type LiveSource } from "../live-state.js";
+import { addAt, appendAt, checkpoint, commitInput, removeAt, rollback, setAt, startUser, type UserWorking } from "../user-state.js";
+import type { BlockEnv } from "./env.js";
+import type { Prechecked, PrecheckResult } from "./precheck.js";
+import { checkOutputLimits, countOutputs, evalEmits, evalKey, newTally, planUpdates, runRules, type OutputTally, type Planned } from "./decide.js";
+import type { HookStage } from "./hooks.js";
+
+const ACCEPTED: Verdict = Object.freeze({ accepted: true }) as Verdict;
+
+/** The block so far: the working user state, the records and outputs of accepted inputs. */
+export interface Working {
+  w: UserWorking;
+  /** What the live rule view reads (user state, records at the block start, records added so far). */
+  src: LiveSource;
+  live: Json;
+  /** Records added so far, in order (key, input index). */
+  added: Array<{ key: string; index: number }>;
+  outputs: BlockOutput[];
+  tally: OutputTally;
+  /** Inputs accepted so far that changed the user state or added a record. */
+  writes: number;
+}
+
+/** The settled block: a verdict per prechecked input, the working state, the accepted inputs. */
+export interface Settled {
+  verdicts: Verdict[];
+  wk: Working;
+  accepted: number;
+}
+
+export function startWorking(env: BlockEnv): Working {
+  const w = startUser(env.start.user);
+  const src: LiveSource = { user: w.root, records: env.start.records, added: new Map() };
+  return { w, src, live: liveStateView(src), added: [], outputs: [], tally: newTally(), writes: 0 };
+}
+
+/** The rule context of input `p` against the block so far. */
+export function ruleContext(env: BlockEnv, p: Prechecked, wk: Working): RuleContext {
+  const input = p.input;
+  return {
+    data: input.data,
+    state: wk.live,
+    block: env.block,
+    signer: input.signer ?? null,
+    token: env.token,
+    channel: env.channel,
+    // The roots a rule reads for where an input came from and which operation it is.
+    source: input.source !== undefined ? { cell: input.source.cell } : null,
+    op: input.op ?? null,
+  } as RuleContext;
+}
+
+/** Settles every prechecked input in order (rejected ones keep their precheck verdict). */
+export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: HookStage): Settled {
+  const wk = startWorking(env);
+  const verdicts: Verdict[] = new Array<Verdict>(pre.length);
+  let accepted = 0;
+  const planned: Planned[] = [];
+  for (let i = 0; i < pre.length; i++) {
+    const p = pre[i];
+    if ("accepted" in p) {
+      verdicts[i] = p;
+      continue;
+    }
+    const v = settleOne(env, p, wk, hooks, planned);
+    verdicts[i] = v;
+    if (v.accepted) accepted++;
+  }
+  return { verdicts, wk, accepted };
+}
+
+/** One input through the pipeline; on acceptance its effects join the block. */
+function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, planned: Planned[]): Verdict {
+  const { cell } = env;
+  const op = p.op;
+  const ctx = ruleContext(env, p, wk);
+  // Rules: the cell's, then the operation's.
+  let verdict: Rejected | undefined = runRules(cell.rules, ctx);
+  if (verdict === undefined && op !== undefined) verdict = runRules(op.rules, ctx);
+  env.lap("rules");
+  if (verdict === undefined && hooks.validate !== undefined) {
+    verdict = hooks.validate(p, wk);
+    env.lap("hooks");
+  }
+  if (verdict !== undefined) return verdict;
+  // Record key: write-once across blocks and within this one.
+  let key: string | undefined;
+  const keyExpr = op?.key ?? cell.key;
+  if (keyExpr !== undefined) {
+    const k = evalKey(keyExpr, ctx);
+    if (typeof k !== "string") return k;
+    if (wk.src.added.has(k) || recordGet(wk.src.records, k) !== undefined) {
+      return reject("CELL_DUPLICATE_KEY", `a record with key "${k}" already exists; records are write-once`, `/records/${k}`);
+    }
+    key = k;
+  }
+  // State: declarative updates (evaluated against the state before this input, then applied), or reduce.
+  if (planned.length > 0) planned.length = 0;
+  verdict = planUpdates(cell.state, ctx, planned);
+  if (verdict === undefined && op !== undefined) verdict = planUpdates(op.state, ctx, planned);
+  env.lap("update");
+  if (verdict !== undefined) return verdict;
+  let reduced: Record<string, Json> | undefined;
+  if (hooks.reduce !== undefined) {
+    const r = hooks.reduce(p, wk);
+    env.lap("hooks");
+    if ("accepted" in r) return r;
+    reduced = r.state;
+  }
+  // Outputs, into a buffer: they join the block only if the input is accepted.
+  const outs: BlockOutput[] = [];
+  wk.tally.sizes.length = 0;
+  const from = { cellName: env.cellName, index: p.index, signer: p.input.signer ?? null, limits: env.plan.outputLimits };
+  if (hooks.transform !== undefined) {
+    const t = hooks.transform(p, wk);
+    env.lap("hooks");
+    if ("accepted" in t) return t;
+    for (const item of t.items) {
+      // With a transform hook, emits map each item the hook returned, against the same state.
+      const bad = emitsOf(env, p, { ...ctx, data: item }, wk, outs, from);
+      if (bad !== undefined) return bad;
+    }
+  } else {
+    const bad = emitsOf(env, p, ctx, wk, outs, from);
+    if (bad !== undefined) return bad;
+  }
+  const over = checkOutputLimits(env.plan.outputLimits, wk.tally);
+  env.lap("emit");
+  if (over !== undefined) return over;
+  // Accepted: apply the state change, keep the record and the outputs.
+  if (planned.length > 0) {
+    const cp = checkpoint(wk.w);
+    for (const u of planned) {
+      const bad =
+        u.op === "set" ? setAt(wk.w, u.segs, u.value) : u.op === "add" ? addAt(wk.w, u.segs, u.value) : u.op === "append" ? appendAt(wk.w, u.segs, u.value) : removeAt(wk.w, u.segs);
+      if (bad !== undefined) {
+        rollback(wk.w, cp);
+        env.lap("update");
+        return bad;
+      }
+    }
+    commitInput(wk.w);
+    wk.src.user = wk.w.root;
+  }
+  if (reduced !== undefined) {
+    wk.w.root = reduced;
+    wk.src.user = reduced;
+  }
+  if (key !== undefined) {
+    wk.src.added.set(key, p.input.data);
+    wk.added.push({ key, index: p.index });
+  }
+  if (planned.length > 0 || reduced !== undefined || key !== undefined) wk.writes++;
+  for (const o of outs) wk.outputs.push(o);
+  countOutputs(wk.tally);
+  env.lap("update");
+  return ACCEPTED;
+}
+
+function emitsOf(env: BlockEnv, p: Prechecked, ctx: RuleContext, wk: Working, outs: BlockOutput[], from: Parameters<typeof evalEmits>[1]): Rejected | undefined {
+  const bad = evalEmits(env.cell.emit, from, ctx, wk.w.owned, outs, wk.tally);
+  if (bad !== undefined || p.op === undefined) return bad;
+  return evalEmits(p.op.emit, from, ctx, wk.w.owned, outs, wk.tally);
+}

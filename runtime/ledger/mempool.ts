@@ -1,0 +1,191 @@
+/**
+ * The mempool of one cell and its rows of the input status index (one
+ * `inputs` table: a pending row holds the submission's canonical text; a
+ * settled row keeps its status, block height and index, and the verdict's
+ * code, rule and message, for `GET /v1/inputs/{id}`).
+ *
+ * An add is one transaction with synchronous=FULL: durable when it returns,
+ * so the node acknowledges a submission only after `add` returned "added" or
+ * "known". The pool is bounded in count and bytes; a full pool refuses with
+ * a code, never drops silently. Pending submissions are parsed once and the
+ * same objects handed out on every read, so what consensus memoises per
+ * object (admission, signature checks, input ids) is done once.
+ */
+import type Database from "better-sqlite3";
+import type { Json } from "../core/canonical.js";
+import type { AddResult, InputStatus, PendingInput, Refusal } from "./types.js";
+import type { InputRow, Statements } from "./statements.js";
+import { identify, rememberId } from "./input-id.js";
+import { ledgerError, rowLimit } from "./errors.js";
+
+/** The bounds of one cell's pool. */
+export interface PoolLimits {
+  maxInputs: number;
+  maxBytes: number;
+}
+
+/** A submission with its id and canonical text, ready to store. */
+interface Identified {
+  id: string;
+  text: string;
+  size: number;
+  time: number;
+}
+
+function identified(submission: Json, time: number): Identified {
+  if (!Number.isSafeInteger(time) || time < 0) {
+    throw ledgerError("LEDGER_BAD_TIME", `the time of a mempool add is ${String(time)}, not a whole number of unix ms`, "pass Date.now(), or the time the node received the submission");
+  }
+  const { id, text, bytes } = identify(submission);
+  return { id, text, size: bytes, time };
+}
+
+/** A status row as the API shows it. */
+export function statusOf(r: InputRow): InputStatus {
+  return { id: r.id, channel: r.channel, cell: r.cell, status: r.status, height: r.height, index: r.idx, code: r.code, rule: r.rule, message: r.message, received: r.received };
+}
+
+/** The mempool of one (channel, cell). */
+export class Mempool {
+  /**
+   * Bytes of each pending input, by id: loaded once when the cell is opened
+   * and changed only after a transaction committed, so the bounds are
+   * checked without a query and a commit knows which of its inputs were
+   * pending (one statement per input instead of two; bench/ledger.ts).
+   * Bounded by the pool's limits.
+   */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
+  /** Parsed pending submissions by id (a subset of `sizes`). */
+  private readonly parsed = new Map<string, Json>();
+  private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Identified[] }>;
+
+  constructor(
+    db: Database.Database,
+    private readonly s: Statements,
+    private readonly cellId: number,
+    /** The bounds of this pool. */
+    readonly limits: PoolLimits,
+    where: { channel: string; cell: string },
+  ) {
+    for (const r of s.pendingSizes.iterate(cellId)) {
+      this.sizes.set(r.id, r.bytes);
+      this.bytes += r.bytes;
+    }
+    this.addBatch = db.transaction((items: readonly Identified[]) => {
+      let count = this.sizes.size;
+      let bytes = this.bytes;
+      const added: Identified[] = [];
+      const out = items.map((item): AddResult => {
+        const { id, text, size, time } = item;
+        // An id added earlier in this batch is found too: the transaction sees its own rows.
+        const known = s.inputOf.get(id, cellId);
+        if (known !== undefined) return { status: "known", id, input: statusOf(known) };
+        if (size > limits.maxBytes) {
+          return {
+            status: "refused",
+            id,
+            code: "LEDGER_INPUT_TOO_LARGE",
+            message: `the submission is ${size} bytes; the mempool of ${where.channel}/${where.cell} holds at most ${limits.maxBytes} bytes in all`,
+            remedy: "send a smaller submission",
+          };
+        }
+        if (count + 1 > limits.maxInputs || bytes + size > limits.maxBytes) {
+          return {
+            status: "refused",
+            id,
+            code: "LEDGER_POOL_FULL",
+            message: `the mempool of ${where.channel}/${where.cell} holds ${count} inputs (${bytes} bytes); it takes at most ${limits.maxInputs} inputs and ${limits.maxBytes} bytes, and this one is ${size} bytes`,
+            remedy: "send it again later: pending inputs leave the pool as blocks commit them",
+          };
+        }
+        s.addPending.run(id, cellId, text, size, time);
+        count++;
+        bytes += size;
+        added.push(item);
+        return { status: "added", id };
+      });
+      return { out, added };
+    });
+  }
+
+  /** Runs an add transaction and, once it committed, counts what it added. */
+  private run(items: readonly Identified[]): AddResult[] {
+    const { out, added } = this.addBatch.immediate(items);
+    for (const a of added) {
+      this.sizes.set(a.id, a.size);
+      this.bytes += a.size;
+    }
+    return out;
+  }
+
+  /**
+   * Adds an admitted submission (call `admitInput` first); durable when it
+   * returns. Adding a known id (pending, committed or rejected) is "known".
+   */
+  add(submission: Json, time: number): AddResult {
+    return this.run([identified(submission, time)])[0];
+  }
+
+  /**
+   * Adds several submissions in one transaction (one fsync): one answer
+   * each, in order. Ids are computed before anything is written, so a value
+   * that is not JSON (CORE_NOT_JSON) writes nothing.
+   */
+  addMany(items: ReadonlyArray<{ submission: Json; time: number }>): AddResult[] {
+    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)));
+  }
+
+  /** Pending inputs in arrival order, at most `limit` (default: all of them; a limit below 1 gives none). */
+  pending(limit = this.sizes.size): PendingInput[] {
+    const n = rowLimit(limit, this.sizes.size);
+    if (n === 0) return [];
+    return this.s.pending.all(this.cellId, n).map((r) => {
+      let submission = this.parsed.get(r.id);
+      if (submission === undefined) {
+        submission = JSON.parse(r.submission) as Json;
+        rememberId(submission, r.id);
+        this.parsed.set(r.id, submission);
+      }
+      return { id: r.id, submission, bytes: r.bytes, received: r.received };
+    });
+  }
+
+  /**
+   * Settles a pending input as rejected before any block (e.g. admission
+   * refused it when a block was built); false when it was not pending.
+   */
+  reject(id: string, refusal: Refusal): boolean {
+    if (!this.sizes.has(id)) return false;
+    this.s.settlePending.run("rejected", null, null, refusal.code, refusal.rule ?? null, refusal.message, id, this.cellId);
+    this.settled([id]);
+    return true;
+  }
+
+  /** Pending inputs and their bytes. */
+  size(): { count: number; bytes: number } {
+    return { count: this.sizes.size, bytes: this.bytes };
+  }
+
+  /** Whether `id` is pending here (no query). */
+  isPending(id: string): boolean {
+    return this.sizes.has(id);
+  }
+
+  /** The status of `id` in this cell, or null when this cell never saw it. */
+  status(id: string): InputStatus | null {
+    const r = this.s.inputOf.get(id, this.cellId);
+    return r === undefined ? null : statusOf(r);
+  }
+
+  /** Takes inputs a committed transaction settled out of the pool's counts. */
+  settled(ids: Iterable<string>): void {
+    for (const id of ids) {
+      const size = this.sizes.get(id);
+      if (size === undefined) continue;
+      this.sizes.delete(id);
+      this.bytes -= size;
+      this.parsed.delete(id);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The ledger's tables, as numbered migration steps. A database records every
+ * step applied in `ledger_schema`; opening applies the missing ones in order,
+ * each in its own transaction, and refuses a database that has a step this
+ * code does not know (an older node must not write tables it does not
+ * understand). docs/ledger.md lists the tables and what each column holds.
+ */
+import type Database from "better-sqlite3";
+import { StatecellError } from "../core/errors.js";
+
+/** One migration step: `up` runs inside a transaction with the step's row. */
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+const V1 = `
+CREATE TABLE cells (
+  cell_id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  head_height INTEGER NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL,
+  head_state_root TEXT NOT NULL DEFAULT '',
+  head_time INTEGER NOT NULL DEFAULT 0,
+  record_count INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (channel, cell)
+);
+CREATE TABLE blocks (
+  cell_id INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  value_id TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  state_root TEXT NOT NULL,
+  value TEXT NOT NULL,
+  certificate TEXT NOT NULL,
+  verdicts TEXT,
+  PRIMARY KEY (cell_id, height)
+);
+CREATE TABLE records (
+  cell_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  height INTEGER NOT NULL,
+  PRIMARY KEY (cell_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE snapshots (
+  cell_id INTEGER PRIMARY KEY,
+  height INTEGER NOT NULL,
+  time INTEGER NOT NULL,
+  state_root TEXT NOT NULL,
+  record_count INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  user TEXT NOT NULL
+);
+CREATE TABLE inputs (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  cell_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'committed', 'rejected')),
+  submission TEXT,
+  bytes INTEGER,
+  received INTEGER,
+  height INTEGER,
+  idx INTEGER,
+  code TEXT,
+  rule TEXT,
+  message TEXT,
+  UNIQUE (id, cell_id)
+);
+CREATE INDEX inputs_pending ON inputs (cell_id, seq) WHERE status = 'pending';
+CREATE TABLE signer (
+  cell_id INTEGER PRIMARY KEY,
+  height INTEGER NOT NULL,
+  round INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  value_id TEXT,
+  record TEXT NOT NULL
+);
+CREATE TABLE wal (
+  seq INTEGER PRIMARY KEY,
+  cell_id INTEGER NOT NULL,
+  height INTEGER NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX wal_cell ON wal (cell_id, height, seq);
+CREATE TABLE evidence (
+  cell_id INTEGER NOT NULL,
+  validator TEXT NOT NULL,
+  height INTEGER NOT NULL,
+  round INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  first TEXT NOT NULL,
+  second TEXT NOT NULL,
+  PRIMARY KEY (cell_id, validator, height, round, type)
+);
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  source_cell INTEGER,
+  source_height INTEGER,
+  delivered INTEGER
+);
+CREATE INDEX outbox_undelivered ON outbox (seq) WHERE delivered IS NULL;
+`;
+
+/** The migration steps this code knows, in order. */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, name: "cells, blocks, records, snapshots, inputs, signer, wal, evidence, outbox", up: (db: Database.Database) => void db.exec(V1) },
+]);
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/**
+ * Brings `db` to the last of `steps`; returns the versions applied. Each step
+ * and its `ledger_schema` row commit together, so a crash between steps
+ * leaves a database at a known version.
+ * @throws StatecellError LEDGER_TOO_NEW when the database has a step `steps` does not know
+ */
+export function migrate(db: Database.Database, steps: readonly Migration[] = MIGRATIONS, file = db.name): number[] {
+  db.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)");
+  const known = new Set(steps.map((s) => s.version));
+  const have = (db.prepare("SELECT version FROM ledger_schema ORDER BY version").pluck().all() as number[]);
+  const newest = steps.length === 0 ? 0 : steps[steps.length - 1].version;
+  const unknown = have.filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    throw new StatecellError("LEDGER_TOO_NEW", `the ledger ${file} has schema version ${Math.max(...have)}; this statecell knows versions up to ${newest}`, {
+      remedy: "run the statecell version that wrote this ledger, or a newer one; an older node must not write a ledger whose tables it does not know",
+      payload: { file, version: Math.max(...have), known: newest },
+    });
+  }
+  const applied: number[] = [];
+  const record = db.prepare("INSERT INTO ledger_schema (version, name, applied) VALUES (?, ?, ?)");
+  for (const step of steps) {
+    if (have.includes(step.version)) continue;
+    db.transaction(() => {
+      step.up(db);
+      record.run(step.version, step.name, Date.now());
+    }).immediate();
+    applied.push(step.version);
+  }
+  return applied;
+}
