@@ -1,12 +1,15 @@
-import { formatProblem } from "../core/errors.js";
-import { explainChannel } from "../definition/index.js";
+import { formatProblem, type Problem } from "../core/errors.js";
+import { explainChannel, loadTests, type ChannelPlan } from "../definition/index.js";
+import { channelFilesOf, testFileOf } from "../testing/index.js";
 import { perFile } from "./failure.js";
-import { expandChannelArgs } from "./files.js";
-import { loadChannelFile } from "./load.js";
+import { expandChannelArgs, readTextFile } from "./files.js";
+import { codeFileProblem, isCodeFile, loadChannelFile } from "./load.js";
 
 /**
  * `statecell explain FILE|DIR...`: the auditor's account of each channel, in
- * order. A file that does not load, or makes statecell fail, is reported with
+ * order, with the tests of NAME.test.yaml beside it. A tests file stands for
+ * its channel (each channel is explained once); a code file is named for what
+ * it is. A file that does not load, or makes statecell fail, is reported with
  * its problems and the others are still explained; exit 1 if any was not.
  */
 export function explainCommand(args: readonly string[], opts: { format: string }, out: (s: string) => void): number {
@@ -20,17 +23,17 @@ export function explainCommand(args: readonly string[], opts: { format: string }
   }
   const format = opts.format;
   let failed = 0;
-  expandChannelArgs(args).forEach((file, i) => {
+  channelFilesOf(expandChannelArgs(args), readTextFile).forEach((file, i) => {
     if (i > 0) out("\n");
     const text = perFile(
       file,
       () => {
-        const r = loadChannelFile(file);
-        if (!r.plan) {
-          return `${r.problems.map((p) => `${formatProblem(p)}\n`).join("")}${r.file}: cannot explain a channel that does not load; fix the errors above first\n`;
+        if (isCodeFile(file)) return `${formatProblem(codeFileProblem(file, "explain"))}\n${file}: not explained\n`;
+        const r = explainFile(file, format);
+        if ("problems" in r) {
+          return `${r.problems.map((p) => `${formatProblem(p)}\n`).join("")}${file}: cannot explain a channel that does not load; fix the errors above first\n`;
         }
-        const t = explainChannel(r.plan, { format });
-        return { text: t.endsWith("\n") ? t : `${t}\n` };
+        return r;
       },
       (p) => `${formatProblem(p)}\n${file}: not explained\n`,
     );
@@ -40,4 +43,32 @@ export function explainCommand(args: readonly string[], opts: { format: string }
     } else out(text.text);
   });
   return failed > 0 ? 1 : 0;
+}
+
+/**
+ * What `statecell explain FILE` prints for one channel file (ending in a
+ * newline), or the problems that keep it from loading. Files are read through
+ * `readFile` (the disk by default), so a test can pin the output of a channel
+ * given as text.
+ * @example explainFile("channels/poll.yaml", "text")
+ */
+export function explainFile(file: string, format: "text" | "markdown", readFile: (path: string) => string | undefined = readTextFile): { text: string } | { problems: Problem[] } {
+  const r = loadChannelFile(file, readFile);
+  if (!r.plan) return { problems: r.problems };
+  const t = explainChannel(withTestsFile(r.plan, file, readFile), { format });
+  return { text: t.endsWith("\n") ? t : `${t}\n` };
+}
+
+/**
+ * The plan with the tests of NAME.test.yaml beside `file` after its inline
+ * ones, so explain counts and names every test of the channel. explainChannel
+ * reads the tests from `plan.tests` and nothing else from them; a tests file
+ * with errors adds the tests that loaded (`statecell lint` reports the rest).
+ */
+function withTestsFile(plan: ChannelPlan, file: string, readFile: (path: string) => string | undefined): ChannelPlan {
+  const testFile = testFileOf(file);
+  const source = testFile === file ? undefined : readFile(testFile);
+  if (source === undefined) return plan;
+  const { tests } = loadTests(source, { file: testFile }, plan);
+  return tests.length === 0 ? plan : { ...plan, tests: [...plan.tests, ...tests] };
 }

@@ -13,7 +13,9 @@ Commands:
 
 Options:
   --format text|json|markdown   output format (json for tools; markdown for explain)
-  --coverage                    with test: per-rule accept/reject counts
+  --coverage                    with test: per-rule (and per-operation) accept/reject counts
+  --grep TEXT                   with test: run only the tests whose name contains TEXT
+  --state                       with test: print each cell's state at the end of each test
   -h, --help                    help
   -v, --version                 version
 
@@ -24,21 +26,34 @@ export const COMMAND_HELP: Record<string, string> = {
 
 Checks channel files against the channel language and prints every problem
 with its code, file:line:col, the line with a caret, and a fix. A directory
-means every channel file in it. Exit 1 if any file has an error (warnings
-alone exit 0).`,
+means every channel file in it and its NAME.test.yaml files; a NAME.test.yaml
+is checked against the channel NAME.yaml beside it. A code file (.js) is
+checked with the channel that names it: lint says which one. Exit 1 if any
+file has an error (warnings alone exit 0).`,
   explain: `Usage: statecell explain FILE|DIR... [--format text|markdown]
 
 Prints a plain-English account of each channel for review: each group's
 validators, how many must sign and how many faulty or offline validators it
-tolerates; each cell's accepted data, rules, state updates, outputs and code.
---format markdown adds a mermaid diagram of the pipeline. A directory means
-every channel file in it; a file that does not load is reported and the
-others are still explained (exit 1).`,
-  test: `Usage: statecell test [FILE|DIR...] [--coverage] [--format text|json]
+tolerates; each cell's accepted data, rules, state updates, outputs and code,
+and the channel's tests (inline and in NAME.test.yaml beside it). --format
+markdown adds a mermaid diagram of the pipeline. A directory means every
+channel file in it; a NAME.test.yaml stands for its channel. A file that does
+not load is reported and the others are still explained (exit 1).`,
+  test: `Usage: statecell test [FILE|DIR...] [--coverage] [--grep TEXT] [--state] [--format text|json]
 
 Runs the tests of each channel: the inline \`tests:\` and NAME.test.yaml beside
-the channel file. Without files, runs the channels in ./channels. --coverage
-adds per-rule counts and lists rules that no test rejects. Exit 1 on failure.`,
+the channel file. A NAME.test.yaml stands for its channel, so
+\`statecell test channels/*.yaml\` runs each channel once. Without files, runs
+the channels in ./channels.
+  --coverage    counts, per rule (the cell's, then each operation's as
+                cell/op/rule) and per named hook refusal, the inputs it let
+                through and rejected; lists those no test rejects; and counts
+                the inputs of each operation
+  --grep TEXT   runs only the tests whose name contains TEXT (ignoring case);
+                exit 1 when no test does
+  --state       prints every cell's state where each test ended (signer keys
+                as $key:NAME, long keys shortened; --format json has them whole)
+Exit 1 on failure.`,
   keys: `Usage: statecell keys NAME...
 
 Prints the public key that channel tests use for the signer NAME (derived

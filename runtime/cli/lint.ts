@@ -1,9 +1,14 @@
 import { formatProblem } from "../core/errors.js";
 import { perFile } from "./failure.js";
 import { expandChannelArgs } from "./files.js";
-import { loadChannelFile, loadTestsFile, isTestsFile, hasErrors, type LoadedFile } from "./load.js";
+import { loadChannelFile, loadTestsFile, isTestsFile, hasErrors, isCodeFile, codeFileProblem, type LoadedFile } from "./load.js";
 
-/** `statecell lint`: every problem of every file; exit 1 if any error. A file that makes statecell fail is reported with a code; the others are still linted. */
+/**
+ * `statecell lint`: every problem of every file; exit 1 if any error. A file
+ * that makes statecell fail is reported with a code; the others are still
+ * linted. A code file is named for what it is (CLI_CODE_FILE), with the
+ * channel to lint instead.
+ */
 export function lintCommand(args: readonly string[], opts: { format: string }, out: (s: string) => void): number {
   if (args.length === 0) {
     out("statecell lint: name at least one channel file or folder, e.g. `statecell lint channels/`\n");
@@ -14,7 +19,11 @@ export function lintCommand(args: readonly string[], opts: { format: string }, o
     return 2;
   }
   const results = expandChannelArgs(args, process.cwd(), { includeTests: true }).map((f) =>
-    perFile<LoadedFile & { tests?: number }>(f, () => (isTestsFile(f) ? loadTestsFile(f) : loadChannelFile(f)), (p) => ({ file: f, problems: [p] })),
+    perFile<LoadedFile & { tests?: number }>(
+      f,
+      () => (isCodeFile(f) ? { file: f, problems: [codeFileProblem(f, "lint")] } : isTestsFile(f) ? loadTestsFile(f) : loadChannelFile(f)),
+      (p) => ({ file: f, problems: [p] }),
+    ),
   );
   const failed = results.some((r) => hasErrors(r.problems));
   if (opts.format === "json") {

@@ -41,6 +41,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       options: {
         format: { type: "string" },
         coverage: { type: "boolean" },
+        grep: { type: "string" },
+        state: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -53,13 +55,24 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     out(`${COMMAND_HELP[command] ?? HELP}\n`);
     return 0;
   }
+  // Options of `test` only: elsewhere they would be ignored without a word.
+  for (const name of ["grep", "state"] as const) {
+    if (values[name] !== undefined && command !== "test" && command in COMMAND_HELP) {
+      out(`statecell ${command}: --${name} is an option of \`statecell test\`\nRun \`statecell help ${command}\` for usage.\n`);
+      return 2;
+    }
+  }
   switch (command) {
     case "lint":
       return lintCommand(positionals, { format: values.format ?? "text" }, out);
     case "explain":
       return explainCommand(positionals, { format: values.format ?? "text" }, out);
     case "test":
-      return testCommand(positionals, { format: values.format ?? "text", coverage: values.coverage ?? false }, out);
+      return testCommand(
+        positionals,
+        { format: values.format ?? "text", coverage: values.coverage ?? false, ...(values.grep !== undefined ? { grep: values.grep } : {}), state: values.state ?? false },
+        out,
+      );
     case "keys":
       if (positionals.length === 0) {
         out("statecell keys: name at least one signer, e.g. `statecell keys alice`\n");
@@ -77,7 +90,17 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
 
 // Run when executed directly (the bin launcher), not when imported by tests.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  main(process.argv.slice(2)).then(
+  // A reader that stops early (`statecell explain channels/ | head`) closes the pipe: stop
+  // writing, finish the command and keep its exit code, instead of dying on EPIPE with a stack.
+  let closed = false;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    closed = true;
+  });
+  const write = (s: string): void => {
+    if (!closed) process.stdout.write(s);
+  };
+  main(process.argv.slice(2), write).then(
     (code) => {
       process.exitCode = code;
     },

@@ -1,21 +1,29 @@
 /**
  * Rule coverage, counted exactly from verdicts.
  *
- * Rules run in order and the first failing rule rejects (BRIEF "Block
- * execution semantics"), so a verdict says precisely which rules an input
- * went through:
- * - accepted: every rule of the cell was evaluated and held;
+ * Rules run in order and the first failing rule rejects (docs/execution.md),
+ * the cell's rules first, then those of the input's operation (plan.ts,
+ * OperationPlan), so a verdict says precisely which rules an input went
+ * through:
+ * - accepted: every rule of the cell and of its operation let it through
+ *   (held, or did not apply: a rule whose `when:` is false neither holds nor
+ *   rejects, and the verdict cannot tell the two apart);
  * - rejected by rule R (`code: CELL_RULE`, `rule: R`): the rules before R held,
  *   R rejected, the rules after R were never evaluated (they count neither way);
  * - rejected before the rules stage (admission, limits, schema, signature):
  *   no rule was evaluated;
  * - rejected after the rules stage (code validate hook, key uniqueness, code
  *   faults): every rule held.
+ * A hook's named refusal (`code: { rejects: { NAME: ... } }`, a verdict
+ * `CELL_CODE_REJECT` with `rule: NAME`) is counted like a rule: rejected by the
+ * inputs it refused, accepted by the inputs the cell accepted (each went
+ * through every hook without being refused); inputs refused otherwise count
+ * for no refusal, since a verdict does not say which hooks ran.
  * No second evaluation of any rule is needed, so counts cannot drift from
  * what the executor actually decided.
  */
-import type { CellPlan, ChannelPlan } from "../definition/plan.js";
-import type { RuleCoverage } from "./types.js";
+import type { CellPlan, ChannelPlan, RulePlan } from "../definition/plan.js";
+import type { OperationCoverage, RuleCoverage } from "./types.js";
 
 /** A verdict as cells returns it (only the fields coverage needs). */
 export interface VerdictLike {
@@ -68,62 +76,147 @@ export const RULE_STAGE_CODES = {
 
 const BEFORE_RULES: ReadonlySet<string> = new Set(RULE_STAGE_CODES.before);
 
+/** The rules an input of operation `op` goes through, in order: the cell's, then the operation's. */
+export function rulesOf(cell: CellPlan, op?: string): readonly RulePlan[] {
+  const operation = op !== undefined && cell.operations && Object.prototype.hasOwnProperty.call(cell.operations, op) ? cell.operations[op] : undefined;
+  return operation ? [...cell.rules, ...operation.rules] : cell.rules;
+}
+
+/** True when `v` is a hook's named refusal that `cell` declares. */
+export function isNamedRefusal(cell: CellPlan, v: VerdictLike): boolean {
+  if (v.accepted || v.code !== "CELL_CODE_REJECT" || v.rule === undefined) return false;
+  const rejects = cell.code?.rejects;
+  return rejects !== undefined && Object.prototype.hasOwnProperty.call(rejects, v.rule);
+}
+
 /**
- * How a verdict went through a cell's rules: how many held (the first `held`
- * rules, in order), and the index of the one that rejected.
+ * How a verdict went through the rules of a cell and of its operation `op`
+ * (the cell's rules then the operation's, as `rulesOf` lists them): how many
+ * held (the first `held` rules, in order), and the index of the one that rejected.
  */
-export function ruleOutcome(cell: CellPlan, v: VerdictLike): { held: number; rejectedBy?: number } {
-  if (v.accepted) return { held: cell.rules.length };
+export function ruleOutcome(cell: CellPlan, v: VerdictLike, op?: string): { held: number; rejectedBy?: number } {
+  const rules = rulesOf(cell, op);
+  if (v.accepted) return { held: rules.length };
+  // A hook runs after every rule: its refusal, named or not, means they all held.
+  if (v.code === "CELL_CODE_REJECT") return { held: rules.length };
   if (v.rule !== undefined) {
     // A rejection naming a rule: CELL_RULE, or a fault while evaluating it.
-    const i = cell.rules.findIndex((r) => r.name === v.rule);
+    const i = rules.findIndex((r) => r.name === v.rule);
     // A rule name the plan does not know cannot be attributed; count nothing rather than guess.
     return i < 0 ? { held: 0 } : { held: i, rejectedBy: i };
   }
   if (v.code !== undefined && BEFORE_RULES.has(v.code)) return { held: 0 };
-  return { held: cell.rules.length };
+  return { held: rules.length };
 }
 
-/** Accumulates exact per-rule counts over a run. */
+/** Counts of one row. */
+interface Counts {
+  accepted: number;
+  rejected: number;
+}
+
+/** Accumulates exact per-rule, per-refusal and per-operation counts over a run. */
 export class CoverageCounter {
-  private readonly counts = new Map<string, { accepted: number; rejected: number }>();
+  private readonly counts = new Map<string, Counts>();
+  private readonly ops = new Map<string, Counts>();
+  /** Per cell (`cell`) and per operation (`cell/op`): the counts of its rules in evaluation order, built once. */
+  private readonly lists = new Map<string, Counts[]>();
 
   constructor(private readonly plan: ChannelPlan) {
     for (const cell of plan.order) {
-      for (const r of plan.cells[cell].rules) this.counts.set(`${cell}/${r.name}`, { accepted: 0, rejected: 0 });
+      const c = plan.cells[cell];
+      for (const r of c.rules) this.counts.set(ruleKey(cell, undefined, r.name), { accepted: 0, rejected: 0 });
+      const shared = c.rules.map((r) => this.counts.get(ruleKey(cell, undefined, r.name))!);
+      this.lists.set(cell, shared);
+      for (const [op, o] of Object.entries(c.operations ?? {})) {
+        this.ops.set(`${cell}/${op}`, { accepted: 0, rejected: 0 });
+        for (const r of o.rules) this.counts.set(ruleKey(cell, op, r.name), { accepted: 0, rejected: 0 });
+        this.lists.set(`${cell}/${op}`, [...shared, ...o.rules.map((r) => this.counts.get(ruleKey(cell, op, r.name))!)]);
+      }
+      for (const name of Object.keys(c.code?.rejects ?? {})) this.counts.set(refusalKey(cell, name), { accepted: 0, rejected: 0 });
     }
   }
 
-  /** Count one verdict of an input of `cellName`. */
-  record(cellName: string, v: VerdictLike): void {
+  /** Count one verdict of an input of `cellName`, submitted as operation `op` (when its cell has operations). */
+  record(cellName: string, v: VerdictLike, op?: string): void {
     if (!Object.prototype.hasOwnProperty.call(this.plan.cells, cellName)) return;
     const cell = this.plan.cells[cellName];
-    const { held, rejectedBy } = ruleOutcome(cell, v);
-    for (let i = 0; i < held; i++) this.counts.get(`${cellName}/${cell.rules[i].name}`)!.accepted++;
-    if (rejectedBy !== undefined) this.counts.get(`${cellName}/${cell.rules[rejectedBy].name}`)!.rejected++;
+    const known = op !== undefined && cell.operations !== undefined && Object.prototype.hasOwnProperty.call(cell.operations, op);
+    const { held, rejectedBy } = ruleOutcome(cell, v, known ? op : undefined);
+    const list = this.lists.get(known ? `${cellName}/${op}` : cellName)!;
+    for (let i = 0; i < held; i++) list[i].accepted++;
+    if (rejectedBy !== undefined) list[rejectedBy].rejected++;
+    if (v.accepted) {
+      for (const name of Object.keys(cell.code?.rejects ?? {})) this.counts.get(refusalKey(cellName, name))!.accepted++;
+    } else if (isNamedRefusal(cell, v)) {
+      this.counts.get(refusalKey(cellName, v.rule!))!.rejected++;
+    }
+    if (known) {
+      const c = this.ops.get(`${cellName}/${op}`)!;
+      if (v.accepted) c.accepted++;
+      else c.rejected++;
+    }
   }
 
-  /** Counts per rule, in pipeline order then rule order. */
+  /** Counts per rule and refusal: per cell in pipeline order, its rules, each operation's rules, then its hook's refusals. */
   result(): RuleCoverage[] {
     const out: RuleCoverage[] = [];
+    const row = (cell: string, op: string | undefined, kind: RuleCoverage["kind"], rule: string, key: string, location: RuleCoverage["location"]): void => {
+      const c = this.counts.get(key)!;
+      out.push({
+        channel: this.plan.channel,
+        cell,
+        ...(op !== undefined ? { op } : {}),
+        kind,
+        rule,
+        accepted: c.accepted,
+        rejected: c.rejected,
+        ...(location ? { location } : {}),
+      });
+    };
     for (const cell of this.plan.order) {
-      for (const r of this.plan.cells[cell].rules) {
-        const c = this.counts.get(`${cell}/${r.name}`)!;
-        out.push({
-          channel: this.plan.channel,
-          cell,
-          rule: r.name,
-          accepted: c.accepted,
-          rejected: c.rejected,
-          ...(r.location ? { location: r.location } : {}),
-        });
+      const c = this.plan.cells[cell];
+      for (const r of c.rules) row(cell, undefined, "rule", r.name, ruleKey(cell, undefined, r.name), r.location);
+      for (const [op, o] of Object.entries(c.operations ?? {})) {
+        for (const r of o.rules) row(cell, op, "rule", r.name, ruleKey(cell, op, r.name), r.location);
+      }
+      for (const name of Object.keys(c.code?.rejects ?? {})) row(cell, undefined, "refusal", name, refusalKey(cell, name), undefined);
+    }
+    return out;
+  }
+
+  /** Inputs accepted and rejected per operation, for the cells with operations, in pipeline then written order. */
+  operations(): OperationCoverage[] {
+    const out: OperationCoverage[] = [];
+    for (const cell of this.plan.order) {
+      for (const op of Object.keys(this.plan.cells[cell].operations ?? {})) {
+        const c = this.ops.get(`${cell}/${op}`)!;
+        out.push({ channel: this.plan.channel, cell, op, accepted: c.accepted, rejected: c.rejected });
       }
     }
     return out;
   }
 }
 
-/** `channel cell/rule` of every rule no input rejected. */
+// Cell, operation and rule names are lowercase letters, digits and dashes (the language schema): "/" and ":" cannot collide.
+function ruleKey(cell: string, op: string | undefined, rule: string): string {
+  return op === undefined ? `${cell}/${rule}` : `${cell}/${op}/${rule}`;
+}
+
+function refusalKey(cell: string, name: string): string {
+  return `${cell}:${name}`;
+}
+
+/**
+ * How a coverage row is named in reports: `channel cell/rule`, `channel
+ * cell/op/rule` for an operation's rule, `channel cell/NAME (hook refusal)`.
+ */
+export function coverageLabel(c: Pick<RuleCoverage, "channel" | "cell" | "op" | "kind" | "rule">): string {
+  if (c.kind === "refusal") return `${c.channel} ${c.cell}/${c.rule} (hook refusal)`;
+  return c.op === undefined ? `${c.channel} ${c.cell}/${c.rule}` : `${c.channel} ${c.cell}/${c.op}/${c.rule}`;
+}
+
+/** The label of every rule and refusal no input rejected. */
 export function unrejectedRules(coverage: readonly RuleCoverage[]): string[] {
-  return coverage.filter((c) => c.rejected === 0).map((c) => `${c.channel} ${c.cell}/${c.rule}`);
+  return coverage.filter((c) => c.rejected === 0).map(coverageLabel);
 }

@@ -9,7 +9,7 @@ import { excerptAt, isStatecellError, type Problem } from "../core/errors.js";
 import { loadChannel, loadTests } from "../definition/index.js";
 import type { ChannelPlan, TestPlan } from "../definition/plan.js";
 import { checkCode, createCodeRunner, type CodeRunner } from "../sandbox/index.js";
-import { mergeReports } from "./merge.js";
+import { mergeReports, problemReport } from "./merge.js";
 import { runChannelTests } from "./run.js";
 import type { TestReport } from "./types.js";
 
@@ -20,23 +20,64 @@ export interface TestFilesIo {
   createCodeRunner?: typeof createCodeRunner;
 }
 
+/** Which tests run, and what their results keep. */
+export interface TestFilesOptions {
+  /** Run only the tests whose name contains this text (ignoring case); the others are not run. */
+  grep?: string;
+  /** Keep each cell's state at the end of each test (TestResult.state). */
+  state?: boolean;
+}
+
 /** `channels/poll.yaml` -> `channels/poll.test.yaml`. */
 export function testFileOf(channelFile: string): string {
   return channelFile.replace(/(\.ya?ml)?$/, ".test.yaml");
 }
 
+/** True for a `NAME.test.yaml` (or `.test.yml`) file: tests of the channel beside it. */
+export function isTestsFile(file: string): boolean {
+  return /\.test\.ya?ml$/.test(file);
+}
+
+/**
+ * The channel file a path stands for: a tests file `NAME.test.yaml` stands
+ * for `NAME.yaml` beside it (`NAME.yml` when only that one exists); any other
+ * path for itself.
+ */
+export function channelFileOf(file: string, readFile?: (path: string) => string | undefined): string {
+  if (!isTestsFile(file)) return file;
+  const yaml = file.replace(/\.test\.ya?ml$/, ".yaml");
+  if (readFile === undefined || readFile(yaml) !== undefined) return yaml;
+  const yml = file.replace(/\.test\.ya?ml$/, ".yml");
+  return readFile(yml) !== undefined ? yml : yaml;
+}
+
 /**
  * Runs the tests of every channel file in `paths` (inline `tests:` and
- * NAME.test.yaml beside it). Files that do not load become `problems`.
+ * NAME.test.yaml beside it). A tests file stands for its channel, and a
+ * channel named twice (`channels/*.yaml` names both) runs once. Files that do
+ * not load become `problems`.
  * @example const report = runTestFiles(["channels/poll.yaml"], { readFile: readTextFile });
  */
-export function runTestFiles(paths: readonly string[], io: TestFilesIo): TestReport {
+export function runTestFiles(paths: readonly string[], io: TestFilesIo, opts: TestFilesOptions = {}): TestReport {
   const reports: TestReport[] = [];
-  for (const file of paths) reports.push(runTestFile(file, io));
+  for (const file of channelFilesOf(paths, io.readFile)) reports.push(runTestFile(file, io, opts));
   return mergeReports(reports);
 }
 
-function runTestFile(file: string, io: TestFilesIo): TestReport {
+/** `paths` with tests files replaced by their channels, each channel once, in the order first named. */
+export function channelFilesOf(paths: readonly string[], readFile?: (path: string) => string | undefined): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const p of paths) {
+    const file = channelFileOf(p, readFile);
+    if (seen.has(file)) continue;
+    seen.add(file);
+    out.push(file);
+  }
+  return out;
+}
+
+function runTestFile(file: string, io: TestFilesIo, opts: TestFilesOptions): TestReport {
   const source = io.readFile(file);
   if (source === undefined) {
     return problemReport([
@@ -53,7 +94,7 @@ function runTestFile(file: string, io: TestFilesIo): TestReport {
   const problems: Problem[] = loaded.problems.filter((p) => p.severity === "error");
   if (!loaded.plan) return problemReport(problems);
   const plan = loaded.plan;
-  const tests: TestPlan[] = [...plan.tests];
+  let tests: TestPlan[] = [...plan.tests];
   const testFile = testFileOf(file);
   const testSource = testFile === file ? undefined : io.readFile(testFile);
   if (testSource !== undefined) {
@@ -76,7 +117,13 @@ function runTestFile(file: string, io: TestFilesIo): TestReport {
       errors: 0,
     };
   }
-  const report = withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }));
+  if (opts.grep !== undefined) {
+    const needle = opts.grep.toLowerCase();
+    tests = tests.filter((t) => t.name.toLowerCase().includes(needle));
+    // No test of this channel is asked for: nothing to run, and no sandbox to start.
+    if (tests.length === 0) return problemReport([]);
+  }
+  const report = withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }, { state: opts.state === true }));
   const sources = new Map([[file, source]]);
   if (testSource !== undefined) sources.set(testFile, testSource);
   return withExcerpts(report, sources);
@@ -120,16 +167,4 @@ function withRunners(
   } finally {
     for (const r of runners.values()) r.dispose();
   }
-}
-
-function problemReport(problems: Problem[]): TestReport {
-  return {
-    tests: [],
-    passed: 0,
-    failed: 0,
-    problems,
-    errors: problems.filter((p) => p.severity === "error").length,
-    coverage: [],
-    unrejected: [],
-  };
 }

@@ -4,10 +4,16 @@
  */
 import { formatLocation, formatProblem } from "../core/errors.js";
 import type { Json } from "../core/canonical.js";
+import { coverageLabel } from "./coverage.js";
+import { shortenForDisplay } from "./show-state.js";
 import type { TestFailure, TestReport, TestResult } from "./types.js";
 
 /** Longest JSON rendering of a whole value under a diff; the first difference is always shown in full. */
 const MAX_CONTEXT_CHARS = 400;
+/** A cell's state up to this many characters of JSON is one line under `--state`; a longer one is indented. */
+const ONE_LINE_STATE = 100;
+/** Lines of one cell's indented state under `--state`; the rest is counted, not shown (`--format json` has it all). */
+const MAX_STATE_LINES = 60;
 
 export interface FormatOptions {
   format: "text" | "json";
@@ -30,6 +36,7 @@ export function formatTestReport(report: TestReport, opts: FormatOptions): strin
     };
     if (opts.coverage) {
       body.coverage = report.coverage;
+      body.operations = report.operations;
       body.unrejected = report.unrejected;
     }
     return `${JSON.stringify(body, null, 2)}\n`;
@@ -61,10 +68,44 @@ export function summaryLine(report: TestReport): string {
 }
 
 function formatResult(t: TestResult): string[] {
-  if (t.passed) return [`  ✓ ${t.name}`];
-  const out = [`  ✗ ${t.name}`];
+  const out = [`  ${t.passed ? "✓" : "✗"} ${t.name}`];
   if (t.failure) out.push(...formatFailure(t.failure).map((l) => `      ${l}`));
+  if (t.state) out.push(...formatState(t.state, t.signers ?? {}, !t.passed).map((l) => `      ${l}`));
   return out;
+}
+
+/**
+ * Each cell's state where a test ended (`--state`), signer keys as `$key:NAME`
+ * and long keys shortened (show-state.ts).
+ */
+export function formatState(state: Readonly<Record<string, Json>>, signers: Readonly<Record<string, string>>, failed = false): string[] {
+  const out = [failed ? "state where the test stopped:" : "state at the end:"];
+  for (const [cell, value] of Object.entries(state)) {
+    const lines = layout(`${cell}:`, shortenForDisplay(value, signers), "  ");
+    out.push(...lines.slice(0, MAX_STATE_LINES));
+    if (lines.length > MAX_STATE_LINES) out.push(`    … (${lines.length - MAX_STATE_LINES} more lines; --format json has the whole state)`);
+  }
+  return out;
+}
+
+/**
+ * A labelled value as lines (`key: value`, or `- value` for a list item): the
+ * value's JSON on the label's line when it fits in ONE_LINE_STATE characters,
+ * else one line per field or item, nested the same way.
+ */
+function layout(label: string, v: Json, pad: string): string[] {
+  const head = `${pad}${label}`;
+  const line = JSON.stringify(v);
+  if (head.length + 1 + line.length <= ONE_LINE_STATE || v === null || typeof v !== "object") return [`${head} ${line}`];
+  const out = [head];
+  if (Array.isArray(v)) for (const item of v) out.push(...layout("-", item, `${pad}  `));
+  else for (const [k, x] of Object.entries(v)) out.push(...layout(`${showKey(k)}:`, x, `${pad}  `));
+  return out;
+}
+
+/** A key as a `match:` writes it: bare, or quoted as JSON when bare text would mislead (empty, `-`, spaces, `:`, quotes). */
+function showKey(k: string): string {
+  return k !== "-" && /^[^\s:"'{}\[\],#]+$/.test(k) ? k : JSON.stringify(k);
 }
 
 /** The lines under a failed test: where, what, and the diff. */
@@ -87,12 +128,16 @@ export function formatFailure(f: TestFailure): string[] {
 }
 
 function formatCoverage(report: TestReport): string[] {
-  const out = ["rule coverage (inputs accepted / rejected by each rule):"];
+  const out = ["rule coverage (inputs accepted / rejected by each rule; cell/op/rule for an operation's rules):"];
   if (report.coverage.length === 0) out.push("  (no rules)");
-  const width = Math.max(0, ...report.coverage.map((c) => `${c.channel} ${c.cell}/${c.rule}`.length));
+  const width = Math.max(0, ...report.coverage.map((c) => coverageLabel(c).length));
   for (const c of report.coverage) {
-    const name = `${c.channel} ${c.cell}/${c.rule}`.padEnd(width);
-    out.push(`  ${name}  ${String(c.accepted).padStart(5)} accepted  ${String(c.rejected).padStart(5)} rejected`);
+    out.push(`  ${coverageLabel(c).padEnd(width)}  ${counts(c.accepted, c.rejected)}`);
+  }
+  if (report.operations.length > 0) {
+    out.push("operations (inputs accepted / rejected, for any reason):");
+    const w = Math.max(0, ...report.operations.map((o) => `${o.channel} ${o.cell}/${o.op}`.length));
+    for (const o of report.operations) out.push(`  ${`${o.channel} ${o.cell}/${o.op}`.padEnd(w)}  ${counts(o.accepted, o.rejected)}`);
   }
   if (report.unrejected.length === 0) {
     out.push("every rule rejects at least one input");
@@ -100,10 +145,14 @@ function formatCoverage(report: TestReport): string[] {
     out.push(`rules no test rejects (${report.unrejected.length}):`);
     for (const c of report.coverage.filter((x) => x.rejected === 0)) {
       const where = c.location ? `  ${formatLocation(c.location)}` : "";
-      out.push(`  ${c.channel} ${c.cell}/${c.rule}${where}`);
+      out.push(`  ${coverageLabel(c)}${where}`);
     }
   }
   return out;
+}
+
+function counts(accepted: number, rejected: number): string {
+  return `${String(accepted).padStart(5)} accepted  ${String(rejected).padStart(5)} rejected`;
 }
 
 function show(v: Json | undefined): string {

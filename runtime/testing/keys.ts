@@ -25,6 +25,13 @@ export class TestKeys {
     return k;
   }
 
+  /** Every signer name used so far, with its public key hex, in the order first used. */
+  known(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, k] of this.pairs) Object.defineProperty(out, name, { value: k.publicKey, enumerable: true, writable: true, configurable: true });
+    return out;
+  }
+
   /** The public key hex of a signer name. */
   publicKey(name: string): string {
     return this.pair(name).publicKey;

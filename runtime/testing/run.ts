@@ -24,7 +24,7 @@ import { hashJson } from "../core/hash.js";
 import type { ChannelPlan, TestPlan, TestStep } from "../definition/plan.js";
 import type { CodeRunner } from "../sandbox/index.js";
 import { CoverageCounter, unrejectedRules } from "./coverage.js";
-import type { CellState } from "../cells/index.js";
+import type { BlockOutput, CellState } from "../cells/index.js";
 import { createEngine, type EngineInput, type EngineVerdict } from "./engine.js";
 import { TestKeys } from "./keys.js";
 import { describeMismatch, firstMismatch } from "./match.js";
@@ -39,6 +39,12 @@ export const BLOCK_INTERVAL = 1000;
 export interface RunModules {
   /** The code runner of a cell that has `code:`; created and disposed by the caller. */
   code?: (cell: string) => CodeRunner | undefined;
+}
+
+/** What a run reports beyond verdicts. */
+export interface TestRunOptions {
+  /** Keep every cell's state at the end of each test in `TestResult.state` (`statecell test --state`). */
+  state?: boolean;
 }
 
 /** The block header of test block `height` of `cell`: deterministic, so reruns are identical. */
@@ -57,10 +63,17 @@ export function testBlockHeader(
  * Run `tests` against `plan`. Each test starts from a fresh state in every cell.
  * Never throws for a failing channel: faults become TEST_ERROR failures.
  */
-export function runChannelTests(plan: ChannelPlan, tests: readonly TestPlan[], modules: RunModules = {}): TestReport {
+export function runChannelTests(plan: ChannelPlan, tests: readonly TestPlan[], modules: RunModules = {}, options: TestRunOptions = {}): TestReport {
   const coverage = new CoverageCounter(plan);
   const keys = new TestKeys();
-  const results: TestResult[] = tests.map((t) => runOne(plan, t, modules, keys, coverage));
+  const results: TestResult[] = tests.map((t) => {
+    const { result, states } = runOne(plan, t, modules, keys, coverage);
+    if (!options.state) return result;
+    const engine = createEngine(plan);
+    const state: Record<string, Json> = {};
+    for (const c of plan.order) state[c] = engine.plain(states.get(c)!);
+    return { ...result, state, signers: keys.known() };
+  });
   const cov = coverage.result();
   const passed = results.filter((r) => r.passed).length;
   return {
@@ -70,25 +83,39 @@ export function runChannelTests(plan: ChannelPlan, tests: readonly TestPlan[], m
     problems: [],
     errors: 0,
     coverage: cov,
+    operations: coverage.operations(),
     unrejected: unrejectedRules(cov),
   };
 }
 
-/** One pending input of a cell, and the submit step it came from (none for emitted inputs). */
+/** One pending input of a cell, the operation it is submitted as, and the submit step it came from (none for emitted inputs). */
 interface Pending {
   input: EngineInput;
+  op?: string;
   step?: number;
 }
 
 /** What a submit step produced, known at the boundary that executed it. */
 interface Outcome {
   verdict: EngineVerdict;
-  outputs: Array<{ to: string; data: Json }>;
+  outputs: BlockOutput[];
 }
 
-function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: TestKeys, coverage: CoverageCounter): TestResult {
-  const engine = createEngine(plan, modules.code);
+/** A test's result, and the cells' states where it ended. */
+function runOne(
+  plan: ChannelPlan,
+  test: TestPlan,
+  modules: RunModules,
+  keys: TestKeys,
+  coverage: CoverageCounter,
+): { result: TestResult; states: ReadonlyMap<string, CellState> } {
   const states = new Map<string, CellState>();
+  const result = playSteps(plan, test, modules, keys, coverage, states);
+  return { result, states };
+}
+
+function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: TestKeys, coverage: CoverageCounter, states: Map<string, CellState>): TestResult {
+  const engine = createEngine(plan, modules.code);
   const heights = new Map<string, number>();
   const times = new Map<string, number>();
   const hashes = new Map<string, string>();
@@ -141,7 +168,7 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
       hashes.set(cell, header.hash);
       states.set(cell, result.state);
       result.verdicts.forEach((v, i) => {
-        coverage.record(cell, v);
+        coverage.record(cell, v, queue[i].op);
         const s = queue[i].step;
         if (s !== undefined) outcomes.set(s, { verdict: v, outputs: result.outputs[i] ?? [] });
       });
@@ -149,7 +176,7 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
         for (const o of outs) {
           if (!hasCell(plan, o.to)) continue; // the loader refuses unknown targets; nothing to deliver to
           const list = pending.get(o.to) ?? [];
-          list.push({ input: engine.emitted(o) });
+          list.push({ input: engine.emitted(o), ...(o.op !== undefined ? { op: o.op } : {}) });
           pending.set(o.to, list);
         }
       }
@@ -180,14 +207,14 @@ function runOne(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: Te
     if (step.kind === "submit") {
       const data = keys.substitute(step.data);
       const signer = step.signer === undefined ? null : keys.pair(step.signer);
-      const admitted = engine.admit(step.cell, data, signer);
+      const admitted = engine.admit(step.cell, data, signer, step.op);
       if ("verdict" in admitted) {
-        coverage.record(step.cell, admitted.verdict);
+        coverage.record(step.cell, admitted.verdict, step.op);
         open.push({ index: i, step, admission: admitted.verdict });
       } else {
         open.push({ index: i, step });
         const list = pending.get(step.cell) ?? [];
-        list.push({ input: admitted.input, step: i });
+        list.push({ input: admitted.input, step: i, ...(step.op !== undefined ? { op: step.op } : {}) });
         pending.set(step.cell, list);
       }
       continue;
@@ -242,7 +269,8 @@ function checkSubmit(index: number, step: Extract<TestStep, { kind: "submit" }>,
   }
   if (step.outputs !== undefined) {
     const expected = keys.substitute(step.outputs);
-    const actual = outcome.outputs.map((o) => ({ to: o.to, data: o.data })) as Json;
+    // An output to a cell with operations shows its `op`, so a test can expect it (`emits: [{ to, op, data }]`).
+    const actual = outcome.outputs.map((o) => (o.op === undefined ? { to: o.to, data: o.data } : { to: o.to, op: o.op, data: o.data })) as Json;
     const m = firstMismatch(expected, actual);
     if (m) {
       return {

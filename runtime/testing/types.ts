@@ -54,18 +54,45 @@ export interface TestResult {
   passed: boolean;
   /** The first failed expectation; a test stops there (later steps build on the failed one). */
   failure?: TestFailure;
+  /**
+   * With the run option `state`: every cell's state (plain JSON) when the test
+   * ended, passed or failed, by cell in pipeline order.
+   */
+  state?: Record<string, Json>;
+  /** With `state`: the public key hex of every signer name the run has used so far, for display (`$key:NAME`). */
+  signers?: Record<string, string>;
 }
 
-/** Exact counts of one rule over every input of a run (submitted or emitted by an upstream cell). */
+/**
+ * Exact counts of one rule, or of one named refusal of a cell's code hooks,
+ * over every input of a run (submitted or emitted by an upstream cell).
+ */
 export interface RuleCoverage {
   channel: string;
   cell: string;
+  /** The operation the rule belongs to; absent for a rule of the cell itself (shared by its operations). */
+  op?: string;
+  /** `rule`: a rule under `rules:`; `refusal`: a name under the cell's `code: { rejects: ... }`. */
+  kind: "rule" | "refusal";
+  /** The rule's or the refusal's name. */
   rule: string;
-  /** Inputs for which the rule was evaluated and held. */
+  /**
+   * Inputs the rule let through (evaluated and held, or a `when:` that did not
+   * apply); for a refusal, inputs the cell accepted.
+   */
   accepted: number;
-  /** Inputs the rule rejected. */
+  /** Inputs the rule (or the refusal) rejected. */
   rejected: number;
   location?: SourceLocation;
+}
+
+/** Inputs of one operation of a cell with `operations:`, accepted and rejected (for any reason). */
+export interface OperationCoverage {
+  channel: string;
+  cell: string;
+  op: string;
+  accepted: number;
+  rejected: number;
 }
 
 export interface TestReport {
@@ -76,8 +103,10 @@ export interface TestReport {
   problems: Problem[];
   /** How many of `problems` are errors; any error fails the run like a failed test. */
   errors: number;
-  /** Per rule, in channel then pipeline then rule order. */
+  /** Per rule and refusal, in channel then pipeline order; per cell its rules, each operation's rules, its refusals. */
   coverage: RuleCoverage[];
-  /** `channel cell/rule` of every rule that no input rejected. */
+  /** Per operation of the cells with `operations:`, in channel then pipeline then written order. */
+  operations: OperationCoverage[];
+  /** `channel cell/rule`, `channel cell/op/rule` or `channel cell/NAME (hook refusal)` of every row that no input rejected. */
   unrejected: string[];
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectPinned } from "../../unit/definition/helpers.js";
@@ -137,5 +137,98 @@ describe("statecell CLI", () => {
   it("keys prints the name-derived test key", () => {
     const r = statecell("keys", "treasury");
     expect(r.out.trim()).toBe("treasury\t209fa24dc65a0eb7a2953e119be5dbbd67ecfbb71007783be0a7d7c94cb2536c");
+  });
+});
+
+describe("statecell test: the files, tests and states a user asks for", () => {
+  const globbed = () => readdirSync("channels").filter((f) => f.endsWith(".yaml")).map((f) => `channels/${f}`);
+
+  it("test channels/*.yaml runs each channel once, like test channels/, and exits 0", () => {
+    // Before: every NAME.test.yaml was loaded as a channel ("this is a tests file"): exit 1.
+    const files = globbed();
+    expect(files.some((f) => f.endsWith(".test.yaml"))).toBe(true);
+    const r = statecell("test", ...files);
+    const dir = statecell("test", "channels/");
+    expect(r.out).not.toContain("load error");
+    expect(r.out.trimEnd().split("\n").at(-1)).toBe(dir.out.trimEnd().split("\n").at(-1));
+    expect(r.code).toBe(0);
+  });
+
+  it("test --grep runs the tests whose name contains the text, and exits 1 when none does", () => {
+    const r = statecell("test", "--grep", "ONE BALLOT PER", "channels/");
+    expect(r.out).toContain("✓ one ballot per resident, even in a later block");
+    expect(r.out).toMatch(/\n1 passed, 0 failed\n$/);
+    expect(r.code).toBe(0);
+    const none = statecell("test", "--grep", "no such test anywhere", "channels/");
+    expect(none.out).toContain('no test name contains "no such test anywhere"');
+    expect(none.code).toBe(1);
+  });
+
+  it("--grep and --state belong to test: another command says so and exits 2", () => {
+    const r = statecell("lint", "--state", "channels/poll.yaml");
+    expect(r.out).toContain("statecell lint: --state is an option of `statecell test`");
+    expect(r.code).toBe(2);
+  });
+
+  it("test --state prints each cell's state at the end of each test, signer keys as $key:NAME", () => {
+    const r = statecell("test", "--state", "--grep", "nonce of a sender", "channels/token.yaml");
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("      state at the end:\n        transfers:\n");
+    expect(r.out).toContain('          balances: {"$key:treasury":-10,"$key:alice":0,"$key:bob":10}');
+    expect(r.out).toContain('            "$key:treasury/7": {"to":"$key:alice","amount":10,"nonce":7}');
+    expect(r.out).toContain("        audit: {}");
+    expect(r.out).not.toMatch(/[0-9a-f]{64}/);
+  });
+});
+
+describe("statecell given a code file", () => {
+  it("lint says it is a code file and which channel to lint, instead of YAML errors", () => {
+    const r = statecell("lint", "channels/air-quality/districts.js");
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("channels/air-quality/districts.js:1:1: error CLI_CODE_FILE: channels/air-quality/districts.js is a code file (the hooks of a code cell), named by channels/air-quality.yaml");
+    expect(r.out).toContain("fix: lint the channel that names it: `statecell lint channels/air-quality.yaml`");
+    expect(r.out).not.toContain("DEFINITION_YAML_SYNTAX");
+    expect(r.out).toContain("1 file(s): 1 error(s)");
+  });
+
+  it("explain and test say the same, and a code file no channel names gets the general fix", () => {
+    const e = statecell("explain", "channels/air-quality/districts.js");
+    expect(e.code).toBe(1);
+    expect(e.out).toContain("fix: explain the channel that names it: `statecell explain channels/air-quality.yaml`");
+    const dir = mkdtempSync(join(tmpdir(), "statecell-code-"));
+    writeFileSync(join(dir, "lonely.js"), "function validate() { return true; }\n");
+    const t = statecell("test", join(dir, "lonely.js"));
+    expect(t.code).toBe(1);
+    expect(t.out).toContain("CLI_CODE_FILE");
+    expect(t.out).toContain("fix: test the channel file (.yaml) whose cell names it under `code:`");
+  });
+});
+
+describe("statecell explain and the tests file", () => {
+  it("counts and names the tests of NAME.test.yaml beside the channel", () => {
+    const r = statecell("explain", "channels/poll.yaml");
+    expect(r.code).toBe(0);
+    const n = (readFileSync("channels/poll.test.yaml", "utf8").match(/^ {2}- name: /gm) ?? []).length;
+    // Before: "Tests: none." (the poll's tests are all in poll.test.yaml)
+    expect(r.out).toContain(`Tests: ${n} tests ("a signed ballot for a listed option is accepted", `);
+  });
+
+  it("explain channels/*.yaml explains each channel once", () => {
+    const files = readdirSync("channels").filter((f) => f.endsWith(".yaml")).map((f) => `channels/${f}`);
+    const r = statecell("explain", ...files);
+    expect(r.code).toBe(0);
+    expect((r.out.match(/^Channel /gm) ?? []).length).toBe(files.filter((f) => !f.endsWith(".test.yaml")).length);
+  });
+});
+
+describe("statecell writing into a pipe that closes early", () => {
+  it("stops writing quietly and keeps its exit code (before: EPIPE and a stack trace)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "statecell-pipe-"));
+    const err = join(dir, "stderr");
+    const rc = join(dir, "rc");
+    const r = spawnSync("sh", ["-c", `(node bin/statecell.js explain channels/ 2>"${err}"; echo $? >"${rc}") | head -c 20`], { encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toBe("Channel air-quality,");
+    expect(readFileSync(rc, "utf8").trim()).toBe("0");
+    expect(readFileSync(err, "utf8")).toBe("");
   });
 });

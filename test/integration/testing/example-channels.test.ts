@@ -4,11 +4,15 @@
  * and they are not vacuous (breaking a channel makes them fail).
  */
 import { describe, it, expect } from "vitest";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, readdirSync } from "node:fs";
 import { runTestFiles, formatTestReport } from "../../../runtime/testing/index.js";
 import { createCodeRunner } from "../../../runtime/sandbox/index.js";
 
-const CHANNELS = ["channels/air-quality.yaml", "channels/poll.yaml", "channels/token.yaml"];
+/** Every example channel (channels/*.yaml, not the tests files), so a new one is checked the day it is added. */
+const CHANNELS = readdirSync("channels")
+  .filter((f) => f.endsWith(".yaml") && !f.endsWith(".test.yaml"))
+  .sort()
+  .map((f) => `channels/${f}`);
 
 const disk = (p: string): string | undefined => (existsSync(p) ? readFileSync(p, "utf8") : undefined);
 
@@ -29,7 +33,8 @@ describe("example channels", () => {
     expect(report.problems, text).toEqual([]);
     expect(report.failed, text).toBe(0);
     expect(report.passed).toBeGreaterThanOrEqual(30);
-    expect(new Set(report.tests.map((t) => t.channel))).toEqual(new Set(["air-quality", "city-poll", "loyalty-points"]));
+    expect([...new Set(report.tests.map((t) => t.channel))]).toEqual(expect.arrayContaining(["air-quality", "city-poll", "loyalty-points"]));
+    expect(new Set(report.tests.map((t) => t.file)).size).toBe(CHANNELS.length);
     expect(report.unrejected, text).toEqual([]);
     expect(report.coverage.length).toBeGreaterThanOrEqual(9);
     expect(text).toContain("every rule rejects at least one input");

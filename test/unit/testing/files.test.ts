@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
-import { runTestFiles, formatTestReport, testFileOf } from "../../../runtime/testing/index.js";
+import { runTestFiles, formatTestReport, testFileOf, channelFileOf, channelFilesOf } from "../../../runtime/testing/index.js";
 import { CHANNEL } from "./fixture.js";
+import { createCodeRunner } from "../../../runtime/sandbox/index.js";
 
 const INLINE = `${CHANNEL}tests:
   - name: inline test
@@ -141,5 +142,56 @@ describe("formatTestReport", () => {
     expect(withCov.tests[2].failure).toMatchObject({ code: "TEST_VERDICT", verdict: { rule: "even" } });
     expect(withCov.coverage.find((c) => c.rule === "even")).toMatchObject({ cell: "intake", accepted: 2, rejected: 1 });
     expect(withCov.unrejected).toContain("counter intake/positive");
+  });
+});
+
+describe("runTestFiles: the files a glob names", () => {
+  it("a tests file stands for its channel, and a channel named twice runs once (channels/*.yaml)", () => {
+    const files = { "ch/counter.yaml": INLINE, "ch/counter.test.yaml": TEST_FILE };
+    // Before: the tests file was loaded as a channel ("this is a tests file"), a load error.
+    const report = runTestFiles(["ch/counter.test.yaml", "ch/counter.yaml"], io(files));
+    expect(report.errors).toBe(0);
+    expect(report.problems).toEqual([]);
+    expect(report.tests.map((t) => t.name)).toEqual(["inline test", "from the test file", "failing in the test file"]);
+  });
+
+  it("maps NAME.test.yaml to NAME.yaml, or to NAME.yml when only that one exists", () => {
+    const read = io({ "a/x.yml": INLINE }).readFile;
+    expect(channelFileOf("a/x.test.yaml", read)).toBe("a/x.yml");
+    expect(channelFileOf("a/y.test.yaml", read)).toBe("a/y.yaml");
+    expect(channelFileOf("a/y.yaml", read)).toBe("a/y.yaml");
+    expect(channelFilesOf(["a/x.test.yaml", "a/x.yml", "b/z.yaml", "a/x.test.yml"], read)).toEqual(["a/x.yml", "b/z.yaml"]);
+  });
+
+  it("a tests file whose channel is missing says which channel it looked for", () => {
+    const report = runTestFiles(["ch/gone.test.yaml"], io({ "ch/gone.test.yaml": TEST_FILE }));
+    expect(report.problems).toMatchObject([{ code: "TEST_FILE_NOT_FOUND", location: { file: "ch/gone.yaml" } }]);
+  });
+});
+
+describe("runTestFiles with grep", () => {
+  const files = { "ch/counter.yaml": INLINE, "ch/counter.test.yaml": TEST_FILE };
+
+  it("runs only the tests whose name contains the text, ignoring case", () => {
+    const report = runTestFiles(["ch/counter.yaml"], io(files), { grep: "TEST FILE" });
+    expect(report.tests.map((t) => t.name)).toEqual(["from the test file", "failing in the test file"]);
+    // coverage counts the tests that ran only: "inline test" submitted v 2, which would count for `positive`
+    expect(report.coverage.find((c) => c.rule === "positive")!.accepted).toBe(2);
+  });
+
+  it("a channel with no test of that name runs nothing, and starts no sandbox", () => {
+    const coded = `${INLINE.replace("  clock:\n", "  hooked:\n    group: solo\n    accepts: { type: object }\n    code: ./hooks.js\n  clock:\n")}`;
+    const withCode = { "ch/coded.yaml": coded, "ch/hooks.js": "function validate(data) { return true; }\n" };
+    const made: string[] = [];
+    const create = (o: { name: string }) => {
+      made.push(o.name);
+      return createCodeRunner(o as never);
+    };
+    // without grep the hooked cell gets its runner; with a grep that selects nothing, none is made
+    expect(runTestFiles(["ch/coded.yaml"], { ...io(withCode), createCodeRunner: create }).errors).toBe(0);
+    expect(made).toEqual(["counter/hooked"]);
+    const report = runTestFiles(["ch/coded.yaml"], { ...io(withCode), createCodeRunner: create }, { grep: "no such test" });
+    expect(report).toMatchObject({ tests: [], problems: [], errors: 0, coverage: [] });
+    expect(made).toEqual(["counter/hooked"]);
   });
 });
