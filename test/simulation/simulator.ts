@@ -76,6 +76,11 @@ export interface RunResult {
   evidence: number;
   drops: Record<string, number>;
   badPeers: number;
+  /** Catch-up requests the drivers sent, and responses they served. */
+  catchupRequested: number;
+  catchupServed: number;
+  /** Crashes that landed inside a signer-store or WAL write and lost or tore it. */
+  cutWrites: number;
   events: number;
   virtualMs: number;
   signatureChecks: number;
@@ -219,6 +224,7 @@ export class Simulation {
   private signed = new Map<string, string>();
   private evidence = 0;
   private badPeers = 0;
+  private cutWrites = 0;
   private inputSeq = 0;
   private healed = false;
   private target = 0;
@@ -369,7 +375,10 @@ export class Simulation {
       e.crashIn--;
       return;
     }
-    if (tear && e.crashing !== "clean") tear(e.crashing);
+    if (tear && e.crashing !== "clean") {
+      tear(e.crashing);
+      this.cutWrites++;
+    }
     this.down(e);
     throw CRASH;
   }
@@ -452,6 +461,9 @@ export class Simulation {
       evidence: this.evidence,
       drops: this.drops,
       badPeers: this.badPeers,
+      catchupRequested: this.eps.reduce((a, e) => a + e.driver.counters.catchupRequested, 0),
+      catchupServed: this.eps.reduce((a, e) => a + e.driver.counters.catchupServed, 0),
+      cutWrites: this.cutWrites,
       events: this.events,
       virtualMs: this.now,
       signatureChecks: this.verifier.checks,
