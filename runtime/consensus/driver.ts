@@ -214,7 +214,11 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
   }
 
   function execute(effects: readonly ConsensusEffect[]): void {
+    const gen = generation;
     for (const f of effects) {
+      // A port that stopped the driver (stop() from an events callback) ends the step here:
+      // skipping what is left is always safe, sending a signature after it never is.
+      if (gen !== generation) return;
       switch (f.kind) {
         case "persist":
           ports.signer.save(f.record);
@@ -226,7 +230,6 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
           transport.broadcast(f.message, false);
           break;
         case "schedule-timeout": {
-          const gen = generation;
           const t = f.timeout;
           timers.schedule(f.duration, () =>
             enter(() => {

@@ -106,6 +106,26 @@ describe("group driver: effects through the ports", () => {
     expect(Object.keys(driver.state!.rounds[0].prevotes)).toContain(PUB[2]);
   });
 
+  it("a host that stops the driver from a port in the middle of a step gets none of that step's later effects", () => {
+    const log: string[] = [];
+    let driver: ReturnType<typeof createGroupDriver<number>> | null = null;
+    driver = createGroupDriver(
+      { consensus: config(1), genesis: 0, gossipIntervalMs: 0 },
+      {
+        transport: { send: () => {}, broadcast: (m) => log.push(`broadcast:${m.type}`) },
+        timers: { schedule: () => {} },
+        clock: { now: () => 5 },
+        // The proposal's record is saved, then the host shuts the group down.
+        signer: { load: () => null, save: (rec) => (log.push(`save:${rec.step}`), driver!.stop()) },
+        wal: { append: () => log.push("wal"), entries: () => [], truncateBelow: () => {} },
+        blocks: new MemoryBlockStore(),
+      },
+    );
+    driver.start();
+    expect(log).toEqual(["save:0"]);
+    expect(driver.running).toBe(false);
+  });
+
   it("gossip re-sends the height's messages as relays once the height has stalled for the interval, and not before", () => {
     const r = rig({ driver: { gossipIntervalMs: 200 } });
     r.driver.start();
