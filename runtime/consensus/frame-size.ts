@@ -22,6 +22,18 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * @example exceedsJsonSize({ tag: "x".repeat(2e6) }, 1_048_576) // true
  */
 export function exceedsJsonSize(value: unknown, limit: number): boolean {
+  return jsonSizeEstimate(value, limit) > limit;
+}
+
+/**
+ * The lower bound `exceedsJsonSize` compares with `limit`: exact for what it
+ * walked to the end, and some number above `limit` as soon as the walk knows
+ * the value is larger (it then stops). A sender that keeps the estimate of
+ * what it sends within a receiver's limit is never refused by that receiver's
+ * `exceedsJsonSize` (catch-up responses are packed this way).
+ * @example jsonSizeEstimate({ a: "xy" }, 100) // 10, as long as `{"a":"xy"}`
+ */
+export function jsonSizeEstimate(value: unknown, limit: number): number {
   // `size` counts what was seen; every value still on the stack will add at least 1 byte.
   let size = 0;
   const stack: unknown[] = [value];
@@ -40,7 +52,7 @@ export function exceedsJsonSize(value: unknown, limit: number): boolean {
         } else if (Array.isArray(v)) {
           // Brackets and commas first: a long array is refused before any item is read.
           size += v.length === 0 ? 2 : v.length + 1;
-          if (size + stack.length + v.length > limit) return true;
+          if (size + stack.length + v.length > limit) return size + stack.length + v.length;
           for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
         } else {
           size += 2;
@@ -50,14 +62,14 @@ export function exceedsJsonSize(value: unknown, limit: number): boolean {
             size += k.length + (first ? 3 : 4); // "k": and the comma before every member but the first
             first = false;
             stack.push((v as Record<string, unknown>)[k]);
-            if (size + stack.length > limit) return true;
+            if (size + stack.length > limit) return size + stack.length;
           }
         }
         break;
       default:
         size += 1; // a number's shortest form; what JSON cannot encode fails to hash later
     }
-    if (size + stack.length > limit) return true;
+    if (size + stack.length > limit) return size + stack.length;
   }
-  return false;
+  return size;
 }

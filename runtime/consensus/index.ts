@@ -13,7 +13,7 @@ export * from "./state.js";
 export { step, type StepResult } from "./step.js";
 export * from "./replay.js";
 export { gossipMessages } from "./gossip.js";
-export { exceedsJsonSize } from "./frame-size.js";
+export { exceedsJsonSize, jsonSizeEstimate } from "./frame-size.js";
 export {
   cellApplication,
   genesisCellChain,
@@ -24,3 +24,6 @@ export {
   type CellBlockValue,
 } from "./cell-application.js";
 export { runLocalGroup, type LocalNode, type LocalGroupOptions } from "./local-group.js";
+export * from "./catchup.js";
+export * from "./ports.js";
+export { createGroupDriver, type GroupDriver, type GroupDriverConfig, type DriverCounters } from "./driver.js";

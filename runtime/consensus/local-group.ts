@@ -1,8 +1,9 @@
 /**
- * Runs one cell's whole validator group inside one process: every node's
- * consensus `step` with the cell as its application, messages delivered to
- * every other node 1 ms later, timeouts on a virtual clock. No sockets, no
- * real clock, no randomness: the same inputs always give the same blocks.
+ * Runs one cell's whole validator group inside one process: every node is a
+ * group driver (driver.ts) with the cell as its application, in-memory
+ * stores, and in-process ports: messages delivered to every other node 1 ms
+ * later, timers on a virtual clock. No sockets, no real clock, no
+ * randomness: the same inputs always give the same blocks.
  *
  * It is what `statecell demo` shows before nodes peer over WebSockets, and
  * what tests use to drive consensus on real channels. Faults belong to the
@@ -13,11 +14,12 @@ import { keyPairFromName, type KeyPair } from "../core/keys.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import type { ExecuteModules, Verdict } from "../cells/index.js";
 import { cellApplication, genesisCellChain, type CellChainState } from "./cell-application.js";
-import { createState, GENESIS_HASH, type ConsensusState } from "./state.js";
-import { step } from "./step.js";
+import { createGroupDriver, type GroupDriver } from "./driver.js";
+import type { ConsensusState } from "./state.js";
+import { MemoryBlockStore, MemorySignerStore, MemoryWal } from "./storage.js";
 import { validatorSet } from "./validator-set.js";
 import { cachingVerifier } from "./verifier.js";
-import type { CertifiedBlock, ConsensusEvent, TimeoutConfig } from "./types.js";
+import type { CertifiedBlock, TimeoutConfig } from "./types.js";
 
 export interface LocalNode {
   name: string;
@@ -29,6 +31,8 @@ export interface LocalNode {
    * node shows clients. Never part of the block.
    */
   verdicts: Array<readonly Verdict[]>;
+  /** The node's group driver (its counters: drops, catch-up, gossip). */
+  driver: GroupDriver<CellChainState>;
 }
 
 export interface LocalGroupOptions {
@@ -57,40 +61,68 @@ export function runLocalGroup(opts: LocalGroupOptions): LocalNode[] {
   const keyPairs = group.validators.map((v) => keyOf(v));
   const set = validatorSet(group, Object.fromEntries(group.validators.map((v, i) => [v, keyPairs[i].publicKey])));
   const app = cellApplication(plan, cell, opts.modules);
-  const nodes: LocalNode[] = group.validators.map((name, i) => ({
-    name,
-    decided: [],
-    verdicts: [],
-    state: createState(
-      { channel: plan.channel, cell, validators: set, self: keyPairs[i], app, timeouts: TIMEOUTS, verifier: cachingVerifier() },
-      { height: 1, prevHash: GENESIS_HASH, app: genesisCellChain(), signer: null },
-    ),
-  }));
-  // Event queue ordered by (time, sequence): deterministic delivery.
-  const queue: Array<{ at: number; seq: number; node: number; event: ConsensusEvent }> = [];
+  // Work queue ordered by (time, sequence): deterministic delivery.
+  const queue: Array<{ at: number; seq: number; run: () => void }> = [];
   let seq = 0;
-  const push = (at: number, node: number, event: ConsensusEvent) => {
+  let now = opts.startTime;
+  const push = (at: number, run: () => void) => {
     let i = queue.length;
     while (i > 0 && (queue[i - 1].at > at || (queue[i - 1].at === at && queue[i - 1].seq > seq))) i--;
-    queue.splice(i, 0, { at, seq: seq++, node, event });
+    queue.splice(i, 0, { at, seq: seq++, run });
   };
-  nodes.forEach((_, i) => {
-    push(opts.startTime, i, { kind: "inputs", inputs: opts.pending, now: opts.startTime });
-    push(opts.startTime, i, { kind: "start", now: opts.startTime });
+  const byKey = new Map<string, number>(keyPairs.map((k, i) => [k.publicKey, i]));
+  const nodes: LocalNode[] = group.validators.map((name, i) => {
+    const me = keyPairs[i].publicKey;
+    const decided: CertifiedBlock[] = [];
+    const verdicts: Array<readonly Verdict[]> = [];
+    const driver = createGroupDriver(
+      {
+        consensus: { channel: plan.channel, cell, validators: set, self: keyPairs[i], app, timeouts: TIMEOUTS, verifier: cachingVerifier() },
+        genesis: genesisCellChain(),
+      },
+      {
+        transport: {
+          broadcast: (message) => {
+            const at = now + 1;
+            nodes.forEach((n, j) => j !== i && push(at, () => n.driver.receive(me, message)));
+          },
+          send: (peer, message) => {
+            const j = byKey.get(peer);
+            if (j !== undefined) push(now + 1, () => nodes[j].driver.receive(me, message));
+          },
+        },
+        timers: { schedule: (ms, fire) => push(now + ms, fire) },
+        clock: { now: () => now },
+        signer: new MemorySignerStore(),
+        wal: new MemoryWal(),
+        blocks: new MemoryBlockStore(),
+        events: {
+          decided: (block) => {
+            decided.push(block);
+            verdicts.push(app.verdictsOf(block.value) ?? []);
+          },
+        },
+      },
+    );
+    return {
+      name,
+      decided,
+      verdicts,
+      driver,
+      get state() {
+        return driver.state!;
+      },
+    };
   });
+  for (const n of nodes) {
+    n.driver.offer(opts.pending);
+    n.driver.start();
+  }
   const maxEvents = opts.maxEvents ?? 100_000;
-  for (let n = 0; n < maxEvents && queue.length > 0 && nodes.some((x) => x.decided.length < opts.heights); n++) {
-    const { at, node, event } = queue.shift()!;
-    const r = step(nodes[node].state, event);
-    nodes[node].state = r.state;
-    for (const f of r.effects) {
-      if (f.kind === "broadcast") nodes.forEach((_, j) => j !== node && push(at + 1, j, { kind: "message", frame: f.message, now: at + 1 }));
-      else if (f.kind === "schedule-timeout") push(at + f.duration, node, { kind: "timeout", timeout: f.timeout, now: at + f.duration });
-      else if (f.kind === "decide") {
-        nodes[node].decided.push(f.block);
-        nodes[node].verdicts.push(app.verdictsOf(f.block.value) ?? []);
-      }
-    }
+  for (let k = 0; k < maxEvents && queue.length > 0 && nodes.some((x) => x.decided.length < opts.heights); k++) {
+    const item = queue.shift()!;
+    now = item.at;
+    item.run();
   }
   return nodes;
 }

@@ -118,6 +118,8 @@ export interface StartPoint<S> {
   app: S;
   /** `signerStore.load()` after a restart; null on a fresh key. */
   signer: SignedRecord | null;
+  /** Inputs the host already holds, offered to the first proposal (default none). */
+  pending?: readonly Json[];
 }
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -142,7 +144,7 @@ export function createState<S>(config: ConsensusConfig<S>, point: StartPoint<S>)
     maxRound: {},
     validity: {},
     signer: point.signer,
-    pending: [],
+    pending: point.pending ?? [],
     nextHeight: [],
     reported: {},
   };

@@ -5,7 +5,7 @@
  * The in-memory versions here keep serialized, checksummed records and can
  * lose or tear their last write, as a crash in the middle of a write would.
  */
-import type { SignedRecord, WalEntry } from "./types.js";
+import type { CertifiedBlock, SignedRecord, WalEntry } from "./types.js";
 
 /** Durable record of the last thing this node signed. */
 export interface SignerStore {
@@ -22,6 +22,49 @@ export interface Wal {
   entries(height: number): WalEntry[];
   /** Drops entries below `height` (called once a block of height-1 is stored). */
   truncateBelow(height: number): void;
+}
+
+/** The last block a block store holds, with the application state after it. */
+export interface StoredHead<S> {
+  height: number;
+  /** `app.valueId(block.value)`: the next height's prevHash. */
+  valueId: string;
+  /** The application state after this block (a node restarts from it). */
+  state: S;
+}
+
+/**
+ * The ledger of one group's decided blocks at a node. Synchronous like the
+ * signer store: the group driver appends a block before it truncates the WAL
+ * below it, and restarts from `head()`.
+ */
+export interface BlockStore<S> {
+  /** The last stored block, or null before the first. */
+  head(): StoredHead<S> | null;
+  /** Stores the block of height `head().height + 1` with the state after it. Durable when it returns. */
+  append(block: CertifiedBlock, valueId: string, state: S): void;
+  /** Up to `max` stored blocks from `fromHeight` on, in height order (fewer, or none, past the head). */
+  read(fromHeight: number, max: number): CertifiedBlock[];
+}
+
+/** A block store in memory (in-process groups, tests). */
+export class MemoryBlockStore<S> implements BlockStore<S> {
+  readonly blocks: CertifiedBlock[] = [];
+  private last: StoredHead<S> | null = null;
+
+  head(): StoredHead<S> | null {
+    return this.last;
+  }
+
+  append(block: CertifiedBlock, valueId: string, state: S): void {
+    this.blocks.push(block);
+    this.last = { height: block.height, valueId, state };
+  }
+
+  read(fromHeight: number, max: number): CertifiedBlock[] {
+    if (!Number.isSafeInteger(fromHeight) || fromHeight < 1) return [];
+    return this.blocks.slice(fromHeight - 1, fromHeight - 1 + Math.max(0, max));
+  }
 }
 
 /** How a crash treats the write in progress. */

@@ -111,7 +111,11 @@ export type DropReason =
   | "too-many-proposals"
   | "bad-certificate"
   | "invalid-certified-value"
-  | "signer-guard";
+  | "signer-guard"
+  /** A catch-up request over the per-peer rate (the group driver). */
+  | "rate-limited"
+  /** A catch-up response nobody asked that peer for, or for a height not asked (the group driver). */
+  | "unsolicited";
 
 /** Two different signed messages from one validator for the same (height, round, type). */
 export interface Evidence {

@@ -36,13 +36,13 @@ const t = campaign(seed, runs, { app, ...(n === undefined ? {} : { n }), ...(mod
     for (const v of r.violations) console.log(`  ${v}`);
   } else if (verbose || runs === 1) {
     console.log(
-      `seed ${r.seed} n=${r.n} q=${r.quorum} ${r.mode}: ${r.blocks} blocks, ${r.faults} faults ${JSON.stringify(r.faultKinds)}, ${r.evidence} evidence, ${r.badPeers} bad peers, drops ${JSON.stringify(r.drops)}, ${r.events} events, ${r.virtualMs} virtual ms${r.forks.length ? `, forks ${JSON.stringify(r.forks.map((f) => ({ h: f.height, signers: f.signers })))}` : ""}`,
+      `seed ${r.seed} n=${r.n} q=${r.quorum} ${r.mode}: ${r.blocks} blocks, ${r.faults} faults ${JSON.stringify(r.faultKinds)}, ${r.evidence} evidence, ${r.badPeers} bad peers, ${r.catchupRequested} catch-up requests, ${r.catchupServed} served, drops ${JSON.stringify(r.drops)}, ${r.events} events, ${r.virtualMs} virtual ms${r.forks.length ? `, forks ${JSON.stringify(r.forks.map((f) => ({ h: f.height, signers: f.signers })))}` : ""}`,
     );
   }
   if (!verbose && runs >= 1000 && done % 1000 === 0) console.log(`... ${done}/${runs}`);
 });
 console.log(`modes ${JSON.stringify(t.byMode)}, sizes ${JSON.stringify(t.bySize)}, faults ${JSON.stringify(t.faultKinds)}`);
-console.log(`forks detected in fork mode ${t.forksDetected}, evidence ${t.evidence}, bad peers disconnected ${t.badPeers}, ${(t.ms / t.schedules).toFixed(1)} ms/schedule, ${(t.ms / 1000).toFixed(1)} s`);
+console.log(`forks detected in fork mode ${t.forksDetected}, evidence ${t.evidence}, bad peers disconnected ${t.badPeers}, catch-up responses served ${t.catchupServed}, ${(t.ms / t.schedules).toFixed(1)} ms/schedule, ${(t.ms / 1000).toFixed(1)} s`);
 console.log(`app ${app.name}`);
 console.log(`summary: schedules run ${t.schedules}, faults injected ${t.faults}, blocks committed ${t.blocks}, violations ${t.violations}`);
 process.exit(t.violations > 0 ? 1 : 0);

@@ -18,6 +18,10 @@ describe("seeded simulation", () => {
     expect(t.blocks).toBeGreaterThan(2000);
     expect(t.evidence).toBeGreaterThan(0);
     expect(t.badPeers).toBeGreaterThan(0);
+    // Nodes that fell behind caught up through the shipped driver's catch-up messages.
+    expect(t.catchupServed).toBeGreaterThan(100);
+    // Crashes landed inside the driver's signer-store and WAL writes, losing or tearing them, and the nodes restarted from what survived.
+    expect(t.cutWrites).toBeGreaterThan(10);
     for (const k of ["dropped", "duplicated", "partitioned", "crash-clean", "crash-lose", "crash-tear", "byzantine-equivocate", "byzantine-amnesia", "byzantine-forge"]) {
       expect(t.faultKinds[k] ?? 0, k).toBeGreaterThan(0);
     }

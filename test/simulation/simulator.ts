@@ -1,33 +1,34 @@
 /**
  * The seeded simulator: a whole group in one process on a virtual clock.
- * Every node runs the real consensus core (`step`) and a small driver that
- * executes its effects the way a node would (persist before send, timers,
- * WAL, ledger, catch-up), over a network that delays, drops, duplicates and
- * reorders messages and can be partitioned. Faults come from the schedule
- * (schedule.ts); checks run at the end (checker.ts). One seed, one run.
+ * Every node runs the shipped group driver (runtime/consensus/driver.ts) with
+ * the real consensus core; the simulator only provides its ports: a network
+ * that delays, drops, duplicates and reorders messages and can be
+ * partitioned, timers on the virtual clock, and stores that a crash can
+ * interrupt in the middle of a write (losing or tearing it). Byzantine
+ * validators run the same driver behind a transport that forges and
+ * equivocates, and a block store that lies to those who catch up from it.
+ * Faults come from the schedule (schedule.ts); checks run at the end
+ * (checker.ts). One seed, one run.
  */
 import { keyPairFromName, type KeyPair } from "../../runtime/core/keys.js";
 import type { Json } from "../../runtime/core/canonical.js";
 import type { GroupPlan } from "../../runtime/definition/plan.js";
 import {
   cachingVerifier,
-  createState,
+  createGroupDriver,
   GENESIS_HASH,
-  gossipMessages,
   MemorySignerStore,
   MemoryWal,
-  restore,
   signMessage,
-  step,
   validatorSet,
   type CertifiedBlock,
   type ConsensusConfig,
-  type ConsensusEffect,
-  type ConsensusEvent,
   type ConsensusMessage,
-  type ConsensusState,
+  type GroupDriver,
+  type GroupMessage,
+  type GroupPorts,
   type Proposal,
-  type TimeoutRef,
+  type TornWrite,
   type ValidatorSet,
   type Vote,
 } from "../../runtime/consensus/index.js";
@@ -75,23 +76,30 @@ export interface RunResult {
   evidence: number;
   drops: Record<string, number>;
   badPeers: number;
+  /** Catch-up requests the drivers sent, and responses they served. */
+  catchupRequested: number;
+  catchupServed: number;
+  /** Crashes that landed inside a signer-store or WAL write and lost or tore it. */
+  cutWrites: number;
   events: number;
   virtualMs: number;
   signatureChecks: number;
 }
 
-type Payload = { kind: "msg"; frame: unknown } | { kind: "catchup-req"; fromHeight: number } | { kind: "catchup-resp"; blocks: unknown[] };
-
 type Item =
-  | { kind: "deliver"; to: number; from: number; payload: Payload }
-  | { kind: "timeout"; ep: number; epoch: number; timeout: TimeoutRef }
+  | { kind: "deliver"; to: number; from: number; frame: GroupMessage }
+  | { kind: "timer"; ep: number; epoch: number; fire: () => void }
   | { kind: "crash"; ep: number; torn: "clean" | "lose" | "tear" }
   | { kind: "restart"; ep: number }
   | { kind: "pause"; ep: number; until: number }
   | { kind: "unpause"; ep: number }
   | { kind: "input" }
-  | { kind: "tick" }
   | { kind: "heal" };
+
+/** Thrown by a port when a scheduled crash lands in it: the node dies in the middle of that call. */
+const CRASH = Object.freeze({ crash: "the simulated process died here" });
+/** A pending crash lands in one of the node's next 1..4 port calls (writes, sends, timers). */
+const CRASH_WITHIN = 3;
 
 interface Queued {
   at: number;
@@ -107,20 +115,21 @@ export interface Endpoint {
   key: KeyPair;
   honest: boolean;
   side: number;
-  config: ConsensusConfig<unknown>;
-  state: ConsensusState<unknown>;
+  driver: GroupDriver<unknown>;
   store: MemorySignerStore;
   wal: MemoryWal;
   ledger: LedgerEntry[];
   up: boolean;
+  /** Stopped by a fault of its own (a violation): never restarted. */
+  broken: boolean;
   epoch: number;
   crashing: "clean" | "lose" | "tear" | null;
+  /** Port calls left before the pending crash lands. */
+  crashIn: number;
   pausedUntil: number;
   deferred: Item[];
   skew: number;
-  lastHeightAt: number;
-  lastCatchupAt: number;
-  sent: ConsensusMessage[];
+  /** Indices of validators this node disconnected (bad peers). */
   disconnected: Set<number>;
   pool: Json[];
   misbehaviour: Misbehaviour[];
@@ -215,6 +224,7 @@ export class Simulation {
   private signed = new Map<string, string>();
   private evidence = 0;
   private badPeers = 0;
+  private cutWrites = 0;
   private inputSeq = 0;
   private healed = false;
   private target = 0;
@@ -251,32 +261,147 @@ export class Simulation {
       verifier: this.verifier,
       ...(honest && this.opts.disableLocking ? { test: { unsafeDisableLocking: true } } : {}),
     };
-    const ep: Endpoint = {
+    const e = {
       ep: this.eps.length,
       index,
       name: `v${index}${s.mode === "fork" && !honest ? (side === 0 ? "L" : "R") : ""}`,
       key: KEYS[index],
       honest,
       side,
-      config,
-      state: createState(config, { height: 1, prevHash: GENESIS_HASH, app: this.simApp.genesis, signer: null }),
       store: new MemorySignerStore(),
       wal: new MemoryWal(),
       ledger: [],
       up: true,
+      broken: false,
       epoch: 0,
       crashing: null,
+      crashIn: 0,
       pausedUntil: 0,
       deferred: [],
       skew: s.skew[index] + (side === 1 && !honest ? 7 : 0),
-      lastHeightAt: 0,
-      lastCatchupAt: -Infinity,
-      sent: [],
       disconnected: new Set(),
       pool: [],
       misbehaviour: honest ? [] : s.misbehaviour,
+    } as Omit<Endpoint, "driver"> as Endpoint;
+    e.driver = createGroupDriver({ consensus: config, genesis: this.simApp.genesis, gossipIntervalMs: s.rebroadcast, catchupIntervalMs: 100 }, this.ports(e));
+    this.eps.push(e);
+  }
+
+  /** The ports of one endpoint: the network, the virtual clock, and stores a crash can cut. */
+  private ports(e: Endpoint): GroupPorts<unknown> {
+    return {
+      transport: {
+        send: (peer, message) => {
+          this.io(e);
+          const index = this.set.index.get(peer);
+          const to = this.eps.find((x) => x.index === index && x.side === e.side && x.ep !== e.ep) ?? this.eps.find((x) => x.index === index && x.ep !== e.ep);
+          if (to) this.send(e.ep, to.ep, message);
+        },
+        broadcast: (message, relay) => {
+          this.io(e);
+          if (e.honest && !relay) this.trackSigned(e, message);
+          this.broadcast(e, message, relay);
+        },
+      },
+      timers: {
+        schedule: (ms, fire) => {
+          this.io(e);
+          this.push(this.now + ms, { kind: "timer", ep: e.ep, epoch: e.epoch, fire });
+        },
+      },
+      clock: { now: () => this.clock(e) },
+      signer: {
+        load: () => e.store.load(),
+        save: (record) => {
+          this.io(e, (mode) => e.store.crashDuring(record, mode));
+          e.store.save(record);
+        },
+      },
+      wal: {
+        append: (entry) => {
+          this.io(e, (mode) => e.wal.crashDuring(entry, mode));
+          e.wal.append(entry);
+        },
+        entries: (height) => e.wal.entries(height),
+        truncateBelow: (height) => {
+          this.io(e);
+          e.wal.truncateBelow(height);
+        },
+      },
+      blocks: {
+        head: () => {
+          const last = e.ledger[e.ledger.length - 1];
+          return last ? { height: e.ledger.length, valueId: last.valueId, state: last.app } : null;
+        },
+        append: (block, valueId, state) => {
+          this.io(e);
+          e.ledger.push({ block, valueId, app: state, round: block.certificate.round, source: "consensus" });
+        },
+        read: (fromHeight, max) => {
+          const real = e.ledger.slice(fromHeight - 1, fromHeight - 1 + max).map((l) => l.block);
+          return e.misbehaviour.includes("bad-catchup") ? this.forgeBlocks(fromHeight, real) : real;
+        },
+      },
+      events: {
+        decided: (_block, _id, source) => {
+          e.ledger[e.ledger.length - 1].source = source;
+        },
+        evidence: () => {
+          this.evidence++;
+        },
+        drop: (reason) => {
+          this.drops[reason] = (this.drops[reason] ?? 0) + 1;
+        },
+        badPeer: (peer, _reason, detail) => {
+          this.badPeers++;
+          const index = peer === undefined ? undefined : this.set.index.get(peer);
+          if (index === undefined) return;
+          const honest = this.eps.find((x) => x.index === index && x.honest);
+          if (honest) this.violations.push(`${e.name} disconnected honest ${honest.name}: ${detail}`);
+          e.disconnected.add(index);
+        },
+      },
     };
-    this.eps.push(ep);
+  }
+
+  /**
+   * A port call: where a pending crash lands (after `crashIn` more calls). A
+   * write it lands in is lost or half written, as the schedule says; then the
+   * node is down and the call throws, so nothing after it runs.
+   */
+  private io(e: Endpoint, tear?: (mode: TornWrite) => void): void {
+    if (e.crashing === null) return;
+    if (e.crashIn > 0) {
+      e.crashIn--;
+      return;
+    }
+    if (tear && e.crashing !== "clean") {
+      tear(e.crashing);
+      this.cutWrites++;
+    }
+    this.down(e);
+    throw CRASH;
+  }
+
+  private down(e: Endpoint): void {
+    e.crashing = null;
+    e.up = false;
+    e.epoch++;
+    e.deferred = [];
+    e.pausedUntil = 0;
+  }
+
+  /** Calls into a node's driver: a crash makes it return early; anything else it throws is a violation. */
+  private call(e: Endpoint, f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      if (err === CRASH) return;
+      const what = err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : String(err);
+      this.violations.push(`${e.name} stopped: ${what}`);
+      this.down(e);
+      e.broken = true;
+    }
   }
 
   private push(at: number, item: Item): void {
@@ -298,9 +423,8 @@ export class Simulation {
       this.push(p.end, { kind: "unpause", ep: p.node });
     }
     this.push(s.inputEvery, { kind: "input" });
-    this.push(this.schedule.rebroadcast, { kind: "tick" });
     this.push(s.healAt, { kind: "heal" });
-    for (const e of this.eps) this.stepNode(e, { kind: "start", now: this.clock(e) });
+    for (const e of this.eps) this.call(e, () => e.driver.start());
 
     while (this.heap.size > 0) {
       const q = this.heap.pop();
@@ -312,7 +436,7 @@ export class Simulation {
       if (this.now > this.deadline) {
         const stuck = this.honest().filter((e) => e.ledger.length < this.target);
         this.violations.push(
-          `liveness: ${stuck.map((e) => `${e.name} at height ${e.ledger.length + 1} round ${e.state.round}`).join(", ")} made no commit within ${LIVENESS_ROUNDS} rounds of the last heal (t=${s.healAt}ms, target height ${this.target})`,
+          `liveness: ${stuck.map((e) => `${e.name} at height ${e.ledger.length + 1} round ${e.driver.state?.round ?? 0}`).join(", ")} made no commit within ${LIVENESS_ROUNDS} rounds of the last heal (t=${s.healAt}ms, target height ${this.target})`,
         );
         break;
       }
@@ -337,6 +461,9 @@ export class Simulation {
       evidence: this.evidence,
       drops: this.drops,
       badPeers: this.badPeers,
+      catchupRequested: this.eps.reduce((a, e) => a + e.driver.counters.catchupRequested, 0),
+      catchupServed: this.eps.reduce((a, e) => a + e.driver.counters.catchupServed, 0),
+      cutWrites: this.cutWrites,
       events: this.events,
       virtualMs: this.now,
       signatureChecks: this.verifier.checks,
@@ -365,29 +492,31 @@ export class Simulation {
     switch (item.kind) {
       case "deliver": {
         const e = this.eps[item.to];
-        if (!e.up || this.blocked(item.from, item.to) || e.disconnected.has(item.from)) return;
+        if (!e.up || this.blocked(item.from, item.to) || e.disconnected.has(this.eps[item.from].index)) return;
         if (e.pausedUntil > this.now) {
           e.deferred.push(item);
           return;
         }
-        this.deliver(e, item.from, item.payload);
+        const from = this.eps[item.from].key.publicKey;
+        this.call(e, () => e.driver.receive(from, item.frame));
         return;
       }
-      case "timeout": {
+      case "timer": {
         const e = this.eps[item.ep];
         if (!e.up || item.epoch !== e.epoch) return;
         if (e.pausedUntil > this.now) {
           e.deferred.push(item);
           return;
         }
-        this.stepNode(e, { kind: "timeout", timeout: item.timeout, now: this.clock(e) });
+        this.call(e, item.fire);
         return;
       }
       case "crash": {
         const e = this.eps[item.ep];
         if (!e.up) return;
-        // The crash lands inside the node's next step, between two of its effects (see execute).
+        // The crash lands inside one of the node's next port calls, between two of its effects or in a write (see io).
         e.crashing = item.torn;
+        e.crashIn = this.rng.int(0, CRASH_WITHIN);
         this.fault(`crash-${item.torn}`);
         return;
       }
@@ -414,14 +543,6 @@ export class Simulation {
         if (!this.healed || this.now < this.schedule.healAt + 5000) this.push(this.now + this.rng.int(1, 2 * this.schedule.inputEvery), { kind: "input" });
         return;
       }
-      case "tick": {
-        for (const e of this.eps) {
-          if (!e.up || e.pausedUntil > this.now || this.now - e.lastHeightAt < this.schedule.rebroadcast) continue;
-          for (const m of gossipMessages(e.state)) this.broadcast(e, m, true);
-        }
-        this.push(this.now + this.schedule.rebroadcast, { kind: "tick" });
-        return;
-      }
       case "heal":
         return this.onHeal();
     }
@@ -433,7 +554,7 @@ export class Simulation {
     const h0 = Math.max(0, ...honest.map((e) => e.ledger.length));
     // Stress runs (mutation test) go on for many blocks: more chances to hit a lock violation.
     this.target = h0 + (this.opts.stress ? 25 : 1);
-    const rMax = Math.max(0, ...honest.map((e) => e.state.round));
+    const rMax = Math.max(0, ...honest.map((e) => e.driver.state?.round ?? 0));
     const t = this.schedule.timeouts;
     const net = this.schedule.net;
     const hop = net.delayMax + (net.spike > 0 ? net.spikeMax : 0);
@@ -448,118 +569,19 @@ export class Simulation {
     const done = new Set<string>();
     for (const l of e.ledger) for (const id of this.simApp.inputIdsOf(l.block.value)) done.add(id);
     e.pool = e.pool.filter((i) => !done.has(this.simApp.inputId(i)));
-    this.stepNode(e, { kind: "inputs", inputs: e.pool, now: this.clock(e) });
-  }
-
-  private deliver(e: Endpoint, from: number, p: Payload): void {
-    if (p.kind === "msg") {
-      this.stepNode(e, { kind: "message", frame: p.frame, now: this.clock(e), from: String(from) });
-    } else if (p.kind === "catchup-req") {
-      const blocks = e.ledger.slice(p.fromHeight - 1, p.fromHeight - 1 + 8).map((l) => l.block as unknown);
-      if (e.misbehaviour.includes("bad-catchup")) this.send(e.ep, from, { kind: "catchup-resp", blocks: this.forgeBlocks(p.fromHeight, blocks) });
-      else if (blocks.length > 0) this.send(e.ep, from, { kind: "catchup-resp", blocks });
-    } else {
-      for (const b of p.blocks) {
-        if (!e.up || e.disconnected.has(from)) return;
-        this.stepNode(e, { kind: "certified-block", block: b, now: this.clock(e), from: String(from) });
-      }
-    }
-  }
-
-  stepNode(e: Endpoint, ev: ConsensusEvent): void {
-    const r = step(e.state, ev);
-    e.state = r.state;
-    this.execute(e, r.effects);
-  }
-
-  /** Executes effects in order; a pending crash lands before effect k, tearing it if it is a write. */
-  private execute(e: Endpoint, effects: ConsensusEffect[]): void {
-    const k = e.crashing ? this.rng.int(0, effects.length) : effects.length;
-    for (let i = 0; i < k; i++) this.effect(e, effects[i]);
-    if (e.crashing) {
-      const torn = e.crashing;
-      const cut = effects[k];
-      if (cut && torn !== "clean") {
-        if (cut.kind === "persist") e.store.crashDuring(cut.record, torn);
-        if (cut.kind === "wal") e.wal.crashDuring(cut.entry, torn);
-      }
-      e.crashing = null;
-      e.up = false;
-      e.epoch++;
-      e.deferred = [];
-      e.pausedUntil = 0;
-    }
+    this.call(e, () => e.driver.offer(e.pool));
   }
 
   private restart(e: Endpoint): void {
-    if (e.up && e.crashing) this.execute(e, []); // the crash never met a step: it lands now
-    if (e.up) return;
+    if (e.up && e.crashing) {
+      // The crash never met a port call: it lands now.
+      this.down(e);
+      e.driver.stop();
+    }
+    if (e.up || e.broken) return;
     e.up = true;
-    e.sent = [];
-    const last = e.ledger[e.ledger.length - 1];
-    const point = { height: e.ledger.length + 1, prevHash: last ? last.valueId : GENESIS_HASH, app: last ? last.app : this.simApp.genesis, signer: e.store.load() };
-    const entries = e.wal.entries(point.height);
-    for (const w of entries) {
-      if (w.event.kind === "message" && (w.event.frame as ConsensusMessage).validator === e.key.publicKey) e.sent.push(w.event.frame as ConsensusMessage);
-    }
-    const r = restore(e.config, point, entries, this.clock(e));
-    e.state = r.state;
-    e.lastHeightAt = this.now;
-    this.execute(e, r.effects);
+    this.call(e, () => e.driver.start());
     if (e.up) this.offerInputs(e);
-  }
-
-  private effect(e: Endpoint, f: ConsensusEffect): void {
-    switch (f.kind) {
-      case "persist":
-        e.store.save(f.record);
-        return;
-      case "wal":
-        e.wal.append(f.entry);
-        return;
-      case "broadcast":
-        if (e.honest) this.trackSigned(e, f.message);
-        e.sent.push(f.message);
-        this.broadcast(e, f.message, false);
-        return;
-      case "schedule-timeout":
-        this.push(this.now + f.duration, { kind: "timeout", ep: e.ep, epoch: e.epoch, timeout: f.timeout });
-        return;
-      case "decide": {
-        const h = f.block.height;
-        if (h !== e.ledger.length + 1) {
-          this.violations.push(`${e.name} decided height ${h} with ${e.ledger.length} blocks stored`);
-          return;
-        }
-        const prev = e.ledger.length > 0 ? e.ledger[e.ledger.length - 1].app : this.simApp.genesis;
-        e.ledger.push({ block: f.block, valueId: f.valueId, app: this.simApp.app.applyValue(prev, f.block.value), round: f.block.certificate.round, source: f.source });
-        e.wal.truncateBelow(h + 1);
-        e.lastHeightAt = this.now;
-        e.sent = e.sent.filter((m) => m.height > h);
-        return;
-      }
-      case "evidence":
-        this.evidence++;
-        return;
-      case "request-catchup": {
-        if (this.now - e.lastCatchupAt < 100) return;
-        e.lastCatchupAt = this.now;
-        const index = this.set.index.get(f.peer);
-        const peer = this.eps.find((x) => x.index === index && x.side === e.side && x.ep !== e.ep) ?? this.eps.find((x) => x.index === index);
-        if (peer) this.send(e.ep, peer.ep, { kind: "catchup-req", fromHeight: f.fromHeight });
-        return;
-      }
-      case "bad-peer": {
-        const peer = Number(f.peer);
-        this.badPeers++;
-        if (this.eps[peer]?.honest) this.violations.push(`${e.name} disconnected honest ${this.eps[peer].name}: ${f.detail}`);
-        e.disconnected.add(peer);
-        return;
-      }
-      case "drop":
-        this.drops[f.reason] = (this.drops[f.reason] ?? 0) + 1;
-        return;
-    }
   }
 
   private trackSigned(e: Endpoint, m: ConsensusMessage): void {
@@ -570,16 +592,17 @@ export class Simulation {
     else if (had !== v) this.violations.push(`honest ${e.name} signed two ${m.type}s at height ${m.height} round ${m.round}: ${had} and ${v}`);
   }
 
-  private broadcast(e: Endpoint, m: ConsensusMessage, again: boolean): void {
+  /** What a Byzantine endpoint signs fresh is what `mutate` makes of it; relays go out unchanged. */
+  private broadcast(e: Endpoint, m: ConsensusMessage, relay: boolean): void {
     for (const to of this.eps) {
       if (to.index === e.index) continue;
-      if (!e.honest && !again) {
-        for (const frame of this.mutate(e, m, to.ep)) this.send(e.ep, to.ep, { kind: "msg", frame });
-      } else this.send(e.ep, to.ep, { kind: "msg", frame: m });
+      if (!e.honest && !relay) {
+        for (const frame of this.mutate(e, m, to.ep)) this.send(e.ep, to.ep, frame as GroupMessage);
+      } else this.send(e.ep, to.ep, m);
     }
   }
 
-  private send(from: number, to: number, payload: Payload): void {
+  private send(from: number, to: number, frame: GroupMessage): void {
     if (this.blocked(from, to)) {
       if (this.schedule.mode !== "fork") this.fault("partitioned");
       return;
@@ -591,10 +614,10 @@ export class Simulation {
     }
     const link = this.schedule.linkLatency?.[this.eps[from].index][this.eps[to].index] ?? 0;
     const delay = () => link + this.rng.int(net.delayMin, net.delayMax) + (net.spike > 0 && this.rng.chance(net.spike) ? this.rng.int(0, net.spikeMax) : 0);
-    this.push(this.now + delay(), { kind: "deliver", to, from, payload });
+    this.push(this.now + delay(), { kind: "deliver", to, from, frame });
     if (net.duplicate > 0 && this.rng.chance(net.duplicate)) {
       this.fault("duplicated");
-      this.push(this.now + delay(), { kind: "deliver", to, from, payload });
+      this.push(this.now + delay(), { kind: "deliver", to, from, frame });
     }
   }
 
@@ -634,8 +657,9 @@ export class Simulation {
 
   /** Id of the first proposal of m's round this node saw (null: none). */
   private freshProposal(e: Endpoint, m: ConsensusMessage): string | null {
-    if (m.height !== e.state.height) return null;
-    return e.state.rounds[m.round]?.proposals[0]?.valueId ?? null;
+    const state = e.driver.state;
+    if (!state || m.height !== state.height) return null;
+    return state.rounds[m.round]?.proposals[0]?.valueId ?? null;
   }
 
   private byz<T>(kind: string, out: T): T {
@@ -670,8 +694,8 @@ export class Simulation {
     return signMessage<Vote>({ ...(rest as Omit<Vote, "signature">), valueId }, e.key);
   }
 
-  /** Blocks with broken certificates, as a lying peer serves them. */
-  private forgeBlocks(fromHeight: number, real: unknown[]): unknown[] {
+  /** Blocks with broken certificates, as a lying peer's block store gives them to its driver to serve. */
+  private forgeBlocks(fromHeight: number, real: CertifiedBlock[]): CertifiedBlock[] {
     this.fault("byzantine-bad-catchup");
     const rng = this.rng;
     const base = (real[0] as CertifiedBlock | undefined) ?? {
