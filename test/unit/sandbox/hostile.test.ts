@@ -87,7 +87,8 @@ describe("runaway reduce", () => {
   it("skips a looping and a bombing input and folds the others, in order", () => {
     const r = runner(
       "function reduce(s, d) { if (d.loop) for (;;) {} if (d.bomb) { const h = []; for (;;) h.push(new Array(100000).fill(1.5)); } s.seen.push(d.n); return s; }",
-      { memoryMb: 32, timeMs: 400 },
+      // A small heap and the longest budget: on a loaded machine the bomb must hit the heap limit, not the clock.
+      { memoryMb: 16, timeMs: 1000 },
     );
     const out = r.reduce({ seen: [] }, items([{ n: 1 }, { n: 2, loop: true }, { n: 3 }, { n: 4, bomb: true }, { n: 5 }]));
     expect(out.results.map((x) => ("fault" in x ? x.fault : "ok"))).toEqual(["ok", "SANDBOX_TIMEOUT", "ok", "SANDBOX_MEMORY", "ok"]);
