@@ -1,23 +1,36 @@
 /**
  * The replicated application of one cell: consensus agrees on blocks of the
  * cell's inputs, and every validator re-executes a proposed block with the
- * cells module before prevoting for it (DESIGN.md "Consensus": "valid" means
- * the validator got the same verdicts and state root). docs/consensus.md,
- * "The cell as application", is the reference.
+ * cells module before prevoting for it ("valid" means the validator got the
+ * same verdicts and state root). docs/consensus.md, "The cell as
+ * application", is the reference.
  *
  * A block value is plain JSON:
- *   { height, prevHash, time, inputs, verdicts, stateRoot, outputsHash }
- * - `inputs` are the submissions exactly as clients sent them (for a signed
- *   cell the `{ data, signer, signature }` envelope), so every validator
- *   admits them itself: a proposer cannot vouch for a signature. Only
- *   submissions that pass admission (limits, JSON, signature) enter a block,
- *   within the plan's `blockLimits`; a value with any other is invalid.
+ *   { height, prevHash, time, inputs, verdicts, stateRoot, outputsHash, sent, received }
+ * - `inputs` are of two kinds, in the order they are executed:
+ *   - a **submission** exactly as a client sent it:
+ *     `{ "data", "op"?, "signer"?, "signature"? }`; every validator admits it
+ *     itself (a proposer cannot vouch for a signature); its id is the sha256 of
+ *     its canonical bytes;
+ *   - an **output** of an upstream cell: `{ "output": { "from", "seq", "data",
+ *     "op"?, "signer" } }`, the `seq`-th output `from` sent to this cell
+ *     (counted from 0 across its blocks). A validator accepts it only when it
+ *     holds that very output from a certified block of `from` (the
+ *     `deliveries` port), and each upstream's outputs enter in order, none
+ *     skipped, none twice (`received` below).
+ *   Only inputs that pass admission (limits, JSON, signature, source) enter a
+ *   block, within the plan's `blockLimits`; a value with any other is invalid.
  * - `verdicts` are `{ accepted: true }` or `{ accepted: false, code, rule? }`:
  *   codes and rule names only. Messages can hold text made by ajv, V8 or a
  *   hook, which differs between library and engine versions, so they stay
  *   beside the block (`verdictsOf`) and are never hashed or compared.
- * - `outputsHash` binds what the block emits to downstream cells, so the
- *   commit certificate covers the outputs that carry it.
+ * - `outputsHash` binds what the block emits (`to`, `input`, `data`, `op`,
+ *   `signer` of each output), so the commit certificate covers the outputs
+ *   that a downstream cell's validators will take.
+ * - `sent` counts, per downstream cell, the outputs sent to it up to and
+ *   including this block (so this block's outputs to B are numbered
+ *   `sent_before[B] .. sent[B] - 1`); `received` is, per upstream cell, the
+ *   next output expected from it. Both are part of the chain state.
  * - `time` is the proposer's clock, strictly increasing per cell, never the
  *   validator's.
  *
@@ -30,7 +43,7 @@ import { canonicalString, type Json } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import { hashJson } from "../core/hash.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import { admitInput, executeBlock, type BlockInput, type BlockResult, type CellState, type ExecuteModules, type Rejected, type Verdict } from "../cells/index.js";
+import { admitInput, executeBlock, type BlockInput, type BlockOutput, type BlockResult, type CellState, type ExecuteModules, type Rejected, type Verdict } from "../cells/index.js";
 // The agreement rule alone: runtime/sandbox/index.js would load isolated-vm into every consensus process.
 import { blockBudgetAgrees } from "../sandbox/timeout-policy.js";
 import type { Application } from "./types.js";
@@ -42,6 +55,10 @@ export interface CellChainState {
   time: number;
   cell: CellState;
   stateRoot: string;
+  /** Per downstream cell: outputs sent to it so far. */
+  sent: Readonly<Record<string, number>>;
+  /** Per upstream cell: the seq of the next output expected from it. */
+  received: Readonly<Record<string, number>>;
 }
 
 /** A verdict as a block carries it: codes and rule names only, never text made by a library or the engine. */
@@ -56,6 +73,37 @@ export interface CellBlockValue {
   verdicts: BlockVerdict[];
   stateRoot: string;
   outputsHash: string;
+  sent: Record<string, number>;
+  received: Record<string, number>;
+}
+
+/** An output of an upstream cell as a downstream block carries it (and as the deliveries port holds it). */
+export interface DeliveredOutput {
+  from: string;
+  seq: number;
+  data: Json;
+  op?: string;
+  signer: string | null;
+}
+
+/** An output of a committed block, numbered for its downstream cell. */
+export interface SentOutput {
+  to: string;
+  seq: number;
+  data: Json;
+  op?: string;
+  signer: string | null;
+}
+
+/** What the host gives the application besides the cells module's collaborators. */
+export interface CellApplicationPorts {
+  /**
+   * The output `seq` of upstream cell `from` to this cell, when this node
+   * holds it from a block of `from` whose certificate it verified; undefined
+   * while it does not. A proposal carrying an output the node does not hold is
+   * not valid here (yet): the round moves on and a later one succeeds.
+   */
+  deliveries?: (from: string, seq: number) => DeliveredOutput | undefined;
 }
 
 /** The cell as replicated application, with the local full verdicts of what it executed. */
@@ -67,17 +115,20 @@ export interface CellApplication extends Application<CellChainState> {
    * never hashed or compared (messages may hold ajv, V8 or hook text).
    */
   verdictsOf(value: Json): readonly Verdict[] | undefined;
+  /** The outputs of `value` numbered for their downstream cells (same condition as verdictsOf). */
+  outputsOf(value: Json): readonly SentOutput[] | undefined;
 }
 
-const VALUE_KEYS = ["height", "inputs", "outputsHash", "prevHash", "stateRoot", "time", "verdicts"];
+const VALUE_KEYS = ["height", "inputs", "outputsHash", "prevHash", "received", "sent", "stateRoot", "time", "verdicts"];
+const SUBMISSION_KEYS = new Set(["data", "op", "signer", "signature"]);
+const OUTPUT_KEYS = new Set(["from", "seq", "data", "op", "signer"]);
+const HEX64 = /^[0-9a-f]{64}$/;
 const hasOwn = Object.prototype.hasOwnProperty;
-/** Canonical bytes a signed envelope adds around its data: {"data":…,"signature":"<128 hex>","signer":"<64 hex>"}. */
-const ENVELOPE_BYTES = canonicalString({ data: 0, signature: "0".repeat(128), signer: "0".repeat(64) }).length - 1;
 
 /** The genesis state of a cell: empty, at height 0. */
 export function genesisCellChain(): CellChainState {
   const cell: CellState = {};
-  return { height: 0, time: 0, cell, stateRoot: "" };
+  return { height: 0, time: 0, cell, stateRoot: "", sent: {}, received: {} };
 }
 
 /** A verdict as it appears in a block: what validators must agree on, nothing measured, no message. */
@@ -86,26 +137,37 @@ export function verdictJson(v: Verdict): BlockVerdict {
   return v.rule === undefined ? { accepted: false, code: v.code } : { accepted: false, code: v.code, rule: v.rule };
 }
 
+/** The block entry of an output of an upstream cell. */
+export function outputEntry(o: DeliveredOutput): Json {
+  const out: Record<string, Json> = { from: o.from, seq: o.seq, data: o.data, signer: o.signer };
+  if (o.op !== undefined) out.op = o.op;
+  return { output: out };
+}
+
 /** An execution: the result, its verdicts as blocks carry them, the outputs hash, and the time its hooks took (measured: never hashed). */
-type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string; hookMs: number };
-type Admitted = { input: BlockInput; bytes: number };
+type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string; hookMs: number; sent: Record<string, number>; numbered: SentOutput[] };
+/** An admitted entry: the input executeBlock takes, its canonical size, and for an output where it comes from. */
+type Admitted = { input: BlockInput; bytes: number; output?: DeliveredOutput };
 /**
  * What `examine` found: the value's fields as read once (a hostile object is
  * never read again), its admitted inputs and header hash; or why it is not a
  * block here.
  */
-type Examined = { block: CellBlockValue; inputs: BlockInput[]; hash: string; timedOut: number[]; cut: number[] } | string;
+type Examined =
+  | { block: CellBlockValue; inputs: BlockInput[]; outputs: DeliveredOutput[]; hash: string; timedOut: number[]; cut: number[]; received: Record<string, number> }
+  | string;
 
 /**
  * An Application for consensus on one cell of a channel plan. `modules.code`
- * supplies the sandbox runner when the cell has code. Limits on blocks come
- * from `plan.blockLimits`, the same on every validator.
+ * supplies the sandbox runner when the cell has code; `ports.deliveries` the
+ * certified outputs of upstream cells. Limits on blocks come from
+ * `plan.blockLimits`, the same on every validator.
  * @throws StatecellError CONSENSUS_UNKNOWN_CELL when the plan has no such cell
  * @example
  * const app = cellApplication(plan, "ballots");
  * const config = { channel: plan.channel, cell: "ballots", validators, self, app, timeouts, verifier };
  */
-export function cellApplication(plan: ChannelPlan, cellName: string, modules: ExecuteModules = {}): CellApplication {
+export function cellApplication(plan: ChannelPlan, cellName: string, modules: ExecuteModules = {}, ports: CellApplicationPorts = {}): CellApplication {
   if (!hasOwn.call(plan.cells, cellName)) {
     throw new StatecellError("CONSENSUS_UNKNOWN_CELL", `the channel ${plan.channel} has no cell "${cellName}" to run consensus on`, {
       remedy: `use one of: ${Object.keys(plan.cells).sort().join(", ")}`,
@@ -113,36 +175,70 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     });
   }
   const cellPlan = plan.cells[cellName];
-  const signedCell = cellPlan.signed === true;
+  const envelopeCell = cellPlan.signed === true || cellPlan.operations !== undefined;
   const { maxInputs, maxBytes } = plan.blockLimits;
   const memo = new WeakMap<object, WeakMap<object, Run>>();
   const full = new WeakMap<object, readonly Verdict[]>();
+  const numberedOf = new WeakMap<object, readonly SentOutput[]>();
   const ids = new WeakMap<object, string>();
   const admissions = new WeakMap<object, Admitted | Rejected>();
 
-  /** Canonical UTF-8 length of a submission as the block carries it, from the bytes admission already made. */
-  function submissionBytes(raw: unknown, input: BlockInput): number {
-    // JSON text travels as a JSON string (RFC 8785 escapes strings as JSON.stringify does).
-    if (typeof raw === "string") return utf8Length(JSON.stringify(raw));
-    const data = input.bytes?.length ?? utf8Length(canonicalString(input.data));
-    return signedCell ? data + ENVELOPE_BYTES : data;
-  }
+  const refuse = (code: string, message: string): Rejected => ({ accepted: false, code, message });
 
-  /** Admission of one submission, remembered per object (a signature check costs ~80 us). */
+  /** Admission of one block entry, remembered per object (a signature check costs ~80 us). */
   function admit(raw: unknown): Admitted | Rejected {
     const key = typeof raw === "object" && raw !== null ? raw : undefined;
     const known = key && admissions.get(key);
     if (known) return known;
-    const a = admitInput(plan, cellName, raw);
     let out: Admitted | Rejected;
-    if ("accepted" in a) out = a;
-    else {
-      const bytes = submissionBytes(raw, a);
+    try {
+      out = admitEntry(raw);
+    } catch {
+      out = refuse("CELL_BAD_SUBMISSION", "the entry cannot be read as JSON");
+    }
+    if (!("accepted" in out) && out.bytes > maxBytes) {
       // Larger than a whole block: it could never be proposed, so it is refused like any oversized input.
-      out = bytes > maxBytes ? { accepted: false, code: "CELL_TOO_LARGE", message: `the submission is ${bytes} bytes, over the block limit of ${maxBytes}` } : { input: a, bytes };
+      out = refuse("CELL_TOO_LARGE", `the submission is ${out.bytes} bytes, over the block limit of ${maxBytes}`);
     }
     if (key) admissions.set(key, out);
     return out;
+  }
+
+  function admitEntry(raw: unknown): Admitted | Rejected {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      return refuse("CELL_BAD_SUBMISSION", 'a submission is an object { "data": ..., "op"?, "signer"?, "signature"? }');
+    }
+    const r = raw as Record<string, unknown>;
+    const keys = Object.keys(r);
+    if (keys.length === 1 && keys[0] === "output") return admitOutput(r.output);
+    if (!hasOwn.call(r, "data") || keys.some((k) => !SUBMISSION_KEYS.has(k))) {
+      return refuse("CELL_BAD_SUBMISSION", `a submission has the keys data, and op, signer, signature when they apply${keys.some((k) => !SUBMISSION_KEYS.has(k)) ? `; remove ${keys.filter((k) => !SUBMISSION_KEYS.has(k)).join(", ")}` : ""}`);
+    }
+    let a: BlockInput | Rejected;
+    if (envelopeCell) a = admitInput(plan, cellName, raw);
+    else if (hasOwn.call(r, "op")) a = refuse("CELL_UNKNOWN_OP", `cell "${cellName}" has no operations, so a submission names none (drop "op")`);
+    else if (hasOwn.call(r, "signer") || hasOwn.call(r, "signature")) {
+      a = admitInput(plan, cellName, r.data, { signer: r.signer as string, signature: r.signature as string });
+    } else a = admitInput(plan, cellName, r.data);
+    if ("accepted" in a) return a;
+    return { input: a, bytes: utf8Length(canonicalString(raw as Json)) };
+  }
+
+  /** An output entry: well formed, from an upstream cell (its certification is checked against `deliveries`). */
+  function admitOutput(o: unknown): Admitted | Rejected {
+    if (typeof o !== "object" || o === null || Array.isArray(o)) return refuse("CELL_BAD_SUBMISSION", "an output entry is { output: { from, seq, data, op?, signer } }");
+    const e = o as Record<string, unknown>;
+    const bad = Object.keys(e).filter((k) => !OUTPUT_KEYS.has(k));
+    if (bad.length > 0 || !hasOwn.call(e, "data") || !hasOwn.call(e, "signer")) return refuse("CELL_BAD_SUBMISSION", "an output entry has exactly from, seq, data, signer and, when it applies, op");
+    if (typeof e.from !== "string" || !cellPlan.upstream.includes(e.from)) return refuse("CELL_NOT_A_SOURCE", `cell "${cellName}" takes no outputs of ${JSON.stringify(e.from)}`);
+    if (typeof e.seq !== "number" || !Number.isSafeInteger(e.seq) || e.seq < 0) return refuse("CELL_BAD_SUBMISSION", "an output's seq is a whole number from 0");
+    if (e.signer !== null && (typeof e.signer !== "string" || !HEX64.test(e.signer))) return refuse("CELL_BAD_SUBMISSION", "an output's signer is null or 64 lowercase hex characters");
+    if (hasOwn.call(e, "op") && typeof e.op !== "string") return refuse("CELL_BAD_SUBMISSION", "an output's op is text");
+    const output: DeliveredOutput = { from: e.from, seq: e.seq, data: e.data as Json, signer: e.signer as string | null };
+    if (typeof e.op === "string") output.op = e.op;
+    const input: BlockInput = { data: output.data, signer: output.signer, source: { cell: output.from } };
+    if (output.op !== undefined) input.op = output.op;
+    return { input, bytes: utf8Length(canonicalString(o as Json)), output };
   }
 
   // The block hash that seeds hooks' randomness: fixed by the proposal before execution.
@@ -150,11 +246,12 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     hashJson("cell-block-header", { channel: plan.channel, cell: cellName, height, prevHash, time, inputs: raw as Json[] });
 
   /**
-   * Executes admitted inputs. `timedOut` (validator mode: re-executing a
+   * Executes admitted inputs. `verify` (validator mode: re-executing a
    * proposal, or applying a certified value) lists the block indexes the
-   * block's verdicts mark SANDBOX_TIMEOUT; the sandbox judges them with its
-   * agreement margins (docs/sandbox.md, "Timeouts"). executeBlock throws only
-   * on caller errors, so a throw means this node is broken: CONSENSUS_APP_FAULT.
+   * block's verdicts mark SANDBOX_TIMEOUT and SANDBOX_BLOCK_BUDGET; the sandbox
+   * judges them with its agreement margins (docs/sandbox.md, "Timeouts").
+   * executeBlock throws only on caller errors, so a throw means this node is
+   * broken: CONSENSUS_APP_FAULT.
    */
   function run(
     state: CellChainState,
@@ -167,7 +264,10 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
   ): Run {
     // One block budget per execution, so the time its hooks took together can be judged (validateValue).
     const budget = { spentMs: 0 };
-    const hookOptions = verify === undefined ? { ...modules.hookOptions, budget } : { ...modules.hookOptions, budget, verify: verify.cut.length > 0 ? { timedOut: verify.timedOut, blockBudget: verify.cut } : { timedOut: verify.timedOut } };
+    const hookOptions =
+      verify === undefined
+        ? { ...modules.hookOptions, budget }
+        : { ...modules.hookOptions, budget, verify: verify.cut.length > 0 ? { timedOut: verify.timedOut, blockBudget: verify.cut } : { timedOut: verify.timedOut } };
     const exec = { ...modules, hookOptions };
     let result: BlockResult;
     try {
@@ -180,8 +280,9 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         cause: e,
       });
     }
-    const outputsHash = hashJson("cell-outputs", result.outputs.map((o) => ({ to: o.to, input: o.input, data: o.data })) as Json);
-    return { result, verdicts: result.verdicts.map(verdictJson), outputsHash, hookMs: budget.spentMs };
+    const { sent, numbered } = numberOutputs(state.sent, result.outputs);
+    const outputsHash = hashJson("cell-outputs", result.outputs.map(outputJson) as Json);
+    return { result, verdicts: result.verdicts.map(verdictJson), outputsHash, hookMs: budget.spentMs, sent, numbered };
   }
 
   function remember(state: CellChainState, value: object, r: Run): void {
@@ -189,6 +290,18 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     if (!byState) memo.set(value, (byState = new WeakMap()));
     byState.set(state, r);
     full.set(value, r.result.verdicts);
+    numberedOf.set(value, r.numbered);
+  }
+
+  /** The next `received` after the output entries `outputs` (in block order), or why they are out of order. */
+  function advance(received: Readonly<Record<string, number>>, outputs: readonly DeliveredOutput[]): Record<string, number> | string {
+    const next: Record<string, number> = { ...received };
+    for (const o of outputs) {
+      const want = next[o.from] ?? 0;
+      if (o.seq !== want) return `it carries output ${o.seq} of cell "${o.from}" where ${want} is next (outputs enter in order, none skipped or twice)`;
+      next[o.from] = want + 1;
+    }
+    return next;
   }
 
   /**
@@ -205,26 +318,31 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       if (!Number.isSafeInteger(v.height) || typeof v.prevHash !== "string" || !Number.isSafeInteger(v.time)) return "its height, prevHash or time has the wrong type";
       if (!Array.isArray(v.inputs) || !Array.isArray(v.verdicts) || v.verdicts.length !== v.inputs.length) return "its inputs and verdicts are not two lists of one length";
       if (typeof v.stateRoot !== "string" || typeof v.outputsHash !== "string") return "its stateRoot or outputsHash is not text";
+      if (!isCounts(v.sent) || !isCounts(v.received)) return "its sent or received is not an object of counts";
       if (v.height !== height) return `its height is ${String(v.height)}, not ${height}`;
       if (prevHash !== undefined && v.prevHash !== prevHash) return `it follows ${String(v.prevHash).slice(0, 16)}, not ${prevHash.slice(0, 16)}`;
       if ((v.time as number) <= state.time) return `its time ${String(v.time)} is not after the previous block's ${state.time}`;
       const raw = v.inputs;
       if (raw.length > maxInputs) return `it carries ${raw.length} inputs, over the block limit of ${maxInputs}`;
       const inputs: BlockInput[] = new Array<BlockInput>(raw.length);
+      const outputs: DeliveredOutput[] = [];
       const timedOut: number[] = [];
       const cut: number[] = [];
       let bytes = 0;
       for (let i = 0; i < raw.length; i++) {
         const a = admit(raw[i]);
-        if (!("input" in a)) return `its input ${i} is refused at admission (${a.code})`;
+        if ("accepted" in a) return `its input ${i} is refused at admission (${a.code})`;
         bytes += a.bytes;
         if (bytes > maxBytes) return `its submissions are over the block limit of ${maxBytes} bytes`;
         inputs[i] = a.input;
+        if (a.output !== undefined) outputs.push(a.output);
         // Hooks number inputs by their block index: every input of a block passed admission.
         const p = v.verdicts[i];
         if (typeof p === "object" && p !== null && !Array.isArray(p) && p.code === "SANDBOX_TIMEOUT") timedOut.push(i);
         if (typeof p === "object" && p !== null && !Array.isArray(p) && p.code === "SANDBOX_BLOCK_BUDGET") cut.push(i);
       }
+      const received = advance(state.received, outputs);
+      if (typeof received === "string") return received;
       const block: CellBlockValue = {
         height: v.height as number,
         prevHash: v.prevHash as string,
@@ -233,21 +351,37 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         verdicts: v.verdicts as BlockVerdict[],
         stateRoot: v.stateRoot as string,
         outputsHash: v.outputsHash as string,
+        sent: v.sent as Record<string, number>,
+        received: v.received as Record<string, number>,
       };
-      return { block, inputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut, cut };
+      return { block, inputs, outputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut, cut, received };
     } catch {
       return "it cannot be read as JSON";
     }
   }
 
   /** Where the re-executed `r` differs from what `v` commits to, or undefined. */
-  function difference(r: Run, v: CellBlockValue): string | undefined {
+  function difference(r: Run, v: CellBlockValue, received: Record<string, number>): string | undefined {
     if (r.result.stateRoot !== v.stateRoot) return `commits to state root ${v.stateRoot}, but this node computes ${r.result.stateRoot}`;
     if (r.outputsHash !== v.outputsHash) return `commits to outputs hash ${v.outputsHash}, but this node computes ${r.outputsHash}`;
+    if (canonicalString(r.sent) !== canonicalString(v.sent)) return `counts the outputs sent as ${canonicalString(v.sent)}, but this node counts ${canonicalString(r.sent)}`;
+    if (canonicalString(received) !== canonicalString(v.received)) return `counts the outputs received as ${canonicalString(v.received)}, but this node counts ${canonicalString(received)}`;
     for (let i = 0; i < r.verdicts.length; i++) {
       if (!sameVerdict(r.verdicts[i], v.verdicts[i])) return `has another verdict for input ${i} than this node's ${JSON.stringify(r.verdicts[i])}`;
     }
     return undefined;
+  }
+
+  /** Whether every output entry is one this node holds from a certified upstream block, unchanged. */
+  function delivered(outputs: readonly DeliveredOutput[]): boolean {
+    if (outputs.length === 0) return true;
+    const lookup = ports.deliveries;
+    if (lookup === undefined) return false;
+    for (const o of outputs) {
+      const held = lookup(o.from, o.seq);
+      if (held === undefined || canonicalString(outputEntry(held)) !== canonicalString(outputEntry(o))) return false;
+    }
+    return true;
   }
 
   function diverged(height: number, detail: string, payload: Record<string, unknown>): StatecellError {
@@ -258,23 +392,50 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     });
   }
 
+  const chainAfter = (v: CellBlockValue, r: Run, received: Record<string, number>): CellChainState => ({
+    height: v.height,
+    time: v.time,
+    cell: r.result.state,
+    stateRoot: r.result.stateRoot,
+    sent: r.sent,
+    received,
+  });
+
   return {
     buildValue({ height, prevHash, time, state, pending }) {
       const t = Math.max(Math.floor(time), state.time + 1);
       const raw: Json[] = [];
       const inputs: BlockInput[] = [];
+      const outputs: DeliveredOutput[] = [];
+      const next: Record<string, number> = { ...state.received };
       let bytes = 0;
       for (const p of pending) {
         if (raw.length >= maxInputs) break;
         const a = admit(p);
-        if (!("input" in a)) continue; // refused: never in a block; remainingInputs drops it
+        if ("accepted" in a) continue; // refused: never in a block; remainingInputs drops it
+        // An output enters only as the next one of its upstream cell, and only when this node holds it certified.
+        if (a.output !== undefined && (a.output.seq !== (next[a.output.from] ?? 0) || !delivered([a.output]))) continue;
         if (bytes + a.bytes > maxBytes) break; // the rest waits for the next block, in order
         bytes += a.bytes;
         raw.push(p);
         inputs.push(a.input);
+        if (a.output !== undefined) {
+          outputs.push(a.output);
+          next[a.output.from] = a.output.seq + 1;
+        }
       }
       const r = run(state, height, prevHash, t, headerHash(height, prevHash, t, raw), inputs);
-      const value: CellBlockValue = { height, prevHash, time: t, inputs: raw, verdicts: r.verdicts, stateRoot: r.result.stateRoot, outputsHash: r.outputsHash };
+      const value: CellBlockValue = {
+        height,
+        prevHash,
+        time: t,
+        inputs: raw,
+        verdicts: r.verdicts,
+        stateRoot: r.result.stateRoot,
+        outputsHash: r.outputsHash,
+        sent: r.sent,
+        received: next,
+      };
       remember(state, value, r);
       return value as unknown as Json;
     },
@@ -282,10 +443,11 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     validateValue({ height, prevHash, state }, value) {
       const e = examine(state, value, height, prevHash);
       if (typeof e === "string") return false;
+      if (!delivered(e.outputs)) return false;
       const r = run(state, height, prevHash, e.block.time, e.hash, e.inputs, e);
       let d: string | undefined;
       try {
-        d = difference(r, e.block);
+        d = difference(r, e.block, e.received);
       } catch {
         return false; // verdicts that cannot be read
       }
@@ -309,33 +471,36 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       const known = typeof value === "object" && value !== null ? memo.get(value)?.get(state) : undefined;
       if (known !== undefined) {
         const v = value as unknown as CellBlockValue;
-        return { height: v.height, time: v.time, cell: known.result.state, stateRoot: known.result.stateRoot };
+        return chainAfter(v, known, v.received);
       }
-      // Not validated on this very state (a restart, a ledger replay): execute as a validator does, with the
-      // block's verdicts, and insist on its result. A certified block this node cannot reproduce is a fault,
-      // never a quiet fork of its state.
+      // Not validated on this very state (a restart, a ledger replay, catch-up): execute as a validator does, with
+      // the block's verdicts, and insist on its result. A certified block this node cannot reproduce is a fault,
+      // never a quiet fork of its state. Its outputs are certified with it: no delivery is needed to apply it.
       const e = examine(state, value, state.height + 1, undefined);
       if (typeof e === "string") throw diverged(state.height + 1, `cannot follow this node's state at height ${state.height}: ${e}`, {});
       const v = e.block;
       const r = run(state, v.height, v.prevHash, v.time, e.hash, e.inputs, e);
       let d: string | undefined;
       try {
-        d = difference(r, v);
+        d = difference(r, v, e.received);
       } catch {
         d = "has verdicts that cannot be read";
       }
       if (d !== undefined) throw diverged(v.height, d, { expected: v.stateRoot, actual: r.result.stateRoot });
       remember(state, value as object, r);
-      return { height: v.height, time: v.time, cell: r.result.state, stateRoot: r.result.stateRoot };
+      return chainAfter(v, r, e.received);
     },
 
     remainingInputs(pending, value) {
-      const carried = (value as unknown as CellBlockValue).inputs;
+      const v = value as unknown as CellBlockValue;
+      const carried = v.inputs;
       const same = new Set<unknown>(carried);
       // Equal submissions have equal canonical text; built only when some pending input is another object.
       let texts: Set<string> | undefined;
       return pending.filter((p) => {
-        if (!("input" in admit(p))) return false; // refused at admission: it can never enter a block
+        const a = admit(p);
+        if ("accepted" in a) return false; // refused at admission: it can never enter a block
+        if (a.output !== undefined) return a.output.seq >= (v.received[a.output.from] ?? 0); // consumed ones are done
         if (same.has(p)) return false;
         texts ??= new Set(carried.map((i) => canonicalString(i)));
         return !texts.has(canonicalString(p));
@@ -345,7 +510,41 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     verdictsOf(value) {
       return typeof value === "object" && value !== null ? full.get(value) : undefined;
     },
+
+    outputsOf(value) {
+      return typeof value === "object" && value !== null ? numberedOf.get(value) : undefined;
+    },
   };
+}
+
+/** An output as the outputs hash covers it. */
+function outputJson(o: BlockOutput): Json {
+  const out: Record<string, Json> = { to: o.to, input: o.input, data: o.data, signer: o.signer };
+  if (o.op !== undefined) out.op = o.op;
+  return out;
+}
+
+/** `sent` after `outputs`, and the outputs numbered per downstream cell in block order. */
+function numberOutputs(before: Readonly<Record<string, number>>, outputs: readonly BlockOutput[]): { sent: Record<string, number>; numbered: SentOutput[] } {
+  const sent: Record<string, number> = { ...before };
+  const numbered: SentOutput[] = [];
+  for (const o of outputs) {
+    const seq = sent[o.to] ?? 0;
+    sent[o.to] = seq + 1;
+    const n: SentOutput = { to: o.to, seq, data: o.data, signer: o.signer };
+    if (o.op !== undefined) n.op = o.op;
+    numbered.push(n);
+  }
+  return { sent, numbered };
+}
+
+function isCounts(v: unknown): v is Record<string, number> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  for (const k of Object.keys(v)) {
+    const n = (v as Record<string, unknown>)[k];
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) return false;
+  }
+  return true;
 }
 
 /** Whether `theirs` (from a proposal, untrusted) is exactly the block verdict `ours`. */

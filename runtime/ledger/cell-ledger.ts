@@ -131,7 +131,10 @@ export class CellLedger {
       const records = this.s.recordsBelow.all(this.cellId, snapshot.recordCount).map((r): [string, Json] => [r.key, JSON.parse(r.value) as Json]);
       const user = snap === undefined ? {} : (JSON.parse(snap.user) as Record<string, Json>);
       const blocks = this.blocks(snapshot.height + 1, Math.max(0, head.height - snapshot.height));
-      return { head, snapshot, encoded: { user, records }, blocks };
+      // The chain's outputs counts at the snapshot are in that block's value.
+      const at = snapshot.height > 0 ? (this.blocks(snapshot.height, 1)[0]?.value as Partial<CellBlockValue> | undefined) : undefined;
+      const counts = { sent: { ...(at?.sent ?? {}) }, received: { ...(at?.received ?? {}) } };
+      return { head, snapshot, encoded: { user, records }, counts, blocks };
     })();
   }
 

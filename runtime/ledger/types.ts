@@ -95,6 +95,8 @@ export interface RestorePoint {
   snapshot: { height: number; time: number; stateRoot: string; recordCount: number };
   /** `encodeState` of the snapshot's state: its user fields and its records in arrival order. */
   encoded: EncodedState;
+  /** The outputs counts of the chain at the snapshot (from its block's value: `sent`, `received`). */
+  counts: { sent: Record<string, number>; received: Record<string, number> };
   /** The blocks after the snapshot, in height order, for the caller to re-execute (`restoreChainState`). */
   blocks: CertifiedBlock[];
 }

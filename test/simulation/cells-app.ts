@@ -65,13 +65,14 @@ export const cellsSimApp: SimApp<unknown> = {
   makeInput: (rng, seq) => {
     const key = rng.pick(["a", "b", "c", "d"]);
     const n = rng.int(-40, 60);
-    if (!rng.chance(0.04)) return { id: `i${seq}`, key, n };
+    // Submissions as clients send them: `{ data }` (the counter cell is neither signed nor has operations).
+    if (!rng.chance(0.04)) return { data: { id: `i${seq}`, key, n } };
     // One input in 25 is bad, without another draw (seeds replay as before): half break the schema
     // (in a block, refused before any rule), half fail admission (a forbidden key: never in a block).
     const bad: Json = seq % 2 === 0 ? { id: `i${seq}`, key, n: `${n}` } : { id: `i${seq}`, key, n, constructor: 1 };
-    return bad;
+    return { data: bad };
   },
-  inputId: (input) => String((input as { id?: unknown }).id),
-  inputIdsOf: (value) => (value as unknown as CellBlockValue).inputs.map((i) => String((i as { id?: unknown }).id)),
+  inputId: (input) => String((input as { data?: { id?: unknown } }).data?.id),
+  inputIdsOf: (value) => (value as unknown as CellBlockValue).inputs.map((i) => String((i as { data?: { id?: unknown } }).data?.id)),
   garble: (value, rng) => ({ ...(value as Record<string, Json>), stateRoot: rng.hex64() }),
 };

@@ -132,10 +132,10 @@ describe("consensus on a real cell (cells module as the application)", () => {
     const proposer = cellApplication(aq, "districts", { code: (() => { const r = runnerFor(); return () => r; })() });
     const validator = cellApplication(aq, "districts", { code: (() => { const r = runnerFor(); return () => r; })() });
     const inputs: Json[] = [
-      { district: "cen", sensor: "cen-1", pm25: 10 },
-      { district: "cen", sensor: "cen-2", pm25: 30 },
-      { district: "CEN", sensor: "x-1", pm25: 5 },
-      { district: "nor", sensor: "nor-1", pm25: 7 },
+      { data: { district: "cen", sensor: "cen-1", pm25: 10 } },
+      { data: { district: "cen", sensor: "cen-2", pm25: 30 } },
+      { data: { district: "CEN", sensor: "x-1", pm25: 5 } },
+      { data: { district: "nor", sensor: "nor-1", pm25: 7 } },
     ];
     const v = proposer.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: 1_700_000_000_000, state: genesisCellChain(), pending: inputs }) as unknown as CellBlockValue;
     expect(v.verdicts[2]).toMatchObject({ accepted: false, code: "CELL_CODE_REJECT" });

@@ -14,7 +14,7 @@ describe("a group offered submissions that admission refuses", () => {
     const plan = counterPlan();
     const huge: Json = { id: "huge", n: 1, pad: "x".repeat(50 * MiB) };
     const text: Json = `{"id":"text","n":1,"pad":"${"y".repeat(50 * MiB)}"}`;
-    const pending: Json[] = [{ id: "a", n: 1 }, huge, text, { id: "b", n: 2 }];
+    const pending: Json[] = [{ data: { id: "a", n: 1 } }, { data: huge }, text, { data: { id: "b", n: 2 } }];
     const t0 = performance.now();
     const nodes = runLocalGroup({ plan, cell: "c", pending, heights: 1, startTime: 1_700_000_000_000 });
     const ms = performance.now() - t0;
@@ -24,7 +24,7 @@ describe("a group offered submissions that admission refuses", () => {
     for (const n of nodes) {
       expect(n.decided).toHaveLength(1);
       const v = n.decided[0].value as unknown as CellBlockValue;
-      expect(v.inputs.map((i) => (i as { id: string }).id)).toEqual(["a", "b"]);
+      expect(v.inputs.map((i) => (i as { data: { id: string } }).data.id)).toEqual(["a", "b"]);
       expect(canonicalString(v).length).toBeLessThan(4096);
       expect(n.state.pending).toEqual([]);
     }

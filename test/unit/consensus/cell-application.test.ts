@@ -13,7 +13,17 @@ import { counterPlan, hookPlan, recordingRunner, signed, signedPlan } from "./ce
 
 const T = 1_700_000_000_000;
 const build = (app: ReturnType<typeof cellApplication>, pending: readonly Json[], state: CellChainState = genesisCellChain(), height = 1, prevHash = GENESIS_HASH) =>
-  app.buildValue({ height, round: 0, prevHash, time: T + height * 1000, state, pending }) as unknown as CellBlockValue;
+  app.buildValue({ height, round: 0, prevHash, time: T + height * 1000, state, pending: pending.map(sub) }) as unknown as CellBlockValue;
+/**
+ * A submission as a block carries it, `{ data }`, for plain data; left as it
+ * is when it already is one (a signed envelope) or is not an object (raw text,
+ * which no submission is).
+ */
+const sub = (d: Json): Json => {
+  if (typeof d !== "object" || d === null || Array.isArray(d)) return d;
+  const keys = Object.keys(d);
+  return keys.includes("data") && keys.every((k) => ["data", "op", "signer", "signature"].includes(k)) ? d : { data: d };
+};
 const ctx = (state: CellChainState = genesisCellChain(), height = 1, prevHash = GENESIS_HASH) => ({ height, prevHash, state });
 const asJson = (v: unknown) => v as Json;
 
@@ -124,7 +134,7 @@ describe("applying a certified value", () => {
   it("a certified value carrying a submission this node refuses at admission stops it: CONSENSUS_APP_DIVERGED", () => {
     const plan = counterPlan();
     const v = build(cellApplication(plan, "c"), [{ id: "a", n: 1 }]);
-    const bad = { ...structuredClone(v), inputs: [{ id: "a", n: 1, constructor: 1 }] };
+    const bad = { ...structuredClone(v), inputs: [{ data: { id: "a", n: 1, constructor: 1 } }] };
     expect(thrown(() => cellApplication(plan, "c").applyValue(genesisCellChain(), asJson(bad))).code).toBe("CONSENSUS_APP_DIVERGED");
   });
 });
@@ -150,23 +160,23 @@ describe("what enters a block: admission and the plan's block limits", () => {
     const app = cellApplication(limited, "c");
     const pending: Json[] = [{ id: "a", n: 1 }, pad("big", 5000), '{"id": "t", "n": 1', { id: "k", n: 1, constructor: 2 }, { id: "b", n: 2 }];
     const v = build(app, pending);
-    expect(v.inputs).toEqual([{ id: "a", n: 1 }, { id: "b", n: 2 }]);
+    expect(v.inputs).toEqual([{ data: { id: "a", n: 1 } }, { data: { id: "b", n: 2 } }]);
     expect(v.verdicts).toEqual([{ accepted: true }, { accepted: true }]);
     // Refused submissions leave the pending inputs; nothing else does.
-    expect(app.remainingInputs!(pending, asJson(v))).toEqual([]);
+    expect(app.remainingInputs!(pending.map(sub), asJson(v))).toEqual([]);
   });
 
   it("the proposer stops at maxInputs and at maxBytes of canonical submission bytes; what did not fit stays pending, in order", () => {
     const app = cellApplication(limited, "c");
-    const many: Json[] = ["a", "b", "c", "d", "e"].map((id) => ({ id, n: 1 }));
+    const many: Json[] = ["a", "b", "c", "d", "e"].map((id) => sub({ id, n: 1 }));
     const v = build(app, many);
-    expect(v.inputs.map((i) => (i as { id: string }).id)).toEqual(["a", "b", "c"]);
+    expect(v.inputs.map((i) => (i as { data: { id: string } }).data.id)).toEqual(["a", "b", "c"]);
     expect(app.remainingInputs!(many, asJson(v))).toEqual([many[3], many[4]]);
 
-    // Each is ~920 canonical bytes: two fit in 2,048, the third waits.
-    const heavy: Json[] = ["x", "y", "z"].map((id) => pad(id, 900));
+    // Each is ~930 canonical bytes: two fit in 2,048, the third waits.
+    const heavy: Json[] = ["x", "y", "z"].map((id) => sub(pad(id, 900)));
     const h = build(app, heavy);
-    expect(h.inputs.map((i) => (i as { id: string }).id)).toEqual(["x", "y"]);
+    expect(h.inputs.map((i) => (i as { data: { id: string } }).data.id)).toEqual(["x", "y"]);
     expect(app.remainingInputs!(heavy, asJson(h))).toEqual([heavy[2]]);
   });
 
@@ -188,7 +198,7 @@ describe("what enters a block: admission and the plan's block limits", () => {
       ['{"id": "t"', { accepted: false, code: "CELL_NOT_JSON" }],
       [{ id: "k", n: 1, constructor: 2 }, { accepted: false, code: "CELL_FORBIDDEN_KEY" }],
     ] as Array<[Json, Json]>) {
-      const bad = { ...structuredClone(honest), inputs: [...honest.inputs, input], verdicts: [...honest.verdicts, verdict] };
+      const bad = { ...structuredClone(honest), inputs: [...honest.inputs, sub(input)], verdicts: [...honest.verdicts, verdict] };
       expect(cellApplication(limited, "c").validateValue(ctx(), asJson(bad))).toBe(false);
     }
   });

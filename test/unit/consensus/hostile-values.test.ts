@@ -16,7 +16,7 @@ const T = 1_700_000_000_000;
 
 function honest(): CellBlockValue {
   const app = cellApplication(plan, "c");
-  return app.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: T, state: genesisCellChain(), pending: [{ id: "a", n: 1 }, { id: "b", n: 70 }] }) as unknown as CellBlockValue;
+  return app.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: T, state: genesisCellChain(), pending: [{ data: { id: "a", n: 1 } }, { data: { id: "b", n: 70 } }] }) as unknown as CellBlockValue;
 }
 
 const throwing = new Proxy({}, {

@@ -93,7 +93,8 @@ export class ChainBuilder {
 export function inputs(from: number, n: number, pad = ""): Json[] {
   return Array.from({ length: n }, (_, i): Json => {
     const k = from + i;
-    return pad === "" ? { id: `k${k}`, n: k % 7 === 3 ? 99 : k % 50 } : { id: `k${k}`, n: k % 50, pad };
+    // As a block carries a submission: `{ data }` (the cell is neither signed nor has operations).
+    return { data: pad === "" ? { id: `k${k}`, n: k % 7 === 3 ? 99 : k % 50 } : { id: `k${k}`, n: k % 50, pad } };
   });
 }
 

@@ -38,7 +38,7 @@ describe("hostile names and keys", () => {
     const odd = (k: string) => `${k}\u0000\u2028"'\\😀`.padEnd(64, "é");
     const live = new ChainBuilder();
     const c = ledger.cell("t", "c");
-    const block = live.next([{ id: odd("a"), n: 1 }, { id: odd("b"), n: 2, pad: "\u0000\ud83d\ude00" }]);
+    const block = live.next([{ data: { id: odd("a"), n: 1 } }, { data: { id: odd("b"), n: 2, pad: "\u0000\ud83d\ude00" } }]);
     expect(block.verdicts!.every((v) => v.accepted)).toBe(true);
     c.commit(block);
     ledger.close();
@@ -91,10 +91,10 @@ describe("hostile load on the mempool", () => {
 describe("hostile blocks", () => {
   it("the same submission twice in one block keeps its first place in the status index", () => {
     const c = ledger.cell("t", "c");
-    const dup: Json = { id: "same", n: 1 };
+    const dup: Json = { data: { id: "same", n: 1 } };
     c.mempool.add(dup, 1);
     const pending = c.mempool.pending().map((p) => p.submission);
-    const block = new ChainBuilder().next([pending[0], { id: "same", n: 1 }]);
+    const block = new ChainBuilder().next([pending[0], { data: { id: "same", n: 1 } }]);
     expect(block.verdicts!.map((v) => (v.accepted ? "ok" : v.code))).toEqual(["ok", "CELL_DUPLICATE_KEY"]);
     c.commit(block);
     expect(c.mempool.status(inputId(dup))).toMatchObject({ status: "committed", height: 1, index: 0 });

@@ -54,9 +54,9 @@ describe("mempool: adds", () => {
 
   it("an input already committed is known, with its block status, and not pending again", () => {
     const chain = new ChainBuilder();
-    cell.mempool.add({ id: "a", n: 1 }, 1);
+    cell.mempool.add({ data: { id: "a", n: 1 } }, 1);
     cell.commit(chain.next(cell.mempool.pending().map((p) => p.submission)));
-    const again = cell.mempool.add({ id: "a", n: 1 }, 2);
+    const again = cell.mempool.add({ data: { id: "a", n: 1 } }, 2);
     expect(again).toMatchObject({ status: "known", input: { status: "committed", height: 1, index: 0 } });
     expect(cell.mempool.pending()).toEqual([]);
   });

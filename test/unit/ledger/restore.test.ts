@@ -72,7 +72,7 @@ describe("restore after a restart", () => {
   it("a fresh cell restores to genesis: height 1 next, after the hash of 64 zeros", () => {
     const ledger = openLedger(t.file());
     const r = ledger.cell("t", "c").restart(new ChainBuilder().app);
-    expect(r.chain).toEqual({ height: 0, time: 0, cell: {}, stateRoot: "" });
+    expect(r.chain).toEqual({ height: 0, time: 0, cell: {}, stateRoot: "", sent: {}, received: {} });
     expect(r.start).toMatchObject({ height: 1, prevHash: GENESIS_HASH, signer: null });
     expect(r.wal).toEqual([]);
     ledger.close();
