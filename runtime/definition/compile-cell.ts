@@ -155,7 +155,7 @@ function checkCodeAgrees(ctx: CompileContext, name: string, c: Obj, code: CodePl
     if (ruleNames.has(refusal)) {
       reporter.error("DEFINITION_DUPLICATE_NAME", at, `cell "${name}" has a rule and a code refusal both named "${refusal}"`, "rename the refusal (and what the hook returns) or the rule: a rejection names one or the other", { anchor: "key" });
       ok = false;
-    } else if (![`"${refusal}"`, `'${refusal}'`, `\`${refusal}\``].some((q) => code.source.includes(q))) {
+    } else if (/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(refusal) && ![`"${refusal}"`, `'${refusal}'`, `\`${refusal}\``].some((q) => code.source.includes(q))) {
       reporter.warn(
         "DEFINITION_UNUSED_REFUSAL",
         at,

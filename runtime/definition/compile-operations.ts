@@ -40,7 +40,7 @@ export function compileOperations(
     const path = [...base, name];
     const accepts = compileAccepts(ctx, o.accepts, [...path, "accepts"], `operation "${name}" of cell "${owner.cell}"`, `of operation ${name} of cell ${owner.cell}`);
     if (accepts.schemaName !== undefined) schemaNames.push(accepts.schemaName);
-    const rules = compileRules(ctx, o.rules, [...path, "rules"], { cell: owner.cell, op: name, signed: owner.signed, taken: new Map(owner.cellRules) });
+    const rules = compileRules(ctx, o.rules, [...path, "rules"], { cell: owner.cell, op: name, signed: owner.signed, taken: new Map(), shared: owner.cellRules });
     const key = o.key !== undefined ? ctx.exprs.mapping(o.key, [...path, "key"]) : undefined;
     const state = compileStateUpdates(ctx, o.state, [...path, "state"]);
     const emits = compileEmits(ctx, o.emit, [...path, "emit"], owner.cell);

@@ -18,12 +18,10 @@ export interface RulesOwner {
   op?: string;
   /** True when the cell is signed (rules reading `signer` are warned about otherwise). */
   signed: boolean;
-  /**
-   * Names already taken by rules that reject the same inputs (the cell's, for
-   * an operation's rules), with the operation (none: the cell) and index of
-   * the rule; the rules compiled here are added.
-   */
+  /** The rule names compiled here, with their indexes (filled in). */
   taken: Map<string, { op?: string; index: number }>;
+  /** For an operation's rules: the cell's rule names, which reject the same inputs (read, not copied, for each operation). */
+  shared?: ReadonlyMap<string, { op?: string; index: number }>;
 }
 
 /** The compiled rules, and false when any rule had an error. */
@@ -38,7 +36,7 @@ export function compileRules(ctx: CompileContext, list: Json | undefined, base: 
       return;
     }
     const path = [...base, i];
-    const prior = owner.taken.get(r.name);
+    const prior = owner.taken.get(r.name) ?? owner.shared?.get(r.name);
     if (prior !== undefined) {
       const message =
         prior.op === owner.op

@@ -10,7 +10,7 @@ import { canonicalString, type Json } from "../core/canonical.js";
 import { checkPattern, re2RegExp } from "./patterns.js";
 import type { SchemaPlan, ValidateFn } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
-import { checkSchemaBounds, type NamedSchemas } from "./schema-bounds.js";
+import { checkSchemaBounds, MAX_SCHEMA_REF_NODES, type NamedSchemas } from "./schema-bounds.js";
 
 /** A channel's schema compiler. */
 export interface SchemaCompiler {
@@ -83,6 +83,7 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
   const named: NamedSchemas = {
     get: (n) => namedSources.get(n)?.schema,
     names: new Set(namedSources.keys()),
+    budget: { left: MAX_SCHEMA_REF_NODES },
   };
   // Equal schemas (the same inline schema on several cells) compile once.
   const byText = new Map<string, ValidateFn>();
@@ -92,8 +93,8 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
   /** Named schemas compiled (or refused: undefined). */
   const compiled = new Map<string, SchemaPlan | undefined>();
 
-  /** The meta-schema and bounds checks; undefined when the schema is refused (problems reported). */
-  const check = (name: string, schema: Json, path: DocPath): ReadonlySet<string> | undefined => {
+  /** The meta-schema and bounds checks (problems reported), and the named schemas the schema reaches. */
+  const check = (name: string, schema: Json, path: DocPath): { ok: boolean; reached: ReadonlySet<string> } => {
     const metaErrors = metaCheck(schema);
     if (metaErrors) {
         const seen = new Set<string>();
@@ -111,10 +112,10 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
             "write a JSON Schema (draft-07) keyword value of the right type",
           );
         }
-        return undefined;
+        return { ok: false, reached: new Set() };
       }
       const bounds = checkSchemaBounds(name, schema, path, opts.maxDepth, reporter, { check: checkPattern }, named);
-      return bounds.ok ? bounds.named : undefined;
+      return { ok: bounds.ok, reached: bounds.named };
   };
 
   /** True when every named schema in `reached` passed its checks (their problems are reported at them). */
@@ -163,8 +164,7 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
   return {
     compileNamed() {
       for (const [name, { schema, path }] of namedSources) {
-        const reached = check(name, schema, path);
-        checked.set(name, { ok: reached !== undefined, reached: reached ?? new Set() });
+        checked.set(name, check(name, schema, path));
       }
       // Every name is registered before anything compiles, so references resolve in any order.
       for (const [name, { schema, path }] of namedSources) {
@@ -175,7 +175,7 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
           added = true;
           return undefined;
         });
-        if (!added) checked.set(name, { ok: false, reached: new Set() });
+        if (!added) checked.set(name, { ok: false, reached: checked.get(name)?.reached ?? new Set() });
       }
       const out: Record<string, SchemaPlan> = {};
       for (const name of namedSources.keys()) {
@@ -197,9 +197,9 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
       const text = canonicalString(schema);
       const known = byText.get(text);
       if (known) return { name, schema, validate: known };
-      const reached = check(name, schema, path);
-      for (const r of reached ?? []) inlineRefs.add(r);
-      if (!reached || !dependenciesOk(reached) || ![...reached].every(usable)) return undefined;
+      const { ok, reached } = check(name, schema, path);
+      for (const r of reached) inlineRefs.add(r);
+      if (!ok || !dependenciesOk(reached) || ![...reached].every(usable)) return undefined;
       const validate = build(name, schema, path, () => ajv.compile(schema as object | boolean) as unknown as ValidateFn);
       if (!validate) return undefined;
       byText.set(text, validate);

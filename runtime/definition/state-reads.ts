@@ -12,7 +12,7 @@ import type { Json } from "../core/canonical.js";
 import { isObj, type CompileContext, type Obj } from "./compile-context.js";
 import type { DocPath } from "./reporter.js";
 import { parseStatePath } from "./state-path.js";
-import { closest } from "./suggest.js";
+import { closest, listSome } from "./suggest.js";
 import { varReads } from "./var-paths.js";
 
 /** Warns (DEFINITION_UNWRITTEN_STATE) about every read of a top-level state name cell `name` never writes. */
@@ -66,7 +66,7 @@ export function checkStateReads(ctx: CompileContext, name: string, c: Obj, reduc
           guess !== undefined
             ? `write "${fixed}"`
             : written.size > 0
-              ? `read a name the cell's \`state:\` updates write (${[...written].slice(0, 12).join(", ")}), or \`state.records.KEY\` for a record`
+              ? `read a name the cell's \`state:\` updates write (${listSome(written)}), or \`state.records.KEY\` for a record`
               : "add a `state:` update that writes it, or read `state.records.KEY` for a record",
         );
       }

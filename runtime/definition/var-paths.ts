@@ -21,35 +21,51 @@ export interface VarRead {
 }
 
 /** Every top-level `var` path with a literal text in `expr`, in document order. */
-export function varReads(expr: Json, out: VarRead[] = [], at: Array<string | number> = []): VarRead[] {
-  if (Array.isArray(expr)) {
-    expr.forEach((e, i) => varReads(e, out, [...at, i]));
-    return out;
-  }
-  if (expr === null || typeof expr !== "object") return out;
-  const keys = Object.keys(expr);
-  if (keys.length !== 1) {
-    for (const k of keys) varReads(expr[k], out, [...at, k]);
-    return out;
-  }
-  const op = keys[0];
-  const arg = expr[op];
-  if (op === "preserve") return out;
-  if (op === "var") {
-    const path = Array.isArray(arg) ? arg[0] : arg;
-    if (typeof path === "string") out.push({ text: path, parts: partsOf(path), at: [...at, "var", ...(Array.isArray(arg) ? [0] : [])] });
-    else if (path !== undefined) varReads(path, out, [...at, "var", ...(Array.isArray(arg) ? [0] : [])]);
-    if (Array.isArray(arg) && arg.length > 1) varReads(arg[1], out, [...at, "var", 1]);
-    return out;
-  }
-  if (PER_ITEM.has(op) && Array.isArray(arg)) {
-    // The list, and reduce's initial value, are read at the top level; the per-item expression is not.
-    arg.forEach((a, i) => {
-      if (i !== 1) varReads(a, out, [...at, op, i]);
-    });
-    return out;
-  }
-  varReads(arg, out, [...at, op]);
+export function varReads(expr: Json): VarRead[] {
+  const out: VarRead[] = [];
+  // One path, pushed and popped as the walk goes: a copy is made only for a `var` found.
+  const at: Array<string | number> = [];
+  const inside = (key: string | number, v: Json | undefined): void => {
+    at.push(key);
+    walk(v);
+    at.pop();
+  };
+  const walk = (e: Json | undefined): void => {
+    if (Array.isArray(e)) {
+      for (let i = 0; i < e.length; i++) inside(i, e[i]);
+      return;
+    }
+    if (e === null || e === undefined || typeof e !== "object") return;
+    const keys = Object.keys(e);
+    if (keys.length !== 1) {
+      for (const k of keys) inside(k, e[k]);
+      return;
+    }
+    const op = keys[0];
+    const arg = e[op];
+    if (op === "preserve") return;
+    if (op === "var") {
+      at.push("var");
+      const list = Array.isArray(arg);
+      const path = list ? arg[0] : arg;
+      if (list) at.push(0);
+      if (typeof path === "string") out.push({ text: path, parts: partsOf(path), at: [...at] });
+      else walk(path);
+      if (list) at.pop();
+      if (list && arg.length > 1) inside(1, arg[1]);
+      at.pop();
+      return;
+    }
+    if (PER_ITEM.has(op) && Array.isArray(arg)) {
+      // The list, and reduce's initial value, are read at the top level; the per-item expression is not.
+      at.push(op);
+      for (let i = 0; i < arg.length; i++) if (i !== 1) inside(i, arg[i]);
+      at.pop();
+      return;
+    }
+    inside(op, arg);
+  };
+  walk(expr);
   return out;
 }
 
