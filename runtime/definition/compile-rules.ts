@@ -67,11 +67,14 @@ export function compileRules(ctx: CompileContext, list: Json | undefined, base: 
       ...(typeof r.description === "string" ? { description: r.description } : {}),
       ...(when ? { when, whenSource: r.when as Json } : {}),
     });
+    // The roots an expression reads are needed only for these two warnings: walked once, and only when one can apply.
+    if (ctx.hasToken && owner.signed) return;
     for (const key of ["require", "when"] as const) {
       const expr = r[key];
       if (expr === undefined) continue;
-      warnTokenRead(ctx, expr, [...path, key]);
-      if (!owner.signed && exprs.varRoots(expr).has("signer")) {
+      const roots = exprs.varRoots(expr);
+      if (!ctx.hasToken && roots.has("token")) warnTokenRead(ctx, expr, [...path, key]);
+      if (!owner.signed && roots.has("signer")) {
         reporter.warn(
           "DEFINITION_SIGNER_UNSIGNED",
           [...path, key],

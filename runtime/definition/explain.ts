@@ -131,7 +131,7 @@ function cellLines(plan: ChannelPlan, c: CellPlan, engine: RuleEngine, md: boole
     lines.push(ops.length ? "Rules of every operation, checked in order before the operation's own (the first that fails rejects the input):" : "Rules, checked in order (the first that fails rejects the input):");
     c.rules.forEach((r, i) => lines.push(ruleLine(r, i, engine, md)));
   } else if (c.code?.hooks.includes("validate")) {
-    lines.push("It has no rules: its code's validate hook decides which inputs that match the schema are accepted.");
+    lines.push(ops.length ? "It has no rules shared by its operations; its code's validate hook also decides which inputs are accepted." : "It has no rules: its code's validate hook decides which inputs that match the schema are accepted.");
   } else if (!ops.length) lines.push("It has no rules: every input that matches the schema is accepted.");
   lines.push(...paramLines(plan, c, md));
   if (c.state.length) {

@@ -280,3 +280,20 @@ describe("state read but never written", () => {
     expect(reduce.problems).toEqual([]);
   });
 });
+
+describe("computed paths", () => {
+  it("a typo in the fixed part of a computed var path is caught, with the param meant", () => {
+    const r = load(
+      `${channel("  c:\n    group: g\n    accepts: true\n    rules:\n      - name: allowed\n        require: { in: [ { var: data.to }, { var: 'channel.params.nxt.{data.from}' } ] }\n")}params:\n  next: { a: [b] }\n`,
+    );
+    expect(located(r)).toEqual(["DEFINITION_UNKNOWN_PARAM 11:51"]);
+    expect(r.problems[0].message).toContain('did you mean "next"?');
+  });
+
+  it("state update paths split into one segment per placeholder, dots inside it included, spaces around it trimmed", () => {
+    const p = plan(channel("  c:\n    group: g\n    accepts: true\n    state: [ { set: 'a.{ data.x.y }.b', value: 1 } ]\n"));
+    const parts = p.cells.c.state[0].pathParts;
+    expect(parts.map((x) => ("literal" in x ? x.literal : `{${x.source}}`))).toEqual(["a", "{data.x.y}", "b"]);
+    expect(located(load(channel("  c:\n    group: g\n    accepts: true\n    state: [ { set: 'a.x{data.k}', value: 1 } ]\n")))).toEqual(["DEFINITION_BAD_PATH 9:21"]);
+  });
+});
