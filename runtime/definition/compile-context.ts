@@ -11,10 +11,15 @@ import type { Expressions } from "./expressions.js";
 import type { SchemaPlan } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
 
+/** A JSON object of the document. */
 export type Obj = { [k: string]: Json };
+/** True for a JSON object (not null, not a list). */
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+/** The entries of `v` when it is an object, else none (passes read what they can of a malformed document). */
 export const entries = (v: Json | undefined): Array<[string, Json]> => (isObj(v) ? Object.entries(v) : []);
+/** `v` when it is a number, else `fallback`. */
 export const num = (v: Json | undefined, fallback: number): number => (typeof v === "number" ? v : fallback);
+/** The keys of `v` when it is an object, else none. */
 export const keysOf = (v: Json | undefined): Set<string> => new Set(isObj(v) ? Object.keys(v) : []);
 
 /** Collaborators injected by the caller (the pure core does no I/O). */

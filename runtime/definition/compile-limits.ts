@@ -6,9 +6,13 @@ import type { Json } from "../core/canonical.js";
 import { isObj, num, type Obj } from "./compile-context.js";
 import type { BlockLimitsPlan, InputLimitsPlan, LimitsPlan, OutputLimitsPlan } from "./plan.js";
 
+/** An input's size and depth where the channel writes no `limits:` (schemas/channel.schema.json gives the same defaults). */
 export const DEFAULT_INPUT_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
+/** A cell's hook limits where it writes no `limits:`. */
 export const DEFAULT_CODE_LIMITS = { memoryMb: 32, timeMs: 50, blockTimeMs: 2_000 } as const;
+/** The outputs of an input and of a block where the channel writes no `limits:`. */
 export const DEFAULT_OUTPUT_LIMITS = { perInput: 64, perInputBytes: 262_144, perBlock: 10_000, perBlockBytes: 16_777_216 } as const;
+/** What a block carries where the channel writes no `limits:`. */
 export const DEFAULT_BLOCK_LIMITS = { maxBytes: 786_432, maxInputs: 1_000 } as const;
 
 /** The channel's limits in force, and the keys it wrote (lint points at them). */

@@ -18,6 +18,7 @@ import { summariseSchema } from "./schema-summary.js";
 import { formatCount, listWords } from "./suggest.js";
 import { varReads } from "./var-paths.js";
 
+/** How explainChannel renders: plain text or markdown (with a mermaid diagram), and the tests beside the channel. */
 export interface ExplainOptions {
   format: "text" | "markdown";
   /**
