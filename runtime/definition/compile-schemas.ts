@@ -1,19 +1,40 @@
 /**
  * Users' JSON Schemas, compiled with ONE ajv instance per channel (strict, all
  * errors, no $data), so a schema referenced by many cells compiles once
- * and nothing leaks between channels.
+ * and nothing leaks between channels. The channel's named schemas are
+ * registered with that instance under their names, so `$ref: Mint` in any of
+ * the channel's schemas is Mint, and nothing else.
  */
 import { Ajv } from "ajv";
 import { canonicalString, type Json } from "../core/canonical.js";
 import { checkPattern, re2RegExp } from "./patterns.js";
 import type { SchemaPlan, ValidateFn } from "./plan.js";
 import type { DocPath, Reporter } from "./reporter.js";
-import { checkSchemaBounds } from "./schema-bounds.js";
+import { checkSchemaBounds, MAX_SCHEMA_REF_NODES, type NamedSchemas } from "./schema-bounds.js";
 
 /** A channel's schema compiler. */
 export interface SchemaCompiler {
-  /** Compiles `schema` found at `path`; reports DEFINITION_BAD_SCHEMA and returns undefined when ajv refuses it. */
+  /**
+   * Compiles `schema` found at `path`; reports DEFINITION_BAD_SCHEMA (and the
+   * other schema problems) and returns undefined when it is refused, or when a
+   * named schema it refers to is (that one's problems are reported at it).
+   */
   compile(name: string, schema: Json, path: DocPath): SchemaPlan | undefined;
+  /**
+   * The channel's named schemas, each checked and compiled once, in the order
+   * written; those refused are left out. Call before compiling any other schema.
+   */
+  compileNamed(): Record<string, SchemaPlan>;
+  /** The named schemas `name` reaches through `$ref` (after compileNamed), for "is this schema used". */
+  referencedBy(name: string): ReadonlySet<string>;
+  /** The named schemas the inline schemas compiled so far reach through `$ref`. */
+  referencedByInline(): ReadonlySet<string>;
+}
+
+/** A named schema as written, and where. */
+export interface NamedSchemaSource {
+  schema: Json;
+  path: DocPath;
 }
 
 /**
@@ -32,7 +53,7 @@ function metaCheck(schema: Json): Ajv["errors"] {
  * schema's place in the document. `maxDepth` is the channel's input depth
  * limit (the schema work bound is computed down to it).
  */
-export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: number }): SchemaCompiler {
+export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: number; named?: ReadonlyMap<string, NamedSchemaSource> }): SchemaCompiler {
   // strict: unknown keywords, `required` fields missing from `properties` and
   // keywords without their type are errors, because each is almost always a
   // typo that would silently accept bad data. Union types (`[string, "null"]`)
@@ -46,23 +67,36 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
   // every pair of a list longer than its `maxItems` (maxItems is checked
   // first, and now ends the check).
   // code.regExp: patterns run with RE2, in linear time (patterns.ts).
+  // strictRequired off: `{ type: object, required: [a] }` without `properties`
+  // is valid and common; schema-bounds.ts refuses a required field missing
+  // from a `properties` written next to it (the typo strictRequired caught).
   const ajv = new Ajv({
     strict: true,
+    strictRequired: false,
     allErrors: false,
     allowUnionTypes: true,
     $data: false,
     validateSchema: false,
     code: { optimize: false, regExp: re2RegExp },
   });
+  const namedSources = opts.named ?? new Map<string, NamedSchemaSource>();
+  const named: NamedSchemas = {
+    get: (n) => namedSources.get(n)?.schema,
+    names: new Set(namedSources.keys()),
+    budget: { left: MAX_SCHEMA_REF_NODES },
+  };
   // Equal schemas (the same inline schema on several cells) compile once.
   const byText = new Map<string, ValidateFn>();
-  return {
-    compile(name, schema, path) {
-      const text = canonicalString(schema);
-      const known = byText.get(text);
-      if (known) return { name, schema, validate: known };
-      const metaErrors = metaCheck(schema);
-      if (metaErrors) {
+  /** Named schemas checked, by name: whether they passed, and the names they reach. */
+  const checked = new Map<string, { ok: boolean; reached: ReadonlySet<string> }>();
+  const inlineRefs = new Set<string>();
+  /** Named schemas compiled (or refused: undefined). */
+  const compiled = new Map<string, SchemaPlan | undefined>();
+
+  /** The meta-schema and bounds checks (problems reported), and the named schemas the schema reaches. */
+  const check = (name: string, schema: Json, path: DocPath): { ok: boolean; reached: ReadonlySet<string> } => {
+    const metaErrors = metaCheck(schema);
+    if (metaErrors) {
         const seen = new Set<string>();
         for (const e of metaErrors) {
           const at = pointerToPath(e.instancePath, schema);
@@ -78,21 +112,98 @@ export function createSchemaCompiler(reporter: Reporter, opts: { maxDepth: numbe
             "write a JSON Schema (draft-07) keyword value of the right type",
           );
         }
-        return undefined;
+        return { ok: false, reached: new Set() };
       }
-      if (!checkSchemaBounds(name, schema, path, opts.maxDepth, reporter, { check: checkPattern })) return undefined;
-      try {
-        const validate = ajv.compile(schema as object | boolean) as unknown as ValidateFn;
-        byText.set(text, validate);
-        return { name, schema, validate };
-      } catch (e: unknown) {
-        const text = e instanceof Error ? e.message : String(e);
-        const at = strictErrorPath(text, schema);
-        reporter.error("DEFINITION_BAD_SCHEMA", [...path, ...at.path], `schema ${name}: ${text.replace(/^strict mode: /, "")}`, schemaRemedy(text), {
-          anchor: at.anchor,
+      const bounds = checkSchemaBounds(name, schema, path, opts.maxDepth, reporter, { check: checkPattern }, named);
+      return { ok: bounds.ok, reached: bounds.named };
+  };
+
+  /** True when every named schema in `reached` passed its checks (their problems are reported at them). */
+  const dependenciesOk = (reached: ReadonlySet<string>): boolean => [...reached].every((n) => checked.get(n)?.ok === true);
+
+  /** ajv's compile of a checked schema; a strict-mode refusal is reported at the keyword it names. */
+  const build = (name: string, schema: Json, path: DocPath, f: () => ValidateFn | undefined): ValidateFn | undefined => {
+    try {
+      return f();
+    } catch (e: unknown) {
+      const text = e instanceof Error ? e.message : String(e);
+      const at = strictErrorPath(text, schema);
+      reporter.error("DEFINITION_BAD_SCHEMA", [...path, ...at.path], `schema ${name}: ${text.replace(/^strict mode: /, "")}`, schemaRemedy(text), {
+        anchor: at.anchor,
+      });
+      return undefined;
+    }
+  };
+
+  /** Named schemas being compiled: a loop of references (valid JSON Schema) is compiled once, as ajv resolves it. */
+  const inProgress = new Set<string>();
+  /** True when `name` compiled, or is being compiled further up a loop of references. */
+  const usable = (name: string): boolean => inProgress.has(name) || compiled.get(name) !== undefined;
+
+  /** Compiles the named schema `name` after those it refers to. */
+  const compileNamedOne = (name: string): SchemaPlan | undefined => {
+    if (compiled.has(name) || inProgress.has(name)) return compiled.get(name);
+    const source = namedSources.get(name);
+    const status = checked.get(name);
+    if (!source || !status?.ok || !dependenciesOk(status.reached)) {
+      compiled.set(name, undefined);
+      return undefined;
+    }
+    // ajv compiles a referenced schema when it first meets the reference; compiling those first
+    // makes a strict-mode problem of one of them its own, not the referring schema's.
+    inProgress.add(name);
+    for (const dep of status.reached) compileNamedOne(dep);
+    const depsOk = [...status.reached].every(usable);
+    const validate = depsOk ? build(name, source.schema, source.path, () => ajv.getSchema(name) as unknown as ValidateFn | undefined) : undefined;
+    inProgress.delete(name);
+    const plan = validate ? { name, schema: source.schema, validate } : undefined;
+    compiled.set(name, plan);
+    return plan;
+  };
+
+  return {
+    compileNamed() {
+      for (const [name, { schema, path }] of namedSources) {
+        checked.set(name, check(name, schema, path));
+      }
+      // Every name is registered before anything compiles, so references resolve in any order.
+      for (const [name, { schema, path }] of namedSources) {
+        if (!checked.get(name)?.ok) continue;
+        let added = false;
+        build(name, schema, path, () => {
+          ajv.addSchema(schema as object | boolean, name);
+          added = true;
+          return undefined;
         });
-        return undefined;
+        if (!added) checked.set(name, { ok: false, reached: checked.get(name)?.reached ?? new Set() });
       }
+      const out: Record<string, SchemaPlan> = {};
+      for (const name of namedSources.keys()) {
+        const plan = compileNamedOne(name);
+        if (plan) out[name] = plan;
+      }
+      return out;
+    },
+
+    referencedBy(name) {
+      return checked.get(name)?.reached ?? new Set();
+    },
+
+    referencedByInline() {
+      return inlineRefs;
+    },
+
+    compile(name, schema, path) {
+      const text = canonicalString(schema);
+      const known = byText.get(text);
+      if (known) return { name, schema, validate: known };
+      const { ok, reached } = check(name, schema, path);
+      for (const r of reached) inlineRefs.add(r);
+      if (!ok || !dependenciesOk(reached) || ![...reached].every(usable)) return undefined;
+      const validate = build(name, schema, path, () => ajv.compile(schema as object | boolean) as unknown as ValidateFn);
+      if (!validate) return undefined;
+      byText.set(text, validate);
+      return { name, schema, validate };
     },
   };
 }

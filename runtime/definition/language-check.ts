@@ -281,10 +281,23 @@ function schemaAt(pointer: string): SchemaNode | undefined {
   return cur !== null && typeof cur === "object" ? (cur as SchemaNode) : undefined;
 }
 
-/** "cell \"readings\"", "rule 1 of cell \"readings\"", "the top level": how messages name a place. */
+/**
+ * "cell \"readings\"", "rule 1 of cell \"readings\"", "rule 1 of operation
+ * \"mint\" of cell \"registry\"", "the channel": how messages name a place.
+ */
 export function describePlace(path: DocPath): string {
   if (path.length === 0) return "the channel";
   const [top, name, sub, index, ...rest] = path;
+  if (top === "cells" && name !== undefined && sub === "operations" && index !== undefined) {
+    const op = `operation "${String(index)}" of cell "${String(name)}"`;
+    const [part, i, ...more] = rest;
+    if (part === undefined) return op;
+    if (typeof i === "number") {
+      const what = part === "rules" ? "rule" : part === "state" ? "state update" : part === "emit" ? "emit" : String(part);
+      return more.length ? `\`${formatPath(more)}\` of ${what} ${i + 1} of ${op}` : `${what} ${i + 1} of ${op}`;
+    }
+    return `\`${formatPath(rest)}\` of ${op}`;
+  }
   if ((top === "cells" || top === "groups" || top === "schemas") && name !== undefined) {
     const kind = top === "cells" ? "cell" : top === "groups" ? "group" : "schema";
     const base = `${kind} "${String(name)}"`;
@@ -304,6 +317,8 @@ export function describePlace(path: DocPath): string {
 function describeOwner(path: DocPath): string {
   const top = path[path.length - 1];
   if (top === "cells") return "cell";
+  if (top === "operations") return "operation";
+  if (top === "rejects") return "refusal";
   if (top === "groups") return "group";
   if (top === "schemas") return "schema";
   return String(top);

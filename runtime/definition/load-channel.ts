@@ -10,7 +10,8 @@ import { checkChannelDocument, checkTestsDocument } from "./language-check.js";
 import { parseYaml } from "./parse-yaml.js";
 import type { ChannelPlan, TestPlan } from "./plan.js";
 import { sortProblems, type Reporter } from "./reporter.js";
-import { normaliseTests } from "./tests-plan.js";
+import { normaliseTests, targetsOfPlan } from "./tests-plan.js";
+import { VERDICT_CODES } from "./verdict-codes.js";
 
 export type { LoadModules } from "./compile-channel.js";
 
@@ -55,9 +56,14 @@ export function loadChannel(source: string, opts: { file: string }, modules: Loa
 
 /**
  * Loads a NAME.test.yaml file (a top-level `tests:` list) against a loaded plan:
- * cells and rule names are checked like inline tests.
+ * cells, operations, rule and refusal names and error codes are checked like
+ * inline tests (`opts.verdictCodes` as in LoadModules).
+ *
+ * @example
+ * const { tests, problems } = loadTests(text, { file: "channels/poll.test.yaml" }, plan);
+ * explainChannel(plan, { format: "text", testsFile: { file: "channels/poll.test.yaml", tests } });
  */
-export function loadTests(source: string, opts: { file: string }, plan: ChannelPlan): { tests: TestPlan[]; problems: Problem[] } {
+export function loadTests(source: string, opts: { file: string; verdictCodes?: Iterable<string> }, plan: ChannelPlan): { tests: TestPlan[]; problems: Problem[] } {
   const result = guarded(opts.file, () => {
     const { reporter, value } = parseYaml(source, opts.file);
     if (value === undefined) return { tests: [], ...done(reporter) };
@@ -66,8 +72,8 @@ export function loadTests(source: string, opts: { file: string }, plan: ChannelP
       return { tests: [], ...done(reporter) };
     }
     checkTestsDocument(value, reporter);
-    const cells = new Map(Object.values(plan.cells).map((c) => [c.name, new Set(c.rules.map((r) => r.name))]));
-    const tests = normaliseTests(value.tests, ["tests"], reporter, cells);
+    const codes = new Set([...VERDICT_CODES, ...(opts.verdictCodes ?? [])]);
+    const tests = normaliseTests(value.tests, ["tests"], reporter, targetsOfPlan(plan, codes));
     return { tests: reporter.hasErrors() ? [] : tests, problems: sortProblems(reporter.problems) };
   });
   return { tests: result.tests ?? [], problems: result.problems };

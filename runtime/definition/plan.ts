@@ -159,8 +159,10 @@ export interface CellPlan {
    */
   operations?: Readonly<Record<string, OperationPlan>>;
   /**
-   * A cell with upstream cells takes only their certified outputs, unless `direct: true`
-   * (then also direct submissions). A source cell (no upstream) always takes direct submissions.
+   * True when the cell takes direct submissions: always for a source cell (no
+   * upstream), and for a cell with upstream cells only with `direct: true`
+   * (without it, such a cell takes only its upstream cells' certified outputs,
+   * and a direct submission is refused with CELL_NOT_A_SOURCE).
    */
   direct: boolean;
   /** Cells that emit into this one, and cells this one emits to. */

@@ -5,7 +5,10 @@
  * A named schema is summarised once per cell that accepts it, so long values
  * (enum lists, constants, patterns) are shown by their size past a few
  * hundred characters: a large enum accepted by many cells would otherwise be
- * copied into the text once per cell.
+ * copied into the text once per cell. A `$ref` to one of the channel's
+ * schemas is named ("schema Mint"), and a union of such references reads
+ * "one of: CreateCollection, Mint, Transfer"; a cell that accepts a bare
+ * reference is summarised as the schema it names.
  */
 import type { Json } from "../core/canonical.js";
 import { inlineValue } from "../rules/describe.js";
@@ -18,31 +21,53 @@ const MAX_DEPTH = 3;
 /** Longest text of an enum list, a constant or a pattern in a summary. */
 const SHOWN_CHARS = 300;
 
+/** The channel's named schemas, for `$ref: NAME` (absent: references are named, never followed). */
+export interface SummaryOptions {
+  named?: Readonly<Record<string, { schema: Json }>>;
+}
+
 /** "an object with required fields a (text), b (a number, at least 0); no other fields". */
-export function summariseSchema(schema: Json, depth = 0): string {
+export function summariseSchema(schema: Json, depth = 0, opts: SummaryOptions = {}): string {
   if (schema === true || (isObj(schema) && Object.keys(schema).length === 0)) return "any JSON value";
   if (schema === false) return "nothing (every input is rejected)";
   if (!isObj(schema)) return "any JSON value";
+  const ref = namedRef(schema, opts);
+  if (ref !== undefined) {
+    // A bare reference at the top is the schema it names; below, its name is enough.
+    const target = opts.named?.[ref]?.schema;
+    return depth === 0 && isObj(target) && namedRef(target, opts) === undefined ? `schema ${ref}: ${summariseSchema(target, depth + 1, opts)}` : `schema ${ref}`;
+  }
   if (Array.isArray(schema.enum)) return enumSummary(schema.enum);
   if ("const" in schema) return `exactly ${show(schema.const)}`;
   const types = Array.isArray(schema.type) ? schema.type.map(String) : typeof schema.type === "string" ? [schema.type] : [];
   if (types.length === 0) {
-    if (isObj(schema.properties)) return objectSummary(schema, depth);
+    if (isObj(schema.properties)) return objectSummary(schema, depth, opts);
     for (const k of ["anyOf", "oneOf"] as const) {
       const alts = schema[k];
-      if (Array.isArray(alts)) return `${k === "oneOf" ? "exactly one of" : "any of"}: ${alts.map((a) => summariseSchema(a, depth + 1)).join("; or ")}`;
+      if (!Array.isArray(alts)) continue;
+      const names = alts.map((a) => (isObj(a) ? namedRef(a, opts) : undefined));
+      if (names.length > 0 && names.every((n) => n !== undefined)) return `one of: ${names.join(", ")}`;
+      return `${k === "oneOf" ? "exactly one of" : "any of"}: ${alts.map((a) => summariseSchema(a, depth + 1, opts)).join("; or ")}`;
     }
     return "any JSON value";
   }
-  return types.map((t) => typeSummary(t, schema, depth)).join(" or ");
+  return types.map((t) => typeSummary(t, schema, depth, opts)).join(" or ");
 }
 
-function typeSummary(type: string, s: Obj, depth: number): string {
+/** The name a schema of only `$ref: NAME` (and annotations) refers to, when NAME is one of the channel's schemas (or no list is given). */
+function namedRef(s: Obj, opts: SummaryOptions): string | undefined {
+  const ref = s.$ref;
+  if (typeof ref !== "string" || ref.startsWith("#")) return undefined;
+  if (Object.keys(s).some((k) => k !== "$ref" && k !== "description" && k !== "title" && k !== "$comment")) return undefined;
+  return opts.named === undefined || Object.prototype.hasOwnProperty.call(opts.named, ref) ? ref : undefined;
+}
+
+function typeSummary(type: string, s: Obj, depth: number, opts: SummaryOptions): string {
   switch (type) {
     case "object":
-      return objectSummary(s, depth);
+      return objectSummary(s, depth, opts);
     case "array": {
-      const items = s.items !== undefined && !Array.isArray(s.items) ? ` of ${depth >= MAX_DEPTH ? "values" : plural(summariseSchema(s.items, depth + 1))}` : "";
+      const items = s.items !== undefined && !Array.isArray(s.items) ? ` of ${depth >= MAX_DEPTH ? "values" : plural(summariseSchema(s.items, depth + 1, opts))}` : "";
       return `a list${items}${range(s.minItems, s.maxItems, "item")}${s.uniqueItems === true ? ", no repeats" : ""}`;
     }
     case "string": {
@@ -62,10 +87,10 @@ function typeSummary(type: string, s: Obj, depth: number): string {
   }
 }
 
-function objectSummary(s: Obj, depth: number): string {
+function objectSummary(s: Obj, depth: number, opts: SummaryOptions): string {
   const props = isObj(s.properties) ? s.properties : {};
   const required = Array.isArray(s.required) ? s.required.map(String) : [];
-  const field = (name: string) => (depth >= MAX_DEPTH ? name : `${name} (${summariseSchema(props[name] ?? true, depth + 1)})`);
+  const field = (name: string) => (depth >= MAX_DEPTH ? name : `${name} (${summariseSchema(props[name] ?? true, depth + 1, opts)})`);
   const optional = Object.keys(props).filter((k) => !required.includes(k));
   const parts: string[] = [];
   if (required.length) parts.push(`required field${required.length === 1 ? "" : "s"} ${required.map(field).join(", ")}`);
@@ -98,6 +123,8 @@ function join(bits: string[]): string {
 }
 
 function plural(text: string): string {
+  if (text.startsWith("schema ")) return `values of ${text}`;
+  if (text.startsWith("one of: ")) return `values, each ${text}`;
   return text.replace(/^an? /, "").replace(/^(object|integer|number|list)\b/, "$1s");
 }
 

@@ -1,14 +1,27 @@
 /**
- * Declarative state paths: dotted segments, each a literal name or exactly one
- * `{expr-path}` placeholder (`totals.{data.district}.count`). Dots inside a
- * placeholder belong to it.
+ * Computed paths: dotted segments, each a literal name or exactly one
+ * `{path}` placeholder (`totals.{data.district}.count`), whose value fills
+ * exactly that one segment, whatever it contains (a value with a dot in it is
+ * one key). Dots inside a placeholder belong to it; spaces around its path
+ * are trimmed. State updates write these paths and rules read them
+ * (`{ var: "state.totals.{data.district}.count" }`): both use this one
+ * definition of a segment, the contract the rules module's computed `var`
+ * paths keep (a path it parses the same way: the same parts, the same refusals).
  */
+
+/** Segments no path may contain (the rules module refuses them in `var` paths too). */
+export const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 
 export type RawPathPart = { literal: string } | { placeholder: string };
 
 export type ParsedStatePath = { ok: true; parts: RawPathPart[] } | { ok: false; message: string };
 
-/** Splits a state path; never throws. */
+/** True when `path` is computed: text with a `{` or `}` in it (a path without one splits on every dot). */
+export function isComputedPath(path: string): boolean {
+  return path.includes("{") || path.includes("}");
+}
+
+/** Splits a computed path; never throws. */
 export function parseStatePath(text: string): ParsedStatePath {
   const segments: string[] = [];
   let depth = 0;

@@ -61,11 +61,28 @@ export function resolveThreshold(written: string | number, n: number): Threshold
       message:
         `threshold ${asWritten} is unsafe: ${meet}, while up to n-q = ${n - q} may be faulty, ` +
         `so two conflicting decisions could both be certified (safe needs 3q > 2n)`,
-      remedy: `use at least ${minimumSafeQuorum(n)} of ${n} (or "2/3", which means strictly more than two thirds)`,
+      remedy: unsafeRemedy(n),
     };
   }
   return {
     ok: true,
     plan: { written, quorum: q, size: n, safetyFaults: Math.max(0, 2 * q - n - 1), livenessFaults: n - q },
   };
+}
+
+/**
+ * Two ways out of an unsafe threshold: the smallest safe quorum of the group
+ * as it is, or one more validator and that size's smallest safe quorum. Each
+ * is given with the faults it tolerates, because raising the quorum of a small
+ * group costs liveness (2 of 3 becomes 3 of 3: no validator may be offline)
+ * while adding a validator keeps some (3 of 4: one may).
+ */
+function unsafeRemedy(n: number): string {
+  const tolerance = (q: number, size: number) => `${Math.max(0, 2 * q - size - 1)} Byzantine, ${size - q} offline`;
+  const raised = minimumSafeQuorum(n);
+  const grown = minimumSafeQuorum(n + 1);
+  return (
+    `use at least ${raised} of ${n} (or "2/3", which means strictly more than two thirds; it tolerates ${tolerance(raised, n)}), ` +
+    `or add a validator and use ${grown} of ${n + 1} (${tolerance(grown, n + 1)})`
+  );
 }

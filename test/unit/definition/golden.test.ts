@@ -55,7 +55,7 @@ describe("full messages", () => {
       "test/fixtures/bad/unsafe-threshold.yaml:6:45: error DEFINITION_UNSAFE_THRESHOLD: group "g": threshold 2 of 4 is unsafe: two quorums of 2 can be disjoint, while up to n-q = 2 may be faulty, so two conflicting decisions could both be certified (safe needs 3q > 2n)
         6 |   g: { validators: [a, b, c, d], threshold: 2 }
                                                         ^
-        fix: use at least 3 of 4 (or "2/3", which means strictly more than two thirds)"
+        fix: use at least 3 of 4 (or "2/3", which means strictly more than two thirds; it tolerates 1 Byzantine, 1 offline), or add a validator and use 4 of 5 (2 Byzantine, 1 offline)"
     `);
   });
 

@@ -196,3 +196,29 @@ describe("hostile code files", () => {
     ]);
   });
 });
+
+describe("hostile cells: operations and state reads", () => {
+  it("a cell with 2,000 rules and 2,000 operations of one rule each loads in under 5 s (an operation's names are checked against the cell's, never copied per operation)", () => {
+    const lines = [HEAD, GROUP, "cells:", "  c:", "    group: g", "    rules:"];
+    for (let i = 0; i < 2000; i++) lines.push(`      - { name: r${i}, require: true }`);
+    lines.push("    operations:");
+    for (let i = 0; i < 2000; i++) lines.push(`      o${i}: { accepts: true, rules: [ { name: ${i === 1999 ? "r7" : `p${i}`}, require: true } ] }`);
+    const { value: r, ms } = timed(() => loadChannel(`${lines.join("\n")}\n`, { file: "t.yaml" }));
+    expect(codes(r)).toEqual(["DEFINITION_DUPLICATE_NAME"]);
+    expect(Object.keys(r.plan?.cells ?? {})).toEqual([]);
+    expect(ms).toBeLessThan(5_000);
+  });
+
+  it("5,000 rules reading state names none of 5,000 updates writes warn in under 5 s, each remedy listing 12 names", () => {
+    const lines = [HEAD, GROUP, "cells:", "  c:", "    group: g", "    accepts: true", "    state:"];
+    for (let i = 0; i < 5000; i++) lines.push(`      - { add: w${i} }`);
+    lines.push("    rules:");
+    for (let i = 0; i < 5000; i++) lines.push(`      - { name: r${i}, require: { var: state.x${i} } }`);
+    const { value: r, ms } = timed(() => loadChannel(`${lines.join("\n")}\n`, { file: "t.yaml" }));
+    const warned = r.problems.filter((p) => p.code === "DEFINITION_UNWRITTEN_STATE");
+    expect(warned).toHaveLength(5000);
+    expect(warned[4999].remedy).toMatch(/^read a name the cell's `state:` updates write \((w\d+, ){11}w\d+ and 4,988 more\), or `state.records.KEY` for a record$/);
+    expect(ms).toBeLessThan(5_000);
+  });
+});
+

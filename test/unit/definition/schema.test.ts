@@ -1,7 +1,7 @@
 /** The language schema documents every key, and every code is documented. */
 import { describe, expect, it } from "vitest";
 import { Ajv } from "ajv";
-import { CHANNEL_SCHEMA, DEFINITION_CODES } from "../../../runtime/definition/index.js";
+import { CHANNEL_SCHEMA, DEFINITION_CODES, VERDICT_CODES } from "../../../runtime/definition/index.js";
 import { fixture } from "./helpers.js";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,6 +51,10 @@ describe("schemas/channel.schema.json", () => {
     // A tiny YAML-free smoke check: the JSON form of the shortest legal channel.
     expect(validate({ channel: "c", version: 1, groups: { g: { validators: ["a"], threshold: 1 } }, cells: { c: { group: "g", accepts: true } } })).toBe(true);
     expect(validate({ channel: "c", version: 1, groups: {}, cells: {} })).toBe(false);
+    // A cell with operations has no accepts of its own; each operation has one.
+    const ops = { group: "g", signed: true, key: { var: "signer" }, code: { file: "./h.js", rejects: { "too-many": "x" } }, operations: { mint: { accepts: "Mint", rules: [{ name: "r", when: true, require: true }], emit: [{ to: "d", op: "x" }] } } };
+    expect(validate({ channel: "c", version: 1, groups: { g: { validators: ["a"], threshold: 1 } }, cells: { c: ops } })).toBe(true);
+    expect(validate({ channel: "c", version: 1, groups: { g: { validators: ["a"], threshold: 1 } }, cells: { c: { ...ops, operations: { mint: { rules: [] } } } } })).toBe(false);
     expect(fixture("test/fixtures/good/library.yaml")).toContain("yaml-language-server: $schema=");
   });
 });
@@ -61,6 +65,12 @@ describe("docs/errors.md (definition codes)", () => {
     for (const [code, [meaning, remedy]] of Object.entries(DEFINITION_CODES)) {
       expect(doc).toContain(`| ${code} | ${meaning.replace(/\|/g, "\\|")} | ${remedy.replace(/\|/g, "\\|")} |`);
     }
+  });
+
+  it("lists the codes a test may expect, exactly as the loader knows them", () => {
+    const section = /### Codes a test may expect\n\n([\s\S]*?)\n\n/.exec(doc)?.[1] ?? "";
+    const listed = [...section.matchAll(/\b((?:CELL|SANDBOX|RULES)_[A-Z0-9_]+)\b/g)].map((m) => m[1]);
+    expect(listed).toEqual([...VERDICT_CODES]);
   });
 
   it("covers every DEFINITION_ code the source can report", () => {
