@@ -88,6 +88,8 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
   let closing = false;
   let closed: Promise<void> | null = null;
   let connections = 0;
+  /** The response being written on each connection, if any. */
+  const answering = new WeakMap<object, { req: IncomingMessage; res: ServerResponse }>();
 
   const onEvent = (event: NodeEvent) => {
     let text: string | undefined;
@@ -143,6 +145,15 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
       refused.badHttp++;
       f = failure(400, "API_BAD_HTTP", "the request is not valid HTTP/1.1", "send a well-formed HTTP/1.1 request");
     }
+    // A request of this connection is still being answered (the bad bytes
+    // came after it, pipelined): its answer goes first, then the refusal.
+    // (Bad bytes inside the body of the request being read are answered at once.)
+    const pending = answering.get(socket);
+    if (pending !== undefined && pending.req.complete && !pending.res.writableFinished) {
+      closingSockets.add(socket);
+      pending.res.once("finish", () => refuseUpgrade(socket, f));
+      return;
+    }
     refuseUpgrade(socket, f);
   };
 
@@ -166,6 +177,8 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
         requestTimeout: limits.headersTimeoutMs + limits.bodyTimeoutMs + 5_000,
         keepAliveTimeout: limits.keepAliveTimeoutMs,
         connectionsCheckingInterval: checking,
+        // The API never reads Host; without this, a Host header past maxHeaders (dropped) would get Node's bare 400.
+        requireHostHeader: false,
       });
       s.maxHeadersCount = limits.maxHeaders;
       s.maxConnections = limits.maxConnections;
@@ -174,6 +187,10 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
         socket.once("close", () => connections--);
       });
       s.on("request", (req: IncomingMessage, res: ServerResponse) => {
+        answering.set(req.socket, { req, res });
+        res.once("close", () => {
+          if (answering.get(req.socket)?.res === res) answering.delete(req.socket);
+        });
         void handleRequest(httpCtx, req, res);
       });
       s.on("upgrade", onUpgrade);
