@@ -73,7 +73,7 @@ function describeError(e: ErrorObject, root: unknown, what: string): ApiFailure 
     case "required": {
       const missing = String(params.missingProperty);
       const desc = schema?.properties?.[missing]?.description;
-      return failure(400, "API_BAD_BODY", `${where} has no "${missing}"`, `add "${missing}"${desc ? `: ${firstSentence(desc)}` : ""}`, at(`${e.instancePath}/${missing}`));
+      return failure(400, "API_BAD_BODY", `${where} has no "${missing}"`, `add "${missing}"${desc ? `: ${lowerFirst(firstSentence(desc))}` : ""}`, at(`${e.instancePath}/${missing}`));
     }
     case "additionalProperties": {
       const key = String(params.additionalProperty);
@@ -99,7 +99,7 @@ function describeError(e: ErrorObject, root: unknown, what: string): ApiFailure 
       return failure(400, "API_BAD_BODY", `${where} is ${describeValue(here)}; allowed: ${allowed.map((v) => JSON.stringify(v)).join(", ")}`, `write one of ${allowed.map((v) => JSON.stringify(v)).join(", ")}`, at(e.instancePath));
     }
     case "pattern":
-      return failure(400, "API_BAD_BODY", `${where} is ${describeValue(here)}, not of the required form`, firstSentence(schema?.description ?? `match ${String(params.pattern)}`), at(e.instancePath));
+      return failure(400, "API_BAD_BODY", `${where} is ${describeValue(here)}, not of the required form`, schema?.description ? `send ${lowerFirst(firstSentence(schema.description))}` : `match ${String(params.pattern)}`, at(e.instancePath));
     case "maxItems":
     case "minItems":
     case "maxLength":
@@ -152,4 +152,8 @@ function article(type: string): string {
 function firstSentence(text: string): string {
   const m = /^(.*?\.)(\s|$)/.exec(text);
   return (m ? m[1] : text).replace(/\.$/, "");
+}
+
+function lowerFirst(s: string): string {
+  return /^[A-Z][a-z]/.test(s) ? s[0].toLowerCase() + s.slice(1) : s;
 }
