@@ -200,7 +200,7 @@ export class Stream {
   /** Sends `text`, or closes a client that has more than its bound waiting unread. */
   sendText(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount + text.length > this.ctx.limits.maxBufferedBytesPerStream) {
+    if (this.ws.bufferedAmount + Buffer.byteLength(text) > this.ctx.limits.maxBufferedBytesPerStream) {
       this.close("API_SLOW_CONSUMER");
       return;
     }
