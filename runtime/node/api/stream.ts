@@ -111,7 +111,8 @@ export class Stream {
     const { limits, validators } = this.ctx;
     const body = parseBody(data.toString("utf8"), validators.stream, "the message", limits);
     if ("status" in body) {
-      this.sendError(null, body);
+      const { parsed, ...f } = body;
+      this.sendError(refOf(parsed), f);
       return;
     }
     const msg = body.value as { type: string; ref?: string | number; channel?: string; cell?: string; channels?: string[]; events?: string[] };
@@ -174,7 +175,7 @@ export class Stream {
     this.ws.resume();
   }
 
-  /** Sends an event if the subscription wants it; `text` is built once per event by the caller. */
+  /** True when this stream's subscription takes `event` (the caller encodes it once for all streams). */
   wants(event: NodeEvent): boolean {
     const s = this.subscription;
     if (s === null || this.closed) return false;
@@ -236,6 +237,15 @@ export class Stream {
     this.subscription = null;
     this.onClosed(this);
   }
+}
+
+/** The `ref` of a message that was refused after parsing, when it is one a client may use (else null). */
+function refOf(parsed: unknown): Ref {
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return null;
+  const ref = (parsed as { ref?: unknown }).ref;
+  if (typeof ref === "string" && ref.length <= 128) return ref;
+  if (typeof ref === "number" && Number.isSafeInteger(ref)) return ref;
+  return null;
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {

@@ -28,7 +28,7 @@ export interface ParsedBody {
  * API_DUPLICATE_KEY) unless the body is itself one submission, whose text
  * is then judged like any submission's (below).
  */
-export function parseBody(text: string, validate: ValidateFunction, what: string, limits: Readonly<ApiLimits>): ParsedBody | ApiFailure {
+export function parseBody(text: string, validate: ValidateFunction, what: string, limits: Readonly<ApiLimits>): ParsedBody | (ApiFailure & { parsed?: unknown }) {
   const scan = scanRequestText(text, limits.maxDepth, limits.maxInputsPerRequest);
   if (!isScan(scan)) return scan;
   let value: unknown;
@@ -45,9 +45,11 @@ export function parseBody(text: string, validate: ValidateFunction, what: string
       { path: "", in: "body" },
     );
   }
-  if (!validate(value)) return schemaFailure(validate, value, what);
+  // A refusal after parsing carries the parsed value, so a stream can still echo the message's ref.
+  if (!validate(value)) return { ...schemaFailure(validate, value, what), parsed: value };
   if (scan.duplicate !== undefined && (scan.batch || what !== "the body")) {
-    return failure(400, "API_DUPLICATE_KEY", `${what} has the key "${scan.duplicate.slice(0, 64)}" twice`, "write each key once: JSON parsers disagree on which of two equal keys counts", { path: "", in: "body" });
+    const f = failure(400, "API_DUPLICATE_KEY", `${what} has the key "${scan.duplicate.slice(0, 64)}" twice`, "write each key once: JSON parsers disagree on which of two equal keys counts", { path: "", in: "body" });
+    return { ...f, parsed: value };
   }
   return { value: value as Record<string, unknown>, scan, text };
 }

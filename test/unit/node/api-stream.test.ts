@@ -34,6 +34,7 @@ describe("the stream (GET /v1/stream)", () => {
     s.send("not json");
     s.send({ type: "submit", ref: 1, channel: "air-quality", cell: "readings" });
     s.send({ type: "explode", ref: 2 });
+    s.send({ type: "subscribe", ref: { not: "a ref" } });
     s.ws.send(Buffer.from([1, 2, 3]), { binary: true });
     s.send(submitMsg(3, [{ data: 1 }], "nope"));
     s.send(submitMsg(4, [reading(1)]));
@@ -41,8 +42,9 @@ describe("the stream (GET /v1/stream)", () => {
     const errors = s.messages.filter((m) => m.type === "error");
     expect(errors.map((e) => [e.ref, e.status, e.code, e.path ?? null])).toEqual([
       [null, 400, "API_NOT_JSON", ""],
-      [null, 400, "API_BAD_BODY", "/inputs"],
-      [null, 400, "API_BAD_BODY", "/type"],
+      [1, 400, "API_BAD_BODY", "/inputs"],
+      [2, 400, "API_BAD_BODY", "/type"],
+      [null, 400, "API_BAD_BODY", "/ref"],
       [null, 400, "API_BAD_BODY", ""],
       [3, 404, "NODE_NOT_HOSTED", null],
     ]);
