@@ -8,6 +8,7 @@ Commands:
   explain FILE|DIR...       a plain-English account of each channel's rules and groups
   test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
   keys NAME...              print the test public key derived from each signer name
+  keys new --out FILE       make a node identity: an ed25519 key file (mode 0600)
   demo                      lint, explain, test the examples; a consensus round (npm start)
   help [COMMAND]            this text, or one command's
 
@@ -55,10 +56,16 @@ the channels in ./channels.
                 as $key:NAME, long keys shortened; --format json has them whole)
 Exit 1 on failure.`,
   keys: `Usage: statecell keys NAME...
+       statecell keys new --out FILE
 
 Prints the public key that channel tests use for the signer NAME (derived
 from the name, so test files can name signers instead of pasting keys). Never
-use these keys outside tests.`,
+use these keys outside tests.
+
+\`keys new --out FILE\` makes a node identity: a fresh ed25519 key written to
+FILE (JSON: publicKey and the private seed) with mode 0600, created
+atomically; an existing FILE is never overwritten (exit 1). Prints only the
+public key, for the network file.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of
