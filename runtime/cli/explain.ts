@@ -55,20 +55,20 @@ export function explainCommand(args: readonly string[], opts: { format: string }
 export function explainFile(file: string, format: "text" | "markdown", readFile: (path: string) => string | undefined = readTextFile): { text: string } | { problems: Problem[] } {
   const r = loadChannelFile(file, readFile);
   if (!r.plan) return { problems: r.problems };
-  const t = explainChannel(withTestsFile(r.plan, file, readFile), { format });
+  const testsFile = testsFileOf(r.plan, file, readFile);
+  const t = explainChannel(r.plan, testsFile === undefined ? { format } : { format, testsFile });
   return { text: t.endsWith("\n") ? t : `${t}\n` };
 }
 
 /**
- * The plan with the tests of NAME.test.yaml beside `file` after its inline
- * ones, so explain counts and names every test of the channel. explainChannel
- * reads the tests from `plan.tests` and nothing else from them; a tests file
- * with errors adds the tests that loaded (`statecell lint` reports the rest).
+ * The tests of NAME.test.yaml beside `file`, for explain to count and name
+ * with the channel's own; a tests file with errors gives the tests that
+ * loaded (`statecell lint` reports the rest).
  */
-function withTestsFile(plan: ChannelPlan, file: string, readFile: (path: string) => string | undefined): ChannelPlan {
+function testsFileOf(plan: ChannelPlan, file: string, readFile: (path: string) => string | undefined): { file: string; tests: ChannelPlan["tests"] } | undefined {
   const testFile = testFileOf(file);
   const source = testFile === file ? undefined : readFile(testFile);
-  if (source === undefined) return plan;
+  if (source === undefined) return undefined;
   const { tests } = loadTests(source, { file: testFile }, plan);
-  return tests.length === 0 ? plan : { ...plan, tests: [...plan.tests, ...tests] };
+  return tests.length === 0 ? undefined : { file: testFile, tests };
 }

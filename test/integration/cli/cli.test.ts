@@ -210,7 +210,7 @@ describe("statecell explain and the tests file", () => {
     expect(r.code).toBe(0);
     const n = (readFileSync("channels/poll.test.yaml", "utf8").match(/^ {2}- name: /gm) ?? []).length;
     // Before: "Tests: none." (the poll's tests are all in poll.test.yaml)
-    expect(r.out).toContain(`Tests: ${n} tests ("a signed ballot for a listed option is accepted", `);
+    expect(r.out).toContain(`Tests: ${n} tests in channels/poll.test.yaml ("a signed ballot for a listed option is accepted", `);
   });
 
   it("explain channels/*.yaml explains each channel once", () => {
