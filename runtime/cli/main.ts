@@ -13,6 +13,8 @@ import { lintCommand } from "./lint.js";
 import { explainCommand } from "./explain.js";
 import { testCommand } from "./test.js";
 import { demoCommand } from "./demo.js";
+import { nodeCommand } from "./node.js";
+import { upCommand } from "./up.js";
 import { keysNewCommand } from "./keys.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +45,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       options: {
         format: { type: "string" },
         coverage: { type: "boolean" },
+        config: { type: "string" },
+        dir: { type: "string" },
+        demo: { type: "boolean" },
         grep: { type: "string" },
         state: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -82,6 +87,10 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       }
       for (const name of positionals) out(`${name}\t${keyPairFromName(name).publicKey}\n`);
       return 0;
+    case "node":
+      return nodeCommand(values.config, out);
+    case "up":
+      return upCommand(positionals, { dir: values.dir ?? ".statecell", demo: values.demo ?? false }, out);
     case "demo":
       return demoCommand(out);
     default:

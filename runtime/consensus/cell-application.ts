@@ -90,6 +90,8 @@ export interface DeliveredOutput {
 export interface SentOutput {
   to: string;
   seq: number;
+  /** Index of the input that produced it in the block (the outputs hash covers it). */
+  input: number;
   data: Json;
   op?: string;
   signer: string | null;
@@ -175,7 +177,6 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     });
   }
   const cellPlan = plan.cells[cellName];
-  const envelopeCell = cellPlan.signed === true || cellPlan.operations !== undefined;
   const { maxInputs, maxBytes } = plan.blockLimits;
   const memo = new WeakMap<object, WeakMap<object, Run>>();
   const full = new WeakMap<object, readonly Verdict[]>();
@@ -214,12 +215,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     if (!hasOwn.call(r, "data") || keys.some((k) => !SUBMISSION_KEYS.has(k))) {
       return refuse("CELL_BAD_SUBMISSION", `a submission has the keys data, and op, signer, signature when they apply${keys.some((k) => !SUBMISSION_KEYS.has(k)) ? `; remove ${keys.filter((k) => !SUBMISSION_KEYS.has(k)).join(", ")}` : ""}`);
     }
-    let a: BlockInput | Rejected;
-    if (envelopeCell) a = admitInput(plan, cellName, raw);
-    else if (hasOwn.call(r, "op")) a = refuse("CELL_UNKNOWN_OP", `cell "${cellName}" has no operations, so a submission names none (drop "op")`);
-    else if (hasOwn.call(r, "signer") || hasOwn.call(r, "signature")) {
-      a = admitInput(plan, cellName, r.data, { signer: r.signer as string, signature: r.signature as string });
-    } else a = admitInput(plan, cellName, r.data);
+    const a = admitSubmission(plan, cellName, raw);
     if ("accepted" in a) return a;
     return { input: a, bytes: utf8Length(canonicalString(raw as Json)) };
   }
@@ -281,7 +277,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       });
     }
     const { sent, numbered } = numberOutputs(state.sent, result.outputs);
-    const outputsHash = hashJson("cell-outputs", result.outputs.map(outputJson) as Json);
+    const outputsHash = outputsHashOf(result.outputs);
     return { result, verdicts: result.verdicts.map(verdictJson), outputsHash, hookMs: budget.spentMs, sent, numbered };
   }
 
@@ -517,8 +513,36 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
   };
 }
 
+/**
+ * Admission of a submission as clients send it, `{ data, op?, signer?,
+ * signature? }`, to `cellName`: the form admitInput takes for the cell (the
+ * envelope for a signed cell or one with operations, the data with a detached
+ * signature otherwise). The node's mempool and the cell application admit
+ * with this one function, so a node never acknowledges what its blocks refuse.
+ */
+export function admitSubmission(plan: ChannelPlan, cellName: string, raw: unknown): BlockInput | Rejected {
+  const refuse = (code: string, message: string): Rejected => ({ accepted: false, code, message });
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return refuse("CELL_BAD_SUBMISSION", 'a submission is an object { "data": ..., "op"?, "signer"?, "signature"? }');
+  const r = raw as Record<string, unknown>;
+  const extra = Object.keys(r).filter((k) => !SUBMISSION_KEYS.has(k));
+  if (!hasOwn.call(r, "data") || extra.length > 0) {
+    return refuse("CELL_BAD_SUBMISSION", `a submission has the keys data, and op, signer, signature when they apply${extra.length > 0 ? `; remove ${extra.slice(0, 8).join(", ")}` : ""}`);
+  }
+  const cell = hasOwn.call(plan.cells, cellName) ? plan.cells[cellName] : undefined;
+  if (cell === undefined) return refuse("CELL_UNKNOWN_CELL", `the channel ${plan.channel} has no cell "${cellName}"`);
+  if (cell.signed || cell.operations !== undefined) return admitInput(plan, cellName, raw);
+  if (hasOwn.call(r, "op")) return refuse("CELL_UNKNOWN_OP", `cell "${cellName}" has no operations, so a submission names none (drop "op")`);
+  if (hasOwn.call(r, "signer") || hasOwn.call(r, "signature")) return admitInput(plan, cellName, r.data, { signer: r.signer as string, signature: r.signature as string });
+  return admitInput(plan, cellName, r.data);
+}
+
+/** The outputs hash of a block's outputs (in block order): what a downstream node checks delivered outputs against. */
+export function outputsHashOf(outputs: ReadonlyArray<Pick<BlockOutput, "to" | "input" | "data" | "signer" | "op">>): string {
+  return hashJson("cell-outputs", outputs.map(outputJson) as Json);
+}
+
 /** An output as the outputs hash covers it. */
-function outputJson(o: BlockOutput): Json {
+function outputJson(o: Pick<BlockOutput, "to" | "input" | "data" | "signer" | "op">): Json {
   const out: Record<string, Json> = { to: o.to, input: o.input, data: o.data, signer: o.signer };
   if (o.op !== undefined) out.op = o.op;
   return out;
@@ -531,7 +555,7 @@ function numberOutputs(before: Readonly<Record<string, number>>, outputs: readon
   for (const o of outputs) {
     const seq = sent[o.to] ?? 0;
     sent[o.to] = seq + 1;
-    const n: SentOutput = { to: o.to, seq, data: o.data, signer: o.signer };
+    const n: SentOutput = { to: o.to, seq, input: o.input, data: o.data, signer: o.signer };
     if (o.op !== undefined) n.op = o.op;
     numbered.push(n);
   }

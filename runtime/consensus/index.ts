@@ -15,9 +15,15 @@ export * from "./replay.js";
 export { gossipMessages } from "./gossip.js";
 export { exceedsJsonSize, jsonSizeEstimate } from "./frame-size.js";
 export {
+  admitSubmission,
   cellApplication,
   genesisCellChain,
+  outputEntry,
+  outputsHashOf,
   verdictJson,
+  type CellApplicationPorts,
+  type DeliveredOutput,
+  type SentOutput,
   type BlockVerdict,
   type CellApplication,
   type CellChainState,

@@ -1,0 +1,367 @@
+/**
+ * A validator node: the composition of everything below it. It loads its
+ * identity, the network file and the channels it hosts, opens its ledger,
+ * joins (for each hosted channel) the groups its validator belongs to, peers
+ * with the other validators over authenticated WebSockets, carries outputs
+ * between cells, and serves clients (docs/api.md).
+ *
+ *   const node = await startNode(config, { log });
+ *   node.api.url;       // http://127.0.0.1:PORT
+ *   await node.stop();  // drivers stopped, sockets closed, ledger closed
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { StatecellError, formatProblem } from "../core/errors.js";
+import type { Json } from "../core/canonical.js";
+import type { KeyPair } from "../core/keys.js";
+import { loadChannel, type ChannelPlan } from "../definition/index.js";
+import { checkCode, createCodeRunner, type CodeRunner } from "../sandbox/index.js";
+import { cachingVerifier, validatorSet, type CertifiedBlock, type SentOutput, type ValidatorSet } from "../consensus/index.js";
+import { openLedger, type Ledger } from "../ledger/index.js";
+import { createPeerNetwork, STATECELL_CHANNELS, type PeerNetwork } from "../net/index.js";
+import { createApiServer, type ApiServer } from "./api/index.js";
+import { loadKeyFile, loadNetwork, type NetworkConfig, type NodeConfig } from "./config/index.js";
+import type { InputStatus, NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
+import { CellHost } from "./cell-host.js";
+import { DeliveryStore, servedDeliveries } from "./deliveries.js";
+import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
+import { createLogger, type Logger } from "./log.js";
+
+/** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
+const PULL_INTERVAL_MS = 500;
+
+export interface NodeOptions {
+  log?: Logger;
+  /** Called when a group stops because this node is broken (the process should exit loudly). */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface RunningNode {
+  name: string;
+  publicKey: string;
+  core: NodeCore;
+  api: { url: string };
+  peer: { url: string };
+  hosts: readonly CellHost[];
+  stop(): Promise<void>;
+}
+
+/** A node config that cannot start, with every problem found. */
+function configProblem(what: string, problems: readonly { code: string; message: string }[] | string): StatecellError {
+  const text = typeof problems === "string" ? problems : problems.map((p) => formatProblem(p as Parameters<typeof formatProblem>[0])).join("\n");
+  return new StatecellError("NODE_CONFIG_INVALID", `${what}:\n${text}`, { remedy: "fix the file at the places named, then start the node again" });
+}
+
+function loadPlan(file: string): ChannelPlan {
+  let source: string;
+  try {
+    source = readFileSync(file, "utf8");
+  } catch {
+    throw configProblem(`the channel file ${file} cannot be read`, "no such file");
+  }
+  const readFile = (p: string): string | undefined => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const { plan, problems } = loadChannel(source, { file }, { readFile, checkCode });
+  if (plan === undefined) throw configProblem(`the channel file ${file} does not load`, problems.filter((p) => p.severity === "error"));
+  return plan;
+}
+
+/** Validator keys of a group, by name, from the network file. */
+function groupKeys(plan: ChannelPlan, groupName: string, network: NetworkConfig): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const name of plan.groups[groupName].validators) {
+    const v = network.byName.get(name);
+    if (v === undefined) {
+      throw configProblem(`channel ${plan.channel}, group ${groupName}`, `the validator "${name}" is not in the network file ${network.file}`);
+    }
+    keys[name] = v.key;
+  }
+  return keys;
+}
+
+export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Promise<RunningNode> {
+  const identity: KeyPair = loadKeyFile(config.identity);
+  const net = loadNetwork(config.network);
+  if (!net.config) throw configProblem(`the network file ${config.network} does not load`, net.problems);
+  const network = net.config;
+  const me = network.byKey.get(identity.publicKey);
+  if (me === undefined) {
+    throw new StatecellError("NODE_NOT_IN_NETWORK", `this node's key ${identity.publicKey.slice(0, 16)}… is not a validator of the network file ${network.file}`, {
+      remedy: "add the validator with this key to the network file, or start the node with the key file of a validator it names",
+    });
+  }
+  const log = (opts.log ?? createLogger()).child({ node: me.name });
+  const plans = config.channels.map(loadPlan);
+  mkdirSync(config.data, { recursive: true });
+  const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
+
+  const verifier = cachingVerifier();
+  const hosts = new Map<string, CellHost>();
+  const stores = new Map<string, DeliveryStore>();
+  const runners: CodeRunner[] = [];
+  const sets = new Map<string, ValidatorSet>();
+  const listeners = new Set<(e: NodeEvent) => void>();
+  const allowed = new Set<string>();
+  const planOf = new Map(plans.map((p) => [p.channel, p]));
+  let peerNet: PeerNetwork | undefined;
+  const connected = new Set<string>();
+  const fatal = (e: unknown): void => {
+    log.error("group stopped: this node is broken", { error: e instanceof Error ? e.message : String(e), code: e instanceof StatecellError ? e.code : undefined });
+    opts.onFatal?.(e);
+  };
+  const send = (peer: string, channel: string, bytes: Uint8Array): void => {
+    peerNet?.send(peer, channel, bytes);
+  };
+
+  const setOf = (plan: ChannelPlan, cell: string): ValidatorSet => {
+    const key = `${plan.channel}/${cell}`;
+    let s = sets.get(key);
+    if (s === undefined) sets.set(key, (s = validatorSet(plan.groups[plan.cells[cell].group], groupKeys(plan, plan.cells[cell].group, network))));
+    return s;
+  };
+
+  for (const plan of plans) {
+    for (const g of Object.values(plan.groups)) for (const name of g.validators) {
+      const v = network.byName.get(name);
+      if (v !== undefined && v.key !== identity.publicKey) allowed.add(v.key);
+    }
+    for (const cellName of plan.order) {
+      const cell = plan.cells[cellName];
+      if (!plan.groups[cell.group].validators.includes(me.name)) continue;
+      const set = setOf(plan, cellName);
+      let runner: CodeRunner | undefined;
+      if (cell.code !== undefined && cell.code.hooks.length > 0) {
+        runner = createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes });
+        runners.push(runner);
+      }
+      let store: DeliveryStore | undefined;
+      if (cell.upstream.length > 0) {
+        store = new DeliveryStore(plan.channel, cellName, new Map(cell.upstream.map((u) => [u, setOf(plan, u)])), verifier);
+        stores.set(`${plan.channel}/${cellName}`, store);
+      }
+      const host: CellHost = new CellHost({
+        plan,
+        cellName,
+        identity,
+        validators: set,
+        peers: Object.values(set.keys).filter((k) => k !== identity.publicKey),
+        ledger: ledger.cell(plan.channel, cellName),
+        runner,
+        deliveries: store,
+        send,
+        log,
+        emit: (e) => {
+          for (const l of listeners) {
+            try {
+              l(e);
+            } catch {
+              // a subscriber's failure is its own
+            }
+          }
+        },
+        hasSubscribers: () => listeners.size > 0,
+        committed: (block, outputs) => deliver(plan, cellName, block, outputs),
+        fault: fatal,
+        now: () => Date.now(),
+      });
+      hosts.set(`${plan.channel}/${cellName}`, host);
+    }
+  }
+
+  /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */
+  function deliver(plan: ChannelPlan, from: string, block: CertifiedBlock, outputs: readonly SentOutput[]): void {
+    for (const to of plan.cells[from].downstream) {
+      if (!outputs.some((o) => o.to === to)) continue;
+      const local = stores.get(`${plan.channel}/${to}`);
+      if (local !== undefined) {
+        local.addLocal(from, outputs);
+        hosts.get(`${plan.channel}/${to}`)?.offer();
+      }
+      // The downstream group's other validators get the certified block with its outputs.
+      const bytes = encodeWire({ ch: plan.channel, from, to, blocks: [{ block, outputs }] as unknown as Json });
+      for (const k of Object.values(setOf(plan, to).keys)) if (k !== identity.publicKey) send(k, "outputs", bytes);
+    }
+  }
+
+  /** Outputs a downstream cell lacks: asked of one upstream validator at a time (or read from this node's own ledger). */
+  function pull(): void {
+    for (const [key, store] of stores) {
+      const host = hosts.get(key)!;
+      const plan = planOf.get(host.channel)!;
+      for (const from of plan.cells[host.cell].upstream) {
+        const next = host.chain.received[from] ?? 0;
+        if (store.get(from, next) !== undefined) continue;
+        const own = hosts.get(`${plan.channel}/${from}`);
+        if (own !== undefined) {
+          for (const d of servedDeliveries(ledger, ledger.cell(plan.channel, from), plan.channel, from, host.cell, next, MAX_OUTPUT_BLOCKS)) store.addLocal(from, d.outputs);
+          host.offer();
+          continue;
+        }
+        const candidates = Object.values(setOf(plan, from).keys).filter((k) => connected.has(k));
+        if (candidates.length === 0) continue;
+        const k = candidates[Math.floor(Date.now() / PULL_INTERVAL_MS) % candidates.length];
+        send(k, "outputs", encodeWire({ ch: plan.channel, from, to: host.cell, fromSeq: next }));
+      }
+    }
+  }
+
+  function onMessage(peerKey: string, channel: string, bytes: Uint8Array): void {
+    const m = parseWire(channel, bytes);
+    if ("error" in m) {
+      log.warn("malformed peer message", { peer: peerKey.slice(0, 16), channel, error: m.error });
+      return;
+    }
+    switch (m.kind) {
+      case "consensus":
+      case "catchup":
+        hosts.get(`${m.ch}/${m.c}`)?.receive(peerKey, m.m);
+        return;
+      case "mempool": {
+        const host = hosts.get(`${m.ch}/${m.c}`);
+        if (host !== undefined && Object.values(setOf(planOf.get(m.ch)!, m.c).keys).includes(peerKey)) host.gossiped(m.inputs);
+        return;
+      }
+      case "outputs-request": {
+        const plan = planOf.get(m.ch);
+        if (plan === undefined || !hosts.has(`${m.ch}/${m.from}`) || !plan.cells[m.from]?.downstream.includes(m.to)) return;
+        const blocks = servedDeliveries(ledger, ledger.cell(m.ch, m.from), m.ch, m.from, m.to, m.fromSeq, MAX_OUTPUT_BLOCKS);
+        if (blocks.length > 0) send(peerKey, "outputs", encodeWire({ ch: m.ch, from: m.from, to: m.to, blocks: blocks as unknown as Json }));
+        return;
+      }
+      case "outputs": {
+        const store = stores.get(`${m.ch}/${m.to}`);
+        if (store === undefined) return;
+        let added = 0;
+        for (const b of m.blocks) {
+          const r = store.addDelivered(m.from, b);
+          if (typeof r === "string") {
+            log.warn("delivery refused", { channel: m.ch, from: m.from, to: m.to, peer: peerKey.slice(0, 16), reason: r });
+            if (r === "bad-certificate" || r === "bad-outputs" || r === "bad-numbering") peerNet?.disconnect(peerKey);
+            break;
+          }
+          added += r;
+        }
+        if (added > 0) hosts.get(`${m.ch}/${m.to}`)?.offer();
+        return;
+      }
+    }
+  }
+
+  peerNet = createPeerNetwork(
+    {
+      identity,
+      networkId: network.network,
+      channels: STATECELL_CHANNELS,
+      allow: allowed,
+      peers: network.validators.filter((v) => allowed.has(v.key)).map((v) => ({ key: v.key, url: v.peer })),
+    },
+    {
+      onMessage,
+      onPeerUp: (k) => {
+        connected.add(k);
+        log.info("peer up", { peer: network.byKey.get(k)?.name ?? k.slice(0, 16) });
+      },
+      onPeerDown: (k, reason) => {
+        connected.delete(k);
+        log.info("peer down", { peer: network.byKey.get(k)?.name ?? k.slice(0, 16), reason });
+      },
+    },
+  );
+
+  const hostOf = (channel: string, cell: string): CellHost => {
+    const h = hosts.get(`${channel}/${cell}`);
+    if (h === undefined) {
+      throw new StatecellError("NODE_NOT_HOSTED", `this node does not host ${channel}/${cell} (its validator is not in that cell's group, or the channel is not in its node file)`, {
+        remedy: "send it to a node of the cell's group (GET /v1/channels lists what a node hosts), or check the channel and cell names",
+      });
+    }
+    return h;
+  };
+
+  const core: NodeCore = {
+    hosted: () => [...hosts.values()].map((h) => ({ channel: h.channel, cell: h.cell })),
+    submit: async (channel, cell, subs) => hostOf(channel, cell).submit(subs) as SubmitResult[],
+    inputStatus: (id) => {
+      const rows = ledger.inputStatus(id);
+      if (rows.length > 0) {
+        const r = rows[0];
+        const s: InputStatus = { id: r.id, status: r.status, channel: r.channel, cell: r.cell };
+        if (r.height !== null) s.height = r.height;
+        if (r.index !== null) s.index = r.index;
+        if (r.code !== null) s.code = r.code;
+        if (r.rule !== null) s.rule = r.rule;
+        if (r.message !== null) s.message = r.message;
+        return s;
+      }
+      for (const h of hosts.values()) {
+        const s = h.status(id);
+        if (s !== undefined) return s;
+      }
+      return undefined;
+    },
+    head: (channel, cell) => {
+      const h = hosts.get(`${channel}/${cell}`);
+      if (h === undefined) return undefined;
+      const head = ledger.cell(channel, cell).head();
+      return { height: head.height, hash: head.hash, stateRoot: head.stateRoot };
+    },
+    block: (channel, cell, height) => {
+      if (!hosts.has(`${channel}/${cell}`)) return undefined;
+      const b = ledger.cell(channel, cell).block(height);
+      if (b === null) return undefined;
+      return { height: b.block.height, hash: b.block.certificate.valueId, value: b.block.value, certificate: b.block.certificate as unknown as Json, ...(b.verdicts ? { verdicts: b.verdicts as unknown as Json } : {}) };
+    },
+    state: (channel, cell) => hosts.get(`${channel}/${cell}`)?.state(),
+    record: (channel, cell, key) => hosts.get(`${channel}/${cell}`)?.record(key),
+    readiness: (): Readiness => {
+      const missing: string[] = [];
+      for (const h of hosts.values()) {
+        const set = sets.get(`${h.channel}/${h.cell}`)!;
+        const up = 1 + Object.values(set.keys).filter((k) => k !== identity.publicKey && connected.has(k)).length;
+        const where = `${h.channel}/${h.cell}`;
+        if (!h.driver.running) missing.push(`${where}: its group is stopped at this node`);
+        else if (up < set.quorum) missing.push(`${where}: ${up} of ${set.size} validators connected, a quorum is ${set.quorum}`);
+        else if (h.peerHeight > h.chain.height + 2) missing.push(`${where}: at height ${h.chain.height}, peers at ${h.peerHeight}: catching up`);
+      }
+      return { ready: missing.length === 0, missing };
+    },
+    subscribe: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+
+  const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
+  const api: ApiServer = createApiServer(core, { onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
+  const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
+  for (const h of hosts.values()) h.start();
+  const pullTimer = setInterval(pull, PULL_INTERVAL_MS);
+  pullTimer.unref();
+  log.info("node started", { api: apiAt.url, peer: peerAt.url, cells: [...hosts.keys()] });
+
+  let stopped = false;
+  return {
+    name: me.name,
+    publicKey: identity.publicKey,
+    core,
+    api: { url: apiAt.url },
+    peer: { url: peerAt.url },
+    hosts: [...hosts.values()],
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(pullTimer);
+      for (const h of hosts.values()) h.stop();
+      await api.close();
+      await peerNet!.close();
+      for (const r of runners) r.dispose();
+      ledger.close();
+      log.info("node stopped");
+    },
+  };
+}
