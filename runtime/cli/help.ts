@@ -9,6 +9,7 @@ Commands:
   test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
   keys NAME...              print the test public key derived from each signer name
   demo                      lint, explain, test the examples; a consensus round (npm start)
+  l0 --config FILE          run the global L0 ledger of channel snapshots
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -44,6 +45,15 @@ adds per-rule counts and lists rules that no test rejects. Exit 1 on failure.`,
 Prints the public key that channel tests use for the signer NAME (derived
 from the name, so test files can name signers instead of pasting keys). Never
 use these keys outside tests.`,
+  l0: `Usage: statecell l0 --config l0.yaml
+
+Runs the global L0 ledger: checks the snapshots channels send (registered
+snapshot group, threshold, hash chain, definition), answers each with a
+signed acknowledgement, keeps forks as evidence and freezes the channel, and
+cuts hash-chained global snapshots. l0.yaml names the identity key file
+(created if missing), the listen address, the data folder and how often a
+global snapshot is cut (schemas/l0.schema.json, docs/l0.md). Runs until
+SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of

@@ -13,6 +13,7 @@ import { lintCommand } from "./lint.js";
 import { explainCommand } from "./explain.js";
 import { testCommand } from "./test.js";
 import { demoCommand } from "./demo.js";
+import { l0Command } from "./l0.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -33,6 +34,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     out(`${version()}\n`);
     return 0;
   }
+  if (command === "l0") return l0Command(rest, out);
   let parsed;
   try {
     parsed = parseArgs({

@@ -30,3 +30,8 @@ export { checkSnapshotCertificate, checkApprovals } from "./signatures.js";
 export { buildGlobal, certifyEmbedded, embeddedValidators, verifyGlobal, signAck, verifyAck, type GlobalTip, type GlobalCheck } from "./global.js";
 export { L0Store, L0_MIGRATIONS, type StoredSnapshot } from "./store.js";
 export { openL0, L0Service, DEFAULT_MAX_PER_GLOBAL, type L0ServiceOptions, type SnapshotAnswer, type RegistrationAnswer, type UpgradeAnswer, type ResumeAnswer, type ChannelView, type L0Info } from "./service.js";
+export { startL0Http, httpStatusOf, type L0Http, type L0HttpOptions } from "./http.js";
+export { l0Client, type L0Client, type L0ClientOptions, type L0Failure, type L0Result } from "./client.js";
+export { loadL0Config, loadKeyFile, type L0Config } from "./config.js";
+export { startL0, type RunningL0 } from "./process.js";
+export { schemaProblem, API_SCHEMAS, type ApiSchema } from "./api-schemas.js";
