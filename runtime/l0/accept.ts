@@ -96,7 +96,7 @@ export function acceptSnapshot(registry: L0Registry, channelState: ChannelStates
 
   let hash: string;
   try {
-    hash = suite.hashBytes(suite.recordBytes("snapshot", s));
+    hash = suite.hashBytes(suite.checkedSnapshotBytes(s));
   } catch {
     return refused(refuse("L0_BAD_SNAPSHOT", "the snapshot cannot be encoded as canonical JSON", "send plain JSON", null, null));
   }

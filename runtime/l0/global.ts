@@ -46,14 +46,14 @@ export function buildGlobal(tip: GlobalTip | null, now: number, snapshots: reado
 /** An embedded L0's certificate of a global snapshot: its own precommit at round 0. */
 export function certifyEmbedded(global: GlobalSnapshot, hash: string, key: KeyPair): CommitCertificate {
   const suite = requireSuite(global.encoding);
-  const text = suite.precommitText(L0_CONSENSUS_CHANNEL, L0_CONSENSUS_CELL, global.ordinal, 0, hash);
+  const bytes = suite.precommitBytes(L0_CONSENSUS_CHANNEL, L0_CONSENSUS_CELL, global.ordinal, 0, hash);
   return {
     channel: L0_CONSENSUS_CHANNEL,
     cell: L0_CONSENSUS_CELL,
     height: global.ordinal,
     round: 0,
     valueId: hash,
-    signatures: [{ validator: key.publicKey, signature: suite.sign(key, new TextEncoder().encode(text)) }],
+    signatures: [{ validator: key.publicKey, signature: suite.sign(key, bytes) }],
   };
 }
 
@@ -88,13 +88,13 @@ export function verifyGlobal(certified: CertifiedGlobal, l0: RegisteredGroup, pr
     return fail(refuse("L0_CERTIFICATE", `the certificate is not for global snapshot ${g.ordinal} (${short(hash)})`, "fetch the global snapshot again", { height: c.height, valueId: c.valueId }, { height: g.ordinal, valueId: hash }));
   }
   const m = membersOf(l0);
-  const text = suite.precommitText(L0_CONSENSUS_CHANNEL, L0_CONSENSUS_CELL, g.ordinal, c.round, hash);
+  const bytes = suite.precommitBytes(L0_CONSENSUS_CHANNEL, L0_CONSENSUS_CELL, g.ordinal, c.round, hash);
   const seen = new Set<string>();
   for (const s of c.signatures) {
     if (!m.has(s.validator)) return fail(refuse("L0_SIGNER_OUTSIDE_GROUP", `${short(s.validator)} is not one of L0's validators`, "configure L0's validator keys as L0 publishes them (GET /v1/info)", s.validator, l0.validators.map((v) => v.key)));
     if (seen.has(s.validator)) return fail(refuse("L0_DUPLICATE_SIGNER", `${short(s.validator)} signed twice`, "fetch the global snapshot again", s.validator, "distinct signers"));
     seen.add(s.validator);
-    if (!suite.verifyPrecommit(s.validator, text, s.signature)) return fail(refuse("L0_BAD_SIGNATURE", `the signature of ${short(s.validator)} is not a precommit of global snapshot ${g.ordinal}`, "fetch the global snapshot again", s.signature, "a precommit"));
+    if (!suite.verify(s.validator, bytes, s.signature)) return fail(refuse("L0_BAD_SIGNATURE", `the signature of ${short(s.validator)} is not a precommit of global snapshot ${g.ordinal}`, "fetch the global snapshot again", s.signature, "a precommit"));
   }
   if (seen.size < l0.threshold) return fail(refuse("L0_THRESHOLD", `${seen.size} of L0's validators signed global snapshot ${g.ordinal}; ${l0.threshold} must`, "fetch the global snapshot again", seen.size, l0.threshold));
   if (prev !== undefined) {

@@ -37,6 +37,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 /** Exactly `keys` (in any order), else a refusal naming the missing or extra ones. */
 function exactKeys(code: string, what: string, v: Record<string, unknown>, keys: readonly string[], remedy: string): Refusal | undefined {
   const have = Object.keys(v);
+  if (have.length === keys.length) {
+    let all = true;
+    for (let i = 0; i < keys.length && all; i++) all = Object.prototype.hasOwnProperty.call(v, keys[i]);
+    if (all) return undefined;
+  }
   const extra = have.filter((k) => !keys.includes(k));
   const missing = keys.filter((k) => !Object.prototype.hasOwnProperty.call(v, k));
   if (extra.length === 0 && missing.length === 0) return undefined;

@@ -48,8 +48,8 @@ export function checkSnapshotCertificate(suite: EncodingSuite, groupName: string
       ),
     };
   }
-  const text = suite.precommitText(target.channel, SNAPSHOT_CELL, target.height, c.round, target.hash);
-  return checkSigners(group, groupName, c.signatures.map((s) => ({ key: s.validator, signature: s.signature })), (key, sig) => suite.verifyPrecommit(key, text, sig), `a precommit for this snapshot at round ${c.round}`, true);
+  const bytes = suite.precommitBytes(target.channel, SNAPSHOT_CELL, target.height, c.round, target.hash);
+  return checkSigners(group, groupName, c.signatures.map((s) => ({ key: s.validator, signature: s.signature })), (key, sig) => suite.verify(key, bytes, sig), `a precommit for this snapshot at round ${c.round}`, true);
 }
 
 /**
