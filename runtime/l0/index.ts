@@ -35,3 +35,4 @@ export { l0Client, type L0Client, type L0ClientOptions, type L0Failure, type L0R
 export { loadL0Config, loadKeyFile, type L0Config } from "./config.js";
 export { startL0, type RunningL0 } from "./process.js";
 export { schemaProblem, API_SCHEMAS, type ApiSchema } from "./api-schemas.js";
+export { globalApplication, type ClusterPorts, type GlobalChain } from "./cluster.js";
