@@ -162,7 +162,7 @@ export interface UpgradeProposal {
 
 /** The outcome of acceptUpgrade: the proposal after this POST (new or merged approvals), or a refusal. */
 export type UpgradeDecision =
-  | { outcome: "approved"; proposal: UpgradeProposal; added: Approval[]; scheduled: boolean; definitions: DefinitionChange[] | null; replaced: string | null }
+  | { outcome: "approved"; proposal: UpgradeProposal; added: Approval[]; scheduled: boolean; definitions: DefinitionChange[] | null; replaced: string[] }
   | { outcome: "refused"; refusal: Refusal; proposal?: UpgradeProposal };
 
 /**
@@ -188,7 +188,8 @@ export function acceptUpgrade(registry: L0Registry, channelState: ChannelStates,
   const hash = suite.hashBytes(bytes);
   const proposals = proposalsOf(u.channel);
   const held = proposals.find((p) => p.hash === hash);
-  if (held !== undefined && held.status !== "open") return { outcome: "approved", proposal: held, added: [], scheduled: false, definitions: null, replaced: null };
+  if (held !== undefined && held.status === "refused") return { outcome: "refused", refusal: held.refusal!, proposal: held };
+  if (held !== undefined && held.status !== "open") return { outcome: "approved", proposal: held, added: [], scheduled: false, definitions: null, replaced: [] };
   if (u.registration !== cur.version) {
     return {
       outcome: "refused",
@@ -224,7 +225,7 @@ export function acceptUpgrade(registry: L0Registry, channelState: ChannelStates,
         ),
       };
     }
-    return { outcome: "approved", proposal, added, scheduled: false, definitions: null, replaced: null };
+    return { outcome: "approved", proposal, added, scheduled: false, definitions: null, replaced: [] };
   }
   // The threshold is met: schedule it, or end it with the reason it cannot take effect.
   const def = currentDefinition(reg, head);
@@ -247,8 +248,9 @@ export function acceptUpgrade(registry: L0Registry, channelState: ChannelStates,
     );
   }
   if (refusal !== null) return { outcome: "refused", refusal, proposal: { ...proposal, status: "refused", refusal } };
-  const previous = scheduledDefinition(reg, head);
-  return { outcome: "approved", proposal: { ...proposal, status: "scheduled" }, added, scheduled: true, definitions: withUpgrade(reg, head, u, hash), replaced: previous?.source ?? null };
+  // Every upgrade scheduled before this one that has not taken effect (a cancellation included) gives way to it.
+  const replaced = proposals.filter((p) => p.status === "scheduled" && p.hash !== hash && p.record.atHeight > head).map((p) => p.hash);
+  return { outcome: "approved", proposal: { ...proposal, status: "scheduled" }, added, scheduled: true, definitions: withUpgrade(reg, head, u, hash), replaced };
 }
 
 function orderApprovals(group: { validators: readonly RegisteredValidator[] }, approvals: Approval[]): Approval[] {

@@ -272,7 +272,7 @@ export class L0Service implements L0Registry, ChannelStates {
     const p = d.proposal!;
     const m = this.mem.get(p.record.channel)!;
     const known = m.proposals.findIndex((x) => x.hash === p.hash);
-    const changed = d.outcome === "refused" || d.added.length > 0 || d.scheduled;
+    const changed = d.outcome === "refused" ? known < 0 || m.proposals[known].status !== "refused" : d.added.length > 0 || d.scheduled;
     if (changed) {
       this.guard(() =>
         this.store.transaction(() => {
@@ -282,12 +282,10 @@ export class L0Service implements L0Registry, ChannelStates {
           if (known >= 0) proposals[known] = p;
           else proposals.push(p);
           if (d.outcome === "approved" && d.scheduled) {
-            if (d.replaced !== null) {
-              const r = proposals.findIndex((x) => x.hash === d.replaced);
-              if (r >= 0) {
-                proposals[r] = { ...proposals[r], status: "replaced" };
-                this.store.setUpgradeStatus(m.channel, proposals[r].hash, "replaced");
-              }
+            for (const h of d.replaced) {
+              const r = proposals.findIndex((x) => x.hash === h);
+              proposals[r] = { ...proposals[r], status: "replaced" };
+              this.store.setUpgradeStatus(m.channel, h, "replaced");
             }
             m.definitions = d.definitions!;
             this.store.saveDefinitions(m.channel, m.definitions);

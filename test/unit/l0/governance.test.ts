@@ -125,6 +125,21 @@ describe("upgrades", () => {
     expect(code(l0.submitSnapshot(ch.advance(ch.next())))).toBe("accepted");
   });
 
+  it("a cancellation that is itself replaced by a later upgrade is marked replaced, and only the last one is scheduled", () => {
+    l0.upgrade(signed(upgrade(5), snap));
+    l0.upgrade(signed(upgrade(5, defHash("v1")), snap)); // cancels the first
+    l0.upgrade(signed(upgrade(6, defHash("v3")), snap)); // replaces the cancellation
+    expect(l0.upgrades("air-quality")!.upgrades.map((u) => u.status)).toEqual(["replaced", "replaced", "scheduled"]);
+    expect(l0.upgrades("air-quality")!.scheduled).toMatchObject({ fromHeight: 6, definitionHash: defHash("v3") });
+  });
+
+  it("an upgrade refused as too late is answered with the same refusal when its approvals are sent again", () => {
+    const late = upgrade(1);
+    const first = l0.upgrade(signed(late, snap));
+    expect(first).toMatchObject({ ok: false, refusal: { code: "L0_UPGRADE_HEIGHT" } });
+    expect(l0.upgrade(signed(late, snap))).toEqual(first);
+  });
+
   it("open proposals are bounded, and an upgrade approved by a threshold at once needs no open slot", () => {
     for (let i = 0; i < 16; i++) expect(l0.upgrade(signed(upgrade(100 + i), snap, 1)).ok).toBe(true);
     expect(l0.upgrade(signed(upgrade(200), snap, 1))).toMatchObject({ ok: false, refusal: { code: "L0_UPGRADES_FULL", actual: 16, required: 16 } });
