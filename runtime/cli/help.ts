@@ -10,6 +10,7 @@ Commands:
   keys NAME...              print the test public key derived from each signer name
   keys new --out FILE       make a node identity: an ed25519 key file (mode 0600)
   demo                      lint, explain, test the examples; a consensus round (npm start)
+  l0 --config FILE          run the global L0 ledger of channel snapshots
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -66,6 +67,15 @@ use these keys outside tests.
 FILE (JSON: publicKey and the private seed) with mode 0600, created
 atomically; an existing FILE is never overwritten (exit 1). Prints only the
 public key, for the network file.`,
+  l0: `Usage: statecell l0 --config l0.yaml
+
+Runs the global L0 ledger: checks the snapshots channels send (registered
+snapshot group, threshold, hash chain, definition), answers each with a
+signed acknowledgement, keeps forks as evidence and freezes the channel, and
+cuts hash-chained global snapshots. l0.yaml names the identity key file
+(created if missing), the listen address, the data folder and how often a
+global snapshot is cut (schemas/l0.schema.json, docs/l0.md). Runs until
+SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of

@@ -16,6 +16,7 @@ import { demoCommand } from "./demo.js";
 import { nodeCommand } from "./node.js";
 import { upCommand } from "./up.js";
 import { keysNewCommand } from "./keys.js";
+import { l0Command } from "./l0.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -37,6 +38,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     return 0;
   }
   if (command === "keys" && rest[0] === "new") return keysNewCommand(rest.slice(1), out);
+  if (command === "l0") return l0Command(rest, out);
   let parsed;
   try {
     parsed = parseArgs({
