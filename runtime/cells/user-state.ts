@@ -28,7 +28,12 @@ export interface UserWorking {
   /** Containers this pass created: safe to mutate. */
   owned: Set<object>;
   /** Undo steps of the current input: its updates apply all or nothing. */
-  undo: Array<() => void>;
+  /**
+   * Undo log of the current input, four slots per step: kind, container,
+   * segment, old value (flat, so a write allocates no closure: writes are the
+   * hottest path of a block with state updates).
+   */
+  undo: unknown[];
   /** Ownership of the wide objects this pass copied. */
   edit: Edit;
 }
@@ -49,8 +54,9 @@ export function checkpoint(w: UserWorking): Checkpoint {
 
 /** Undoes every write since `cp` (in place writes to owned containers included). */
 export function rollback(w: UserWorking, cp: Checkpoint): void {
-  for (let i = w.undo.length - 1; i >= cp.undo; i--) w.undo[i]();
-  w.undo.length = cp.undo;
+  const u = w.undo;
+  for (let i = u.length - 4; i >= cp.undo; i -= 4) undoStep(u[i] as number, u[i + 1] as Container, u[i + 2] as string, u[i + 3] as Json | undefined);
+  u.length = cp.undo;
   w.root = cp.root;
 }
 
@@ -59,21 +65,55 @@ export function commitInput(w: UserWorking): void {
   if (w.undo.length > 0) w.undo.length = 0;
 }
 
+/** Undo kinds: what to do to put a container back. */
+const U_WIDE = 0; // wide: set old, or delete when old is undefined
+const U_LIST_SET = 1; // list: set index, or truncate when old is undefined (appended)
+const U_OBJ = 2; // object: set old, or delete when old is undefined
+const U_LIST_INSERT = 3; // list: re-insert old at index (an item was removed)
+
+function undoStep(kind: number, c: Container, seg: string, old: Json | undefined): void {
+  if (kind === U_WIDE) {
+    if (old !== undefined) wideSet(c, seg, old);
+    else wideDelete(c, seg);
+  } else if (kind === U_LIST_SET) {
+    const list = c as Json[];
+    const i = Number(seg);
+    if (old !== undefined) list[i] = old;
+    else list.length = i;
+  } else if (kind === U_OBJ) {
+    const o = c as Record<string, Json>;
+    if (old !== undefined) o[seg] = old;
+    else delete o[seg];
+  } else (c as Json[]).splice(Number(seg), 0, old as Json);
+}
+
 function write(w: UserWorking, parent: Container, seg: string, value: Json): void {
   if (isWide(parent)) {
     const old = wideSwap(parent, seg, value);
-    w.undo.push(old !== undefined ? () => wideSet(parent, seg, old) : () => wideDelete(parent, seg));
+    w.undo.push(U_WIDE, parent, seg, old);
   } else if (Array.isArray(parent)) {
     const i = Number(seg);
-    const had = i < parent.length;
-    const old = parent[i];
+    const old = i < parent.length ? parent[i] : undefined;
     parent[i] = value;
-    w.undo.push(had ? () => void (parent[i] = old) : () => void (parent.length = i));
+    w.undo.push(U_LIST_SET, parent, seg, old);
   } else {
-    const had = hasOwn.call(parent, seg);
-    const old = parent[seg];
+    const old = hasOwn.call(parent, seg) ? parent[seg] : undefined;
     parent[seg] = value;
-    w.undo.push(had ? () => void (parent[seg] = old) : () => void delete parent[seg]);
+    w.undo.push(U_OBJ, parent, seg, old);
+  }
+}
+
+/** A scalar that inspectValue would pass: null, a boolean, a finite non-negative-zero safe number, well-formed text. */
+function isPlainScalar(v: Json): boolean {
+  switch (typeof v) {
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(v) && !(v === 0 && 1 / v < 0) && (!Number.isInteger(v) || Number.isSafeInteger(v));
+    case "string":
+      return v.isWellFormed();
+    default:
+      return v === null;
   }
 }
 
@@ -149,7 +189,8 @@ export function setAt(w: UserWorking, segs: Segments, value: Json, op = "set"): 
     if (cur === undefined) break; // a new subtree from here on
     if (j < k - 1 && !isContainer(cur)) return conflict(segs, j + 1, describe(cur), op);
   }
-  const bad = inspectValue(value, 64, Number.MAX_SAFE_INTEGER);
+  // Scalars, the common value, are checked without the walk's allocations.
+  const bad = isPlainScalar(value) ? undefined : inspectValue(value, 64, Number.MAX_SAFE_INTEGER);
   if (bad) return reject(bad.code === "CELL_BAD_TEXT" || bad.code === "CELL_BAD_NUMBER" ? bad.code : "CELL_BAD_VALUE", `the value for state.${shown(segs)} is not storable: ${bad.message}`, shown(segs));
   // Stored values never change again; frozen, their digests are memoised (state-digest.ts).
   if (isContainer(value)) deepFreeze(value);
@@ -215,17 +256,17 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
     const i = Number(last);
     const list = parent;
     const [old] = list.splice(i, 1);
-    w.undo.push(() => void list.splice(i, 0, old));
+    w.undo.push(U_LIST_INSERT, list, String(i), old);
   } else if (isWide(parent)) {
     const obj = parent;
     const old = wideGet(obj, last) as Json;
     wideDelete(obj, last);
-    w.undo.push(() => wideSet(obj, last, old));
+    w.undo.push(U_WIDE, obj, last, old);
   } else {
     const obj = parent;
     const old = obj[last];
     delete obj[last];
-    w.undo.push(() => void (obj[last] = old));
+    w.undo.push(U_OBJ, obj, last, old);
   }
   return undefined;
 }

@@ -1,9 +1,9 @@
 /**
  * The consensus core: `step(state, event) -> { state, effects }`, Algorithm 1
  * of "The latest gossip on BFT consensus" (Buchman, Kwon, Milosevic), as
- * CONSENSUS.md lists its rules. No clock (time arrives in events), no I/O
+ * docs/consensus.md numbers its rules. No clock (time arrives in events), no I/O
  * (effects say what to send, store and schedule), no randomness (ed25519
- * signatures are deterministic). Rule numbers below refer to CONSENSUS.md.
+ * signatures are deterministic). Rule numbers below refer to docs/consensus.md.
  */
 import type { Json } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";

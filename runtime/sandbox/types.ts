@@ -1,5 +1,5 @@
 /**
- * The sandbox contract (BRIEF "Sandbox API"): what cells see of code hooks.
+ * The sandbox contract (docs/sandbox.md): what cells see of code hooks.
  * Everything that crosses this boundary is plain JSON; no host reference ever
  * enters an isolate and no isolate reference ever leaves one.
  */

@@ -3,7 +3,7 @@
  * through the real admission and block execution, and compares verdicts,
  * outputs and state with what the test expects.
  *
- * Semantics (BRIEF "Tests"):
+ * Semantics (README, "Tests"):
  * - submissions wait in their cell until a block boundary: a `block` step, a
  *   `state` step (which closes the block first) or the end of the test;
  * - at a boundary every cell with pending inputs executes one block, in
@@ -30,7 +30,7 @@ import { TestKeys } from "./keys.js";
 import { describeMismatch, firstMismatch } from "./match.js";
 import type { TestFailure, TestReport, TestResult, VerdictSummary } from "./types.js";
 
-/** Base of default block times (BRIEF): 2023-11-14T22:13:20Z. */
+/** Base of default block times: 2023-11-14T22:13:20Z. */
 export const BASE_TIME = 1_700_000_000_000;
 /** Default spacing of block times, ms. */
 export const BLOCK_INTERVAL = 1000;
