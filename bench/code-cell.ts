@@ -35,7 +35,7 @@ function reduce(state, data) {
 const CAPPED = DISTRICTS.replace("return true;", "const d = ctx.state[data.district]; return !d || d.count < 400 || { reject: 'district full' };").replace("function validate(data)", "function validate(data, ctx)");
 const FILTER = `function validate(data) { return data.pm25 <= 500 || { reject: "implausible" }; }`;
 
-function channel(code: string, state: string): string {
+function channel(state: string): string {
   return `
 channel: bench-code
 version: 1
@@ -59,7 +59,7 @@ ${state}`;
 }
 
 function load(code: string, state = ""): { plan: ReturnType<typeof requireChannel>; runner: CodeRunner } {
-  const plan = requireChannel(channel(code, state), { file: "bench/code-cell.yaml" }, {
+  const plan = requireChannel(channel(state), { file: "bench/code-cell.yaml" }, {
     readFile: () => code,
     checkCode: (source) => ({ hooks: (["validate", "transform", "reduce"] as const).filter((h) => new RegExp(`function\\s+${h}\\b`).test(source)), problems: [] }),
   });

@@ -45,9 +45,12 @@
  *   run("status"): '{"u":0}' before the job was set up, else
  *     {"u":1,"i":inRun,"n":next,"c":running|-1,"e":its ms so far,"r":[results since the last hand-over],"s":state}.
  *   start and resume return "[r0,r1,...]" (validate, transform) or '{"s":state,"r":[...]}' (reduce),
- *     the results since the last hand-over, where r is 1 (ok), {"x":reason} (validate reject),
+ *     the results since the last hand-over, where r is 1 (ok), 2 (ok, and the input read ctx.state),
+ *     {"x":reason} (a validate or reduce refusal),
  *     {"o":[outputs]} (transform), {"f":code,"m":message,"e":elapsedMs} (fault; code TIMEOUT, THROW,
- *     OUTPUT, BLOCK_BUDGET or RECORD_READS).
+ *     OUTPUT, BLOCK_BUDGET or RECORD_READS); an object result of a validate or transform input that
+ *     read ctx.state carries "q":1 (the host asks again only such inputs once the state changed).
+ *   run("channel", text): ctx.channel from now on ({ name, version, hash, params }, deep-frozen).
  */
 export const PRELUDE = String.raw`(function statecellPrelude() {
 "use strict";
@@ -306,6 +309,15 @@ function loneSurrogate(s) {
 }
 let maxChars = 1 << 20;
 /**
+ * True while a reduce state is checked: the host stores it, so it must also be what the host's
+ * own check of stored values accepts (whole numbers within the exact range, no key constructor or
+ * prototype), input by input, or a block's fold and the same inputs in blocks of one would differ.
+ */
+let stateRules = false;
+const MAX_SAFE = 9007199254740991;
+function unsafeInteger(v) { return v % 1 === 0 && (v > MAX_SAFE || v < -MAX_SAFE); }
+function forbiddenStateKey(k) { return k === "constructor" || k === "prototype"; }
+/**
  * A fresh plain-JSON copy of v (each value read once: a getter runs once), or an output error
  * naming the first bad path. -0 becomes 0 as in JSON text, so a state handed on as this copy
  * and one parsed back from its text are the same to the next hook.
@@ -316,7 +328,10 @@ function clean(v, depth) {
       if (v.isWellFormed()) return v;
       throw badAt((p) => "the string at " + p + " is not well-formed Unicode: " + loneSurrogate(v));
     case "number":
-      if (v - v === 0) return v === 0 ? 0 : v;
+      if (v - v === 0) {
+        if (stateRules && unsafeInteger(v)) throw badAt((p) => "the number at " + p + " is " + StringFn(v) + ", a whole number beyond the exact range (+-9007199254740991) that the state can hold");
+        return v === 0 ? 0 : v;
+      }
       throw badAt((p) => "the value at " + p + " is " + StringFn(v) + ", which JSON cannot carry");
     case "boolean":
       return v;
@@ -346,6 +361,7 @@ function clean(v, depth) {
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     if (k === "__proto__") throw badAt((p) => "the object at " + p + " has a key __proto__, which statecell never stores");
+    if (stateRules && forbiddenStateKey(k)) throw badAt((p) => "the object at " + p + " has a key " + k + ", which statecell never stores");
     if (!k.isWellFormed()) throw badAt((p) => "the object at " + p + " has a key that is not well-formed Unicode: " + loneSurrogate(k));
     let x;
     try { x = clean(v[k], depth + 1); } catch (e) { throw within(e, k); }
@@ -374,6 +390,26 @@ function reasonText(reason) {
   const s = clip(reason);
   if (!s.isWellFormed()) throw outputError("the reason at /reject is not well-formed Unicode: " + loneSurrogate(s));
   return jsonStringify({ x: s });
+}
+/** A reduce state, checked and copied: clean under the state rules, without a top-level records key. */
+function cleanState(v, depth) {
+  stateRules = true;
+  try {
+    const c = clean(v, depth);
+    // Records are write-once and filled by record keys only: what a reduce says about them is dropped after every input.
+    if (depth === 0 && hasOwn(c, "records")) delete c.records;
+    return c;
+  } finally {
+    stateRules = false;
+  }
+}
+/** A reduce refusal: a returned object whose only key is reject (text). Its reason, or undefined. */
+function refusalOf(r) {
+  if (isArray(r) || (getProto(r) !== ObjectProto && getProto(r) !== null)) return undefined;
+  const keys = objectKeys(r);
+  if (keys.length !== 1 || keys[0] !== "reject") return undefined;
+  const reason = r.reject;
+  return typeof reason === "string" ? reason : undefined;
 }
 function deepFreezeValue(v) {
   if (v !== null && typeof v === "object" && !isFrozen(v)) {
@@ -406,8 +442,45 @@ const record = function record(key) {
   return text === undefined ? undefined : deepFreezeValue(jsonParse(text));
 };
 
+// ---- ctx.state and ctx.channel ----
+/**
+ * True once the running validate or transform input read ctx.state: its result is marked ("2" for
+ * ok, "q":1 in an object) so the host knows it depends on the state, and asks again only such
+ * inputs after an earlier input of the block changed the state.
+ */
+let stateRead = false;
+/** A reduce input's ctx.state: the state before it, deep-frozen, made on first read. */
+let ctxState = undefined, ctxStateMade = false, reduceJob = null, reduceStrict = false;
+/** Set when a fast reduce input read ctx.state after changing the state: it runs again strict. */
+let stateAbort = false;
+const abortRun = outputError("ctx.state was read after the state was changed; the input runs again on a fresh copy");
+/** ctx.channel: { name, version, hash, params }, parsed and deep-frozen once per runner (run("channel", text)). */
+let channelInfo = null;
+function reduceCtxState() {
+  if (ctxStateMade) return ctxState;
+  let text;
+  if (reduceStrict) text = strictSnapBefore;
+  else {
+    // The live state is the state before the input only until the input changes it (or holds a leaf it may change).
+    const w = watch;
+    if (w === null || w.unsafe || w.dirty || w.leaves.length > 0 || w.written.length > 0 || w.arrays.length > 0) {
+      if (w !== null) w.unsafe = true;
+      stateAbort = true;
+      throw abortRun;
+    }
+    text = jsonStringify(reduceJob.live);
+  }
+  ctxState = deepFreezeValue(jsonParse(text));
+  ctxStateMade = true;
+  return ctxState;
+}
+
 let factory = null;
 function begin(block, index, position) {
+  stateRead = false;
+  ctxStateMade = false;
+  ctxState = undefined;
+  stateAbort = false;
   blockTime = block.time;
   seedHash = block.hash;
   seedIndex = index;
@@ -441,7 +514,7 @@ const viewOf = new WeakMap();
 const isView = new WeakSet();
 /** What the running fast input wrote (null outside one). */
 let watch = null;
-const watched = { unsafe: false, written: [], writtenSet: new SetCtor(), arrays: [], leaves: [], leafSet: new SetCtor(), grow: 0 };
+const watched = { unsafe: false, dirty: false, written: [], writtenSet: new SetCtor(), arrays: [], leaves: [], leafSet: new SetCtor(), grow: 0 };
 /** Most keys of a leaf (checking one costs a look at each of its properties). */
 const LEAF_KEYS = 16;
 function isLeaf(v) {
@@ -487,7 +560,10 @@ function viewed(t, k, v) {
 }
 /** Upper bound of the JSON characters a key and value add (escapes take at most 6 per unit). */
 function noteWrite(w, t, k, v) {
-  if (typeof k !== "string" || k === "__proto__" || !k.isWellFormed()) { w.unsafe = true; return; }
+  w.dirty = true;
+  if (typeof k !== "string" || k === "__proto__" || forbiddenStateKey(k) || !k.isWellFormed()) { w.unsafe = true; return; }
+  // A top-level records key is dropped after the input: the strict run does that.
+  if (k === "records" && viewOf.get(t).depth === 0) { w.unsafe = true; return; }
   if (isArray(t)) {
     if (k !== "length" && !isIndex(k)) { w.unsafe = true; return; }
     w.arrays.push(t);
@@ -500,7 +576,7 @@ function noteWrite(w, t, k, v) {
       if (!isView.has(v)) w.writtenSet.add(v);
       return;
     case "number":
-      if (v - v !== 0 || (v === 0 && 1 / v < 0)) w.unsafe = true;
+      if (v - v !== 0 || (v === 0 && 1 / v < 0) || unsafeInteger(v)) w.unsafe = true;
       else w.grow += keyChars + 24;
       return;
     case "string":
@@ -538,6 +614,7 @@ const viewHandler = {
     return true;
   },
   deleteProperty(t, k) {
+    if (watch !== null) watch.dirty = true;
     if (watch !== null && isArray(t)) watch.arrays.push(t);
     return reflectDelete(t, k);
   },
@@ -565,7 +642,7 @@ function settleFast(j, w, r, root, p) {
     const t = written[q], k = written[q + 1], v = written[q + 2];
     if (!hasOwn(t, k) || t[k] !== v) continue;
     let c;
-    try { c = clean(v, viewOf.get(t).depth + 1); } catch (_) { return false; }
+    try { c = cleanState(v, viewOf.get(t).depth + 1); } catch (_) { return false; }
     t[k] = c;
     w.grow += jsonStringify(c).length + 6 * k.length + 4;
   }
@@ -577,7 +654,7 @@ function settleFast(j, w, r, root, p) {
   if (r !== root) {
     // A new state object (or part of the old one): its checked copy, whose text is a checkpoint.
     let c;
-    try { c = clean(r, 0); } catch (_) { return false; }
+    try { c = cleanState(r, 0); } catch (_) { return false; }
     const s = jsonStringify(c);
     if (s.length > p.m) return false;
     j.live = c;
@@ -601,7 +678,7 @@ function settleLeaf(w, leaf, d) {
   // for-in: own enumerable string keys here (the prototype is a frozen intrinsic without enumerable
   // keys); a non-enumerable property needs a defining built-in (guarded).
   for (const k in leaf) {
-    if (arr ? k !== StringFn(n) : !k.isWellFormed()) return false;
+    if (arr ? k !== StringFn(n) : !k.isWellFormed() || forbiddenStateKey(k)) return false;
     n++;
     // Data properties: an accessor or a read-only property needs a defining built-in, and those
     // mark the input unsafe when they touch a leaf ("leaf guards" below).
@@ -611,13 +688,13 @@ function settleLeaf(w, leaf, d) {
     switch (typeof x) {
       case "object": {
         let c;
-        try { c = clean(x, d + 1); } catch (_) { return false; }
+        try { c = cleanState(x, d + 1); } catch (_) { return false; }
         leaf[k] = c;
         w.grow += keyChars + jsonStringify(c).length;
         break;
       }
       case "number":
-        if (x - x !== 0 || (x === 0 && 1 / x < 0)) return false;
+        if (x - x !== 0 || (x === 0 && 1 / x < 0) || unsafeInteger(x)) return false;
         w.grow += keyChars + 24;
         break;
       case "string":
@@ -763,7 +840,8 @@ function loop(j, entry, callMs, blockMs, force) {
     // One message for every timeout (the cell's budget): a validator's verdict must be byte-identical to the proposer's.
     const over = elapsed > budget || (agree >= 0 && elapsed >= agree);
     if (reduce && !strict) {
-      if (over) {
+      // An input that read ctx.state after changing the state is run strict, whatever its time.
+      if (over && !stateAbort) {
         skip(j, i, fault("TIMEOUT", p.tm, elapsed));
         j.running = -1;
         rewind(j);
@@ -812,7 +890,15 @@ function runInput(j, i, hook, p, strict) {
   const block = p.b[p.k === null ? 0 : p.k[i]];
   const signer = p.g === null ? null : p.g[i];
   begin(block, index, i);
-  const ctx = freeze({ block, signer, index, state: p.s[p.l === null ? 0 : p.l[i]], random, record });
+  let ctx;
+  if (hook === "reduce") {
+    reduceJob = j;
+    reduceStrict = strict;
+    ctx = freeze({ block, signer, index, get state() { return reduceCtxState(); }, channel: channelInfo, random, record });
+  } else {
+    const st = p.s[p.l === null ? 0 : p.l[i]];
+    ctx = freeze({ block, signer, index, get state() { stateRead = true; return st; }, channel: channelInfo, random, record });
+  }
   if (hook === "reduce" && !strict) return fastReduce(j, data, ctx, p);
   // The live state is plain JSON here (every fast input before kept it so): its text is the checkpoint.
   if (hook === "reduce") strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
@@ -853,17 +939,22 @@ function runInput(j, i, hook, p, strict) {
       const r = fn(jsonParse(strictSnapBefore), data, ctx);
       if (r === null || typeof r !== "object" || isArray(r)) throw outputError("reduce must return the state object, got " + describe(r));
       if (typeof r.then === "function") throw outputError("reduce returned a promise; hooks must be synchronous");
-      const c = clean(r, 0);
-      const s = jsonStringify(c);
-      if (s.length > p.m) throw outputError("the state takes " + s.length + " characters of JSON, over the limit of " + p.m);
-      strictLive = c;
-      strictSnap = s;
-      res = "1";
+      const reason = refusalOf(r);
+      if (reason !== undefined) res = reasonText(reason);
+      else {
+        const c = cleanState(r, 0);
+        const s = jsonStringify(c);
+        if (s.length > p.m) throw outputError("the state takes " + s.length + " characters of JSON, over the limit of " + p.m);
+        strictLive = c;
+        strictSnap = s;
+        res = "1";
+      }
     }
   } catch (e) {
     res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
   }
   if (readsOver) res = fault("RECORD_READS", "the hook called ctx.record more than " + maxReads + " times for this input", 0);
+  if (stateRead) res = res === "1" ? "2" : '{"q":1,' + res.slice(1);
   return res;
 }
 
@@ -872,6 +963,7 @@ function fastReduce(j, data, ctx, p) {
   maxChars = p.m;
   const w = watched;
   w.unsafe = false;
+  w.dirty = false;
   if (w.written.length > 0) w.written.length = 0;
   if (w.writtenSet.size > 0) w.writtenSet.clear();
   if (w.arrays.length > 0) w.arrays.length = 0;
@@ -896,6 +988,13 @@ function fastReduce(j, data, ctx, p) {
   if (r !== root) {
     if (isArray(r)) return null;
     try { if (typeof r.then === "function") return null; } catch (_) { return null; }
+    let reason;
+    try { reason = refusalOf(r); } catch (_) { return null; }
+    if (reason !== undefined) {
+      // A refusal leaves the state as it was: only an input that changed nothing can refuse here.
+      if (w.unsafe || w.dirty || w.leaves.length > 0 || w.written.length > 0 || w.arrays.length > 0) return null;
+      try { return reasonText(reason); } catch (_) { return null; }
+    }
   }
   return settleFast(j, w, r, root, p) ? "1" : null;
 }
@@ -922,6 +1021,7 @@ return function install(f, readRecord, readData, configJson) {
     if (op === "resume") return resume(a, b, c, d);
     if (op === "status") return status();
     if (op === "probe") return probe();
+    if (op === "channel") { channelInfo = deepFreezeValue(jsonParse(a)); return "1"; }
     return start(op, a, b);
   };
 };

@@ -85,8 +85,9 @@ type Invocation =
 
 /** The isolate's per-item encoding (see prelude.ts "Wire format"). */
 type WireCode = "TIMEOUT" | "THROW" | "OUTPUT" | "MEMORY" | "BLOCK_BUDGET" | "STATE_TOO_LARGE" | "RECORD_READS";
-type WireFault = { f: WireCode; m: string; e: number };
-type WireResult = 1 | { x: string } | { o: Json[] } | WireFault;
+type WireFault = { f: WireCode; m: string; e: number; q?: 1 };
+/** 2 and `q`: the input read ctx.state (validate and transform). */
+type WireResult = 1 | 2 | { x: string; q?: 1 } | { o: Json[]; q?: 1 } | WireFault;
 
 /** The isolate's answer to "status" after the host's timer stopped a call. */
 interface Status {
@@ -187,6 +188,8 @@ class IsolateRunner implements CodeRunner {
   private readonly stateLimit: number;
   private readonly stripped: string;
   /** The job the isolate runs: where its items are in the call, for the records reader. */
+  /** The channel hooks see as ctx.channel, and its JSON text. */
+  private channel: { ref: NonNullable<RunOptions["channel"]>; text: string } | undefined;
   private reading: { records: RunOptions["records"]; positions: number[]; from: number; datas: string[] } | undefined;
   private recordsError: { error: unknown } | undefined;
 
@@ -225,17 +228,27 @@ class IsolateRunner implements CodeRunner {
     return this.isDisposed;
   }
 
+  /** Reports which items read ctx.state (RunOptions.stateReads), and reduce gives each item the state before it as ctx.state. */
+  get tracksReads(): true {
+    return true;
+  }
+
   validate(items: ReadonlyArray<HookItem>, opts?: RunOptions): ValidateResult[] {
-    return this.call("validate", items, opts, undefined).results.map((w): ValidateResult => {
+    const reads = opts?.stateReads;
+    return this.call("validate", items, opts, undefined).results.map((w, i): ValidateResult => {
       if (w === 1) return { ok: true };
+      if (reads !== undefined && (w === 2 || w.q === 1)) reads.push(i);
+      if (w === 2) return { ok: true };
       if ("x" in w) return { ok: false, reason: w.x };
       return toFault(w as WireFault);
     });
   }
 
   transform(items: ReadonlyArray<HookItem>, opts?: RunOptions): TransformResult[] {
-    return this.call("transform", items, opts, undefined).results.map((w): TransformResult => {
-      if (w !== 1 && "o" in w) return { outputs: w.o };
+    const reads = opts?.stateReads;
+    return this.call("transform", items, opts, undefined).results.map((w, i): TransformResult => {
+      if (reads !== undefined && w !== 1 && (w === 2 || w.q === 1)) reads.push(i);
+      if (w !== 1 && w !== 2 && "o" in w) return { outputs: w.o };
       return toFault(w as WireFault);
     });
   }
@@ -243,7 +256,7 @@ class IsolateRunner implements CodeRunner {
   reduce(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions): { state: Json; results: ReduceItemResult[] } {
     const start = JSON.stringify(state);
     const out = this.call("reduce", items, opts, start);
-    const results = out.results.map((w): ReduceItemResult => (w === 1 ? { ok: true } : toFault(w as WireFault)));
+    const results = out.results.map((w): ReduceItemResult => (w === 1 ? { ok: true } : w !== 2 && "x" in w ? { ok: false, reason: w.x } : toFault(w as WireFault)));
     return { state: out.state === start ? state : (safeParse(out.state) as Json), results };
   }
 
@@ -265,6 +278,7 @@ class IsolateRunner implements CodeRunner {
       });
     }
     if (items.length === 0) return { results: [], state: state ?? "null" };
+    this.useChannel(opts?.channel);
     const budget = opts?.budget ?? createBlockBudget();
     const spentBefore = budget.spentMs;
     const started = nowMs();
@@ -606,6 +620,30 @@ class IsolateRunner implements CodeRunner {
     return r === undefined ? "null" : r.datas[r.positions[r.from + position]];
   }
 
+  /**
+   * ctx.channel: sent to the isolate (parsed and deep-frozen there) when it is
+   * another channel than the last one, or the isolate was rebuilt; the same
+   * channel object (or the same name, version, hash and params object) costs nothing.
+   */
+  private useChannel(ch: RunOptions["channel"]): void {
+    if (ch === undefined) return;
+    const last = this.channel;
+    if (last !== undefined && (last.ref === ch || (last.ref.name === ch.name && last.ref.version === ch.version && last.ref.hash === ch.hash && last.ref.params === ch.params))) return;
+    const text = JSON.stringify({ name: ch.name, version: ch.version, hash: ch.hash, params: ch.params ?? null });
+    this.channel = { ref: ch, text };
+    if (this.box !== undefined && !this.box.isolate.isDisposed) this.sendChannel(this.box);
+  }
+
+  private sendChannel(box: Box): void {
+    if (this.channel === undefined) return;
+    const r = invoke(box, ["channel", this.channel.text], SETUP_MS);
+    if (r.kind !== "ok") {
+      throw new StatecellError("SANDBOX_CHANNEL", `${this.opts.name}: the channel's params could not be handed to the sandbox (${r.kind === "memory" ? "out of memory" : r.kind})`, {
+        remedy: `keep params small enough for the cell's memoryMb (${this.limits.memoryMb} MB), or raise it`,
+      });
+    }
+  }
+
   /** A failing records reader is the caller's bug: the whole call throws its error. */
   private throwRecordsError(): void {
     const e = this.recordsError;
@@ -659,6 +697,7 @@ class IsolateRunner implements CodeRunner {
       install.release();
       factory.release();
       this.box = { isolate, run };
+      this.sendChannel(this.box);
       return this.box;
     } catch (e: unknown) {
       if (!isolate.isDisposed) isolate.dispose();

@@ -12,7 +12,8 @@ export const HOOK_NAMES: readonly HookName[] = ["validate", "transform", "reduce
 
 /**
  * What a hook receives besides the data. Inside the isolate `ctx` also has
- * `random()` and `record(key)` (one record, read through `RunOptions.records`).
+ * `random()`, `record(key)` (one record, read through `RunOptions.records`)
+ * and `channel` (`RunOptions.channel`, deep-frozen; null when none was given).
  */
 export interface HookContext {
   block: { height: number; time: number; hash: string };
@@ -24,7 +25,9 @@ export interface HookContext {
    * user fields, without `records` (hooks read records one at a time with
    * `ctx.record(key)`). It is copied into the isolate once per call; a state
    * over `memoryMb * STATE_CHARS_PER_MB` characters of JSON faults every input
-   * of the call with SANDBOX_STATE_TOO_LARGE.
+   * of the call with SANDBOX_STATE_TOO_LARGE. `reduce` ignores it: there
+   * `ctx.state` is the fold's state before the item (made inside the isolate
+   * when the hook reads it), so one call folds a whole block.
    */
   state: Json;
 }
@@ -51,7 +54,8 @@ export interface SandboxFault {
 
 export type ValidateResult = { ok: true } | { ok: false; reason: string } | SandboxFault;
 export type TransformResult = { outputs: Json[] } | SandboxFault;
-export type ReduceItemResult = { ok: true } | SandboxFault;
+/** `reason`: the hook refused the item (it returned `{ reject: "..." }`); the state stays as before it. */
+export type ReduceItemResult = { ok: true } | { ok: false; reason: string } | SandboxFault;
 
 /** One input as hooks see it. */
 export interface HookItem {
@@ -111,14 +115,34 @@ export interface RunOptions {
    * throws makes the call throw it.
    */
   records?: (key: string, item: number) => Json | undefined;
+  /**
+   * Filled by validate and transform with the positions (in `items`) of the
+   * items whose hook read `ctx.state`: every other item's result does not
+   * depend on the state, so it stays right after the state changes.
+   * Host-made verdicts (a timeout, the block budget, a memory fault) are never
+   * listed: treat them as depending on everything.
+   */
+  stateReads?: number[];
+  /**
+   * What hooks see as `ctx.channel` (deep-frozen). The runner copies it into
+   * the isolate once, and again only for another channel (compared by name,
+   * version, hash and the identity of `params`) or after the isolate was rebuilt.
+   */
+  channel?: { name: string; version: number; hash: string; params: Json };
 }
 
 /** A compiled hook file bound to one isolate; one per hosted (channel, cell). */
 export interface CodeRunner {
   readonly hooks: readonly HookName[];
+  /**
+   * True for a runner that fills `RunOptions.stateReads` and gives each
+   * reduce item the fold's state before it as `ctx.state` (createCodeRunner's
+   * does). Cells batch calls across state changes only for such a runner.
+   */
+  readonly tracksReads?: boolean;
   validate(items: ReadonlyArray<HookItem>, opts?: RunOptions): ValidateResult[];
   transform(items: ReadonlyArray<HookItem>, opts?: RunOptions): TransformResult[];
-  /** Folds in order; a faulting item leaves the state as it was before it. */
+  /** Folds in order; a faulting or refused item leaves the state as it was before it. */
   reduce(
     state: Json,
     items: ReadonlyArray<HookItem>,

@@ -38,6 +38,8 @@ export interface Working {
   tally: OutputTally;
   /** Inputs accepted so far that changed the user state or added a record. */
   writes: number;
+  /** Inputs accepted so far that changed the user state (hooks that read ctx.state ask again after one). */
+  stateWrites: number;
 }
 
 /** The settled block: a verdict per prechecked input, the working state, the accepted inputs. */
@@ -50,7 +52,7 @@ export interface Settled {
 export function startWorking(env: BlockEnv): Working {
   const w = startUser(env.start.user);
   const src: LiveSource = { user: w.root, records: env.start.records, added: new Map() };
-  return { w, src, live: liveStateView(src), added: [], outputs: [], tally: newTally(), writes: 0 };
+  return { w, src, live: liveStateView(src), added: [], outputs: [], tally: newTally(), writes: 0, stateWrites: 0 };
 }
 
 /** The rule context of input `p` against the block so far. */
@@ -83,8 +85,12 @@ export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: Hoo
     }
     const v = settleOne(env, p, wk, hooks, planned);
     verdicts[i] = v;
-    if (v.accepted) accepted++;
+    if (v.accepted) {
+      accepted++;
+      hooks.accepted?.(p, wk);
+    }
   }
+  hooks.finish?.(wk);
   return { verdicts, wk, accepted };
 }
 
@@ -120,11 +126,14 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
   env.lap("update");
   if (verdict !== undefined) return verdict;
   let reduced: Record<string, Json> | undefined;
+  // Part of a fold whose state comes with a later input (hooks.ts): a change, applied there.
+  let folded = false;
   if (hooks.reduce !== undefined) {
     const r = hooks.reduce(p, wk);
     env.lap("hooks");
     if ("accepted" in r) return r;
     reduced = r.state;
+    folded = reduced === undefined;
   }
   // Outputs, into a buffer: they join the block only if the input is accepted.
   const outs: BlockOutput[] = [];
@@ -169,7 +178,9 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
     wk.src.added.set(key, p.input.data);
     wk.added.push({ key, index: p.index });
   }
-  if (planned.length > 0 || reduced !== undefined || key !== undefined) wk.writes++;
+  const changed = planned.length > 0 || reduced !== undefined || folded;
+  if (changed) wk.stateWrites++;
+  if (changed || key !== undefined) wk.writes++;
   for (const o of outs) wk.outputs.push(o);
   countOutputs(wk.tally);
   env.lap("update");
