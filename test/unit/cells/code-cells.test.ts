@@ -6,14 +6,14 @@
 import { readFileSync, existsSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
 import { executeBlock, type BlockInput, type CellState, type CodeRunner, type Verdict } from "../../../runtime/cells/index.js";
-import { createCodeRunner } from "../../../runtime/sandbox/index.js";
+import { createCodeRunner, type CodeRunner as SandboxRunner } from "../../../runtime/sandbox/index.js";
 import { runTestFiles } from "../../../runtime/testing/index.js";
 import type { ChannelPlan } from "../../../runtime/definition/index.js";
 import { admit, header, planFromYaml } from "./helpers.js";
 
-const runners: CodeRunner[] = [];
+const runners: SandboxRunner[] = [];
 afterAll(() => {
-  for (const r of runners) (r as { dispose(): void }).dispose();
+  for (const r of runners) r.dispose();
 });
 
 /** A channel with one code cell `c` (hooks in `code`), its real runner, and a spy counting the runner's calls. */
