@@ -125,14 +125,14 @@ export interface BlockResult {
 
 // The sandbox contract, re-exported: cells calls code hooks only through it.
 // Type-only, so cells never loads isolated-vm itself.
-export type { HookName, HookContext, SandboxFault, ValidateResult, TransformResult, ReduceItemResult } from "../sandbox/types.js";
+export type { HookName, HookContext, SandboxFault, ValidateResult, TransformResult, ReduceItemResult, FoldItemResult } from "../sandbox/types.js";
 export type { RunOptions as HookRunOptions } from "../sandbox/types.js";
 
 /**
  * The part of the sandbox's CodeRunner that executeBlock calls (everything
  * but dispose), so tests can pass fakes.
  */
-export type CodeRunner = Pick<SandboxCodeRunner, "hooks" | "tracksReads" | "validate" | "transform" | "reduce">;
+export type CodeRunner = Pick<SandboxCodeRunner, "hooks" | "tracksReads" | "validate" | "transform" | "reduce" | "fold">;
 
 /** Optional collaborators of executeBlock. */
 export interface ExecuteModules {

@@ -50,6 +50,9 @@
  *     {"o":[outputs]} (transform), {"f":code,"m":message,"e":elapsedMs} (fault; code TIMEOUT, THROW,
  *     OUTPUT, BLOCK_BUDGET or RECORD_READS); an object result of a validate or transform input that
  *     read ctx.state carries "q":1 (the host asks again only such inputs once the state changed).
+ *   A reduce payload may also carry vf: 1 (each input's validate runs first, on the fold's state before it;
+ *     a result it does not accept is the input's, marked "v":1) and vo: [0|1...] (1: validate only, whose
+ *     acceptance is 3), so one call folds a block through both hooks.
  *   run("channel", text): ctx.channel from now on ({ name, version, hash, params }, deep-frozen).
  */
 export const PRELUDE = String.raw`(function statecellPrelude() {
@@ -451,6 +454,8 @@ const record = function record(key) {
 let stateRead = false;
 /** A reduce input's ctx.state: the state before it, deep-frozen, made on first read. */
 let ctxState = undefined, ctxStateMade = false, reduceJob = null, reduceStrict = false;
+/** True while a reduce job's validate runs (payload vf): nothing changed the state yet. */
+let validating = false;
 /** Set when a fast reduce input read ctx.state after changing the state: it runs again strict. */
 let stateAbort = false;
 const abortRun = outputError("ctx.state was read after the state was changed; the input runs again on a fresh copy");
@@ -460,6 +465,7 @@ function reduceCtxState() {
   if (ctxStateMade) return ctxState;
   let text;
   if (reduceStrict) text = strictSnapBefore;
+  else if (validating) text = jsonStringify(reduceJob.live);
   else {
     // The live state is the state before the input only until the input changes it (or holds a leaf it may change).
     const w = watch;
@@ -883,6 +889,42 @@ function loop(j, entry, callMs, blockMs, force) {
  * Runs the hook on input i of the job; returns its result text. A fast reduce input returns null
  * when it must be run strict instead; a strict one leaves its state in strictLive/strictSnap.
  */
+/** What validate returned, as result text ("1" or a refusal); throws what the hook threw or an output error. */
+function validateResult(fn, data, ctx, p) {
+  maxChars = p.o;
+  const r = fn(data, ctx);
+  if (r === true) return "1";
+  if (r === false) return '{"x":"rejected by the validate hook"}';
+  if (r !== null && typeof r === "object" && !isArray(r)) {
+    if (typeof r.then === "function") throw outputError("validate returned a promise; hooks must be synchronous (no async function)");
+    const reason = r.reject;
+    if (typeof reason !== "string") throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
+    return reasonText(reason);
+  }
+  throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
+}
+
+/**
+ * A reduce job with validate first (payload vf: 1): input i's validate, against the fold's state
+ * before it and on its own copy of the data. "1" when it accepts; else its result text.
+ */
+function foldValidate(data, block, signer, index, p) {
+  validating = true;
+  let res;
+  try {
+    const ctx = freeze({ block, signer, index, get state() { return reduceCtxState(); }, channel: channelInfo, random, record });
+    const fn = factory().validate;
+    if (typeof fn !== "function") throw new ErrorCtor("the hook validate is not defined");
+    res = validateResult(fn, jsonParse(jsonStringify(data)), ctx, p);
+  } catch (e) {
+    res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
+  } finally {
+    validating = false;
+  }
+  if (readsOver) res = fault("RECORD_READS", "the hook called ctx.record more than " + maxReads + " times for this input", 0);
+  return res;
+}
+
 function runInput(j, i, hook, p, strict) {
   const data = i <= j.ranTo ? jsonParse(hostData(i)) : p.d[i];
   if (i > j.ranTo) j.ranTo = i;
@@ -890,6 +932,17 @@ function runInput(j, i, hook, p, strict) {
   const block = p.b[p.k === null ? 0 : p.k[i]];
   const signer = p.g === null ? null : p.g[i];
   begin(block, index, i);
+  if (hook === "reduce" && p.vf === 1) {
+    reduceJob = j;
+    reduceStrict = strict;
+    if (strict) strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
+    const v = foldValidate(data, block, signer, index, p);
+    // Marked "v": the verdict is validate's (the host orders it before the record key); 3: validate only, and it accepted.
+    if (v !== "1") return '{"v":1,' + v.slice(1);
+    if (p.vo != null && p.vo[i] === 1) return "3";
+    // reduce starts as a call of its own would: its own random stream and record reads.
+    begin(block, index, i);
+  }
   let ctx;
   if (hook === "reduce") {
     reduceJob = j;
@@ -901,23 +954,13 @@ function runInput(j, i, hook, p, strict) {
   }
   if (hook === "reduce" && !strict) return fastReduce(j, data, ctx, p);
   // The live state is plain JSON here (every fast input before kept it so): its text is the checkpoint.
-  if (hook === "reduce") strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
+  if (hook === "reduce" && p.vf !== 1) strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
   let res;
   try {
     const fn = factory()[hook];
     if (typeof fn !== "function") throw new ErrorCtor("the hook " + hook + " is not defined");
-    if (hook === "validate") {
-      maxChars = p.o;
-      const r = fn(data, ctx);
-      if (r === true) res = "1";
-      else if (r === false) res = '{"x":"rejected by the validate hook"}';
-      else if (r !== null && typeof r === "object" && !isArray(r)) {
-        if (typeof r.then === "function") throw outputError("validate returned a promise; hooks must be synchronous (no async function)");
-        const reason = r.reject;
-        if (typeof reason !== "string") throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
-        res = reasonText(reason);
-      } else throw outputError("validate must return true or { reject: \"reason\" }, got " + describe(r));
-    } else if (hook === "transform") {
+    if (hook === "validate") res = validateResult(fn, data, ctx, p);
+    else if (hook === "transform") {
       maxChars = p.o;
       const r = fn(data, ctx);
       if (r === undefined) throw outputError("transform returned undefined; return an output, an array of outputs, or null for none");

@@ -31,6 +31,7 @@ import type {
   CreateCodeRunnerOptions,
   HookItem,
   HookName,
+  FoldItemResult,
   ReduceItemResult,
   RunOptions,
   SandboxFault,
@@ -86,8 +87,8 @@ type Invocation =
 /** The isolate's per-item encoding (see prelude.ts "Wire format"). */
 type WireCode = "TIMEOUT" | "THROW" | "OUTPUT" | "MEMORY" | "BLOCK_BUDGET" | "STATE_TOO_LARGE" | "RECORD_READS";
 type WireFault = { f: WireCode; m: string; e: number; q?: 1 };
-/** 2 and `q`: the input read ctx.state (validate and transform). */
-type WireResult = 1 | 2 | { x: string; q?: 1 } | { o: Json[]; q?: 1 } | WireFault;
+/** 2 and `q`: the input read ctx.state (validate and transform). 3 and `v` (a fold through validate): validate accepted only / validate's verdict. */
+type WireResult = 1 | 2 | 3 | { x: string; q?: 1; v?: 1 } | { o: Json[]; q?: 1 } | (WireFault & { v?: 1 });
 
 /** The isolate's answer to "status" after the host's timer stopped a call. */
 interface Status {
@@ -136,6 +137,8 @@ interface CallCtx {
   /** Set once the block's time is spent: every later input is refused. */
   spent: boolean;
   records: RunOptions["records"];
+  /** A reduce call through validate first (fold()); positions in `items` that run validate only. */
+  fold: { validateOnly: ReadonlySet<number> } | undefined;
 }
 
 /** A slice of a call's items (positions in `items`), sent as jobs. */
@@ -237,8 +240,11 @@ class IsolateRunner implements CodeRunner {
     const reads = opts?.stateReads;
     return this.call("validate", items, opts, undefined).results.map((w, i): ValidateResult => {
       if (w === 1) return { ok: true };
-      if (reads !== undefined && (w === 2 || w.q === 1)) reads.push(i);
-      if (w === 2) return { ok: true };
+      if (typeof w === "number") {
+        if (reads !== undefined && w === 2) reads.push(i);
+        return { ok: true };
+      }
+      if (reads !== undefined && w.q === 1) reads.push(i);
       if ("x" in w) return { ok: false, reason: w.x };
       return toFault(w as WireFault);
     });
@@ -247,8 +253,9 @@ class IsolateRunner implements CodeRunner {
   transform(items: ReadonlyArray<HookItem>, opts?: RunOptions): TransformResult[] {
     const reads = opts?.stateReads;
     return this.call("transform", items, opts, undefined).results.map((w, i): TransformResult => {
-      if (reads !== undefined && w !== 1 && (w === 2 || w.q === 1)) reads.push(i);
-      if (w !== 1 && w !== 2 && "o" in w) return { outputs: w.o };
+      if (typeof w === "number") return missingResult("transform");
+      if (reads !== undefined && w.q === 1) reads.push(i);
+      if ("o" in w) return { outputs: w.o };
       return toFault(w as WireFault);
     });
   }
@@ -256,8 +263,28 @@ class IsolateRunner implements CodeRunner {
   reduce(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions): { state: Json; results: ReduceItemResult[] } {
     const start = JSON.stringify(state);
     const out = this.call("reduce", items, opts, start);
-    const results = out.results.map((w): ReduceItemResult => (w === 1 ? { ok: true } : w !== 2 && "x" in w ? { ok: false, reason: w.x } : toFault(w as WireFault)));
+    return { state: out.state === start ? state : (safeParse(out.state) as Json), results: out.results.map(reduceResult) };
+  }
+
+  fold(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions & { validateOnly?: ReadonlySet<number> }): { state: Json; results: FoldItemResult[] } {
+    if (!this.hooks.includes("validate")) return this.reduceAsFold(state, items, opts);
+    const start = JSON.stringify(state);
+    const out = this.call("reduce", items, opts, start, { validateOnly: opts?.validateOnly ?? new Set() });
+    const results = out.results.map((w): FoldItemResult => {
+      if (w === 3) return { validate: { ok: true } };
+      if (typeof w === "object" && "v" in w && w.v === 1) return { validate: "x" in w ? { ok: false, reason: w.x } : toFault(w as WireFault) };
+      return { validate: { ok: true }, reduce: reduceResult(w) };
+    });
     return { state: out.state === start ? state : (safeParse(out.state) as Json), results };
+  }
+
+  private reduceAsFold(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions & { validateOnly?: ReadonlySet<number> }): { state: Json; results: FoldItemResult[] } {
+    const only = opts?.validateOnly;
+    const runs = items.map((_, i) => i).filter((i) => only === undefined || !only.has(i));
+    const r = this.reduce(state, runs.map((i) => items[i]), opts);
+    const results: FoldItemResult[] = items.map(() => ({ validate: { ok: true } }));
+    runs.forEach((i, k) => (results[i] = { validate: { ok: true }, reduce: r.results[k] }));
+    return { state: r.state, results };
   }
 
   dispose(): void {
@@ -266,7 +293,7 @@ class IsolateRunner implements CodeRunner {
   }
 
   /** Runs `hook` over `items` and adds the call's wall time to the block budget. */
-  private call(hook: HookName, items: ReadonlyArray<HookItem>, opts: RunOptions | undefined, state: string | undefined): { results: WireResult[]; state: string } {
+  private call(hook: HookName, items: ReadonlyArray<HookItem>, opts: RunOptions | undefined, state: string | undefined, fold?: { validateOnly: ReadonlySet<number> }): { results: WireResult[]; state: string } {
     if (this.isDisposed) {
       throw new StatecellError("SANDBOX_DISPOSED", `${this.opts.name}: the code runner was disposed`, {
         remedy: "create a new runner with createCodeRunner",
@@ -283,7 +310,7 @@ class IsolateRunner implements CodeRunner {
     const spentBefore = budget.spentMs;
     const started = nowMs();
     try {
-      return this.callTimed(hook, items, opts, state, spentBefore, started);
+      return this.callTimed(hook, items, opts, state, spentBefore, started, fold);
     } finally {
       budget.spentMs = spentBefore + (nowMs() - started);
       this.reading = undefined;
@@ -297,6 +324,7 @@ class IsolateRunner implements CodeRunner {
     state: string | undefined,
     spentBefore: number,
     started: number,
+    fold?: { validateOnly: ReadonlySet<number> },
   ): { results: WireResult[]; state: string } {
     const timeMs = opts?.timeMs === undefined ? this.limits.timeMs : checkTimeMs(opts.timeMs, this.opts.name);
     const verify = opts?.verify === undefined ? undefined : { timedOut: new Set(opts.verify.timedOut) };
@@ -353,6 +381,7 @@ class IsolateRunner implements CodeRunner {
       blockStart: started,
       spent: false,
       records: opts?.records,
+      fold,
     };
     for (const i of runs) {
       c.datas[i] = JSON.stringify(items[i].data) ?? "null";
@@ -593,6 +622,7 @@ class IsolateRunner implements CodeRunner {
       w: c.slackMs,
       hr: c.records === undefined ? 0 : 1,
       v: known.length === 0 ? null : known,
+      ...(c.fold === undefined ? {} : { vf: 1, vo: c.fold.validateOnly.size === 0 ? null : chunk.positions.slice(from, to).map((i) => (c.fold!.validateOnly.has(i) ? 1 : 0)) }),
     });
     // The data and state texts were made once per call (they also size the chunks); splice them in.
     return `{"d":[${datas.join(",")}],"s":[${c.stateTexts.join(",")}],${rest.slice(1, -1)}`;
@@ -792,6 +822,16 @@ function clipText(s: string): string {
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function missingResult(hook: HookName): SandboxFault {
+  return { fault: "SANDBOX_OUTPUT", message: `the ${hook} hook returned no result for this input` };
+}
+
+function reduceResult(w: WireResult): ReduceItemResult {
+  if (w === 1) return { ok: true };
+  if (typeof w === "object" && "x" in w) return { ok: false, reason: w.x };
+  return toFault(w as WireFault);
+}
 
 function toFault(w: WireFault): SandboxFault {
   const fault: SandboxFault = { fault: `SANDBOX_${w.f}`, message: w.m };

@@ -148,10 +148,28 @@ export interface CodeRunner {
     items: ReadonlyArray<HookItem>,
     opts?: RunOptions,
   ): { state: Json; results: Array<ReduceItemResult> };
+  /**
+   * A block through both hooks in one call: for each item in order, validate
+   * (against the fold's state before it, as `ctx.state`) and, when it accepts
+   * and the item is not in `validateOnly` (positions in `items`), reduce. Each
+   * item's two hooks share its time budget; each gets its own copy of the data,
+   * random stream and record reads. Without a validate hook, reduce alone.
+   * Present on runners that track reads.
+   */
+  fold?(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions & { validateOnly?: ReadonlySet<number> }): { state: Json; results: FoldItemResult[] };
   /** Frees the isolate. Calls after dispose throw SANDBOX_DISPOSED. */
   dispose(): void;
   /** True once dispose() ran. */
   readonly disposed: boolean;
+}
+
+/**
+ * One input of a fold through validate (`CodeRunner.fold`): validate's result,
+ * and reduce's when validate accepted and the input was not validate-only.
+ */
+export interface FoldItemResult {
+  validate: ValidateResult;
+  reduce?: ReduceItemResult;
 }
 
 /** Per-cell limits as written in the channel (`limits: { memoryMb, timeMs, blockTimeMs }`). */

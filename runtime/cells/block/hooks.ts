@@ -28,7 +28,7 @@
 import type { Json } from "../../core/canonical.js";
 import { canonicalString } from "../../core/canonical.js";
 import type { CellPlan, EmitPlan, RulePlan } from "../../definition/plan.js";
-import type { HookContext, HookRunOptions, ReduceItemResult, Rejected, SandboxFault, TransformResult, ValidateResult } from "../types.js";
+import type { FoldItemResult, HookContext, HookRunOptions, ReduceItemResult, Rejected, SandboxFault, TransformResult, ValidateResult } from "../types.js";
 import { inspectValue, reject } from "../inspect.js";
 import { recordGet } from "../records-store.js";
 import type { BlockEnv } from "./env.js";
@@ -65,20 +65,29 @@ interface Batch<R> {
   addedBefore: ReadonlySet<string>;
 }
 
+/** An input of a fold: validate only (its key is certainly refused), and the record key it adds. */
+interface FoldEntry {
+  p: Prechecked;
+  validateOnly: boolean;
+  key?: string;
+}
+
 /** A fold run ahead over inputs settle has not reached yet. */
 interface Fold {
   /** Input indexes in block order, and each one's position. */
   order: number[];
   at: Map<number, number>;
-  results: ReduceItemResult[];
+  results: FoldItemResult[];
   /** The state after the whole fold, and the last input the fold accepted (-1: none). */
   final: Record<string, Json>;
   lastOk: number;
   /** The state the fold started from, for a resync. */
   start: Json;
-  /** Next position settle must ask for; inputs the fold accepted before it; inputs of the fold settle accepted. */
-  next: number;
-  okSoFar: number;
+  /** Next position validate and reduce expect; inputs the fold accepted before each position. */
+  vnext: number;
+  rnext: number;
+  okBefore: number[];
+  /** Inputs of the fold settle accepted, and how many the fold did. */
   hostAccepted: number[];
   foldAccepted: number;
   /** The fold's last input. */
@@ -171,13 +180,6 @@ export function hookStage(env: BlockEnv, pre: readonly PrecheckResult[]): HookSt
     vbatch ??= batchFor((items, o) => runner.validate(items, o), wk);
     return stillRight(vbatch, p.index, wk, addedAhead) ? vbatch.results.get(p.index) : undefined;
   };
-  if (env.hooks.has("validate")) {
-    stage.validate = (p, wk) => {
-      closeFold(wk, p.index);
-      const r = batchedValidate(p, wk) ?? runner.validate([{ data: p.input.data, ctx: ctxOf(p, wk) }], recordsNow(wk))[0];
-      return validateVerdict(r);
-    };
-  }
   if (env.hooks.has("transform")) {
     let batch: Batch<TransformResult> | undefined;
     stage.transform = (p, wk) => {
@@ -191,71 +193,133 @@ export function hookStage(env: BlockEnv, pre: readonly PrecheckResult[]): HookSt
 
   // ---- reduce ----
   let fold: Fold | undefined;
-  // Once a fold's state was refused by the host's own check (it never should be), the block folds no further ahead.
+  // Folding ahead needs a runner that tracks reads, no transform, and the cell's own expressions not reading the state.
   let foldsOff = !tracks || env.hooks.has("transform") || readsState(env.cell);
-  /** Settle passed the fold (or left it): make sure the state is the one its accepted inputs left. */
+  // Validate inside the fold too (one call through both hooks), when the runner can.
+  const both = env.hooks.has("validate") && env.hooks.has("reduce") && runner.fold !== undefined && !foldsOff;
+
+  /** Settle went past the fold: make sure the state is the one its accepted inputs left. */
   function closeFold(wk: Working, index: number): void {
     const f = fold;
     if (f === undefined || index <= f.last) return;
     fold = undefined;
-    if (f.next === f.order.length && f.hostAccepted.length === f.foldAccepted) return;
+    if (f.hostAccepted.length === f.foldAccepted) return;
+    // One input alone, refused by settle after reduce (its outputs): settle never applied its state.
+    if (f.order.length === 1) return;
     resync(f, wk);
   }
-  /** The host settled the fold's inputs otherwise than the fold assumed: the state of what it accepted, folded again. */
+  /** Settle did not follow the fold (it never should): the state of what it accepted, folded again, and no more folds. */
   function resync(f: Fold, wk: Working): void {
-    const items = f.hostAccepted.map((i) => ({ data: (pre[i] as Prechecked).input.data, ctx: { block: env.block, signer: (pre[i] as Prechecked).input.signer ?? null, index: i, state: null } }));
+    fold = undefined;
+    foldsOff = true;
+    const items = f.hostAccepted.map((i) => itemOf(pre[i] as Prechecked));
     const res = runner!.reduce(f.start, items, recordsNow(wk));
     const s = storable(res.state);
     const user = "accepted" in s ? (f.start as Record<string, Json>) : s.state;
     wk.w.root = user;
     wk.src.user = user;
-    foldsOff = true;
   }
+  const itemOf = (q: Prechecked): { data: Json; ctx: HookContext } => ({ data: q.input.data, ctx: { block: env.block, signer: q.input.signer ?? null, index: q.index, state: null } });
   const reduceVerdict = (r: ReduceItemResult | undefined): Rejected | undefined => {
     r ??= missing("reduce");
     if ("fault" in r) return reject(r.fault, r.message);
     if (!r.ok) return refusal(r.reason);
     return undefined;
   };
+  const accepts = (r: FoldItemResult): boolean => "ok" in r.validate && r.validate.ok && r.reduce !== undefined && !("fault" in r.reduce) && r.reduce.ok;
+
+  /** Folds `entries` from the block so far in one call; false when the fold cannot be used (then folds stop). */
+  function startFold(entries: FoldEntry[], wk: Working): boolean {
+    const started = hookState(wk);
+    const items = entries.map((e) => itemOf(e.p));
+    // A record that an earlier input of the fold adds is not there yet for the host's reader: such a read spoils the fold.
+    const addedBy = new Map<string, number>();
+    entries.forEach((e, k) => {
+      if (e.key !== undefined) addedBy.set(e.key, k);
+    });
+    let spoiled = false;
+    const opts: HookRunOptions = {
+      ...base,
+      records: (key, item) => {
+        const by = addedBy.get(key);
+        if (by !== undefined && by < item) spoiled = true;
+        return recordNow(wk, key);
+      },
+    };
+    let results: FoldItemResult[];
+    let state: Json;
+    if (both) {
+      const only = new Set<number>();
+      entries.forEach((e, k) => {
+        if (e.validateOnly) only.add(k);
+      });
+      ({ results, state } = runner!.fold!(started, items, { ...opts, validateOnly: only }));
+    } else {
+      const r = runner!.reduce(started, items, opts);
+      state = r.state;
+      results = r.results.map((x) => ({ validate: { ok: true }, reduce: x }));
+    }
+    const s = storable(state);
+    if (spoiled || "accepted" in s) {
+      foldsOff = true;
+      return false;
+    }
+    let lastOk = -1;
+    let foldAccepted = 0;
+    const okBefore: number[] = [];
+    results.forEach((r, k) => {
+      okBefore.push(foldAccepted);
+      if (accepts(r)) {
+        lastOk = entries[k].p.index;
+        foldAccepted++;
+      }
+    });
+    const order = entries.map((e) => e.p.index);
+    fold = { order, at: new Map(order.map((i, k) => [i, k])), results, final: s.state, lastOk, start: started, vnext: 0, rnext: 0, okBefore, hostAccepted: [], foldAccepted, last: order[order.length - 1] };
+    return true;
+  }
+
+  if (env.hooks.has("validate")) {
+    stage.validate = (p, wk) => {
+      if (both) {
+        let f = fold;
+        if (f !== undefined && f.at.has(p.index) && f.at.get(p.index) !== f.vnext) {
+          resync(f, wk);
+          f = undefined;
+        }
+        if (f !== undefined && !f.at.has(p.index)) {
+          closeFold(wk, p.index);
+          f = fold;
+        }
+        if (f === undefined && !foldsOff && startFold(foldFrom(p, wk, true), wk)) f = fold;
+        if (f !== undefined && f.at.get(p.index) === f.vnext && f.hostAccepted.length === f.okBefore[f.vnext]) return validateVerdict(f.results[f.vnext++].validate);
+        if (f !== undefined) resync(f, wk);
+        return validateVerdict(runner.validate([{ data: p.input.data, ctx: ctxOf(p, wk) }], recordsNow(wk))[0]);
+      }
+      closeFold(wk, p.index);
+      const r = batchedValidate(p, wk) ?? runner.validate([{ data: p.input.data, ctx: ctxOf(p, wk) }], recordsNow(wk))[0];
+      return validateVerdict(r);
+    };
+  }
   if (env.hooks.has("reduce")) {
     stage.reduce = (p, wk) => {
-      const f = fold;
+      let f = fold;
       if (f !== undefined) {
-        if (f.at.get(p.index) === f.next && f.hostAccepted.length === f.okSoFar) {
-          const r = f.results[f.next++];
-          const bad = reduceVerdict(r);
+        const k = f.at.get(p.index);
+        const expected = both ? k !== undefined && k === f.vnext - 1 : k === f.rnext && f.hostAccepted.length === f.okBefore[k];
+        if (expected && k !== undefined && f.results[k].reduce !== undefined) {
+          f.rnext = k + 1;
+          const bad = reduceVerdict(f.results[k].reduce);
           if (bad !== undefined) return bad;
-          f.okSoFar++;
           return { state: p.index === f.lastOk ? f.final : undefined };
         }
-        if (p.index <= f.last) {
-          // Settle did not follow the fold (it never should): the state of what it accepted, and no more folds.
-          fold = undefined;
-          resync(f, wk);
-        } else closeFold(wk, p.index);
+        if (p.index <= f.last) resync(f, wk);
+        else closeFold(wk, p.index);
+        f = fold;
       }
-      if (!foldsOff) {
-        const ahead = foldAhead(p, wk);
-        if (ahead !== undefined && ahead.length > 1) {
-          const started = hookState(wk);
-          const items = ahead.map((q) => ({ data: q.input.data, ctx: { block: env.block, signer: q.input.signer ?? null, index: q.index, state: null } }));
-          const res = runner.reduce(started, items, recordsNow(wk));
-          const s = storable(res.state);
-          if (!("accepted" in s)) {
-            let lastOk = -1;
-            let foldAccepted = 0;
-            res.results.forEach((r, k) => {
-              if (!("fault" in r) && r.ok) {
-                lastOk = ahead[k].index;
-                foldAccepted++;
-              }
-            });
-            const order = ahead.map((q) => q.index);
-            fold = { order, at: new Map(order.map((i, k) => [i, k])), results: res.results, final: s.state, lastOk, start: started, next: 0, okSoFar: 0, hostAccepted: [], foldAccepted, last: order[order.length - 1] };
-            return stage.reduce!(p, wk);
-          }
-          foldsOff = true;
-        }
+      if (!both && !foldsOff) {
+        const ahead = foldFrom(p, wk, false);
+        if (ahead.length > 1 && startFold(ahead, wk)) return stage.reduce!(p, wk);
       }
       const res = runner.reduce(hookState(wk), [{ data: p.input.data, ctx: tracks ? { ...ctxOf(p, wk), state: null } : ctxOf(p, wk) }], recordsNow(wk));
       const bad = reduceVerdict(res.results[0]);
@@ -270,44 +334,51 @@ export function hookStage(env: BlockEnv, pre: readonly PrecheckResult[]): HookSt
   }
 
   /**
-   * `p` (which passed its rules, validate and key, and asks reduce) and the
-   * inputs after it that will certainly reach reduce with the host accepting
-   * whatever the fold accepts: up to the first input whose fate depends on
-   * the fold's results (a validate result that read the state or a record an
-   * input before it may add, a key an input before it may take, outputs that
-   * fail or would pass a block limit). Inputs certain to be refused before
-   * reduce are skipped. Undefined when `p` itself may be refused after reduce.
+   * The inputs to fold from `p` on: `p` (at validate when `fromValidate`,
+   * else at reduce: it passed its rules, validate and key), then the inputs
+   * after it that will certainly reach the hooks with the host accepting
+   * whatever the fold accepts, up to the first whose fate depends on the
+   * fold's results: a key an input before it in the fold may take, or
+   * outputs that fail or would pass a block limit. An input whose key is
+   * certainly refused runs validate only (its verdict may be validate's);
+   * inputs refused by their rules are skipped. `p` alone when its own
+   * outputs may fail. Without validate in the fold, a validate result that
+   * may change (it read the state, or a record an input of the fold adds) ends it too.
    */
-  function foldAhead(p: Prechecked, wk: Working): Prechecked[] | undefined {
+  function foldFrom(p: Prechecked, wk: Working, fromValidate: boolean): FoldEntry[] {
     const keys = new Set<string>();
     const tally: OutputTally = { sizes: [], blockCount: wk.tally.blockCount, blockBytes: wk.tally.blockBytes };
+    const out: FoldEntry[] = [];
+    const taken = (k: string): boolean => wk.src.added.has(k) || recordGet(wk.src.records, k) !== undefined;
     const pCtx = ruleContext(env, p, wk);
-    if (!outputsCertain(p, pCtx, wk, tally)) return undefined;
     const pKey = keyOf(p, pCtx);
-    if (pKey !== undefined) {
-      if (typeof pKey !== "string") return undefined;
-      keys.add(pKey);
+    if (fromValidate && pKey !== undefined && (typeof pKey !== "string" || taken(pKey))) out.push({ p, validateOnly: true });
+    else {
+      if (!outputsCertain(p, pCtx, wk, tally)) return [{ p, validateOnly: false, key: typeof pKey === "string" ? pKey : undefined }];
+      if (typeof pKey === "string") keys.add(pKey);
+      out.push({ p, validateOnly: false, key: typeof pKey === "string" ? pKey : undefined });
     }
-    const out = [p];
     for (let i = p.index + 1; i < pre.length; i++) {
       const q = pre[i];
       if ("accepted" in q) continue;
       const ctx = ruleContext(env, q, wk);
       if (runRules(env.cell.rules, ctx) !== undefined || (q.op !== undefined && runRules(q.op.rules, ctx) !== undefined)) continue;
-      if (env.hooks.has("validate")) {
+      if (!fromValidate && env.hooks.has("validate")) {
         const v = batchedValidate(q, wk, keys);
         if (v === undefined || "fault" in v) break;
         if (!v.ok) continue;
       }
       const k = keyOf(q, ctx);
       if (k !== undefined) {
-        if (typeof k !== "string") continue;
+        if (typeof k !== "string" || taken(k)) {
+          if (fromValidate) out.push({ p: q, validateOnly: true });
+          continue;
+        }
         if (keys.has(k)) break;
-        if (wk.src.added.has(k) || recordGet(wk.src.records, k) !== undefined) continue;
       }
       if (!outputsCertain(q, ctx, wk, tally)) break;
       if (k !== undefined) keys.add(k);
-      out.push(q);
+      out.push({ p: q, validateOnly: false, key: k });
     }
     return out;
   }

@@ -41,6 +41,7 @@ ${cell}
     validate: (items, o) => (calls.push(`validate ${items.length}`), real.validate(items, o)),
     transform: (items, o) => (calls.push(`transform ${items.length}`), real.transform(items, o)),
     reduce: (s, items, o) => (calls.push(`reduce ${items.length}`), real.reduce(s, items, o)),
+    fold: (s, items, o) => (calls.push(`fold ${items.length}`), real.fold!(s, items, o)),
   };
   return { plan, runner, calls };
 }
@@ -205,7 +206,7 @@ describe("batching with real isolates", () => {
     expect(calls.slice(0, 2)).toEqual(["validate 4", "validate 1"]);
   });
 
-  test("validate and reduce over a block are two calls, and give what blocks of one give", () => {
+  test("validate and reduce over a block are one call, validate seeing the fold's state, and give what blocks of one give", () => {
     const { plan, runner, calls } = codeCell(
       `function validate(d) { return d.n >= 0 || { reject: "negative" }; }
 function reduce(s, d, ctx) { const t = s.t || (s.t = {}); t[d.id] = (t[d.id] || 0) + d.n; s.before = ctx.state.t ? Object.keys(ctx.state.t).length : 0; return s; }`,
@@ -217,7 +218,7 @@ function reduce(s, d, ctx) { const t = s.t || (s.t = {}); t[d.id] = (t[d.id] || 
     expect(state).toMatchObject({ t: { a: 3, c: 3 }, before: 1 });
     expect(split).toEqual(one);
     expect(splitRoot).toBe(oneRoot);
-    expect(calls.slice(0, 2)).toEqual(["validate 4", "reduce 3"]);
+    expect(calls.slice(0, 1)).toEqual(["fold 4"]);
   });
 
   test("a reduce state the host could not store is refused for that input alone, in a block as in blocks of one", () => {
@@ -240,3 +241,50 @@ function reduce(s, d, ctx) { const t = s.t || (s.t = {}); t[d.id] = (t[d.id] || 
   });
 });
 
+
+describe("a fold through validate and reduce", () => {
+  const CAPPED = `function validate(d, ctx) { const t = ctx.state.t || {}; return (t[d.id] || 0) < 2 || { reject: "full" }; }
+function reduce(s, d) { const t = s.t || (s.t = {}); t[d.id] = (t[d.id] || 0) + 1; return s; }`;
+
+  test("a validate reading what reduce keeps (a cap of two per id) holds inside one block, in one call", () => {
+    const { plan, runner, calls } = codeCell(CAPPED, codeLine());
+    const list = inputs(plan, [["a", 1], ["a", 1], ["b", 1], ["a", 1], ["b", 1], ["b", 1]]);
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list);
+    expect(one.map(show)).toEqual(["ok", "ok", "ok", "CELL_CODE_REJECT", "ok", "CELL_CODE_REJECT"]);
+    expect(state).toEqual({ t: { a: 2, b: 2 } });
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+    expect(calls[0]).toBe("fold 6");
+  });
+
+  test("an input whose key is taken runs validate only: validate's refusal comes first, else the key's", () => {
+    const { plan, runner, calls } = codeCell(
+      `function validate(d) { return d.n !== 9 || { reject: "nines" }; }
+function reduce(s, d) { s.n = (s.n || 0) + d.n; return s; }`,
+      `    key: { var: data.id }\n${codeLine()}`,
+    );
+    const list = inputs(plan, [["a", 1], ["b", 2], ["a", 9], ["a", 3], ["c", 4]]);
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list, {});
+    expect(one.map(show)).toEqual(["ok", "ok", "CELL_CODE_REJECT", "CELL_DUPLICATE_KEY", "ok"]);
+    expect(state).toMatchObject({ n: 7 });
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+    // The fold stops before the second "a" (its key depends on whether the first is accepted).
+    expect(calls.slice(0, 2)).toEqual(["fold 2", "fold 3"]);
+  });
+
+  test("a hook reading a record an earlier input of the fold adds gets the record, as in blocks of one", () => {
+    const { plan, runner } = codeCell(
+      `function validate(d, ctx) { return !d.id.startsWith("re-") || ctx.record(d.id.slice(3)) !== undefined || { reject: "no such record" }; }
+function reduce(s, d, ctx) { s.seen = (s.seen || 0) + (ctx.record("a") === undefined ? 0 : 1); return s; }`,
+      `    key: { var: data.id }\n${codeLine()}`,
+    );
+    const list = inputs(plan, [["a", 1], ["re-a", 1], ["re-b", 1], ["b", 1], ["re-b", 2]]);
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list);
+    // re-a finds the record a stored earlier in the block; the first re-b finds none, the second the one b stored.
+    expect(one.map(show)).toEqual(["ok", "ok", "CELL_CODE_REJECT", "ok", "ok"]);
+    expect(state).toMatchObject({ seen: 3 });
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+  });
+});
