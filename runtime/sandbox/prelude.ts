@@ -40,10 +40,11 @@
  *   callMs: the call's timer; an input starts only if callMs - w <= elapsed + its stop time <= callMs
  *     (its stop time is agreeMs when >= 0, else budgetMs); force: start the first input anyway.
  *   blockMs: block time left; an input not started by then is refused BLOCK_BUDGET without running.
- *   run("resume", callMs, blockMs, force, skip): carries on (skip 1: the input that was running
- *     when the timer stopped the call is dropped; the host records its verdict).
+ *   run("resume", callMs, blockMs, force, skip): carries on (skip: the verdict text of the input that
+ *     was running when the timer stopped the call, which is not run again; "S": that input runs again
+ *     strict, because status said "a":1: it was a fast reduce run that read ctx.state after a change).
  *   run("status"): '{"u":0}' before the job was set up, else
- *     {"u":1,"i":inRun,"n":next,"c":running|-1,"e":its ms so far,"r":[results since the last hand-over],"s":state}.
+ *     {"u":1,"i":inRun,"n":next,"c":running|-1,"a":0|1 (see resume "S"),"e":its ms so far,"r":[results since the last hand-over],"s":state}.
  *   start and resume return "[r0,r1,...]" (validate, transform) or '{"s":state,"r":[...]}' (reduce),
  *     the results since the last hand-over, where r is 1 (ok), 2 (ok, and the input read ctx.state),
  *     {"x":reason} (a validate or reduce refusal),
@@ -779,7 +780,11 @@ function resume(callMs, blockMs, force, skipText) {
   watch = null;
   const entry = realNow();
   const j = job;
-  if (skipText !== "") {
+  if (skipText === "S") {
+    // The input was stopped in a fast run that had read ctx.state after changing the state: it runs strict instead.
+    j.strictAt = j.cur.n;
+    j.running = -1;
+  } else if (skipText !== "") {
     // The input that was running when the timer stopped the call: the host's verdict goes in its place.
     skip(j, j.cur.n, skipText);
     j.running = -1;
@@ -799,7 +804,9 @@ function status() {
   const upTo = j.hook === "reduce" ? j.ck.n : c.n;
   const done = j.out.slice(0, upTo - j.base);
   const running = j.running === c.n ? c.n : -1;
-  const text = '{"u":1,"i":' + (inRun ? 1 : 0) + ',"n":' + upTo + ',"c":' + running + ',"e":' + (running >= 0 ? realNow() - j.t0 : 0) +
+  // A fast reduce run that read ctx.state after changing the state is not the input's run: it is done again strict.
+  const aborted = running >= 0 && j.hook === "reduce" && stateAbort && j.strictAt !== running ? 1 : 0;
+  const text = '{"u":1,"i":' + (inRun ? 1 : 0) + ',"n":' + upTo + ',"c":' + running + ',"a":' + aborted + ',"e":' + (running >= 0 ? realNow() - j.t0 : 0) +
     ',"r":[' + done.join(",") + "]" + (j.hook === "reduce" ? ',"s":' + j.ck.snap : "") + "}";
   j.out = j.out.slice(upTo - j.base);
   j.base = upTo;

@@ -102,6 +102,8 @@ interface Status {
   c?: number;
   /** How long that input ran, ms. */
   e?: number;
+  /** 1: that input was a fast reduce run that must run again strict (not a timeout). */
+  a?: 0 | 1;
   /** Results since the last hand-over. */
   r?: WireResult[];
   /** Reduce: the state before input n. */
@@ -498,6 +500,11 @@ class IsolateRunner implements CodeRunner {
         return { pos, fail: setup.kind === "timeout" ? { kind: "state" } : setup };
       }
       pos += takeStatus(c.hook, st, out);
+      if (st.c !== undefined && st.c >= 0 && st.a === 1) {
+        skip = "S";
+        force = 0;
+        continue;
+      }
       if (st.c !== undefined && st.c >= 0) {
         // Input st.c was running when the timer fired: the realm started it only with its whole
         // budget before the timer, so it ran over it, unless the block's deadline came first. Its

@@ -288,3 +288,43 @@ function reduce(s, d, ctx) { s.seen = (s.seen || 0) + (ctx.record("a") === undef
     expect(splitRoot).toBe(oneRoot);
   });
 });
+
+describe("hostile hooks in a fold", () => {
+  test("a reduce reading ctx.state after changing the state gets the state before the input, even when it catches what stops the fast run and would loop", () => {
+    const { plan, runner } = codeCell(
+      `function reduce(s, d, ctx) {
+  s.n = (s.n || 0) + d.n;
+  let before;
+  try { before = ctx.state.n || 0; } catch (e) { while (true) {} }
+  s.before = before;
+  return s;
+}`,
+      codeLine(),
+    );
+    const list = inputs(plan, [["a", 1], ["b", 2], ["c", 3]]);
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list);
+    expect(one.map(show)).toEqual(["ok", "ok", "ok"]);
+    expect(state).toEqual({ n: 6, before: 3 });
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+  });
+
+  test("refusal reasons are checked text: a lone surrogate faults SANDBOX_OUTPUT, a long one is clipped, a non-text reject is a state", () => {
+    const { plan, runner } = codeCell(
+      `function reduce(s, d) {
+  if (d.id === "half") return { reject: "bad \\uD800 text" };
+  if (d.id === "long") return { reject: "x".repeat(5000) };
+  if (d.id === "num") return { reject: 5 };
+  s.n = (s.n || 0) + 1;
+  return s;
+}`,
+      codeLine(),
+    );
+    const list = inputs(plan, [["half", 1], ["long", 1], ["ok", 1], ["num", 1]]);
+    const { one, split, state } = oneAndSplit(plan, runner, list);
+    expect(one.map(show)).toEqual(["SANDBOX_OUTPUT", "CELL_CODE_REJECT", "ok", "ok"]);
+    expect((one[1] as { message: string }).message.length).toBeLessThanOrEqual(1003);
+    expect(state).toEqual({ reject: 5 });
+    expect(split).toEqual(one);
+  });
+});
