@@ -6,10 +6,13 @@
  * validate that reads ctx.state (a cap held in the state), which must see
  * what the earlier inputs of the block left, and a validate-only filter in
  * front of two declarative state updates. Target: >= 300,000 inputs/s for the
- * first.
+ * first. Besides the median of whole runs it prints the fastest block: on a
+ * shared machine a neighbour's burst stretches whole runs, while the fastest
+ * of many blocks stays near what the code costs.
  *
  * Run: node --no-node-snapshot --import tsx bench/code-cell.ts [blocks]
  */
+import { availableParallelism, loadavg } from "node:os";
 import { requireChannel } from "../runtime/definition/index.js";
 import { admitInput, executeBlock, type BlockInput, type CellState } from "../runtime/cells/index.js";
 import { createCodeRunner, type CodeRunner } from "../runtime/sandbox/index.js";
@@ -83,24 +86,27 @@ function inputs(plan: ReturnType<typeof requireChannel>): BlockInput[][] {
   return out;
 }
 
-function run(plan: ReturnType<typeof requireChannel>, runner: CodeRunner, blocks: BlockInput[][]): { rate: number; accepted: number; root: string } {
+function run(plan: ReturnType<typeof requireChannel>, runner: CodeRunner, blocks: BlockInput[][]): { rate: number; accepted: number; root: string; fastest: number } {
   let state: CellState = {};
   let accepted = 0;
   let root = "";
+  let fastest = Infinity;
   const t = performance.now();
   for (let b = 0; b < blocks.length; b++) {
+    const tb = performance.now();
     const r = executeBlock(plan, "districts", state, blocks[b], { height: b + 1, time: 1_800_000_000_000 + b, hash: b.toString(16).padStart(64, "0") }, { code: () => runner });
+    fastest = Math.min(fastest, performance.now() - tb);
     state = r.state;
     accepted += r.accepted;
     root = r.stateRoot;
   }
-  return { rate: (blocks.length * PER_BLOCK) / ((performance.now() - t) / 1000), accepted, root };
+  return { rate: (blocks.length * PER_BLOCK) / ((performance.now() - t) / 1000), accepted, root, fastest };
 }
 
-function median(plan: ReturnType<typeof requireChannel>, runner: CodeRunner, blocks: BlockInput[][]): { rate: number; accepted: number; root: string } {
+function median(plan: ReturnType<typeof requireChannel>, runner: CodeRunner, blocks: BlockInput[][]): { rate: number; accepted: number; root: string; best: number } {
   run(plan, runner, blocks.slice(0, 3));
   const runs = [run(plan, runner, blocks), run(plan, runner, blocks), run(plan, runner, blocks)].sort((a, b) => a.rate - b.rate);
-  return runs[1];
+  return { ...runs[1], best: PER_BLOCK / (Math.min(...runs.map((r) => r.fastest)) / 1000) };
 }
 
 const k = (x: number): string => Math.round(x).toLocaleString("en-US");
@@ -108,12 +114,12 @@ const main = load(DISTRICTS);
 const mainBlocks = inputs(main.plan);
 const m = median(main.plan, main.runner, mainBlocks);
 if (m.accepted !== BLOCKS * PER_BLOCK) throw new Error(`expected every input accepted, got ${m.accepted}`);
-console.log(`code cell (validate + reduce, the districts cell), ${PER_BLOCK} inputs/block, ${BLOCKS} blocks, median of 3: ${k(m.rate)} inputs/s (root ${m.root.slice(0, 12)}...)`);
+console.log(`code cell (validate + reduce, the districts cell), ${PER_BLOCK} inputs/block, ${BLOCKS} blocks, median of 3: ${k(m.rate)} inputs/s, fastest block ${k(m.best)} inputs/s (root ${m.root.slice(0, 12)}...)`);
 const capped = load(CAPPED);
 const c = median(capped.plan, capped.runner, inputs(capped.plan));
-console.log(`  validate reading ctx.state (a cap of 400 per district kept by reduce): ${k(c.rate)} inputs/s, ${k(c.accepted)} accepted`);
+console.log(`  validate reading ctx.state (a cap of 400 per district kept by reduce): ${k(c.rate)} inputs/s, fastest block ${k(c.best)}, ${k(c.accepted)} accepted`);
 const filter = load(FILTER, "    state:\n      - add: count.{data.district}\n      - set: last.{data.district}\n        value: { var: data.pm25 }\n");
 const f = median(filter.plan, filter.runner, inputs(filter.plan));
-console.log(`  validate-only filter + 2 declarative state updates: ${k(f.rate)} inputs/s`);
+console.log(`  validate-only filter + 2 declarative state updates: ${k(f.rate)} inputs/s, fastest block ${k(f.best)}`);
 for (const r of [main.runner, capped.runner, filter.runner]) r.dispose();
-console.log(`target >= ${k(TARGET)} inputs/s (validate + reduce): ${m.rate >= TARGET ? "PASS" : "MISS"}`);
+console.log(`target >= ${k(TARGET)} inputs/s (validate + reduce): ${m.rate >= TARGET ? "PASS" : "MISS"} (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
