@@ -271,10 +271,13 @@ class IsolateRunner implements CodeRunner {
   fold(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions & { validateOnly?: ReadonlySet<number> }): { state: Json; results: FoldItemResult[] } {
     if (!this.hooks.includes("validate")) return this.reduceAsFold(state, items, opts);
     const start = JSON.stringify(state);
-    const out = this.call("reduce", items, opts, start, { validateOnly: opts?.validateOnly ?? new Set() });
-    const results = out.results.map((w): FoldItemResult => {
+    const only = opts?.validateOnly ?? new Set<number>();
+    const out = this.call("reduce", items, opts, start, { validateOnly: only });
+    const results = out.results.map((w, i): FoldItemResult => {
       if (w === 3) return { validate: { ok: true } };
       if (typeof w === "object" && "v" in w && w.v === 1) return { validate: "x" in w ? { ok: false, reason: w.x } : toFault(w as WireFault) };
+      // A verdict the host made (a timeout, the block budget) for an input that runs validate only is validate's.
+      if (only.has(i) && typeof w === "object" && "f" in w) return { validate: toFault(w) };
       return { validate: { ok: true }, reduce: reduceResult(w) };
     });
     return { state: out.state === start ? state : (safeParse(out.state) as Json), results };

@@ -328,3 +328,17 @@ describe("hostile hooks in a fold", () => {
     expect(split).toEqual(one);
   });
 });
+
+describe("the block budget in a fold", () => {
+  test("inputs the proposer cut for the block budget are refused so in a fold, whether they run both hooks or validate only", () => {
+    const { plan, runner } = codeCell(
+      `function validate(d) { return true; }
+function reduce(s, d) { s.n = (s.n || 0) + d.n; return s; }`,
+      `    key: { var: data.id }\n${codeLine()}`,
+    );
+    const list = inputs(plan, [["a", 1], ["b", 2], ["a", 3], ["c", 4]]);
+    const r = executeBlock(plan, "c", {}, list, header(1), { code: () => runner, hookOptions: { verify: { timedOut: [], blockBudget: [2, 3] } } });
+    expect(r.verdicts.map(show)).toEqual(["ok", "ok", "SANDBOX_BLOCK_BUDGET", "SANDBOX_BLOCK_BUDGET"]);
+    expect(r.state).toMatchObject({ n: 3 });
+  });
+});
