@@ -3,7 +3,8 @@
  * 1,000 inputs per call vs one call per input; reduce over a small state and a
  * larger one; validate reading one record per input through ctx.record; the
  * JSON-string vs ExternalCopy transport measured on raw isolated-vm; and the
- * memory cost of one runner (RSS delta per isolate). Target: >= 300,000
+ * memory cost of one runner (RSS delta per isolate); a fold through validate
+ * and reduce in one call. Target: >= 300,000
  * inputs/s batched on one core.
  *
  * Run: node --no-node-snapshot --import tsx bench/sandbox.ts
@@ -37,7 +38,7 @@ function rate(per: number, fn: () => void): number {
 
 const runner = createCodeRunner({ name: "bench/readings", source, file: "bench.js", limits: { memoryMb: 32, timeMs: 50 } });
 const check = runner.validate(items);
-if (!check.every((r) => "ok" in r && r.ok)) throw new Error("bench hook rejected an input");
+if (!check.every((r) => "ok" in r && r.ok)) throw new Error(`bench hook rejected an input: ${JSON.stringify(check.find((r) => !("ok" in r && r.ok)))}`);
 // Best of 3 interleaved rounds: the machine is shared, and a neighbour's burst can halve one round.
 let batched = 0;
 let single = 0;
@@ -66,6 +67,16 @@ for (let i = 0; i < 1000; i++) records[`sensor-${i}`] = { sensor: `sensor-${i}`,
 const reduceSmall = rate(BATCH, () => reducer.reduce({ totals: {} }, items));
 const reduceBig = rate(BATCH, () => reducer.reduce({ totals: {}, records } as never, items));
 reducer.dispose();
+
+// A fold through validate and reduce in one call (runner.fold: what a code cell with both hooks runs per block).
+const folder = createCodeRunner({
+  name: "bench/fold",
+  source: `${source}\nfunction reduce(s, d) { const t = s.totals[d.sensor] || (s.totals[d.sensor] = { n: 0, sum: 0 }); t.n++; t.sum += d.pm25; return s; }`,
+  file: "fold.js",
+  limits: { memoryMb: 64, timeMs: 50 },
+});
+const foldRate = rate(BATCH, () => folder.fold!({ totals: {} }, items));
+folder.dispose();
 
 // Records read lazily: one ctx.record per input from a store of 1,000 records (a host call each).
 const reader = createCodeRunner({
@@ -115,6 +126,7 @@ const k = (x: number): string => `${Math.round(x).toLocaleString("en-US")}`;
 console.log(`sandbox validate, batched ${BATCH}/call, best of 3: ${k(batched)} inputs/s`);
 console.log(`sandbox validate, one call per input: ${k(single)} inputs/s (batched is ${(batched / single).toFixed(1)}x)`);
 console.log(`sandbox reduce, batched ${BATCH}/call: ${k(reduceSmall)} inputs/s (state of 50 totals), ${k(reduceBig)} inputs/s (plus 1,000 entries)`);
+console.log(`sandbox fold (validate then reduce per input, one call), batched ${BATCH}/call: ${k(foldRate)} inputs/s`);
 console.log(`sandbox validate reading one record per input (ctx.record), batched ${BATCH}/call: ${k(readRate)} inputs/s`);
 console.log(`transport, raw isolate, ${BATCH}-item batch, best of 3 interleaved: JSON strings ${k(jsonRate)} items/s, ExternalCopy ${k(copyRate)} items/s`);
 console.log(`memory: ${perRunnerMb.toFixed(2)} MiB RSS per runner (20 live runners)`);
