@@ -16,11 +16,17 @@
  * read the state and it has no transform hook, what the host will decide
  * about the inputs that follow does not depend on what the fold leaves, so
  * one call folds the run of following inputs that will certainly reach the
- * hook and whose later steps (key, outputs, limits) are known to accept them:
- * the prediction is `foldAhead`. The fold's per-input results are
- * then handed out as settle reaches each input, and the state after the last
- * input the fold accepted is the state of all of them together. Anything
- * else runs one input per call, as before.
+ * hooks and whose later steps (key, outputs, limits) are known to accept
+ * them (`foldFrom`). With a validate hook too the fold starts at validate and
+ * runs both hooks per input (`runner.fold`), validate seeing the fold's state
+ * before the input; an input whose key is certainly refused runs validate
+ * only. The fold's per-input results are handed out as settle reaches each
+ * input (settle must follow the fold; if it ever does not, `resync` folds
+ * again what it accepted and the block goes on input by input), and the state
+ * after the last input the fold accepted is the state of all of them
+ * together. A hook reading a record an earlier input of the same fold adds
+ * spoils the fold (the host's reader cannot answer it yet). Anything else
+ * runs one input per call, as before.
  *
  * Every call of the block shares one time budget (docs/sandbox.md "The block
  * budget"); `ctx.channel` is the channel's name, version, hash and params.
