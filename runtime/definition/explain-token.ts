@@ -1,7 +1,7 @@
 /** The token in plain English, for explain: what it is, the supply, its cell, fees, rewards and the pending policy. */
 import type { RuleEngine } from "../rules/index.js";
 import type { TokenPlan } from "./plan.js";
-import { MAX_AMOUNT, TOKEN_CELL, formatUnits } from "./token-amount.js";
+import { TOKEN_CELL, formatUnits } from "./token-amount.js";
 
 /** Lines about `t`; amounts in whole tokens and base units. */
 export function tokenLines(t: TokenPlan, engine: RuleEngine): string[] {
@@ -15,7 +15,7 @@ export function tokenLines(t: TokenPlan, engine: RuleEngine): string[] {
   lines.push(
     t.maxSupply !== undefined
       ? `The supply never exceeds ${units(t.maxSupply)}; the sum of all balances always equals the supply.`
-      : `The supply has no cap but the largest amount (${formatUnits(MAX_AMOUNT, d)} ${t.symbol}); the sum of all balances always equals the supply.`,
+      : "The supply has no maximum (amounts stop at 2^128 − 1 base units); the sum of all balances always equals the supply.",
   );
   lines.push(
     `Group ${t.group} runs the built-in cell "${TOKEN_CELL}": transfers, approvals and transferFroms, each signed by its source with the source's next nonce; a transfer moves more than 0 to another account, and the source's balance must cover the amount plus the fee.`,
