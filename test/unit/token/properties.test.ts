@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyTokenBlock, genesisTokenState, allowanceKey, signTokenOp, type TokenOp, type TokenState } from "../../../runtime/token/index.js";
-import { configOf, key, pub, tokenChannel } from "./helpers.js";
+import { configOf, key, tokenChannel } from "./helpers.js";
 
 const NAMES = ["alice", "bob", "carol", "v1"];
 const KEYS = NAMES.map((n) => key(n));
