@@ -17,7 +17,7 @@ import type { TokenConfig } from "./config.js";
 import { formatBaseUnits } from "./amount.js";
 import { tokenStateRoot } from "./encode.js";
 import { allowanceKey } from "./state.js";
-import { checkTokenSubmission, type Refusal } from "./submission.js";
+import { checkTokenSubmission, type Refusal, type TokenVerify } from "./submission.js";
 import { signerOf, type Allowance, type TokenBlockResult, type TokenEvent, type TokenHeader, type TokenOp, type TokenState, type TokenVerdict } from "./types.js";
 
 /** Working copies of a state's maps, made on the first change of a block. */
@@ -163,6 +163,6 @@ export function applyTokenOps(config: TokenConfig, state: TokenState, ops: Reado
 }
 
 /** Checks each submission (shape, signature) and applies the block. */
-export function applyTokenBlock(config: TokenConfig, state: TokenState, submissions: readonly unknown[], header: TokenHeader): TokenBlockResult {
-  return applyTokenOps(config, state, submissions.map((s) => checkTokenSubmission(config.channel, s)), header);
+export function applyTokenBlock(config: TokenConfig, state: TokenState, submissions: readonly unknown[], header: TokenHeader, verify?: TokenVerify): TokenBlockResult {
+  return applyTokenOps(config, state, submissions.map((s) => checkTokenSubmission(config.channel, s, verify)), header);
 }
