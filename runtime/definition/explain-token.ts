@@ -10,7 +10,7 @@ export function tokenLines(t: TokenPlan, engine: RuleEngine): string[] {
   const holders = Object.entries(t.genesis);
   const lines: string[] = [];
   lines.push(
-    `Token: ${t.name} (${t.symbol}) with ${d} decimal${d === 1 ? "" : "s"} (1 ${t.symbol} = ${(10n ** BigInt(d)).toString()} base unit${d === 0 ? "" : "s"})${t.description ? `: ${t.description.trim()}` : ""}. The genesis supply of ${units(t.supply)} is held by ${holders.length} account${holders.length === 1 ? "" : "s"}${holders.length ? `: ${holders.map(([a, v]) => `${a} ${formatUnits(BigInt(v), d)}`).join(", ")}` : ""}.`,
+    `Token: ${t.name} (${t.symbol}) with ${d} decimal${d === 1 ? "" : "s"} (1 ${t.symbol} = ${(10n ** BigInt(d)).toString()} base unit${d === 0 ? "" : "s"})${t.description ? `: ${t.description.trim().replace(/\.$/, "")}` : ""}. The genesis supply of ${units(t.supply)} is held by ${holders.length} account${holders.length === 1 ? "" : "s"}${holders.length ? `: ${holders.map(([a, v]) => `${a} ${formatUnits(BigInt(v), d)}`).join(", ")}` : ""}.`,
   );
   lines.push(
     t.maxSupply !== undefined
