@@ -56,7 +56,7 @@ describe("hostile token submissions", () => {
       fc.property(fc.jsonValue(), fc.jsonValue(), (inputs, verdicts) => {
         const v = { height: 1, prevHash: GENESIS_HASH, time: header.time, inputs, verdicts, stateRoot: "x" } as Json;
         expect(app.validateValue(ctx, v)).toBe(false);
-        expect(app.validateValue(ctx, inputs)).toBe(false);
+        expect(app.validateValue(ctx, inputs as Json)).toBe(false);
         expect(app.valueId(v)).toMatch(/^[0-9a-f]{64}$/);
       }),
       { numRuns: 200 },

@@ -13,17 +13,19 @@ import { configOf, key, tokenChannel } from "./helpers.js";
 
 const NAMES = ["alice", "bob", "carol", "v1"];
 const KEYS = NAMES.map((n) => key(n));
-const plan = tokenChannel(`
+const channel = (feesTo: string) =>
+  tokenChannel(`
 name: Coin
 symbol: CN
 decimals: 0
 genesis: { alice: 1000, bob: 300, carol: 1 }
-maxSupply: 1400
+maxSupply: 1310
 fee: { expression: { "+": [ 1, { "%": [ { var: data.amount }, 3 ] } ] } }
-feesTo: vals
+feesTo: ${feesTo}
 rewards: { amount: 7 }
 `);
-const config = configOf(plan);
+// Fees paid to the validators (the supply grows by rewards up to its maximum), and fees burned.
+const CONFIGS = [channel("vals"), channel("burn")].map((plan) => ({ plan, config: configOf(plan) }));
 const T = 1_700_000_000_000;
 
 type Action = {
@@ -46,12 +48,13 @@ const action = fc.record({
   expires: fc.option(fc.integer({ min: 0, max: 40 }), { nil: null }),
 });
 
-const seen: Record<string, number> = { transfer: 0, approve: 0, transferFrom: 0 };
+const seen: Record<string, number> = { transfer: 0, approve: 0, transferFrom: 0, capped: 0 };
 
 describe("token invariants over random blocks", () => {
   it("supply, non-negative balances, allowances and replays", () => {
     fc.assert(
-      fc.property(fc.array(fc.array(action, { maxLength: 8 }), { minLength: 1, maxLength: 20 }), (blocks) => {
+      fc.property(fc.nat(1), fc.array(fc.array(action, { maxLength: 8 }), { minLength: 1, maxLength: 20 }), (which, blocks) => {
+        const { plan, config } = CONFIGS[which];
         let state: TokenState = genesisTokenState(config);
         const accepted: Array<{ sub: unknown; signer: string; nonce: number }> = [];
         const used = new Set<string>();
@@ -135,6 +138,11 @@ describe("token invariants over random blocks", () => {
           }
           expect(sum).toBe(r.state.supply);
           expect(r.state.supply <= config.maxSupply).toBe(true);
+          if (r.state.supply === config.maxSupply) seen.capped++;
+          // Minting and burning are the only ways the supply moves: rewards in, burned fees out.
+          const minted = r.events.reduce((a, e) => a + (e.event === "Transfer" && e.from === null ? BigInt(e.amount) : 0n), 0n);
+          const burned = config.feesTo.length === 0 ? r.events.reduce((a, e) => a + (e.event === "Transfer" && e.from !== null ? BigInt(e.fee ?? "0") : 0n), 0n) : 0n;
+          expect(r.state.supply).toBe(before.supply + minted - burned);
           // Replays never apply: a resubmitted accepted submission is refused with its nonce.
           r.verdicts.forEach((v, i) => {
             if (kinds[i].op === undefined) expect(v).toMatchObject({ accepted: false, code: "TOKEN_BAD_NONCE" });
@@ -145,6 +153,6 @@ describe("token invariants over random blocks", () => {
       { numRuns: 150 },
     );
     // The runs exercised every kind of operation, not only refusals.
-    expect(Math.min(seen.transfer, seen.approve, seen.transferFrom)).toBeGreaterThan(20);
+    expect(Math.min(seen.transfer, seen.approve, seen.transferFrom, seen.capped)).toBeGreaterThan(20);
   });
 });
