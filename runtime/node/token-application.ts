@@ -17,7 +17,7 @@ import { createHash } from "node:crypto";
 import { canonicalString } from "../core/canonical.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import type { Application } from "../consensus/types.js";
-import { applyTokenOps, cachingTokenVerify, checkTokenSubmission, genesisTokenState, tokenStateRoot, type Refusal, type TokenBlockResult, type TokenConfig, type TokenEvent, type TokenOp, type TokenState, type TokenVerdict } from "../token/index.js";
+import { applyTokenOps, cachingTokenVerify, checkTokenSubmission, genesisTokenState, tokenStateRoot, type Refusal, type TokenBlockResult, type TokenConfig, type TokenEvent, type TokenOp, type TokenState, type TokenVerdict, signerOf } from "../token/index.js";
 
 /** The replicated state of the token chain. */
 export interface TokenChainState {
@@ -122,12 +122,30 @@ export function tokenApplication(plan: ChannelPlan, config: TokenConfig): TokenA
       const t = Math.max(Math.floor(time), state.time + 1);
       const inputs: Json[] = [];
       const ops: Array<TokenOp | Refusal> = [];
-      for (const p of pending) {
-        if (inputs.length >= maxInputs) break;
-        const op = check(p);
-        if ("code" in op) continue; // shape or signature: never in a block
-        inputs.push(p);
-        ops.push(op);
+      // Per signer, the nonce the block has reached: a submission ahead of it (behind a gap) stays pending
+      // for a later block instead of being refused; a used nonce goes in and is refused for good.
+      // Pending that arrived out of nonce order is taken in further passes, while a pass adds something.
+      const planned = new Map<string, number>();
+      let waiting: Json[] = [...pending];
+      for (let progress = true; progress && waiting.length > 0 && inputs.length < maxInputs; ) {
+        progress = false;
+        const later: Json[] = [];
+        for (const p of waiting) {
+          if (inputs.length >= maxInputs) break;
+          const op = check(p);
+          if ("code" in op) continue; // shape or signature: never in a block
+          const signer = signerOf(op);
+          const last = planned.get(signer) ?? state.token.nonces.get(signer) ?? 0;
+          if (op.nonce > last + 1) {
+            later.push(p);
+            continue;
+          }
+          if (op.nonce === last + 1) planned.set(signer, op.nonce);
+          inputs.push(p);
+          ops.push(op);
+          progress = true;
+        }
+        waiting = later;
       }
       const r = applyTokenOps(config, state.token, ops, { height, time: t });
       const value: TokenBlockValue = { height, prevHash, time: t, inputs, verdicts: r.verdicts.map(verdictJson), stateRoot: r.root };
@@ -165,6 +183,7 @@ export function tokenApplication(plan: ChannelPlan, config: TokenConfig): TokenA
     },
 
     remainingInputs(pending, value) {
+      // What the block did not carry stays, gapped submissions included (the host's pool expires those).
       const v = value as unknown as TokenBlockValue;
       const taken = new Set<unknown>();
       for (const i of v.inputs ?? []) taken.add((i as { signature?: unknown } | null)?.signature);

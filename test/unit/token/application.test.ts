@@ -25,8 +25,9 @@ describe("token application", () => {
 
   it("a proposer leaves out what fails its shape or signature, and keeps refusals on the state with their codes", () => {
     const v = value as { inputs: Json[]; verdicts: Json[] };
-    expect(v.inputs).toHaveLength(3);
-    expect(v.verdicts).toEqual([{ accepted: true }, { accepted: false, code: "TOKEN_BAD_NONCE" }, { accepted: false, code: "TOKEN_INSUFFICIENT_BALANCE" }]);
+    // alice's nonce 3 waits behind the gap at 2; bob's overdraft is refused on the state.
+    expect(v.inputs).toEqual([pending[0], pending[2]]);
+    expect(v.verdicts).toEqual([{ accepted: true }, { accepted: false, code: "TOKEN_INSUFFICIENT_BALANCE" }]);
   });
 
   it("another validator re-executes a copy and agrees; a changed root, verdict or input does not", () => {
@@ -51,8 +52,14 @@ describe("token application", () => {
     expect(() => other.applyValue(genesis, root as Json)).toThrow(expect.objectContaining({ code: "CONSENSUS_APP_DIVERGED" }));
   });
 
-  it("remaining inputs drop what the block carried", () => {
-    expect(proposer.remainingInputs!(pending, value)).toEqual([pending[3]]);
+  it("remaining inputs drop what the block carried; the gapped one is proposed once the gap is filled", () => {
+    const left = proposer.remainingInputs!(pending, value);
+    expect(left).toEqual([pending[1], pending[3]]);
+    const state1 = proposer.applyValue(genesis, value);
+    const filled = proposer.buildValue({ height: 2, round: 0, prevHash: proposer.valueId(value), time: T + 1000, state: state1, pending: [...left, transfer("alice", "bob", 5n, 2)] });
+    expect((filled as { verdicts: Json[] }).verdicts).toEqual([{ accepted: true }, { accepted: true }]);
+    const replay = proposer.buildValue({ height: 2, round: 0, prevHash: proposer.valueId(value), time: T + 1000, state: state1, pending: [pending[0]] });
+    expect((replay as { verdicts: Json[] }).verdicts).toEqual([{ accepted: false, code: "TOKEN_BAD_NONCE" }]);
   });
 
   it("the fast encodings are RFC 8785", () => {
