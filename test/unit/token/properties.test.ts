@@ -150,9 +150,11 @@ describe("token invariants over random blocks", () => {
           state = r.state;
         }
       }),
-      { numRuns: 150 },
+      { numRuns: Number(process.env.TOKEN_PROPERTY_RUNS ?? 200) },
     );
-    // The runs exercised every kind of operation, not only refusals.
-    expect(Math.min(seen.transfer, seen.approve, seen.transferFrom, seen.capped)).toBeGreaterThan(20);
-  });
+    // The runs exercised every kind of operation, not only refusals, and reached the maximum supply (about 40 accepted
+    // transferFroms and 60 capped blocks in 200 runs; the bar is a quarter of that, so a seed does not decide it).
+    if (process.env.TOKEN_PROPERTY_STATS) console.log(JSON.stringify(seen));
+    expect(Math.min(seen.transfer, seen.approve, seen.transferFrom, seen.capped)).toBeGreaterThan(10);
+  }, 120_000);
 });
