@@ -16,7 +16,7 @@ import { compileGroups } from "./compile-groups.js";
 import { compileChannelLimits, DEFAULT_INPUT_LIMITS } from "./compile-limits.js";
 import { createSchemaCompiler, type NamedSchemaSource } from "./compile-schemas.js";
 import { compileSnapshots, snapshotsGroup } from "./compile-snapshots.js";
-import { compileToken } from "./compile-token.js";
+import { compileToken, tokenGroups } from "./compile-token.js";
 import { Expressions } from "./expressions.js";
 import { checkFanOut, type FanOutCell } from "./fan-out.js";
 import { deepFreeze } from "./freeze.js";
@@ -25,6 +25,7 @@ import type { CellPlan, ChannelPlan } from "./plan.js";
 import type { Reporter } from "./reporter.js";
 import { normaliseTests, targetsOfDocument } from "./tests-plan.js";
 import { VERDICT_CODES } from "./verdict-codes.js";
+import { TOKEN_CELL } from "./token-amount.js";
 
 export type { LoadModules } from "./compile-context.js";
 export { MAX_CODE_CHECK_MS } from "./compile-code.js";
@@ -58,6 +59,9 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   if (pipeline) checkFanOut(fanOutCells(doc, cells), pipeline.order, pipeline.upstream, limits, reporter);
   const snapshots = compileSnapshots(ctx);
   const token = compileToken(ctx);
+  if (token && ctx.names.cells.has(TOKEN_CELL)) {
+    reporter.error("DEFINITION_DUPLICATE_NAME", ["cells", TOKEN_CELL], `a channel with a token has a built-in cell named "${TOKEN_CELL}" (transfers are submitted to it), so no other cell may take that name`, "rename the cell", { anchor: "key" });
+  }
   warnUnused(ctx, cells);
   const codes = new Set([...VERDICT_CODES, ...(modules.verdictCodes ?? [])]);
   const tests = normaliseTests(doc.tests, ["tests"], reporter, targetsOfDocument(doc, codes));
@@ -128,6 +132,7 @@ function warnUnused(ctx: CompileContext, cells: ReadonlyMap<string, CompiledCell
   }
   const snapshots = snapshotsGroup(ctx);
   if (snapshots !== undefined) usedGroups.add(snapshots);
+  for (const g of tokenGroups(ctx)) usedGroups.add(g);
   // A schema accepted by an inline schema's `$ref` counts too: inline schemas are compiled by their cells.
   for (const name of [...usedSchemas]) for (const r of ctx.schemas.referencedBy(name)) usedSchemas.add(r);
   for (const r of ctx.schemas.referencedByInline()) usedSchemas.add(r);

@@ -17,6 +17,7 @@ import { outputBound } from "./fan-out.js";
 import { summariseSchema } from "./schema-summary.js";
 import { formatCount, listWords } from "./suggest.js";
 import { varReads } from "./var-paths.js";
+import { tokenLines } from "./explain-token.js";
 
 /** How explainChannel renders: plain text or markdown (with a mermaid diagram), and the tests beside the channel. */
 export interface ExplainOptions {
@@ -81,11 +82,7 @@ export function explainChannel(plan: ChannelPlan, opts: ExplainOptions = { forma
     other.push(`Snapshots: ${when}, group ${s.group} certifies the head of every cell${plan.token ? " and the token state" : ""} and sends it to the global L0 ledger.`);
   } else other.push("Snapshots: none are configured, so nothing is sent to the global L0 ledger.");
   if (plan.token) {
-    const t = plan.token;
-    const holders = Object.entries(t.genesis);
-    other.push(
-      `Token: ${t.name} (${t.symbol}) with ${t.decimals} decimal${t.decimals === 1 ? "" : "s"}; the genesis supply of ${amount(t.supply, t.decimals)} is held by ${count(holders.length, "account")}${holders.length ? `: ${holders.map(([a, v]) => `${a} ${amount(v, t.decimals)}`).join(", ")}` : ""}.`,
-    );
+    other.push(...tokenLines(plan.token, engine));
   } else other.push("Token: none.");
   other.push(testsLine(plan.tests, opts.testsFile));
   sections.push({ level: 2, title: "Snapshots, token and tests", lines: other });
@@ -360,10 +357,6 @@ function quote(s: string): string {
 
 function count(n: number, unit: string): string {
   return `${n} ${unit}${n === 1 ? "" : "s"}`;
-}
-
-function amount(v: number, decimals: number): string {
-  return v.toFixed(decimals);
 }
 
 function isObj(v: unknown): v is { [k: string]: Json } {

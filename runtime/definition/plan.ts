@@ -178,12 +178,40 @@ export interface SnapshotsPlan {
   seconds?: number;
 }
 
+/**
+ * `token:` compiled. Amounts are decimal strings of base units (never JS
+ * numbers): the token module turns them into bigints. Accounts are public keys
+ * (64 hex) or names a network file binds to keys (`keys:` of network.yaml; the
+ * test signer of that name in channel tests).
+ */
 export interface TokenPlan {
   name: string;
   symbol: string;
   decimals: number;
-  genesis: Readonly<Record<string, number>>;
-  supply: number;
+  description?: string;
+  /** The group whose validators run the token cell. */
+  group: string;
+  /** Account to base units at genesis. */
+  genesis: Readonly<Record<string, string>>;
+  /** Sum of the genesis balances, base units. */
+  supply: string;
+  /** Most base units that may ever exist (rewards stop there); absent: MAX_AMOUNT of the token module. */
+  maxSupply?: string;
+  /** Fee of a transfer or transferFrom: a fixed amount of base units, or a json-logic expression of the transfer giving base units. */
+  fee: { amount: string } | { expression: Json };
+  /** Where fees go: burned, or split among the validators of a group. */
+  feesTo: { burn: true } | { group: string };
+  /** Minted at every snapshot of the token chain and split among a group's validators, never past maxSupply. */
+  rewards?: { amount: string; group: string };
+  /** Mempool policy of a node for transfers behind a nonce gap. */
+  pending: TokenPendingPlan;
+}
+
+export interface TokenPendingPlan {
+  /** Seconds a submission may wait behind a nonce gap before it is dropped. */
+  expiresAfter: number;
+  /** Most submissions one account may have waiting. */
+  perAccount: number;
 }
 
 /** Limits on inputs submitted to the channel's cells. */

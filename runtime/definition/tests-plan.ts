@@ -5,6 +5,7 @@
  * are checked here so a typo fails at lint time, with its line, rather than
  * as a puzzling test failure.
  */
+import { TOKEN_CELL } from "./token-amount.js";
 import type { Json } from "../core/canonical.js";
 import { checkOperation } from "./check-operation.js";
 import type { ChannelPlan, TestExpectation, TestPlan, TestStep } from "./plan.js";
@@ -44,6 +45,8 @@ export function targetsOfDocument(doc: Obj, codes: ReadonlySet<string>): TestTar
     const operations = isObj(c.operations) ? new Map(Object.entries(c.operations).map(([op, o]) => [op, names(isObj(o) ? o.rules : undefined)])) : undefined;
     cells.set(name, { rules: names(c.rules), refusals, ...(operations ? { operations } : {}) });
   }
+  // The built-in token cell: no rules of its own; tests expect its TOKEN_* codes.
+  if (isObj(doc.token) && !cells.has(TOKEN_CELL)) cells.set(TOKEN_CELL, { rules: new Set(), refusals: new Set() });
   return { cells, codes };
 }
 
@@ -54,6 +57,7 @@ export function targetsOfPlan(plan: ChannelPlan, codes: ReadonlySet<string>): Te
     const operations = c.operations ? new Map(Object.values(c.operations).map((o) => [o.name, new Set(o.rules.map((r) => r.name))])) : undefined;
     cells.set(c.name, { rules: new Set(c.rules.map((r) => r.name)), refusals: new Set(Object.keys(c.code?.rejects ?? {})), ...(operations ? { operations } : {}) });
   }
+  if (plan.token && !cells.has(TOKEN_CELL)) cells.set(TOKEN_CELL, { rules: new Set(), refusals: new Set() });
   return { cells, codes };
 }
 

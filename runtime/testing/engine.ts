@@ -71,8 +71,9 @@ export function testSubmission(
   return { raw: plain, detached: { signer: signer.publicKey, signature } };
 }
 
-export function createEngine(plan: ChannelPlan, code?: (cell: string) => CodeRunner | undefined): Engine {
-  const modules = code ? { code } : {};
+/** `token`: what rules read as `token` when the channel has one (the test token cell's view after its latest block). */
+export function createEngine(plan: ChannelPlan, code?: (cell: string) => CodeRunner | undefined, token?: () => Json): Engine {
+  const base = code ? { code } : {};
   return {
     initialState: () => ({}),
     admit(cell, data, signer, op) {
@@ -81,7 +82,7 @@ export function createEngine(plan: ChannelPlan, code?: (cell: string) => CodeRun
       return "accepted" in r ? { verdict: r } : { input: r };
     },
     execute(cell, state, inputs, header) {
-      const r = executeBlock(plan, cell, state, inputs, header, modules);
+      const r = executeBlock(plan, cell, state, inputs, header, token ? { ...base, token: token() } : base);
       const outputs: EngineBlock["outputs"] = inputs.map(() => []);
       for (const o of r.outputs) outputs[o.input]?.push(o);
       return { verdicts: r.verdicts, state: r.state, outputs };

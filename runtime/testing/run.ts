@@ -27,6 +27,8 @@ import { CoverageCounter, unrejectedRules } from "./coverage.js";
 import type { BlockOutput, CellState } from "../cells/index.js";
 import { createEngine, type EngineInput, type EngineVerdict } from "./engine.js";
 import { TestKeys } from "./keys.js";
+import { TestTokenCell } from "./token-cell.js";
+import { TOKEN_CELL } from "../token/index.js";
 import { describeMismatch, firstMismatch } from "./match.js";
 import type { TestFailure, TestReport, TestResult, VerdictSummary } from "./types.js";
 
@@ -67,11 +69,12 @@ export function runChannelTests(plan: ChannelPlan, tests: readonly TestPlan[], m
   const coverage = new CoverageCounter(plan);
   const keys = new TestKeys();
   const results: TestResult[] = tests.map((t) => {
-    const { result, states } = runOne(plan, t, modules, keys, coverage);
+    const { result, states, token } = runOne(plan, t, modules, keys, coverage);
     if (!options.state) return result;
     const engine = createEngine(plan);
     const state: Record<string, Json> = {};
     for (const c of plan.order) state[c] = engine.plain(states.get(c)!);
+    if (token) state[TOKEN_CELL] = token.plain();
     return { ...result, state, signers: keys.known() };
   });
   const cov = coverage.result();
@@ -108,14 +111,17 @@ function runOne(
   modules: RunModules,
   keys: TestKeys,
   coverage: CoverageCounter,
-): { result: TestResult; states: ReadonlyMap<string, CellState> } {
+): { result: TestResult; states: ReadonlyMap<string, CellState>; token?: TestTokenCell } {
   const states = new Map<string, CellState>();
-  const result = playSteps(plan, test, modules, keys, coverage, states);
-  return { result, states };
+  const token = plan.token ? new TestTokenCell(plan, keys) : undefined;
+  const result = playSteps(plan, test, modules, keys, coverage, states, token);
+  return { result, states, ...(token ? { token } : {}) };
 }
 
-function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: TestKeys, coverage: CoverageCounter, states: Map<string, CellState>): TestResult {
-  const engine = createEngine(plan, modules.code);
+function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys: TestKeys, coverage: CoverageCounter, states: Map<string, CellState>, token?: TestTokenCell): TestResult {
+  const engine = createEngine(plan, modules.code, token ? () => token.view() : undefined);
+  /** Submissions to the token cell in the open block, with their step. */
+  let tokenPending: Array<{ sub: Json; step: number }> = [];
   const heights = new Map<string, number>();
   const times = new Map<string, number>();
   const hashes = new Map<string, string>();
@@ -134,6 +140,13 @@ function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys:
   /** Execute every cell with pending inputs; then check the open submit steps. */
   const boundary = (stepIndex: number, step: TestStep | undefined, time?: number): TestFailure | null => {
     const where = step?.location ?? test.location;
+    // The token cell first, so the other cells of this boundary read balances after its block.
+    if (token && tokenPending.length > 0) {
+      const t = Math.max(time ?? BASE_TIME + (token.height + 1) * BLOCK_INTERVAL, token.time + 1);
+      const verdicts = token.execute(tokenPending.map((p) => p.sub), t);
+      verdicts.forEach((v, i) => outcomes.set(tokenPending[i].step, { verdict: v, outputs: [] }));
+      tokenPending = [];
+    }
     for (const cell of plan.order) {
       const queue = pending.get(cell);
       if (!queue || queue.length === 0) continue;
@@ -196,7 +209,14 @@ function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys:
   for (let i = 0; i < test.steps.length; i++) {
     const step = test.steps[i];
     const where = step.location ?? test.location;
-    if ((step.kind === "submit" || step.kind === "state") && !hasCell(plan, step.cell)) {
+    const isToken = token !== undefined && (step.kind === "submit" || step.kind === "state") && step.cell === TOKEN_CELL;
+    if (isToken && step.kind === "submit") {
+      const data = keys.substitute(step.data);
+      tokenPending.push({ sub: token.submission(data, step.signer === undefined ? null : keys.pair(step.signer)), step: i });
+      open.push({ index: i, step });
+      continue;
+    }
+    if (!isToken && (step.kind === "submit" || step.kind === "state") && !hasCell(plan, step.cell)) {
       return fail({
         code: "TEST_BAD_STEP",
         message: `the channel has no cell "${step.cell}"; cells are ${plan.order.join(", ")}`,
@@ -223,7 +243,7 @@ function playSteps(plan: ChannelPlan, test: TestPlan, modules: RunModules, keys:
     if (f) return fail(f);
     if (step.kind === "state") {
       const expected = keys.substitute(step.match);
-      const actual = engine.plain(states.get(step.cell)!);
+      const actual = isToken ? token.plain() : engine.plain(states.get(step.cell)!);
       const m = firstMismatch(expected, actual);
       if (m) {
         return fail({

@@ -171,12 +171,12 @@ describe("statecell test: the files, tests and states a user asks for", () => {
   });
 
   it("test --state prints each cell's state at the end of each test, signer keys as $key:NAME", () => {
-    const r = statecell("test", "--state", "--grep", "nonce of a sender", "channels/token.yaml");
+    const r = statecell("test", "--state", "--grep", "claims gold", "channels/token.yaml");
     expect(r.code).toBe(0);
-    expect(r.out).toContain("      state at the end:\n        transfers:\n");
-    expect(r.out).toContain('          balances: {"$key:treasury":-10,"$key:alice":0,"$key:bob":10}');
-    expect(r.out).toContain('            "$key:treasury/7": {"to":"$key:alice","amount":10,"nonce":7}');
-    expect(r.out).toContain("        audit: {}");
+    expect(r.out).toContain('      state at the end:\n        claims: {"gold":1,"records":{"$key:alice":{"tier":"gold"}}}\n        token:\n');
+    expect(r.out).toContain('            "$key:treasury": "99979982"');
+    expect(r.out).toContain('          nonces: {"$key:treasury":2}');
+    expect(r.out).toContain('          supply: "100000000"');
     expect(r.out).not.toMatch(/[0-9a-f]{64}/);
   });
 });

@@ -68,7 +68,7 @@ describe("example channels with operations", () => {
     expect(report.operations.every((o) => o.accepted > 0 && o.rejected > 0), text).toBe(true);
     for (const name of [
       "a count submitted to the tally directly is refused; the tally counts accepted ballots only",
-      "the audit cell takes copies from the transfers cell only, never a direct submission",
+      "only the source's key can move its points",
       "the districts take only the readings' outputs, never a direct submission",
       "the provenance cell takes only what the registry accepted, never a direct submission",
     ]) {

@@ -82,18 +82,27 @@ describe("example channels", () => {
     expect(t.failure).toMatchObject({ code: "TEST_STATE", path: "total", missing: true, expected: 3 });
   });
 
-  it("fail when the token's funding rule lets everyone spend", () => {
+  it("fail when the gold tier's balance rule lets everyone claim", () => {
     const report = runTestFiles(["channels/token.yaml"], {
-      readFile: patched("channels/token.yaml", '- { "==": [ { var: signer }, { var: channel.params.treasury } ] }', "- true"),
+      readFile: patched("channels/token.yaml", 'require: { ">=": [ { var: [ "token.balances.{signer}", 0 ] }, { var: channel.params.goldPoints } ] }', "require: true"),
     });
-    const t = report.tests.find((x) => x.name === "spending more than you hold is refused and changes nothing")!;
+    const t = report.tests.find((x) => x.name === "a member with enough points claims gold; one without is refused by the balance rule")!;
     expect(t.failure).toMatchObject({ code: "TEST_VERDICT", verdict: { accepted: true }, location: { file: "channels/token.test.yaml" } });
-    expect(report.coverage.find((c) => c.rule === "funded")!.rejected).toBe(0);
-    expect(report.unrejected).toEqual(["loyalty-points transfers/funded"]);
+    expect(report.unrejected).toEqual(["loyalty-points claims/holds-enough"]);
+  });
+
+  it("fail when the token burns its fees instead of paying the shops, or weighs votes by one", () => {
+    const burned = runTestFiles(["channels/token.yaml"], { readFile: patched("channels/token.yaml", "feesTo: shops", "feesTo: burn") });
+    const t = burned.tests.find((x) => x.name === "issued points are spent in a later block; the fee goes to the shops and the supply stays")!;
+    expect(t.failure).toMatchObject({ code: "TEST_STATE", path: "supply", expected: "100000000" });
+    const flat = runTestFiles(["channels/poll-weighted.yaml"], {
+      readFile: patched("channels/poll-weighted.yaml", 'weight: { var: [ "token.balances.{signer}", 0 ] }', "weight: 1"),
+    });
+    expect(flat.tests.find((x) => x.name === "ballots count with the voter's shares")!.failure).toMatchObject({ code: "TEST_EMITS" });
   });
 
   it("catch a renamed rule at load time: the tests name a rule the channel no longer has", () => {
-    const report = runTestFiles(["channels/token.yaml"], { readFile: patched("channels/token.yaml", "name: funded", "name: covered") });
+    const report = runTestFiles(["channels/token.yaml"], { readFile: patched("channels/token.yaml", "name: holds-enough", "name: covered") });
     expect(report.problems.map((p) => p.code)).toContain("DEFINITION_UNKNOWN_RULE");
     expect(report.problems.every((p) => p.location?.file === "channels/token.test.yaml")).toBe(true);
     expect(report.errors).toBeGreaterThan(0);

@@ -125,7 +125,7 @@ describe("loadChannel on a good channel", () => {
 
   it("resolves snapshots, token, input limits", () => {
     expect(p.snapshots).toEqual({ group: "city", every: 25 });
-    expect(p.token).toEqual({ name: "Reading Credit", symbol: "RDC", decimals: 2, genesis: { treasury: 1000.5, north: 10 }, supply: 1010.5 });
+    expect(p.token).toEqual({ name: "Reading Credit", symbol: "RDC", decimals: 2, group: "city", genesis: { treasury: "100050", north: "1000" }, supply: "101050", fee: { amount: "0" }, feesTo: { burn: true }, pending: { expiresAfter: 60, perAccount: 64 } });
     expect(p.inputLimits).toEqual({ maxBytes: 4096, maxDepth: 8 });
   });
 

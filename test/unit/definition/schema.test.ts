@@ -69,7 +69,7 @@ describe("docs/errors.md (definition codes)", () => {
 
   it("lists the codes a test may expect, exactly as the loader knows them", () => {
     const section = /### Codes a test may expect\n\n([\s\S]*?)\n\n/.exec(doc)?.[1] ?? "";
-    const listed = [...section.matchAll(/\b((?:CELL|SANDBOX|RULES)_[A-Z0-9_]+)\b/g)].map((m) => m[1]);
+    const listed = [...section.matchAll(/\b((?:CELL|SANDBOX|TOKEN|RULES)_[A-Z0-9_]+)\b/g)].map((m) => m[1]);
     expect(listed).toEqual([...VERDICT_CODES]);
   });
 

@@ -1,0 +1,97 @@
+/**
+ * The token state's canonical encoding and its root. The encoding is the RFC
+ * 8785 text of
+ *   { "allowances": { "OWNER:SPENDER": { "amount": "N", "expires": T|null } },
+ *     "balances": { "KEY": "N" }, "epoch": E, "nonces": { "KEY": N }, "supply": "N" }
+ * with amounts as decimal strings of base units, zero entries left out. It is
+ * written directly (keys are ASCII hex, so sorting by UTF-16 code units is the
+ * RFC's order; values are digit strings and safe integers), and a test pins it
+ * to the general canonical encoder. The root is
+ *   tokenStateRoot = sha256("statecell:token:state:" || encoding)
+ * as lowercase hex: what snapshots carry and L0 and `statecell verify` recompute.
+ */
+import { createHash } from "node:crypto";
+import { StatecellError } from "../core/errors.js";
+import { parseBaseUnits } from "./amount.js";
+import type { Allowance, TokenState } from "./types.js";
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const TAG = "statecell:token:state:";
+
+/** The canonical text of a token state (see the file comment). */
+export function encodeTokenState(state: TokenState): string {
+  const parts: string[] = [];
+  parts.push('{"allowances":{');
+  let first = true;
+  for (const k of [...state.allowances.keys()].sort()) {
+    const a = state.allowances.get(k)!;
+    parts.push(`${first ? "" : ","}"${k}":{"amount":"${a.amount.toString(10)}","expires":${a.expires === null ? "null" : String(a.expires)}}`);
+    first = false;
+  }
+  parts.push('},"balances":{');
+  first = true;
+  for (const k of [...state.balances.keys()].sort()) {
+    parts.push(`${first ? "" : ","}"${k}":"${state.balances.get(k)!.toString(10)}"`);
+    first = false;
+  }
+  parts.push(`},"epoch":${state.epoch},"nonces":{`);
+  first = true;
+  for (const k of [...state.nonces.keys()].sort()) {
+    parts.push(`${first ? "" : ","}"${k}":${state.nonces.get(k)!}`);
+    first = false;
+  }
+  parts.push(`},"supply":"${state.supply.toString(10)}"}`);
+  return parts.join("");
+}
+
+/** The token state root: sha256 over the tag and the canonical encoding, hex. A pure function of the state's content. */
+export function tokenStateRoot(state: TokenState): string {
+  return createHash("sha256").update(TAG).update(encodeTokenState(state)).digest("hex");
+}
+
+/**
+ * A state from its encoding (the ledger's copy), checked: keys, amounts,
+ * nonces and the supply invariant.
+ * @throws StatecellError TOKEN_BAD_STATE when the text is not an encoding of a token state
+ */
+export function decodeTokenState(text: string): TokenState {
+  const bad = (why: string): never => {
+    throw new StatecellError("TOKEN_BAD_STATE", `the stored token state is not valid: ${why}`, { remedy: "restore the ledger from a snapshot, or from another validator" });
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return bad("it is not JSON");
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o !== "object" || o === null) return bad("it is not an object");
+  const obj = (x: unknown, what: string): Record<string, unknown> => (typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : bad(`${what} is not an object`));
+  const balances = new Map<string, bigint>();
+  let sum = 0n;
+  for (const [k, a] of Object.entries(obj(o.balances, "balances"))) {
+    const n = parseBaseUnits(a);
+    if (!HEX64.test(k) || n === undefined || n === 0n) bad(`balance of ${k.slice(0, 70)}`);
+    balances.set(k, n!);
+    sum += n!;
+  }
+  const nonces = new Map<string, number>();
+  for (const [k, n] of Object.entries(obj(o.nonces, "nonces"))) {
+    if (!HEX64.test(k) || typeof n !== "number" || !Number.isSafeInteger(n) || n <= 0) bad(`nonce of ${k.slice(0, 70)}`);
+    nonces.set(k, n as number);
+  }
+  const allowances = new Map<string, Allowance>();
+  for (const [k, a] of Object.entries(obj(o.allowances, "allowances"))) {
+    const [owner, spender, more] = k.split(":");
+    const e = obj(a, `allowance ${k.slice(0, 140)}`);
+    const amount = parseBaseUnits(e.amount);
+    const expires = e.expires;
+    if (more !== undefined || !HEX64.test(owner) || !HEX64.test(spender ?? "") || amount === undefined || amount === 0n) bad(`allowance ${k.slice(0, 140)}`);
+    if (expires !== null && (typeof expires !== "number" || !Number.isSafeInteger(expires))) bad(`expiry of allowance ${k.slice(0, 140)}`);
+    allowances.set(k, { amount: amount!, expires: expires as number | null });
+  }
+  const supply = parseBaseUnits(o.supply);
+  if (supply === undefined || supply !== sum) bad("the supply is not the sum of the balances");
+  if (typeof o.epoch !== "number" || !Number.isSafeInteger(o.epoch) || o.epoch < -1) bad("epoch");
+  return { balances, nonces, allowances, supply: supply!, epoch: o.epoch as number };
+}
