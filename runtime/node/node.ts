@@ -26,6 +26,7 @@ import { CellHost } from "./cell-host.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
+import { createOperations, type Operations } from "./operations.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -43,6 +44,8 @@ export interface RunningNode {
   api: { url: string };
   peer: { url: string };
   hosts: readonly CellHost[];
+  /** Metrics, the dashboard's view and the operator's routes. */
+  ops: Operations;
   stop(): Promise<void>;
 }
 
@@ -97,6 +100,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
   const log = (opts.log ?? createLogger()).child({ node: me.name });
   const plans = config.channels.map(loadPlan);
+  const ops = createOperations({ node: me.name, plans, log });
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
 
@@ -136,7 +140,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       const set = setOf(plan, cellName);
       let runner: CodeRunner | undefined;
       if (cell.code !== undefined && cell.code.hooks.length > 0) {
-        runner = createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes });
+        runner = ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes }));
         runners.push(runner);
       }
       let store: DeliveryStore | undefined;
@@ -168,6 +172,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         committed: (block, outputs) => deliver(plan, cellName, block, outputs),
         fault: fatal,
         now: () => Date.now(),
+        observer: ops.observer,
       });
       hosts.set(`${plan.channel}/${cellName}`, host);
     }
@@ -273,6 +278,12 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     },
   );
 
+  ops.bind({
+    hosts: () => hosts.values(),
+    online: (name) => name === me.name || connected.has(network.byName.get(name)?.key ?? ""),
+    peers: () => ({ connected: connected.size, known: allowed.size }),
+  });
+
   const hostOf = (channel: string, cell: string): CellHost => {
     const h = hosts.get(`${channel}/${cell}`);
     if (h === undefined) {
@@ -337,7 +348,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   };
 
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
-  const api: ApiServer = createApiServer(core, { onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
+  const api: ApiServer = createApiServer(core, { routes: ops.routes, onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
   const pullTimer = setInterval(pull, PULL_INTERVAL_MS);
@@ -352,10 +363,12 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     api: { url: apiAt.url },
     peer: { url: peerAt.url },
     hosts: [...hosts.values()],
+    ops,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(pullTimer);
+      ops.close();
       for (const h of hosts.values()) h.stop();
       await api.close();
       await peerNet!.close();
