@@ -46,6 +46,8 @@ export interface RunningNode {
   hosts: readonly CellHost[];
   /** Metrics, the dashboard's view and the operator's routes. */
   ops: Operations;
+  /** Stops admission: submissions are refused with NODE_SHUTTING_DOWN and /readyz says so; the groups go on. */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -284,6 +286,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     peers: () => ({ connected: connected.size, known: allowed.size }),
   });
 
+  let draining = false;
+  const shuttingDown = (): StatecellError =>
+    new StatecellError("NODE_SHUTTING_DOWN", "this node is shutting down and takes no new submissions", { remedy: "send it to another validator of the cell's group, or again once this node has restarted" });
+
   const hostOf = (channel: string, cell: string): CellHost => {
     const h = hosts.get(`${channel}/${cell}`);
     if (h === undefined) {
@@ -296,7 +302,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
 
   const core: NodeCore = {
     hosted: () => [...hosts.values()].map((h) => ({ channel: h.channel, cell: h.cell })),
-    submit: async (channel, cell, subs) => hostOf(channel, cell).submit(subs) as SubmitResult[],
+    submit: async (channel, cell, subs) => {
+      if (draining) throw shuttingDown();
+      return hostOf(channel, cell).submit(subs) as SubmitResult[];
+    },
     inputStatus: (id) => {
       const rows = ledger.inputStatus(id);
       if (rows.length > 0) {
@@ -330,7 +339,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     state: (channel, cell) => hosts.get(`${channel}/${cell}`)?.state(),
     record: (channel, cell, key) => hosts.get(`${channel}/${cell}`)?.record(key),
     readiness: (): Readiness => {
-      const missing: string[] = [];
+      const missing: string[] = draining ? ["this node is shutting down"] : [];
       for (const h of hosts.values()) {
         const set = sets.get(`${h.channel}/${h.cell}`)!;
         const up = 1 + Object.values(set.keys).filter((k) => k !== identity.publicKey && connected.has(k)).length;
@@ -364,6 +373,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     peer: { url: peerAt.url },
     hosts: [...hosts.values()],
     ops,
+    drain() {
+      if (!draining) log.info("admission stopped");
+      draining = true;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
