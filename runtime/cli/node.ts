@@ -12,8 +12,9 @@ import { loadNodeConfig } from "../node/config/index.js";
 import { startNode } from "../node/node.js";
 import { createLogger } from "../node/log.js";
 import { gracefulStop } from "../node/shutdown.js";
+import { watchFolder } from "../node/watch.js";
 
-export async function nodeCommand(configPath: string | undefined, out: (s: string) => void): Promise<number> {
+export async function nodeCommand(configPath: string | undefined, out: (s: string) => void, opts: { watch?: string } = {}): Promise<number> {
   if (configPath === undefined) {
     out("statecell node: give the node file: statecell node --config node.yaml\n");
     return 2;
@@ -38,12 +39,16 @@ export async function nodeCommand(configPath: string | undefined, out: (s: strin
     return 1;
   }
   const running = node;
+  // --watch: the node follows a folder of channel files (runtime/node/watch.ts).
+  const watch = opts.watch === undefined ? undefined : watchFolder(opts.watch, running.admin, () => running.channels.plans().map((p) => p.channel), log);
+  watch?.poll();
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info("stopping", { signal });
+      watch?.stop();
       gracefulStop(running, { log, signal }).then(
         () => resolve(0),
         (e: unknown) => {
