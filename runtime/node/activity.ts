@@ -101,7 +101,7 @@ export class ChannelActivity {
     b.verdicts.forEach((v, i) => {
       if (v.accepted) return;
       rejected++;
-      this.reject({ cell, height: b.height, at: now, code: v.code ?? "CELL_REJECTED", ...(v.rule !== undefined ? { rule: v.rule } : {}), message: v.message ?? "", input: b.inputs[i] });
+      this.reject({ cell, height: b.height, at: now, code: v.code ?? "unknown", ...(v.rule !== undefined ? { rule: v.rule } : {}), message: v.message ?? "", input: b.inputs[i] });
     });
     const seen: BlockSeen = { height: b.height, time: b.time, at: now, inputs: b.inputs.length, rejected, latencyMs: Math.max(0, now - b.time) };
     this.latest.set(cell, seen);

@@ -73,7 +73,7 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
         const t = now();
         channels.get(channel)?.activity.committed(cell, b, t);
         const rejected: Array<{ code: string; rule?: string }> = [];
-        for (const v of b.verdicts) if (!v.accepted) rejected.push({ code: v.code ?? "CELL_REJECTED", ...(v.rule !== undefined ? { rule: v.rule } : {}) });
+        for (const v of b.verdicts) if (!v.accepted) rejected.push({ code: v.code ?? "unknown", ...(v.rule !== undefined ? { rule: v.rule } : {}) });
         metrics.committed({ channel, cell, height: b.height, accepted: b.inputs.length - rejected.length, rejected, latencyMs: t - b.time });
       }),
     refused: (channel, cell, r) =>
