@@ -52,7 +52,7 @@ export interface NodeMetrics {
   forget(channel: string): void;
   committed(o: CommitObservation): void;
   /** A submission refused before any block (admission, dry run, a full pool). */
-  refused(channel: string, cell: string, code: string, rule?: string): void;
+  refused(channel: string, cell: string, code: string, rule?: string, count?: number): void;
   /** Time spent in a cell's code hooks. */
   sandbox(channel: string, cell: string, seconds: number): void;
   /** Seconds since the channel's last snapshot was acknowledged by L0 (set by the snapshot submitter). */
@@ -219,9 +219,9 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
       for (const r of o.rejected) rejections.inc({ ...l, rule: ruleLabel(o.channel, o.cell, r.rule), code: codeLabel(o.channel, o.cell, r.code), stage: "block" });
       latency.observe(l, Math.max(0, o.latencyMs) / 1000);
     },
-    refused(channel, cell, code, rule) {
+    refused(channel, cell, code, rule, count = 1) {
       if (!known(channel, cell)) return;
-      rejections.inc({ channel, cell, rule: ruleLabel(channel, cell, rule), code: codeLabel(channel, cell, code), stage: "admission" });
+      rejections.inc({ channel, cell, rule: ruleLabel(channel, cell, rule), code: codeLabel(channel, cell, code), stage: "admission" }, count);
     },
     sandbox(channel, cell, seconds) {
       if (!known(channel, cell)) return;

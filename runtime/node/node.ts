@@ -27,6 +27,7 @@ import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
 import { createOperations, type Operations } from "./operations.js";
+import { Quotas } from "./quotas.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
 
@@ -126,6 +127,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const log = (opts.log ?? createLogger()).child({ node: me.name });
   const plans = config.channels.map(loadPlan);
   const ops = createOperations({ node: me.name, plans, log });
+  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
 
@@ -394,9 +396,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
 
   const core: NodeCore = {
     hosted: () => [...hosts.values()].map((h) => ({ channel: h.channel, cell: h.cell })),
-    submit: async (channel, cell, subs) => {
+    submit: async (channel, cell, subs, client) => {
       if (draining) throw shuttingDown();
-      return hostOf(channel, cell).submit(subs) as SubmitResult[];
+      const host = hostOf(channel, cell);
+      return quotas.apply(channel, cell, client, subs, () => host.poolSize(), (s) => host.submit(s) as SubmitResult[]);
     },
     inputStatus: (id) => {
       const rows = ledger.inputStatus(id);

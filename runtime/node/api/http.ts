@@ -161,7 +161,7 @@ async function postInputs(ctx: HttpContext, req: IncomingMessage, res: ServerRes
   if ("status" in body) return sendFailure(ctx, req, res, body);
   const submissions = submissionsOf(body);
   const pre = precheck(body, submissions.length, limits.maxDepth);
-  const outcome = await submitTo(ctx.core, route.channel, route.cell, submissions, pre, ctx.onInternal);
+  const outcome = await submitTo(ctx.core, route.channel, route.cell, submissions, pre, ctx.onInternal, req.socket.remoteAddress);
   if ("failure" in outcome) return sendFailure(ctx, req, res, outcome.failure);
   ctx.counters.submissions += outcome.results.length;
   sendJson(ctx, req, res, 200, { results: outcome.results });

@@ -139,6 +139,7 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
         return;
       }
       const stream = new Stream(ws, streamCtx, (s) => streams.delete(s));
+      stream.client = req.socket.remoteAddress;
       streams.add(stream);
     });
   };
