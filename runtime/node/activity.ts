@@ -61,17 +61,36 @@ function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** An input as short JSON text; never throws (a value JSON cannot write is shown as such). */
-export function inputText(submission: unknown): string {
-  let text: string | undefined;
-  try {
-    const s = submission as { data?: unknown; output?: unknown } | null;
-    // A submission shows its data (and op); an upstream output shows what it carried.
-    text = JSON.stringify(s !== null && typeof s === "object" && "data" in s ? s : submission);
-  } catch {
-    text = undefined;
-  }
-  return cut(text ?? "(not JSON)", MAX_INPUT_CHARS);
+/**
+ * An input as JSON text of at most `max` characters, written only as far
+ * as it is shown: a megabyte input costs no more than a small one. Never
+ * throws (what JSON cannot write is shown as null).
+ */
+export function inputText(submission: unknown, max = MAX_INPUT_CHARS): string {
+  let out = "";
+  const seen = new Set<object>();
+  const write = (v: unknown): boolean => {
+    if (out.length > max) return false;
+    if (v === null || typeof v === "boolean") out += String(v);
+    else if (typeof v === "number") out += Number.isFinite(v) ? String(v) : "null";
+    else if (typeof v === "string") out += JSON.stringify(v.length > max ? v.slice(0, max) : v);
+    else if (typeof v === "object" && !seen.has(v)) {
+      seen.add(v);
+      const arr = Array.isArray(v);
+      out += arr ? "[" : "{";
+      let first = true;
+      for (const k of arr ? (v as unknown[]).keys() : Object.keys(v)) {
+        if (!first) out += ",";
+        first = false;
+        if (!arr) out += `${JSON.stringify(k)}:`;
+        if (!write((v as Record<string | number, unknown>)[k])) return false;
+      }
+      out += arr ? "]" : "}";
+    } else out += "null";
+    return out.length <= max;
+  };
+  write(submission);
+  return cut(out, max);
 }
 
 /** The recent activity of one channel. */
@@ -98,9 +117,15 @@ export class ChannelActivity {
     const ring = this.blocks.get(cell);
     if (ring === undefined) return undefined;
     let rejected = 0;
+    for (const v of b.verdicts) if (!v.accepted) rejected++;
+    // Only the last REJECTIONS_KEPT of a block can be shown: the others are not written out.
+    let skip = Math.max(0, rejected - REJECTIONS_KEPT);
     b.verdicts.forEach((v, i) => {
       if (v.accepted) return;
-      rejected++;
+      if (skip > 0) {
+        skip--;
+        return;
+      }
       this.reject({ cell, height: b.height, at: now, code: v.code ?? "unknown", ...(v.rule !== undefined ? { rule: v.rule } : {}), message: v.message ?? "", input: b.inputs[i] });
     });
     const seen: BlockSeen = { height: b.height, time: b.time, at: now, inputs: b.inputs.length, rejected, latencyMs: Math.max(0, now - b.time) };

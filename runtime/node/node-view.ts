@@ -19,7 +19,7 @@ export interface CellReading {
   mempool: { count: number; bytes: number };
   /** What stopped the cell's group, if it stopped. */
   fault?: { code: string; message: string };
-  /** The cell's state (for the token's balances); read only when the channel has a token. */
+  /** The cell's state, read-only and not copied (for the token's balances); read only when the channel has a token. */
   state?: () => unknown;
 }
 
@@ -142,24 +142,38 @@ function depths(plan: ChannelPlan): Map<string, number> {
   return d;
 }
 
+/** The `count` largest balances, by one pass (no sort of every account). */
+function topBalances(balances: Readonly<Record<string, unknown>>, count: number): Array<{ account: string; balance: number }> {
+  const top: Array<{ account: string; balance: number }> = [];
+  for (const account in balances) {
+    const balance = balances[account];
+    if (typeof balance !== "number") continue;
+    if (top.length === count && balance <= top[count - 1].balance) continue;
+    let i = top.length < count ? top.length : count - 1;
+    top[i] = { account, balance };
+    while (i > 0 && top[i - 1].balance < top[i].balance) {
+      [top[i - 1], top[i]] = [top[i], top[i - 1]];
+      i--;
+    }
+  }
+  return top;
+}
+
 /** Top balances: from the first hosted cell whose state has a `balances` object of numbers, else the token's genesis. */
 function tokenOf(h: HostedChannel): DashboardChannel["token"] {
   const t = h.plan.token;
   if (t === undefined) return null;
-  let balances: Record<string, number> | undefined;
+  let balances: Readonly<Record<string, unknown>> | undefined;
   let from: "state" | "genesis" = "genesis";
   for (const c of h.cells.values()) {
     const s = c.state?.() as { balances?: unknown } | undefined;
-    if (s !== undefined && s !== null && typeof s.balances === "object" && s.balances !== null) {
-      balances = Object.fromEntries(Object.entries(s.balances as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === "number"));
+    if (s !== undefined && s !== null && typeof s.balances === "object" && s.balances !== null && !Array.isArray(s.balances)) {
+      balances = s.balances as Readonly<Record<string, unknown>>;
       from = "state";
       break;
     }
   }
-  const top = Object.entries(balances ?? t.genesis)
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 10)
-    .map(([account, balance]) => ({ account, balance }));
+  const top = topBalances(balances ?? t.genesis, 10);
   return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, top, from };
 }
 

@@ -99,7 +99,8 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
         ...(fault !== null && fault !== undefined
           ? { fault: { code: fault instanceof StatecellError ? fault.code : "NODE_GROUP_STOPPED", message: fault instanceof Error ? fault.message : String(fault) } }
           : {}),
-        state: () => h.state(),
+        // The live state, read in place (no copy): the view takes only what it shows.
+        state: () => h.chain.cell,
       });
     }
     return m;
