@@ -11,6 +11,7 @@ Commands:
   keys new --out FILE       make a node identity: an ed25519 key file (mode 0600)
   demo                      lint, explain, test the examples; a consensus round (npm start)
   l0 --config FILE          run the global L0 ledger of channel snapshots
+  channel list|add|upgrade|remove   a running node's channels (--config node.yaml)
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -80,4 +81,18 @@ SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
 
 Lints, explains and tests the example channels, then runs a consensus round of
 the poll's seven clerks in one process: what \`npm start\` runs.`,
+  channel: `Usage: statecell channel list|add|upgrade|remove ... --config node.yaml
+
+Changes a running node's channels through its admin API, with the operator
+token of the node file (or --node URL with STATECELL_ADMIN_TOKEN):
+
+  statecell channel list    --config node.yaml
+  statecell channel add     FILE --config node.yaml
+  statecell channel upgrade FILE [NAME] --config node.yaml
+  statecell channel remove  NAME --config node.yaml
+
+An upgrade is built (loaded, linted, its code compiled) before the running
+version stops; a file that does not load is refused with its problems and the
+running version goes on. \`statecell node --config node.yaml --watch DIR\`
+follows a folder of channel files instead.`,
 };

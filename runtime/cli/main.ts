@@ -3,6 +3,7 @@
  * module: it reads files, calls the module, prints, and sets the exit code
  * (0 ok, 1 problems found or tests failed, 2 wrong usage).
  */
+import { channelCommand } from "./channel.js";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -39,6 +40,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   }
   if (command === "keys" && rest[0] === "new") return keysNewCommand(rest.slice(1), out);
   if (command === "l0") return l0Command(rest, out);
+  if (command === "channel") return channelCommand(rest, out);
   let parsed;
   try {
     parsed = parseArgs({
@@ -50,6 +52,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
         config: { type: "string" },
         dir: { type: "string" },
         demo: { type: "boolean" },
+        watch: { type: "string" },
         grep: { type: "string" },
         state: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -90,7 +93,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
       for (const name of positionals) out(`${name}\t${keyPairFromName(name).publicKey}\n`);
       return 0;
     case "node":
-      return nodeCommand(values.config, out);
+      return nodeCommand(values.config, out, values.watch !== undefined ? { watch: values.watch } : {});
     case "up":
       return upCommand(positionals, { dir: values.dir ?? ".statecell", demo: values.demo ?? false }, out);
     case "demo":

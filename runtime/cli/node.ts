@@ -1,6 +1,8 @@
 /**
  * `statecell node --config node.yaml`: runs one validator node until SIGINT
- * or SIGTERM, then stops it cleanly (drivers, sockets, ledger) and exits 0.
+ * or SIGTERM, then stops it gracefully (admission first, a short grace for the
+ * block being decided, then drivers, sockets, ledger; runtime/node/shutdown.ts)
+ * and exits 0.
  * A group that stops because this node is broken ends the process with exit
  * code 3, loudly: a node that cannot reproduce its group's blocks must not go
  * on as if it could.
@@ -9,8 +11,10 @@ import { formatProblem, isStatecellError } from "../core/errors.js";
 import { loadNodeConfig } from "../node/config/index.js";
 import { startNode } from "../node/node.js";
 import { createLogger } from "../node/log.js";
+import { gracefulStop } from "../node/shutdown.js";
+import { watchFolder } from "../node/watch.js";
 
-export async function nodeCommand(configPath: string | undefined, out: (s: string) => void): Promise<number> {
+export async function nodeCommand(configPath: string | undefined, out: (s: string) => void, opts: { watch?: string } = {}): Promise<number> {
   if (configPath === undefined) {
     out("statecell node: give the node file: statecell node --config node.yaml\n");
     return 2;
@@ -35,13 +39,17 @@ export async function nodeCommand(configPath: string | undefined, out: (s: strin
     return 1;
   }
   const running = node;
+  // --watch: the node follows a folder of channel files (runtime/node/watch.ts).
+  const watch = opts.watch === undefined ? undefined : watchFolder(opts.watch, running.admin, () => running.channels.plans().map((p) => p.channel), log);
+  watch?.poll();
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info("stopping", { signal });
-      running.stop().then(
+      watch?.stop();
+      gracefulStop(running, { log, signal }).then(
         () => resolve(0),
         (e: unknown) => {
           log.error("stop failed", { error: String(e) });

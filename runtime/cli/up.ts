@@ -185,6 +185,7 @@ export async function upCommand(files: readonly string[], opts: { dir: string; d
       if (done) return;
       out(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s:\n`);
       for (const n of upNodes) out(`  ${n.name.padEnd(14)} api ${n.api}   peer ${n.peer}\n`);
+      out(`dashboard: ${upNodes[0].api}/ (every node serves one at /; metrics at /metrics)\n`);
       out(`wrote ${join(dir, "up.json")}; Ctrl-C stops every node\n`);
       if (opts.demo) demo = startDemo(plans, validators, out);
     };

@@ -74,6 +74,16 @@ export interface CellHostDeps {
   /** The group stopped at this node (a broken node: the node decides what to do). */
   fault(error: unknown): void;
   now(): number;
+  /** Watches commits and refusals for metrics and the dashboard (local: never part of what validators compare). */
+  observer?: CellObserver;
+}
+
+/** What a cell host reports to the node's metrics and dashboard. */
+export interface CellObserver {
+  /** A block committed here: its inputs as sent, and each input's verdict (messages when this node has them). */
+  committed(channel: string, cell: string, block: { height: number; time: number; inputs: readonly Json[]; verdicts: ReadonlyArray<{ accepted: boolean; code?: string; rule?: string; message?: string }> }): void;
+  /** A submission refused before any block. */
+  refused(channel: string, cell: string, refusal: { code: string; rule?: string; message: string; submission: unknown }): void;
 }
 
 export class CellHost {
@@ -131,6 +141,11 @@ export class CellHost {
     return this.head?.state ?? genesisCellChain();
   }
 
+  /** Pending inputs in this cell's mempool (metrics, the dashboard). */
+  poolSize(): { count: number; bytes: number } {
+    return this.d.ledger.mempool.size();
+  }
+
   start(): void {
     this.guard(() => this.driver.start());
     this.offer();
@@ -172,7 +187,8 @@ export class CellHost {
     try {
       const value = block.value as unknown as { inputs: Json[]; verdicts: Array<{ accepted: boolean; code?: string; rule?: string }>; time: number };
       const rejected = value.verdicts.filter((v) => !v.accepted).length;
-      this.d.log.info("block committed", { channel: this.channel, cell: this.cell, height: block.height, inputs: value.inputs.length, rejected });
+      this.d.log.info("block committed", { channel: this.channel, cell: this.cell, height: block.height, round: block.certificate.round, inputs: value.inputs.length, rejected });
+      this.d.observer?.committed(this.channel, this.cell, { height: block.height, time: value.time, inputs: value.inputs, verdicts: verdicts ?? value.verdicts });
       this.d.emit({ type: "commit", channel: this.channel, cell: this.cell, height: block.height, hash: block.certificate.valueId, inputs: value.inputs.length, rejected, time: value.time });
       if (this.d.hasSubscribers()) {
         value.inputs.forEach((input, index) => {
@@ -268,7 +284,7 @@ export class CellHost {
       }
       const a = admitSubmission(this.d.plan, this.cell, sub);
       if ("accepted" in a) {
-        results[i] = this.refuse(id, a.code, a.message, undefined);
+        results[i] = this.refuse(id, a.code, a.message, undefined, sub);
         continue;
       }
       fresh.push({ at: i, id, sub, input: a });
@@ -277,7 +293,7 @@ export class CellHost {
     const toAdd: typeof fresh = [];
     fresh.forEach((f, j) => {
       const v = verdicts?.[j];
-      if (v !== undefined && !v.accepted) results[f.at] = this.refuse(f.id, v.code, v.message, v.rule);
+      if (v !== undefined && !v.accepted) results[f.at] = this.refuse(f.id, v.code, v.message, v.rule, f.sub);
       else toAdd.push(f);
     });
     if (toAdd.length > 0) {
@@ -290,7 +306,7 @@ export class CellHost {
           results[f.at] = { id: f.id, status: "pending" };
           gossip.push(f.sub);
         } else if (r.status === "known") results[f.at] = resultOf(statusOf(this.channel, this.cell, r.input));
-        else results[f.at] = this.refuse(f.id, r.code === "LEDGER_POOL_FULL" ? "POOL_FULL" : "TOO_LARGE", r.message, undefined);
+        else results[f.at] = this.refuse(f.id, r.code === "LEDGER_POOL_FULL" ? "POOL_FULL" : "TOO_LARGE", r.message, undefined, f.sub);
       });
       this.gossip(gossip);
       this.offer();
@@ -318,7 +334,8 @@ export class CellHost {
     }
   }
 
-  private refuse(id: string, code: string, message: string, rule: string | undefined): SubmitResult {
+  private refuse(id: string, code: string, message: string, rule: string | undefined, submission: unknown): SubmitResult {
+    this.d.observer?.refused(this.channel, this.cell, { code, message, submission, ...(rule !== undefined ? { rule } : {}) });
     const s: InputStatus = { id, status: "rejected", channel: this.channel, cell: this.cell, code, message, ...(rule !== undefined ? { rule } : {}) };
     if (this.refusals.size >= REFUSALS_KEPT) this.refusals.delete(this.refusals.keys().next().value as string);
     this.refusals.set(id, s);

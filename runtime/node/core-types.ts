@@ -81,9 +81,10 @@ export interface NodeCore {
    * Admits submissions to a hosted cell and stores the admitted ones durably
    * before it resolves; never throws for what a client sent (refusals are
    * results with a code: CELL_* from admission, POOL_FULL, TOO_LARGE, ...).
+   * `client` is the sender's address (quotas per client); absent for the node's own callers.
    * @throws StatecellError NODE_NOT_HOSTED when the node does not host the cell.
    */
-  submit(channel: string, cell: string, submissions: readonly unknown[]): Promise<SubmitResult[]>;
+  submit(channel: string, cell: string, submissions: readonly unknown[], client?: string): Promise<SubmitResult[]>;
   inputStatus(id: string): InputStatus | undefined;
   head(channel: string, cell: string): CellHead | undefined;
   block(channel: string, cell: string, height: number): StoredBlock | undefined;

@@ -26,6 +26,10 @@ import { CellHost } from "./cell-host.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
+import { createOperations, type Operations } from "./operations.js";
+import { Quotas } from "./quotas.js";
+import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
+import { adminRoutes } from "./api/admin-routes.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -36,6 +40,22 @@ export interface NodeOptions {
   onFatal?: (error: unknown) => void;
 }
 
+/** Adds, replaces and removes hosted channels on a running node. */
+export interface HostedChannels {
+  plans(): ChannelPlan[];
+  /** Hosts a new channel. @throws StatecellError NODE_CONFIG_INVALID when a validator it names is not in the network file. */
+  add(plan: ChannelPlan): void;
+  /**
+   * Swaps in a new version: prepared (runners compiled, validators checked)
+   * before the old one stops; in one turn of the event loop, so no request
+   * sees the channel missing; the mempool and chain are the ledger's, kept.
+   * @throws and leaves the old version running when the new one cannot be prepared.
+   */
+  replace(plan: ChannelPlan): void;
+  /** Stops hosting a channel (its ledger rows are kept). */
+  remove(channel: string): void;
+}
+
 export interface RunningNode {
   name: string;
   publicKey: string;
@@ -43,6 +63,14 @@ export interface RunningNode {
   api: { url: string };
   peer: { url: string };
   hosts: readonly CellHost[];
+  /** Metrics, the dashboard's view and the operator's routes. */
+  ops: Operations;
+  /** The hosted channels, changed while the node runs (the admin API and --watch drive it). */
+  channels: HostedChannels;
+  /** Checked add, upgrade and remove (what the admin API and --watch call). */
+  admin: ChannelAdmin;
+  /** Stops admission: submissions are refused with NODE_SHUTTING_DOWN and /readyz says so; the groups go on. */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -95,19 +123,22 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       remedy: "add the validator with this key to the network file, or start the node with the key file of a validator it names",
     });
   }
+  const myName = me.name;
   const log = (opts.log ?? createLogger()).child({ node: me.name });
   const plans = config.channels.map(loadPlan);
+  const ops = createOperations({ node: me.name, plans, log });
+  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
 
   const verifier = cachingVerifier();
   const hosts = new Map<string, CellHost>();
   const stores = new Map<string, DeliveryStore>();
-  const runners: CodeRunner[] = [];
+  const runners = new Map<string, CodeRunner>();
   const sets = new Map<string, ValidatorSet>();
   const listeners = new Set<(e: NodeEvent) => void>();
   const allowed = new Set<string>();
-  const planOf = new Map(plans.map((p) => [p.channel, p]));
+  const planOf = new Map<string, ChannelPlan>();
   let peerNet: PeerNetwork | undefined;
   const connected = new Set<string>();
   const fatal = (e: unknown): void => {
@@ -125,20 +156,70 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     return s;
   };
 
-  for (const plan of plans) {
-    for (const g of Object.values(plan.groups)) for (const name of g.validators) {
-      const v = network.byName.get(name);
-      if (v !== undefined && v.key !== identity.publicKey) allowed.add(v.key);
+  /**
+   * What a channel needs before it is hosted, built while any older version
+   * keeps running: its validator sets (every validator named must be in the
+   * network file) and the code runners of the cells here (their isolates
+   * compile the code). Throws, having hosted nothing, when it cannot.
+   */
+  function prepare(plan: ChannelPlan): Map<string, CodeRunner> {
+    const built = new Map<string, CodeRunner>();
+    try {
+      for (const cellName of plan.order) {
+        const cell = plan.cells[cellName];
+        groupKeys(plan, cell.group, network);
+        if (!plan.groups[cell.group].validators.includes(myName)) continue;
+        if (cell.code !== undefined && cell.code.hooks.length > 0) {
+          built.set(cellName, ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes })));
+        }
+      }
+    } catch (e) {
+      for (const r of built.values()) r.dispose();
+      throw e;
     }
+    return built;
+  }
+
+  /** The validators this node peers with: every other validator of its channels' groups. */
+  function peersOfPlans(): Set<string> {
+    const keys = new Set<string>();
+    for (const plan of planOf.values()) {
+      for (const g of Object.values(plan.groups)) for (const name of g.validators) {
+        const v = network.byName.get(name);
+        if (v !== undefined && v.key !== identity.publicKey) keys.add(v.key);
+      }
+    }
+    return keys;
+  }
+
+  /** Peers with the validators of the hosted channels, and only them. */
+  function repeer(): void {
+    const want = peersOfPlans();
+    for (const k of want) {
+      if (allowed.has(k)) continue;
+      allowed.add(k);
+      const v = network.byKey.get(k);
+      if (peerNet !== undefined && v !== undefined) peerNet.addPeer(k, v.peer);
+    }
+    for (const k of [...allowed]) {
+      if (want.has(k)) continue;
+      allowed.delete(k);
+      peerNet?.removePeer(k);
+    }
+    peerNet?.recheckAllowed();
+  }
+
+  /** Hosts `plan` with its prepared runners: one cell host per cell whose group names this node. */
+  function hostPlan(plan: ChannelPlan, built: Map<string, CodeRunner>): CellHost[] {
+    planOf.set(plan.channel, plan);
+    repeer();
+    const made: CellHost[] = [];
     for (const cellName of plan.order) {
       const cell = plan.cells[cellName];
-      if (!plan.groups[cell.group].validators.includes(me.name)) continue;
+      if (!plan.groups[cell.group].validators.includes(myName)) continue;
       const set = setOf(plan, cellName);
-      let runner: CodeRunner | undefined;
-      if (cell.code !== undefined && cell.code.hooks.length > 0) {
-        runner = createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes });
-        runners.push(runner);
-      }
+      const runner = built.get(cellName);
+      if (runner !== undefined) runners.set(`${plan.channel}/${cellName}`, runner);
       let store: DeliveryStore | undefined;
       if (cell.upstream.length > 0) {
         store = new DeliveryStore(plan.channel, cellName, new Map(cell.upstream.map((u) => [u, setOf(plan, u)])), verifier);
@@ -168,10 +249,30 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         committed: (block, outputs) => deliver(plan, cellName, block, outputs),
         fault: fatal,
         now: () => Date.now(),
+        observer: ops.observer,
       });
       hosts.set(`${plan.channel}/${cellName}`, host);
+      made.push(host);
     }
+    return made;
   }
+
+  /** Stops and forgets every cell of `channel` here (its ledger rows stay). */
+  function unhostPlan(channel: string): void {
+    for (const [key, h] of [...hosts]) {
+      if (h.channel !== channel) continue;
+      h.stop();
+      hosts.delete(key);
+      stores.delete(key);
+      runners.get(key)?.dispose();
+      runners.delete(key);
+    }
+    for (const key of [...sets.keys()]) if (key.startsWith(`${channel}/`)) sets.delete(key);
+    planOf.delete(channel);
+    repeer();
+  }
+
+  for (const plan of plans) hostPlan(plan, prepare(plan));
 
   /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */
   function deliver(plan: ChannelPlan, from: string, block: CertifiedBlock, outputs: readonly SentOutput[]): void {
@@ -273,6 +374,16 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     },
   );
 
+  ops.bind({
+    hosts: () => hosts.values(),
+    online: (name) => name === me.name || connected.has(network.byName.get(name)?.key ?? ""),
+    peers: () => ({ connected: connected.size, known: allowed.size }),
+  });
+
+  let draining = false;
+  const shuttingDown = (): StatecellError =>
+    new StatecellError("NODE_SHUTTING_DOWN", "this node is shutting down and takes no new submissions", { remedy: "send it to another validator of the cell's group, or again once this node has restarted" });
+
   const hostOf = (channel: string, cell: string): CellHost => {
     const h = hosts.get(`${channel}/${cell}`);
     if (h === undefined) {
@@ -285,7 +396,11 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
 
   const core: NodeCore = {
     hosted: () => [...hosts.values()].map((h) => ({ channel: h.channel, cell: h.cell })),
-    submit: async (channel, cell, subs) => hostOf(channel, cell).submit(subs) as SubmitResult[],
+    submit: async (channel, cell, subs, client) => {
+      if (draining) throw shuttingDown();
+      const host = hostOf(channel, cell);
+      return quotas.apply(channel, cell, client, subs, () => host.poolSize(), (s) => host.submit(s) as SubmitResult[]);
+    },
     inputStatus: (id) => {
       const rows = ledger.inputStatus(id);
       if (rows.length > 0) {
@@ -319,7 +434,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     state: (channel, cell) => hosts.get(`${channel}/${cell}`)?.state(),
     record: (channel, cell, key) => hosts.get(`${channel}/${cell}`)?.record(key),
     readiness: (): Readiness => {
-      const missing: string[] = [];
+      const missing: string[] = draining ? ["this node is shutting down"] : [];
       for (const h of hosts.values()) {
         const set = sets.get(`${h.channel}/${h.cell}`)!;
         const up = 1 + Object.values(set.keys).filter((k) => k !== identity.publicKey && connected.has(k)).length;
@@ -336,30 +451,72 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     },
   };
 
+  let stopped = false;
+  const hostedChannels: HostedChannels = {
+    plans: () => [...planOf.values()],
+    add(plan) {
+      if (stopped) throw shuttingDown();
+      const built = prepare(plan);
+      const made = hostPlan(plan, built);
+      ops.host(plan);
+      for (const h of made) h.start();
+    },
+    replace(plan) {
+      if (stopped) throw shuttingDown();
+      const old = planOf.get(plan.channel);
+      // Built first: a version that cannot run leaves the old one running.
+      const built = prepare(plan);
+      if (old !== undefined) unhostPlan(plan.channel);
+      let made: CellHost[];
+      try {
+        made = hostPlan(plan, built);
+      } catch (e) {
+        unhostPlan(plan.channel);
+        if (old !== undefined) for (const h of hostPlan(old, prepare(old))) h.start();
+        throw e;
+      }
+      ops.host(plan);
+      for (const h of made) h.start();
+    },
+    remove(channel) {
+      unhostPlan(channel);
+      ops.unhost(channel);
+    },
+  };
+  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
-  const api: ApiServer = createApiServer(core, { onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
+  const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics })], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
   const pullTimer = setInterval(pull, PULL_INTERVAL_MS);
   pullTimer.unref();
   log.info("node started", { api: apiAt.url, peer: peerAt.url, cells: [...hosts.keys()] });
 
-  let stopped = false;
   return {
     name: me.name,
     publicKey: identity.publicKey,
     core,
     api: { url: apiAt.url },
     peer: { url: peerAt.url },
-    hosts: [...hosts.values()],
+    get hosts() {
+      return [...hosts.values()];
+    },
+    ops,
+    channels: hostedChannels,
+    admin,
+    drain() {
+      if (!draining) log.info("admission stopped");
+      draining = true;
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(pullTimer);
+      ops.close();
       for (const h of hosts.values()) h.stop();
       await api.close();
       await peerNet!.close();
-      for (const r of runners) r.dispose();
+      for (const r of runners.values()) r.dispose();
       ledger.close();
       log.info("node stopped");
     },

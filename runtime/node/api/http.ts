@@ -5,6 +5,7 @@
  * with a code, reported to the server's `onInternalError`.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { NodeCore } from "../core-types.js";
 import { checkBodyHeaders, readBody } from "./body.js";
 import { failure, failureBody, type ApiFailure } from "./errors.js";
@@ -22,8 +23,29 @@ export interface HttpCounters {
   submissions: number;
 }
 
+/**
+ * A route served beside the client API's own (the operator's routes:
+ * /metrics, /v1/channels, the dashboard, the admin API). Tried first, by
+ * path; a route answers everything it matches, refusals included.
+ */
+export interface ExtraRoute {
+  matches(path: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void | Promise<void>;
+  /** A WebSocket upgrade to a path this route matches (absent: refused like any other path). */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+/** The path of a request target, without its query. */
+export function pathOf(url: string | undefined): string {
+  const u = url ?? "/";
+  const q = u.indexOf("?");
+  return q < 0 ? u : u.slice(0, q);
+}
+
 /** What the handlers share. */
 export interface HttpContext {
+  /** Routes tried before the API's own. */
+  extra: readonly ExtraRoute[];
   core: NodeCore;
   limits: Readonly<ApiLimits>;
   validators: BodyValidators;
@@ -44,6 +66,8 @@ const CLOSE_GRACE_MS = 2_000;
 export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.counters.requests++;
   try {
+    const path = pathOf(req.url);
+    for (const r of ctx.extra) if (r.matches(path)) return await r.handle(req, res, path);
     const route = matchRoute(req.url ?? "/", ctx.limits.maxRecordKeyLength);
     if ("status" in route) return sendFailure(ctx, req, res, route);
     const method = req.method ?? "GET";
@@ -137,7 +161,7 @@ async function postInputs(ctx: HttpContext, req: IncomingMessage, res: ServerRes
   if ("status" in body) return sendFailure(ctx, req, res, body);
   const submissions = submissionsOf(body);
   const pre = precheck(body, submissions.length, limits.maxDepth);
-  const outcome = await submitTo(ctx.core, route.channel, route.cell, submissions, pre, ctx.onInternal);
+  const outcome = await submitTo(ctx.core, route.channel, route.cell, submissions, pre, ctx.onInternal, req.socket.remoteAddress);
   if ("failure" in outcome) return sendFailure(ctx, req, res, outcome.failure);
   ctx.counters.submissions += outcome.results.length;
   sendJson(ctx, req, res, 200, { results: outcome.results });

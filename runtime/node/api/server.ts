@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { StatecellError } from "../../core/errors.js";
 import type { NodeCore, NodeEvent } from "../core-types.js";
 import { failure, failureBody, type ApiFailure } from "./errors.js";
-import { closingSockets, handleRequest, type HttpContext, type HttpCounters } from "./http.js";
+import { closingSockets, handleRequest, pathOf, type ExtraRoute, type HttpContext, type HttpCounters } from "./http.js";
 import { resolveLimits, type ApiLimits } from "./limits.js";
 import { matchRoute } from "./routes.js";
 import { bodyValidators } from "./schemas.js";
@@ -26,6 +26,8 @@ export interface ApiServerOptions {
    * with what a client did wrong. The API itself writes no logs.
    */
   onInternalError?: (error: unknown) => void;
+  /** Routes served beside the API's own, tried first (the operator's routes). */
+  routes?: readonly ExtraRoute[];
 }
 
 /** Counters for operators and tests. */
@@ -78,7 +80,8 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
     paused: 0,
   };
   const refused = { tooManyStreams: 0, badHttp: 0, headersTooLarge: 0, requestTimeout: 0 };
-  const httpCtx: HttpContext = { core, limits, validators, onInternal, counters: httpCounters };
+  const extra = opts.routes ?? [];
+  const httpCtx: HttpContext = { extra, core, limits, validators, onInternal, counters: httpCounters };
   const streamCtx: StreamContext = { core, limits, validators, onInternal, counters: streamCounters };
   const streams = new Set<Stream>();
   let server: Server | null = null;
@@ -109,6 +112,18 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = pathOf(req.url);
+    for (const r of extra) {
+      if (!r.matches(path)) continue;
+      if (closing || r.upgrade === undefined) break;
+      try {
+        r.upgrade(req, socket, head);
+      } catch (e) {
+        onInternal(e);
+        socket.destroy();
+      }
+      return;
+    }
     const route = matchRoute(req.url ?? "/", limits.maxRecordKeyLength);
     if ("status" in route) return refuseUpgrade(socket, route);
     if (route.name !== "stream") return refuseUpgrade(socket, failure(404, "API_NOT_FOUND", "only /v1/stream takes a WebSocket", "open ws://HOST:PORT/v1/stream"));
@@ -124,6 +139,7 @@ export function createApiServer(core: NodeCore, opts: ApiServerOptions = {}): Ap
         return;
       }
       const stream = new Stream(ws, streamCtx, (s) => streams.delete(s));
+      stream.client = req.socket.remoteAddress;
       streams.add(stream);
     });
   };

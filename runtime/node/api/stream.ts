@@ -71,6 +71,8 @@ export class Stream {
   /** A pong (or any message) arrived since the last ping. */
   alive = true;
   subscription: Subscription | null = null;
+  /** The client's address (quotas per client). */
+  client: string | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -134,7 +136,7 @@ export class Stream {
     const pre = precheck(body, submissions.length, limits.maxDepth);
     this.inFlight++;
     if (this.inFlight >= limits.maxInFlightPerStream) this.pause();
-    submitTo(this.ctx.core, channel, cell, submissions, pre, this.ctx.onInternal).then(
+    submitTo(this.ctx.core, channel, cell, submissions, pre, this.ctx.onInternal, this.client).then(
       (outcome) => {
         if ("failure" in outcome) this.sendError(ref, outcome.failure);
         else {

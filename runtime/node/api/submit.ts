@@ -97,6 +97,7 @@ export async function submitTo(
   submissions: unknown[],
   pre: Array<SubmitResult | undefined> | undefined,
   onInternal: (e: unknown) => void,
+  client?: string,
 ): Promise<SubmitOutcome> {
   const pass = pre === undefined ? submissions : submissions.filter((_, i) => pre[i] === undefined);
   let got: SubmitResult[];
@@ -106,7 +107,7 @@ export async function submitTo(
       if (!core.hosted().some((h) => h.channel === channel && h.cell === cell)) return { failure: notHosted(channel, cell, core) };
       got = [];
     } else {
-      got = await core.submit(channel, cell, pass);
+      got = await core.submit(channel, cell, pass, client);
     }
   } catch (e) {
     if (isStatecellError(e) && e.code === "NODE_NOT_HOSTED") return { failure: notHosted(channel, cell, core) };

@@ -11,6 +11,7 @@ import nodeSchema from "../../../schemas/node.schema.json" with { type: "json" }
 import type { Reporter } from "../../definition/reporter.js";
 import { parseListenAddress, type ListenAddress } from "./address.js";
 import { keyFileModeProblem } from "./key-file.js";
+import type { QuotaConfig } from "../quotas.js";
 import { compileConfigSchema, errno, problemsOf, readConfigFile, type ConfigResult } from "./read-config.js";
 
 /** A loaded node.yaml; every path is absolute. */
@@ -28,6 +29,8 @@ export interface NodeConfig {
   data: string;
   /** The operator token, when the file has one (never print it). */
   token?: string;
+  /** Quotas per hosted channel (runtime/node/quotas.ts). */
+  quotas?: QuotaConfig;
 }
 
 /** Keys whose values are secrets: masked in every excerpt. */
@@ -50,7 +53,7 @@ export function loadNodeConfig(path: string): ConfigResult<NodeConfig> {
   const read = readConfigFile(path, "node", validate);
   if (!("reporter" in read) || read.value === undefined || read.reporter.hasErrors()) return { problems: problemsOf(read, SECRET_KEYS) };
   const { reporter, value } = read;
-  const v = value as unknown as { identity: string; listen: { api: string; peer: string }; network: string; channels: string[]; data: string; token?: string };
+  const v = value as unknown as { identity: string; listen: { api: string; peer: string }; network: string; channels: string[]; data: string; token?: string; quotas?: QuotaConfig };
   const base = dirname(resolve(path));
   const at = (p: string) => resolve(base, p);
 
@@ -95,7 +98,7 @@ export function loadNodeConfig(path: string): ConfigResult<NodeConfig> {
   }
   const problems = problemsOf(read, SECRET_KEYS);
   if (reporter.hasErrors() || !api || !peer) return { problems };
-  const config: NodeConfig = { file: resolve(path), identity, listen: { api, peer }, network, channels, data, ...(v.token !== undefined ? { token: v.token } : {}) };
+  const config: NodeConfig = { file: resolve(path), identity, listen: { api, peer }, network, channels, data, ...(v.token !== undefined ? { token: v.token } : {}), ...(v.quotas !== undefined ? { quotas: v.quotas } : {}) };
   return { config, problems };
 }
 

@@ -1,0 +1,136 @@
+/**
+ * Adding, upgrading and removing a running node's channels (the admin API,
+ * `statecell channel`, and `--watch` all come here). A channel file is
+ * loaded and linted before anything changes; a file that does not load is
+ * refused with its problems, logged, counted
+ * (statecell_reload_failures_total) and recorded as the channel's last
+ * error, and the running version goes on. An upgrade must name the same
+ * channel with a higher version; the node builds it (validators checked,
+ * code compiled) before it stops the old one (HostedChannels.replace).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { formatProblem, isStatecellError, StatecellError } from "../core/errors.js";
+import { loadChannel, type ChannelPlan } from "../definition/index.js";
+import { checkCode } from "../sandbox/index.js";
+import type { Logger } from "./log.js";
+import type { HostedChannels } from "./node.js";
+import type { Operations } from "./operations.js";
+
+/** The largest channel file the admin API reads (the loader's own bound is the same order). */
+const MAX_PROBLEMS_SHOWN = 50;
+
+/** An admin operation's outcome: what the API answers. */
+export type AdminOutcome =
+  | { ok: true; status: 200 | 201; channel: string; version: number; hash: string; unchanged?: boolean }
+  | { ok: false; status: number; code: string; message: string; remedy: string; problems?: string[] };
+
+export interface ChannelAdmin {
+  add(file: string): AdminOutcome;
+  upgrade(channel: string | undefined, file: string): AdminOutcome;
+  remove(channel: string): AdminOutcome;
+}
+
+type Refusal = AdminOutcome & { ok: false };
+
+function refuse(status: number, code: string, message: string, remedy: string, problems?: string[]): Refusal {
+  return { ok: false, status, code, message, remedy, ...(problems !== undefined ? { problems } : {}) };
+}
+
+/** The plan of the channel file at `file`, or its problems (never throws for what the file holds). */
+export function loadChannelFile(file: string): { plan: ChannelPlan } | { problems: string[] } {
+  const path = resolve(file);
+  let source: string;
+  try {
+    source = readFileSync(path, "utf8");
+  } catch {
+    return { problems: [`${path}: the channel file cannot be read (no such file, or not readable by the node)`] };
+  }
+  const readFile = (p: string): string | undefined => {
+    try {
+      return readFileSync(p, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const r = loadChannel(source, { file: path }, { readFile, checkCode });
+  const errors = r.problems.filter((p) => p.severity === "error");
+  if (r.plan === undefined || errors.length > 0) return { problems: (errors.length > 0 ? errors : r.problems).slice(0, MAX_PROBLEMS_SHOWN).map((p) => formatProblem(p)) };
+  return { plan: r.plan };
+}
+
+export function channelAdmin(deps: { node: string; channels: HostedChannels; ops: Operations; log: Logger }): ChannelAdmin {
+  const { channels, ops, log } = deps;
+  const find = (name: string): ChannelPlan | undefined => channels.plans().find((p) => p.channel === name);
+
+  /** A refused reload: logged, counted, kept as the channel's last error. */
+  const failed = (channel: string, o: Refusal): AdminOutcome => {
+    ops.metrics.reload(channel, false);
+    if (find(channel) !== undefined) ops.error(channel, o.code, o.message);
+    log.warn("channel reload refused", { channel, code: o.code, error: o.message, problems: o.problems?.length });
+    return o;
+  };
+
+  const load = (file: string, channel: string): { plan: ChannelPlan } | AdminOutcome => {
+    const r = loadChannelFile(file);
+    if ("problems" in r) {
+      return failed(channel, refuse(422, "NODE_CHANNEL_INVALID", `the channel file ${file} does not load: ${r.problems.length} problem(s)`, "fix the file at the places named (statecell lint FILE shows them), then send it again; the running version goes on", r.problems));
+    }
+    const here = Object.values(r.plan.groups).some((g) => g.validators.includes(deps.node));
+    if (!here) return failed(r.plan.channel, refuse(422, "NODE_CHANNEL_NOT_HERE", `no group of ${r.plan.channel} names this node's validator ${deps.node}`, "add the validator to a group of the channel, or send the file to a node whose validator it names"));
+    return r;
+  };
+
+  const apply = (what: string, plan: ChannelPlan, f: () => void, status: 200 | 201): AdminOutcome => {
+    try {
+      f();
+    } catch (e) {
+      const code = isStatecellError(e) ? e.code : "NODE_CHANNEL_INVALID";
+      const message = e instanceof Error ? e.message : String(e);
+      return failed(plan.channel, refuse(422, code, `${plan.channel} v${plan.version} cannot run here: ${message}`, isStatecellError(e) && e.remedy ? e.remedy : "fix the channel or the network file, then send it again"));
+    }
+    ops.metrics.reload(plan.channel, true);
+    log.info(`channel ${what}`, { channel: plan.channel, version: plan.version, hash: plan.hash });
+    return { ok: true, status, channel: plan.channel, version: plan.version, hash: plan.hash };
+  };
+
+  return {
+    add(file) {
+      const r = load(file, "(new)");
+      if ("ok" in r) return r;
+      const { plan } = r;
+      if (find(plan.channel) !== undefined) {
+        return refuse(409, "NODE_CHANNEL_EXISTS", `this node already hosts ${plan.channel}`, "upgrade it (statecell channel upgrade FILE, PUT /v1/admin/channels/NAME), or remove it first");
+      }
+      return apply("added", plan, () => channels.add(plan), 201);
+    },
+    upgrade(channel, file) {
+      const r = load(file, channel ?? "(unknown)");
+      if ("ok" in r) return r;
+      const { plan } = r;
+      const name = channel ?? plan.channel;
+      if (plan.channel !== name) {
+        return failed(name, refuse(409, "NODE_CHANNEL_MISMATCH", `the file declares channel ${plan.channel}, not ${name}`, "send the file of the channel named in the URL"));
+      }
+      const old = find(name);
+      if (old === undefined) return refuse(404, "NODE_CHANNEL_UNKNOWN", `this node does not host ${name}`, "add it (statecell channel add FILE, POST /v1/admin/channels)");
+      if (old.hash === plan.hash) return { ok: true, status: 200, channel: name, version: old.version, hash: old.hash, unchanged: true };
+      if (plan.version <= old.version) {
+        return failed(name, refuse(409, "NODE_CHANNEL_NOT_NEWER", `${name} runs version ${old.version}; the file is version ${plan.version} with other content`, `raise \`version:\` above ${old.version} for a changed definition`));
+      }
+      return apply("upgraded", plan, () => channels.replace(plan), 200);
+    },
+    remove(channel) {
+      if (find(channel) === undefined) return refuse(404, "NODE_CHANNEL_UNKNOWN", `this node does not host ${channel.slice(0, 128)}`, "GET /v1/channels lists the hosted channels");
+      const old = find(channel)!;
+      channels.remove(channel);
+      log.info("channel removed", { channel, version: old.version });
+      return { ok: true, status: 200, channel, version: old.version, hash: old.hash };
+    },
+  };
+}
+
+/** A StatecellError for a refused outcome (the CLI and --watch report it). */
+export function outcomeError(o: AdminOutcome & { ok: false }): StatecellError {
+  return new StatecellError(o.code, o.problems ? `${o.message}\n${o.problems.join("\n")}` : o.message, { remedy: o.remedy });
+}

@@ -1,0 +1,238 @@
+/**
+ * The node as operators see it: every hosted channel with its status,
+ * version, heights and last error (GET /v1/channels), and the dashboard's
+ * view of it (GET /v1/dashboard and its live feed): the pipeline of cells
+ * with groups, thresholds and what each tolerates, validators online, live
+ * blocks, recent rejections explained, snapshots and L0 status, the token,
+ * and throughput and latency. Built from the plans and what the node reads
+ * at the moment; plain JSON.
+ */
+import type { ChannelPlan } from "../definition/plan.js";
+import type { ChannelActivity, BlockSeen, RejectionSeen, SecondSeen } from "./activity.js";
+
+/** What the view reads of one hosted cell. */
+export interface CellReading {
+  height: number;
+  round: number;
+  step: string;
+  running: boolean;
+  mempool: { count: number; bytes: number };
+  /** What stopped the cell's group, if it stopped. */
+  fault?: { code: string; message: string };
+  /** The cell's state, read-only and not copied (for the token's balances); read only when the channel has a token. */
+  state?: () => unknown;
+}
+
+/** One hosted channel as the node knows it. */
+export interface HostedChannel {
+  plan: ChannelPlan;
+  activity: ChannelActivity;
+  /** Readings of the cells this node's validator runs, by cell name. */
+  cells: ReadonlyMap<string, CellReading>;
+  /** The last error of the channel (a refused reload, a stopped group), newest. */
+  lastError?: { code: string; message: string; at: number };
+  /** Snapshots and their L0 status, when a snapshot submitter reports them. */
+  snapshots?: { height: number; hash: string; l0: string; at: number } | undefined;
+}
+
+export interface NodeViewSource {
+  node: string;
+  channels(): Iterable<HostedChannel>;
+  /** True when validator `name` is this node or connected to it. */
+  online(name: string): boolean;
+  now(): number;
+}
+
+/** The status of a hosted channel: running, degraded (a group stopped or cannot reach a quorum here), stopped. */
+export type ChannelStatus = "running" | "degraded" | "stopped";
+
+export interface ChannelSummary {
+  channel: string;
+  version: number;
+  hash: string;
+  status: ChannelStatus;
+  cells: Array<{ cell: string; height: number; running: boolean }>;
+  lastError: { code: string; message: string; at: number } | null;
+}
+
+function statusOf(h: HostedChannel): ChannelStatus {
+  const cells = [...h.cells.values()];
+  if (cells.length > 0 && cells.every((c) => !c.running)) return "stopped";
+  if (cells.some((c) => !c.running)) return "degraded";
+  return "running";
+}
+
+function lastErrorOf(h: HostedChannel): ChannelSummary["lastError"] {
+  for (const c of h.cells.values()) if (c.fault !== undefined) return { ...c.fault, at: h.lastError?.at ?? 0 };
+  return h.lastError ?? null;
+}
+
+/** GET /v1/channels: every hosted channel, by name. */
+export function channelSummaries(src: NodeViewSource): ChannelSummary[] {
+  const out: ChannelSummary[] = [];
+  for (const h of src.channels()) {
+    out.push({
+      channel: h.plan.channel,
+      version: h.plan.version,
+      hash: h.plan.hash,
+      status: statusOf(h),
+      cells: [...h.cells.entries()].map(([cell, c]) => ({ cell, height: c.height, running: c.running })),
+      lastError: lastErrorOf(h),
+    });
+  }
+  return out.sort((a, b) => (a.channel < b.channel ? -1 : a.channel > b.channel ? 1 : 0));
+}
+
+export interface DashboardCell {
+  name: string;
+  description?: string;
+  group: string;
+  upstream: readonly string[];
+  downstream: readonly string[];
+  /** Pipeline depth (sources are 0), for the graph's layout. */
+  depth: number;
+  hosted: boolean;
+  code: boolean;
+  signed: boolean;
+  rules: Array<{ name: string; requires: string; description?: string }>;
+  height: number | null;
+  round: number | null;
+  step: string | null;
+  running: boolean | null;
+  mempool: number | null;
+  /** Recent blocks that carried inputs, oldest first. */
+  blocks: readonly BlockSeen[];
+  /** The last block committed here, empty or not. */
+  lastBlock: BlockSeen | null;
+}
+
+export interface DashboardChannel {
+  channel: string;
+  version: number;
+  hash: string;
+  description?: string;
+  status: ChannelStatus;
+  lastError: ChannelSummary["lastError"];
+  groups: Array<{
+    name: string;
+    description?: string;
+    threshold: { written: string | number; quorum: number; size: number; safetyFaults: number; livenessFaults: number };
+    validators: Array<{ name: string; online: boolean; self: boolean }>;
+  }>;
+  cells: DashboardCell[];
+  rejections: RejectionSeen[];
+  series: SecondSeen[];
+  snapshots: { configured: string | null; last: HostedChannel["snapshots"] | null };
+  token: { name: string; symbol: string; decimals: number; supply: number; top: Array<{ account: string; balance: number }>; from: "state" | "genesis" } | null;
+}
+
+export interface DashboardView {
+  node: string;
+  time: number;
+  channels: DashboardChannel[];
+}
+
+/** Depth of each cell in the pipeline: 0 for a source, 1 + the deepest upstream otherwise. */
+function depths(plan: ChannelPlan): Map<string, number> {
+  const d = new Map<string, number>();
+  for (const name of plan.order) {
+    const up = plan.cells[name].upstream;
+    d.set(name, up.length === 0 ? 0 : 1 + Math.max(...up.map((u) => d.get(u) ?? 0)));
+  }
+  return d;
+}
+
+/** The `count` largest balances, by one pass (no sort of every account). */
+function topBalances(balances: Readonly<Record<string, unknown>>, count: number): Array<{ account: string; balance: number }> {
+  const top: Array<{ account: string; balance: number }> = [];
+  for (const account in balances) {
+    const balance = balances[account];
+    if (typeof balance !== "number") continue;
+    if (top.length === count && balance <= top[count - 1].balance) continue;
+    let i = top.length < count ? top.length : count - 1;
+    top[i] = { account, balance };
+    while (i > 0 && top[i - 1].balance < top[i].balance) {
+      [top[i - 1], top[i]] = [top[i], top[i - 1]];
+      i--;
+    }
+  }
+  return top;
+}
+
+/** Top balances: from the first hosted cell whose state has a `balances` object of numbers, else the token's genesis. */
+function tokenOf(h: HostedChannel): DashboardChannel["token"] {
+  const t = h.plan.token;
+  if (t === undefined) return null;
+  let balances: Readonly<Record<string, unknown>> | undefined;
+  let from: "state" | "genesis" = "genesis";
+  for (const c of h.cells.values()) {
+    const s = c.state?.() as { balances?: unknown } | undefined;
+    if (s !== undefined && s !== null && typeof s.balances === "object" && s.balances !== null && !Array.isArray(s.balances)) {
+      balances = s.balances as Readonly<Record<string, unknown>>;
+      from = "state";
+      break;
+    }
+  }
+  const top = topBalances(balances ?? t.genesis, 10);
+  return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, top, from };
+}
+
+function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): DashboardChannel {
+  const plan = h.plan;
+  const depth = depths(plan);
+  const snap = plan.snapshots;
+  return {
+    channel: plan.channel,
+    version: plan.version,
+    hash: plan.hash,
+    ...(plan.description !== undefined ? { description: plan.description } : {}),
+    status: statusOf(h),
+    lastError: lastErrorOf(h),
+    groups: Object.values(plan.groups).map((g) => ({
+      name: g.name,
+      ...(g.description !== undefined ? { description: g.description } : {}),
+      threshold: { ...g.threshold },
+      validators: g.validators.map((name) => ({ name, online: src.online(name), self: name === src.node })),
+    })),
+    cells: plan.order.map((name) => {
+      const c = plan.cells[name];
+      const r = h.cells.get(name);
+      const rules = [...c.rules, ...Object.values(c.operations ?? {}).flatMap((o) => o.rules)];
+      return {
+        name,
+        ...(c.description !== undefined ? { description: c.description } : {}),
+        group: c.group,
+        upstream: c.upstream,
+        downstream: c.downstream,
+        depth: depth.get(name) ?? 0,
+        hosted: r !== undefined,
+        code: c.code !== undefined,
+        signed: c.signed,
+        rules: rules.map((x) => ({ name: x.name, requires: x.english, ...(x.description !== undefined ? { description: x.description } : {}) })),
+        height: r?.height ?? null,
+        round: r?.round ?? null,
+        step: r?.step ?? null,
+        running: r?.running ?? null,
+        mempool: r?.mempool.count ?? null,
+        blocks: h.activity.blocksOf(name),
+        lastBlock: h.activity.lastBlock(name) ?? null,
+      };
+    }),
+    rejections: h.activity.recentRejections(),
+    series: h.activity.series(now),
+    snapshots: {
+      configured: snap === undefined ? null : `group ${snap.group}, every ${snap.every !== undefined ? `${snap.every} blocks` : `${snap.seconds} seconds`}`,
+      last: h.snapshots ?? null,
+    },
+    token: tokenOf(h),
+  };
+}
+
+/** The dashboard's view of the node (all channels, or the one named). */
+export function dashboardView(src: NodeViewSource, channel?: string): DashboardView {
+  const now = src.now();
+  const channels: DashboardChannel[] = [];
+  for (const h of src.channels()) if (channel === undefined || h.plan.channel === channel) channels.push(dashboardChannel(src, h, now));
+  channels.sort((a, b) => (a.channel < b.channel ? -1 : 1));
+  return { node: src.node, time: now, channels };
+}
