@@ -26,6 +26,7 @@ import { CellHost } from "./cell-host.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
+import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -43,6 +44,8 @@ export interface RunningNode {
   api: { url: string };
   peer: { url: string };
   hosts: readonly CellHost[];
+  /** Snapshot groups and delivery to L0 (docs/node.md, "Snapshots and L0"). */
+  snapshots: NodeSnapshots;
   stop(): Promise<void>;
 }
 
@@ -165,13 +168,31 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
           }
         },
         hasSubscribers: () => listeners.size > 0,
-        committed: (block, outputs) => deliver(plan, cellName, block, outputs),
+        committed: (block, outputs) => {
+          deliver(plan, cellName, block, outputs);
+          snapshots.committed(plan.channel, cellName, block);
+        },
         fault: fatal,
         now: () => Date.now(),
       });
       hosts.set(`${plan.channel}/${cellName}`, host);
     }
   }
+
+  const snapshots: NodeSnapshots = attachSnapshots({
+    plans,
+    identity,
+    me: me.name,
+    ledger,
+    hosts: (channel, cell) => hosts.has(`${channel}/${cell}`),
+    setOf,
+    groupKeys: (plan, group) => groupKeys(plan, group, network),
+    groupSet: (plan, group) => validatorSet(plan.groups[group], groupKeys(plan, group, network)),
+    send,
+    log,
+    fault: fatal,
+    ...(config.l0 !== undefined ? { l0: config.l0 } : {}),
+  });
 
   /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */
   function deliver(plan: ChannelPlan, from: string, block: CertifiedBlock, outputs: readonly SentOutput[]): void {
@@ -219,6 +240,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     switch (m.kind) {
       case "consensus":
       case "catchup":
+        if (m.c === "snapshots" && snapshots.receive(m.ch, peerKey, m.m)) return;
         hosts.get(`${m.ch}/${m.c}`)?.receive(peerKey, m.m);
         return;
       case "mempool": {
@@ -340,6 +362,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const api: ApiServer = createApiServer(core, { onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
+  snapshots.start();
   const pullTimer = setInterval(pull, PULL_INTERVAL_MS);
   pullTimer.unref();
   log.info("node started", { api: apiAt.url, peer: peerAt.url, cells: [...hosts.keys()] });
@@ -352,11 +375,13 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     api: { url: apiAt.url },
     peer: { url: peerAt.url },
     hosts: [...hosts.values()],
+    snapshots,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(pullTimer);
       for (const h of hosts.values()) h.stop();
+      snapshots.stop();
       await api.close();
       await peerNet!.close();
       for (const r of runners) r.dispose();
