@@ -11,6 +11,10 @@ Commands:
   keys new --out FILE       make a node identity: an ed25519 key file (mode 0600)
   demo                      lint, explain, test the examples; a consensus round (npm start)
   l0 --config FILE          run the global L0 ledger of channel snapshots
+  export --node URL --channel NAME --out FILE
+                            a channel's ledger as JSON Lines, for auditors
+  verify FILE [CHANNEL.yaml...]
+                            replay an export offline: every block, certificate, snapshot, L0 ack
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -76,6 +80,24 @@ cuts hash-chained global snapshots. l0.yaml names the identity key file
 (created if missing), the listen address, the data folder and how often a
 global snapshot is cut (schemas/l0.schema.json, docs/l0.md). Runs until
 SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
+  export: `Usage: statecell export --node URL [--node URL...] --channel NAME --out FILE
+
+Writes the channel's ledger as JSON Lines (schemas/export.schema.json): a
+header, the definition (the channel file's text and code), the registration
+with its signatures, every cell's certified blocks, the certified snapshots,
+L0's acknowledgements and an end record. URL is a node's client API (up.json
+lists them). A cell the first node does not host is read from the next --node
+that does (exit 1 when none does). FILE is written whole or not at all.`,
+  verify: `Usage: statecell verify FILE [CHANNEL.yaml...] [--l0-key KEY] [--format text|json]
+
+Replays an export offline from genesis: re-executes every block of every cell,
+checks every commit certificate against the registered keys, every output a
+cell consumed against the block that sent it, every snapshot's hash, link,
+certificate and cell heads, and every L0 acknowledgement's signature (against
+--l0-key, else the key the export names). With CHANNEL.yaml files the export's
+definition must be theirs; without, the definition it carries is used. Exit 0
+with a summary, or 1 naming the first divergence: FILE:LINE, the record, the
+cell and height, and what differs.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of

@@ -17,6 +17,8 @@ import { nodeCommand } from "./node.js";
 import { upCommand } from "./up.js";
 import { keysNewCommand } from "./keys.js";
 import { l0Command } from "./l0.js";
+import { exportCommand } from "./export.js";
+import { verifyCommand } from "./verify.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -39,6 +41,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   }
   if (command === "keys" && rest[0] === "new") return keysNewCommand(rest.slice(1), out);
   if (command === "l0") return l0Command(rest, out);
+  if (command === "export") return exportCommand(rest, out);
+  if (command === "verify") return verifyCommand(rest, out);
   let parsed;
   try {
     parsed = parseArgs({

@@ -27,6 +27,7 @@ import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
 import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
+import { exportSource } from "./l0/export-source.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -356,6 +357,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network)),
   };
 
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });

@@ -10,6 +10,7 @@ import { checkBodyHeaders, readBody } from "./body.js";
 import { failure, failureBody, type ApiFailure } from "./errors.js";
 import type { ApiLimits } from "./limits.js";
 import { matchRoute, METHODS, type Route } from "./routes.js";
+import { answerExport, matchExport } from "./export-routes.js";
 import type { BodyValidators } from "./schemas.js";
 import { internalFailure, notHosted, parseBody, precheck, submissionsOf, submitTo } from "./submit.js";
 
@@ -44,6 +45,11 @@ const CLOSE_GRACE_MS = 2_000;
 export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.counters.requests++;
   try {
+    const ex = matchExport(req.url ?? "/");
+    if (ex !== undefined) {
+      if ("status" in ex) return sendFailure(ctx, req, res, ex);
+      return answerExport(ctx, req, res, ex, (status, body) => sendJson(ctx, req, res, status, body), (f, headers) => sendFailure(ctx, req, res, f, headers));
+    }
     const route = matchRoute(req.url ?? "/", ctx.limits.maxRecordKeyLength);
     if ("status" in route) return sendFailure(ctx, req, res, route);
     const method = req.method ?? "GET";

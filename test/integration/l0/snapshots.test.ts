@@ -1,54 +1,172 @@
 /**
- * Snapshots on real nodes: four validator nodes (real WebSockets, SQLite
- * ledgers, group drivers) run two channels and send their snapshots to a real
- * `statecell l0` process through the outbox.
+ * The channel side of L0 on real nodes: four validator nodes (real
+ * WebSockets, SQLite ledgers, group drivers, in this process) run two
+ * channels and send their snapshots to a real `statecell l0` process through
+ * the outbox; the channels are exported from a node's API and verified
+ * offline, and verify names the first divergence of every kind of tampering.
+ * Then L0 is stopped while the channels take inputs, and started again.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadNodeConfig } from "../../../runtime/node/config/index.js";
+import { loadKeyFile, loadNodeConfig } from "../../../runtime/node/config/index.js";
 import { startNode, type RunningNode } from "../../../runtime/node/node.js";
 import { l0Client, verifyAck } from "../../../runtime/l0/index.js";
-import { FIXTURES, freePort, startL0Process, until, writeNetwork, type L0Process } from "./network.js";
+import { main } from "../../../runtime/cli/main.js";
+import { verifyExport } from "../../../runtime/cli/verify-export.js";
+import { loadChannel, type ChannelPlan } from "../../../runtime/definition/index.js";
+import { checkCode } from "../../../runtime/sandbox/index.js";
+import { precommitString } from "../../../runtime/consensus/index.js";
+import { signBytes } from "../../../runtime/core/keys.js";
+import { snapshotHash } from "../../../runtime/node/l0/index.js";
+import { FIXTURES, freePort, startL0Process, until, writeNetwork, type L0Process, type TestNetwork } from "./network.js";
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
+const NAMES = ["v1", "v2", "v3", "v4"];
+const ALPHA = join(FIXTURES, "alpha.yaml");
+const BETA = join(FIXTURES, "beta.yaml");
 
-describe("snapshots to L0", () => {
+function plan(file: string): ChannelPlan {
+  return loadChannel(readFileSync(file, "utf8"), { file }, { readFile: (p) => readFileSync(p, "utf8"), checkCode }).plan!;
+}
+
+async function l0Height(l0: L0Process, channel: string): Promise<number> {
+  const r = await l0Client(l0.url).channel(channel);
+  return r.ok ? ((r.channel as unknown as { head: { height: number } | null }).head?.height ?? 0) : 0;
+}
+
+async function submit(api: string, channel: string, cell: string, n: number): Promise<void> {
+  const res = await fetch(`${api}/v1/channels/${channel}/cells/${cell}/inputs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [{ data: { n } }] }) });
+  expect(res.status).toBe(200);
+}
+
+describe("snapshots on nodes, L0, export and verify", () => {
   const dir = mkdtempSync(join(tmpdir(), "statecell-l0c-"));
   const nodes: RunningNode[] = [];
   let l0: L0Process | undefined;
+  let net: TestNetwork;
+  let port = 0;
   afterAll(async () => {
     for (const n of nodes) await n.stop();
     await l0?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("two channels: L0 holds both snapshot chains and every acknowledgement verifies", async () => {
-    const port = await freePort();
+  it("two channels: L0 holds both snapshot chains, every acknowledgement verifies, verify of both exports passes", async () => {
+    port = await freePort();
     l0 = await startL0Process(join(dir, "l0"), port);
-    const alpha = join(FIXTURES, "alpha.yaml");
-    const beta = join(FIXTURES, "beta.yaml");
-    const net = await writeNetwork(dir, { v1: [alpha, beta], v2: [alpha, beta], v3: [alpha, beta], v4: [alpha, beta] }, { url: l0.url, key: l0.key });
-    for (const name of ["v1", "v2", "v3", "v4"]) {
+    net = await writeNetwork(dir, Object.fromEntries(NAMES.map((n) => [n, [ALPHA, BETA]])), { url: l0.url, key: l0.key });
+    for (const name of NAMES) {
       const { config, problems } = loadNodeConfig(net.configs[name]);
       expect(problems.filter((p) => p.severity === "error")).toEqual([]);
       nodes.push(await startNode(config!, { log: silent }));
     }
+    for (let i = 0; i < 5; i++) {
+      await submit(net.api.v1, "alpha", "items", i);
+      await submit(net.api.v1, "beta", "src", i);
+    }
+    for (const channel of ["alpha", "beta"]) await until(`${channel} at L0 height 3`, async () => ((await l0Height(l0!, channel)) >= 3 ? true : undefined), 90_000, 500);
     const client = l0Client(l0.url);
     for (const channel of ["alpha", "beta"]) {
-      await until(`${channel} at L0 height 3`, async () => {
-        const r = await client.channel(channel);
-        return r.ok && (r.channel as unknown as { head: { height: number } }).head.height >= 3 ? true : undefined;
-      }, 90_000, 500);
-    }
-    for (const channel of ["alpha", "beta"]) {
-      const r = await client.snapshots(channel, { from: 1, limit: 100 });
+      const r = await client.snapshots(channel, { from: 1, limit: 1000 });
       expect(r.ok).toBe(true);
       if (!r.ok) return;
-      const heights = r.snapshots.map((s) => s.height);
-      expect(heights.slice(0, 3)).toEqual([1, 2, 3]);
+      expect(r.snapshots.map((s) => s.height)).toEqual(r.snapshots.map((_, i) => i + 1));
       for (const s of r.snapshots) expect(verifyAck(s.ack as never, [l0.key], { channel, height: s.height, hash: s.hash }).ok).toBe(true);
+      // The snapshot group's nodes hold the same chain (v1 is not in beta's group b).
+      const holders = nodes.filter((n) => n.snapshots.hosts.has(channel));
+      expect(holders.length).toBe(channel === "alpha" ? 4 : 3);
     }
-  }, 180_000);
+    // Export from v2 (it hosts every cell of both channels) and verify with the channel files.
+    for (const [channel, yaml] of [["alpha", ALPHA], ["beta", BETA]] as const) {
+      const out = join(dir, `${channel}.jsonl`);
+      let text = "";
+      expect(await main(["export", "--node", net.api.v2, "--channel", channel, "--out", out], (s) => (text += s))).toBe(0);
+      expect(text).toMatch(/exported .*blocks, \d+ snapshots, \d+ L0 acknowledgements/);
+      text = "";
+      const code = await main(["verify", out, yaml], (s) => (text += s));
+      expect(text).toMatch(/: ok: channel/);
+      expect(code).toBe(0);
+      text = "";
+      expect(await main(["verify", out, "--format", "json"], (s) => (text += s))).toBe(0);
+      const j = JSON.parse(text) as { ok: boolean; summary: { snapshots: { count: number }; acks: number } };
+      expect(j.ok).toBe(true);
+      expect(j.summary.snapshots.count).toBeGreaterThanOrEqual(3);
+      expect(j.summary.acks).toBeGreaterThanOrEqual(3);
+    }
+  }, 240_000);
+
+  it("verify names the first divergence: changed input, dropped block, forged signature, swapped definition, reordered line, snapshot state root", async () => {
+    const lines = readFileSync(join(dir, "beta.jsonl"), "utf8").trimEnd().split("\n");
+    const plans = new Map<string, ChannelPlan>();
+    const opts = (p = plans) => ({ plans: p, loadEmbedded: () => "not used", runner: () => undefined });
+    const check = (ls: string[], p = plans) => verifyExport(ls, opts(p));
+    plans.set("beta", plan(BETA));
+    expect(check(lines).ok).toBe(true);
+    const recs = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    const idx = (f: (r: Record<string, any>) => boolean) => recs.findIndex(f);
+    const withInput = idx((r) => r.type === "block" && r.cell === "src" && r.block.value.inputs.length > 0);
+    expect(withInput).toBeGreaterThan(0);
+    const edit = (i: number, f: (r: Record<string, any>) => void): string[] => {
+      const copy = structuredClone(recs[i]);
+      f(copy);
+      return lines.map((l, j) => (j === i ? JSON.stringify(copy) : l));
+    };
+
+    // A changed input.
+    let r = check(edit(withInput, (b) => (b.block.value.inputs[0].data.n += 1000)));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: withInput + 1, record: "block", cell: "src", height: recs[withInput].height, what: expect.stringMatching(/differs from what group a certified/) });
+
+    // A dropped block.
+    const second = idx((r) => r.type === "block" && r.cell === "sink" && r.height === 2);
+    r = check(lines.filter((_, j) => j !== second));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: second + 1, record: "block", cell: "sink", height: 3, what: expect.stringMatching(/block 2 of cell sink belongs/) });
+
+    // A forged signature.
+    r = check(edit(withInput, (b) => (b.block.certificate.signatures[0].signature = b.block.certificate.signatures[0].signature.replace(/^./, (c: string) => (c === "0" ? "1" : "0")))));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: withInput + 1, cell: "src", what: expect.stringMatching(/certificate does not hold: the signature of/) });
+
+    // A swapped definition: the auditor's file is another channel's text under this name.
+    const swapped = plan(BETA);
+    r = check(lines, new Map([["beta", { ...swapped, hash: plan(ALPHA).hash } as ChannelPlan]]));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: 2, record: "definition", what: expect.stringMatching(/another definition than the one the channel ran/) });
+    // ... or the export's own definition record edited.
+    r = verifyExport(edit(1, (d) => (d.source = d.source.replace("threshold: all", "threshold: 2"))), { plans: new Map(), loadEmbedded: (d) => loadChannel(d.source, { file: "/x/beta.yaml" }, { checkCode }).plan ?? "no", runner: () => undefined });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: 2, record: "definition" });
+
+    // A reordered line: two blocks of one cell swapped.
+    const b1 = idx((r) => r.type === "block" && r.cell === "src" && r.height === 1);
+    const reordered = [...lines];
+    [reordered[b1], reordered[b1 + 1]] = [reordered[b1 + 1], reordered[b1]];
+    r = check(reordered);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: b1 + 1, record: "block", height: 2, what: expect.stringMatching(/block 1 of cell src belongs/) });
+
+    // A snapshot whose state root does not match, re-certified by the snapshot group's own keys
+    // (so only the replay can tell).
+    const snap = idx((r) => r.type === "snapshot" && r.block.value.snapshot.cells.sink.height > 0);
+    expect(snap).toBeGreaterThan(0);
+    const keys = ["v2", "v3", "v4"].map((n) => loadKeyFile(join(dir, "keys", `${n}.key`)));
+    const forged = structuredClone(recs[snap]);
+    const s = forged.block.value.snapshot;
+    s.cells.sink.stateRoot = "ab".repeat(32);
+    const hash = snapshotHash(s);
+    forged.hash = hash;
+    forged.block.certificate = { channel: "beta", cell: "snapshots", height: s.height, round: 0, valueId: hash, signatures: keys.map((k) => ({ validator: k.publicKey, signature: signBytes(k, new TextEncoder().encode(precommitString("beta", "snapshots", s.height, 0, hash))) })) };
+    const tampered = lines.map((l, j) => (j === snap ? JSON.stringify(forged) : l));
+    r = check(tampered);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence).toMatchObject({ line: snap + 1, record: "snapshot", cell: "sink", height: s.height, what: expect.stringMatching(/state root abababababab… does not match the replayed block/) });
+
+    // A cut-off file.
+    r = check(lines.slice(0, -1));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.divergence.what).toMatch(/cut off/);
+  }, 120_000);
 });
