@@ -103,14 +103,14 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
   });
   if (tty) progressTo.write("\r\x1b[K");
   if (format === "json") {
-    out(`${JSON.stringify(result.ok ? { ok: true, file, summary: result.summary } : { ok: false, file, divergence: result.divergence, summary: result.summary })}\n`);
+    out(`${JSON.stringify(result.ok ? { ok: true, file, summary: result.summary } : { ok: false, file, code: "CLI_VERIFY_DIVERGENCE", divergence: result.divergence, summary: result.summary })}\n`);
     return result.ok ? 0 : 1;
   }
   const s = result.summary;
   if (!result.ok) {
     const d = result.divergence;
     const what = [d.record, d.cell !== undefined ? `cell ${d.cell}` : undefined, d.height !== undefined ? `height ${d.height}` : undefined].filter((x) => x !== undefined).join(", ");
-    out(`${file}:${d.line}: divergence (${what}): ${d.what}\n`);
+    out(`${file}:${d.line}: CLI_VERIFY_DIVERGENCE (${what}): ${d.what}\n  fix: get the ledger again from another validator of the group (statecell export --node URL), compare, and report the node that served this copy\n`);
     return 1;
   }
   const blocks = Object.values(s.cells).reduce((a, c) => a + c.blocks, 0);
