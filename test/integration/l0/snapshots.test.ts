@@ -221,4 +221,23 @@ describe("snapshots on nodes, L0, export and verify", () => {
     expect(await main(["verify", ex, ALPHA, "--l0-key", l0.key], (x) => (text += x))).toBe(0);
     expect(text).toMatch(/ok/);
   }, 240_000);
+
+  it("a node restarted from its ledger goes on with the same snapshot chain, and L0 holds it once", async () => {
+    const v4 = nodes[3];
+    const before = v4.snapshots.hosts.get("alpha")!.height;
+    await v4.stop();
+    const { config } = loadNodeConfig(net.configs.v4);
+    const again = await startNode(config!, { log: silent });
+    nodes[3] = again;
+    expect(again.snapshots.hosts.get("alpha")!.height).toBe(before);
+    for (let i = 0; i < 10; i++) await submit(net.api.v1, "alpha", "items", 5000 + i);
+    await until("v4 decides new alpha snapshots after its restart", () => (again.snapshots.hosts.get("alpha")!.height > before + 1 ? true : undefined), 90_000);
+    const r = await l0Client(l0!.url).snapshots("alpha", { from: 1, limit: 1000 });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const ledgerChain = (await (await fetch(`${net.api.v4}/v1/export/alpha/snapshots?limit=1000`)).json()) as { snapshots: Array<{ height: number; hash: string }> };
+    const atL0 = new Map(r.snapshots.map((s) => [s.height, s.hash]));
+    for (const s of ledgerChain.snapshots) if (atL0.has(s.height)) expect(atL0.get(s.height)).toBe(s.hash);
+    expect(new Set(r.snapshots.map((s) => s.height)).size).toBe(r.snapshots.length);
+  }, 180_000);
 });
