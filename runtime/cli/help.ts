@@ -15,6 +15,10 @@ Commands:
                             a channel's ledger as JSON Lines, for auditors
   verify FILE [CHANNEL.yaml...]
                             replay an export offline: every block, certificate, snapshot, L0 ack
+  channel readiness CHANNEL.yaml
+                            who approved an upgrade to this version, and whether the threshold is met
+  channel approve CHANNEL.yaml --key FILE --at HEIGHT
+                            a validator's approval of the upgrade, sent to L0
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -98,6 +102,18 @@ certificate and cell heads, and every L0 acknowledgement's signature (against
 definition must be theirs; without, the definition it carries is used. Exit 0
 with a summary, or 1 naming the first divergence: FILE:LINE, the record, the
 cell and height, and what differs.`,
+  channel: `Usage: statecell channel readiness CHANNEL.yaml [--l0 URL | --dir DIR] [--format text|json]
+       statecell channel approve CHANNEL.yaml --key FILE --at HEIGHT [--l0 URL | --dir DIR] [--format text|json]
+
+CHANNEL.yaml is a new version of a channel. It must load: an invalid version
+is refused with its lint errors (CLI_UPGRADE_INVALID, exit 1) and the version
+in force keeps running. readiness shows, like Fabric's checkcommitreadiness,
+every upgrade proposal to this definition that L0 holds: its snapshot height,
+status, who of the snapshot group approved it, who is missing, the threshold
+and whether it is met. approve signs the upgrade record (from the definition
+in force at L0 to this one, from snapshot height HEIGHT on) with a
+validator's key file and sends it to L0. L0 is --l0 URL, else the one
+statecell up wrote in DIR/up.json (default .statecell).`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of

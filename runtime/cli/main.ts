@@ -19,6 +19,7 @@ import { keysNewCommand } from "./keys.js";
 import { l0Command } from "./l0.js";
 import { exportCommand } from "./export.js";
 import { verifyCommand } from "./verify.js";
+import { channelCommand } from "./channel.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -43,6 +44,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   if (command === "l0") return l0Command(rest, out);
   if (command === "export") return exportCommand(rest, out);
   if (command === "verify") return verifyCommand(rest, out);
+  if (command === "channel") return channelCommand(rest, out);
   let parsed;
   try {
     parsed = parseArgs({
