@@ -85,6 +85,7 @@ export class SnapshotChains {
     regAnswer: Database.Statement<[string, string, number]>;
     ack: Database.Statement<[string, number], { hash: string; ack: string; received: number }>;
     acks: Database.Statement<[string, number, number], { height: number; hash: string; ack: string; received: number }>;
+    lastAck: Database.Statement<[string], { height: number | null }>;
     putAck: Database.Statement<[string, number, string, string, number]>;
   };
   private readonly appendTx: Database.Transaction<(channel: string, s: StoredChannelSnapshot, outbox: ReadonlyArray<readonly [string, string, string, string]>) => boolean>;
@@ -103,6 +104,7 @@ export class SnapshotChains {
       regAnswer: db.prepare("UPDATE l0_registrations SET answer = ? WHERE channel = ? AND version = ?"),
       ack: db.prepare("SELECT hash, ack, received FROM l0_acks WHERE channel = ? AND height = ?"),
       acks: db.prepare("SELECT height, hash, ack, received FROM l0_acks WHERE channel = ? AND height >= ? ORDER BY height LIMIT ?"),
+      lastAck: db.prepare("SELECT max(height) AS height FROM l0_acks WHERE channel = ?"),
       putAck: db.prepare("INSERT OR IGNORE INTO l0_acks (channel, height, hash, ack, received) VALUES (?, ?, ?, ?, ?)"),
     };
     const enqueue = db.prepare("INSERT OR IGNORE INTO outbox (key, target, kind, payload, source_cell, source_height) VALUES (?, ?, ?, ?, NULL, ?)");
@@ -176,6 +178,11 @@ export class SnapshotChains {
   /** Stores L0's acknowledgement of snapshot `height` (checked by the caller); the first one stays. */
   putAck(channel: string, height: number, hash: string, ack: Json, time: number): void {
     this.q.putAck.run(channel, height, hash, JSON.stringify(ack), time);
+  }
+
+  /** The highest acknowledged height of `channel` (0 before the first). */
+  lastAck(channel: string): number {
+    return this.q.lastAck.get(channel)?.height ?? 0;
   }
 
   ack(channel: string, height: number): { hash: string; ack: Json; received: number } | null {

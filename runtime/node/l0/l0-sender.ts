@@ -103,9 +103,8 @@ export class L0Sender {
   private statusOf(channel: string): L0ChannelStatus {
     let s = this.status.get(channel);
     if (s === undefined) {
-      const acks = this.ledger.snapshots.acks(channel, 0, 1_000_000);
       const reg = this.ledger.snapshots.registration(channel, 1);
-      s = { channel, acknowledged: acks.length === 0 ? 0 : acks[acks.length - 1].height, registered: reg?.answer != null, attempts: 0, lastError: null, nextAttemptAt: 0 };
+      s = { channel, acknowledged: this.ledger.snapshots.lastAck(channel), registered: reg?.answer != null, attempts: 0, lastError: null, nextAttemptAt: 0 };
       this.status.set(channel, s);
     }
     return s;

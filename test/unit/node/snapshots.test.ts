@@ -12,7 +12,7 @@ import { keyPairFromName, signBytes } from "../../../runtime/core/keys.js";
 import { loadChannel, requireChannel } from "../../../runtime/definition/index.js";
 import { cachingVerifier, GENESIS_HASH, precommitString, validatorSet, type CommitCertificate } from "../../../runtime/consensus/index.js";
 import { openLedger } from "../../../runtime/ledger/index.js";
-import { backoffDelay, genesisRegistration, registrationHash, signRegistration, snapshotApplication, snapshotHash, snapshotProblem, type CertifiedHead, type SnapshotChainState, type SnapshotValue } from "../../../runtime/node/l0/index.js";
+import { SnapshotHost, backoffDelay, genesisRegistration, registrationHash, signRegistration, snapshotApplication, snapshotHash, snapshotProblem, type CertifiedHead, type SnapshotChainState, type SnapshotValue } from "../../../runtime/node/l0/index.js";
 import { registrationSignatureValid } from "../../../runtime/node/l0/registration.js";
 import { matchExport } from "../../../runtime/node/api/export-routes.js";
 import { checkRegistrationShape } from "../../../runtime/l0/shapes.js";
@@ -180,5 +180,74 @@ describe("the export routes", () => {
       expect(matchExport(bad), bad).toMatchObject({ status: 400, code: "API_BAD_PARAM" });
     }
     expect(matchExport("/v1/export/alpha/nope")).toMatchObject({ status: 404 });
+  });
+});
+
+describe("a snapshot host against what strangers send", () => {
+  it("drops junk, heads and signatures it cannot check, never throws or faults, and gathers valid signatures into the outbox", () => {
+    const dir = mkdtempSync(join(tmpdir(), "statecell-snaphost-"));
+    const ledger = openLedger(join(dir, "ledger.sqlite"));
+    const faults: unknown[] = [];
+    const sent: Array<{ peer: string; bytes: Uint8Array }> = [];
+    const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
+    const host = new SnapshotHost({
+      plan,
+      identity: keyOf("b1"),
+      group: sets.two,
+      cellSets: sets,
+      peers: ["b2", "b3"].map((n) => keyOf(n).publicKey),
+      ledger,
+      hosted: new Set(["two"]),
+      keysOf,
+      send: (peer, _ch, bytes) => void sent.push({ peer, bytes }),
+      log: silent,
+      fault: (e) => void faults.push(e),
+      now: Date.now,
+    });
+    try {
+      host.start();
+      const b2 = keyOf("b2").publicKey;
+      const a1 = keyOf("a1").publicKey;
+      const stranger = keyPairFromName("stranger").publicKey;
+      const good = head("one", 5, "1", ["a1", "a2", "a3"]);
+      const frame = (h: CertifiedHead, cell = "one") => ({ type: "cell-head", cell, height: h.height, hash: h.hash, stateRoot: h.stateRoot, certificate: h.certificate });
+      const junk: unknown[] = [null, 5, "x", [], {}, { type: "cell-head" }, { type: "cell-head", cell: "__proto__", height: 9 }, { type: "cell-head", cell: "one", height: 1e300 }, { type: "registration-signature" }, { type: "proposal", height: "7" }, { type: "catchup-request", fromHeight: -1 }, { type: "catchup-response", blocks: "x" }];
+      for (const j of junk) for (const from of [b2, a1, stranger]) host.receive(from, j);
+      // A head announced by someone outside the cell's group, with too few signatures, or for another cell.
+      host.receive(b2, frame(good));
+      host.receive(stranger, frame(good));
+      host.receive(a1, frame(head("one", 5, "1", ["a1", "a2"])));
+      host.receive(a1, frame(good, "two"));
+      host.receive(a1, { ...frame(good), stateRoot: "not hex" });
+      expect(host.due()).toBe(false);
+      // A consensus message from a stranger does not wake the group.
+      host.receive(stranger, { type: "prevote", channel: "snap", cell: "snapshots", height: 1, round: 0, valueId: null, validator: stranger, signature: "0".repeat(128) });
+      expect(host.driver.running).toBe(false);
+      // The real thing: 5 blocks of cell one certified by its group make a snapshot due (every: 2).
+      host.receive(a1, frame(good));
+      expect(host.due()).toBe(true);
+
+      // Registration signatures: forged, someone else's, another record's are dropped; the group's are kept.
+      const reg = host.registration;
+      const sig2 = signRegistration(reg, keyOf("b2"));
+      host.receive(b2, { type: "registration-signature", hash: host.registrationHash, key: b2, signature: "0".repeat(128) });
+      host.receive(stranger, { type: "registration-signature", hash: host.registrationHash, key: b2, signature: sig2.signature });
+      host.receive(b2, { type: "registration-signature", hash: "f".repeat(64), key: b2, signature: sig2.signature });
+      host.receive(a1, { type: "registration-signature", hash: host.registrationHash, key: a1, signature: signRegistration(reg, keyOf("a1")).signature });
+      expect(ledger.snapshots.registration("snap", 1)!.signatures.length).toBe(1);
+      expect(ledger.outbox.undelivered({ target: "l0" })).toEqual([]);
+      host.receive(b2, { type: "registration-signature", hash: host.registrationHash, key: b2, signature: sig2.signature });
+      host.receive(b2, { type: "registration-signature", hash: host.registrationHash, key: b2, signature: sig2.signature });
+      expect(ledger.snapshots.registration("snap", 1)!.signatures.length).toBe(2);
+      const b3 = keyOf("b3").publicKey;
+      host.receive(b3, { type: "registration-signature", hash: host.registrationHash, key: b3, signature: signRegistration(reg, keyOf("b3")).signature });
+      expect(ledger.snapshots.registration("snap", 1)!.signatures.map((x) => x.key)).toEqual(["b1", "b2", "b3"].map((n) => keyOf(n).publicKey));
+      expect(ledger.outbox.undelivered({ target: "l0" }).map((r) => r.kind)).toEqual(["registration"]);
+      expect(faults).toEqual([]);
+    } finally {
+      host.stop();
+      ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
