@@ -75,7 +75,7 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
     },
     snapshots(channel, from, limit) {
       if (!byName.has(channel)) return undefined;
-      return ledger.snapshots.from(channel, from, limit).map((s) => ({ height: s.height, hash: s.hash, block: s.block })) as unknown as Json[];
+      return ledger.snapshots.from(channel, from, limit).map((s) => ({ height: s.height, hash: s.hash, decided: s.decided, block: s.block })) as unknown as Json[];
     },
     acks(channel, from, limit) {
       if (!byName.has(channel)) return undefined;

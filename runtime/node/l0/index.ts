@@ -51,6 +51,7 @@ export interface NodeSnapshots {
 
 export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
   const hosts = new Map<string, SnapshotHost>();
+  let sender: L0Sender | undefined;
   const announcers = new Map<string, HeadAnnouncer>();
   for (const plan of d.plans) {
     if (plan.snapshots === undefined) continue;
@@ -64,10 +65,10 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     for (const c of Object.keys(plan.cells)) cellSets[c] = d.setOf(plan, c);
     hosts.set(
       plan.channel,
-      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now }),
+      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke() }),
     );
   }
-  const sender = d.l0 !== undefined && hosts.size > 0 ? new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log) : undefined;
+  sender = d.l0 !== undefined && hosts.size > 0 ? new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log) : undefined;
   let poke: ReturnType<typeof setInterval> | undefined;
   return {
     receive(channel, from, m) {
@@ -85,9 +86,10 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     start() {
       for (const h of hosts.values()) h.start();
       if (sender !== undefined) {
-        sender.start();
-        // New snapshots are picked up by the sender's own passes; this only shortens the wait after a quiet spell.
-        poke = setInterval(() => sender.poke(), 250);
+        const s = sender;
+        s.start();
+        // Hosts poke the sender when they queue a row; this is the backstop after a quiet spell.
+        poke = setInterval(() => s.poke(), 1_000);
         poke.unref();
       }
     },

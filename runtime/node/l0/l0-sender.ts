@@ -57,6 +57,8 @@ export class L0Sender {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private busy = false;
+  /** Poked while a pass ran: pass again as soon as it ends. */
+  private again = false;
   private readonly base: number;
   private readonly max: number;
   private readonly random: () => number;
@@ -86,7 +88,9 @@ export class L0Sender {
 
   /** New rows are queued: try now (when no pass runs and no backoff holds every channel). */
   poke(): void {
-    if (this.running && !this.busy) this.schedule(0);
+    if (!this.running) return;
+    if (this.busy) this.again = true;
+    else this.schedule(0);
   }
 
   channels(): L0ChannelStatus[] {
@@ -114,6 +118,7 @@ export class L0Sender {
   private async pass(): Promise<void> {
     if (!this.running || this.busy) return;
     this.busy = true;
+    this.again = false;
     let wait = 1_000;
     try {
       const rows = this.ledger.outbox.undelivered({ target: L0_TARGET, limit: this.o.batch ?? 256 });
@@ -156,7 +161,7 @@ export class L0Sender {
       this.log.error("l0 sender", { error: e instanceof Error ? e.message : String(e) });
     } finally {
       this.busy = false;
-      this.schedule(Math.max(0, wait));
+      this.schedule(this.again ? 0 : Math.max(0, wait));
     }
   }
 

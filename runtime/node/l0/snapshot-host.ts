@@ -83,6 +83,8 @@ export interface SnapshotHostDeps {
   token?: () => { stateRoot: string } | null;
   /** The token's genesis for the registration (null until the token engine fills it). */
   tokenGenesis?: Registration["token"];
+  /** After a snapshot or a registration went into the outbox (the sender tries at once). */
+  queued?: () => void;
 }
 
 /** Messages of the host itself, beside consensus frames, on the pseudo-cell's wire channel. */
@@ -220,6 +222,7 @@ export class SnapshotHost {
     ]);
     this.head = { height: block.height, valueId, state };
     this.lastDecidedAt = now;
+    setImmediate(() => this.d.queued?.());
     this.d.log.info("snapshot decided", { channel: this.channel, height: block.height, hash: valueId.slice(0, 16) });
   }
 
@@ -284,6 +287,7 @@ export class SnapshotHost {
     this.d.ledger.snapshots.setRegistrationSignatures(this.channel, 1, signatures);
     if (signatures.length >= this.d.group.quorum) {
       this.d.ledger.outbox.enqueue([{ key: registrationOutboxKey(this.channel, 1, this.registrationHash), target: L0_TARGET, kind: "registration", payload: { channel: this.channel, version: 1, hash: this.registrationHash } }]);
+      setImmediate(() => this.d.queued?.());
     }
   }
 }
