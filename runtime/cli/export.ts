@@ -57,7 +57,8 @@ async function pages(base: string, path: string, field: string): Promise<unknown
     const page = ((await getJson(base, `${path}?from=${from}&limit=${PAGE}`)) as Record<string, unknown>)[field];
     if (!Array.isArray(page)) throw new ExportError("CLI_EXPORT_BAD_ANSWER", `the node ${base} answered GET ${path} without a list of ${field}`, "export from a node of this statecell version");
     out.push(...page);
-    if (page.length < PAGE) return out;
+    // A node may answer fewer than asked (a page is bounded in bytes too): only an empty page ends.
+    if (page.length === 0) return out;
     from = (page[page.length - 1] as { height: number }).height + 1;
   }
 }

@@ -11,6 +11,10 @@ import type { Json } from "../../core/canonical.js";
 import { loadChannel, type ChannelPlan } from "../../definition/index.js";
 import type { Ledger } from "../../ledger/index.js";
 import { checkCode } from "../../sandbox/index.js";
+import { jsonSizeEstimate } from "../../consensus/index.js";
+
+/** Most bytes of blocks in one export page (the answer is built in memory). */
+export const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 
 /** The definition as exported: the channel file's text and its code files by the path the file writes. */
 export interface ExportedDefinition {
@@ -71,11 +75,26 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
     },
     blocks(channel, cell, from, limit) {
       if (!byName.has(channel) || !hosts(channel, cell)) return undefined;
-      return ledger.cell(channel, cell).blocks(from, limit) as unknown as Json[];
+      // A page holds at most MAX_PAGE_BYTES of blocks (at least one): blocks may each be a MiB.
+      const out: Json[] = [];
+      let bytes = 0;
+      for (const b of ledger.cell(channel, cell).blocks(from, limit)) {
+        bytes += jsonSizeEstimate(b, MAX_PAGE_BYTES + 1);
+        if (out.length > 0 && bytes > MAX_PAGE_BYTES) break;
+        out.push(b as unknown as Json);
+      }
+      return out;
     },
     snapshots(channel, from, limit) {
       if (!byName.has(channel)) return undefined;
-      return ledger.snapshots.from(channel, from, limit).map((s) => ({ height: s.height, hash: s.hash, decided: s.decided, block: s.block })) as unknown as Json[];
+      const out: Json[] = [];
+      let bytes = 0;
+      for (const s of ledger.snapshots.from(channel, from, limit)) {
+        bytes += jsonSizeEstimate(s.block, MAX_PAGE_BYTES + 1);
+        if (out.length > 0 && bytes > MAX_PAGE_BYTES) break;
+        out.push({ height: s.height, hash: s.hash, decided: s.decided, block: s.block } as unknown as Json);
+      }
+      return out;
     },
     acks(channel, from, limit) {
       if (!byName.has(channel)) return undefined;

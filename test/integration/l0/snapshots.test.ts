@@ -38,9 +38,19 @@ async function l0Height(l0: L0Process, channel: string): Promise<number> {
   return r.ok ? ((r.channel as unknown as { head: { height: number } | null }).head?.height ?? 0) : 0;
 }
 
+/** Submits one input; a client retries a request the loaded machine cut off (the input id makes it idempotent). */
 async function submit(api: string, channel: string, cell: string, n: number): Promise<void> {
-  const res = await fetch(`${api}/v1/channels/${channel}/cells/${cell}/inputs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [{ data: { n } }] }) });
-  expect(res.status).toBe(200);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(`${api}/v1/channels/${channel}/cells/${cell}/inputs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs: [{ data: { n } }] }) });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+      return;
+    } catch (e) {
+      if (attempt >= 4 || !(e instanceof TypeError)) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 describe("snapshots on nodes, L0, export and verify", () => {
