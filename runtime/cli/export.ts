@@ -75,9 +75,11 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
     }
   }
   const definition = await getJson(nodes[0], `/v1/export/${ch}/definition`);
-  // Snapshots and acknowledgements first, blocks after: every block a snapshot names is then in the export.
-  const snapshots = await pages(nodes[0], `/v1/export/${ch}/snapshots`, "snapshots");
+  // Acknowledgements, then snapshots, then blocks: the chain goes on while it is read, and each is stored
+  // before the next kind refers to it (a snapshot before its acknowledgement, a block before a snapshot names
+  // it), so every acknowledgement's snapshot and every block a snapshot names are in the export.
   const acks = await pages(nodes[0], `/v1/export/${ch}/acks`, "acks");
+  const snapshots = await pages(nodes[0], `/v1/export/${ch}/snapshots`, "snapshots");
   const blocks: Array<{ cell: string; items: unknown[]; node: string }> = [];
   const missing: string[] = [];
   for (const c of main.cells) {
