@@ -6,6 +6,8 @@
  *   statecell channel add     FILE --config node.yaml
  *   statecell channel upgrade FILE --config node.yaml
  *   statecell channel remove  NAME --config node.yaml
+ *   statecell channel readiness CHANNEL.yaml   (governed upgrades: channel-upgrade.ts)
+ *   statecell channel approve   CHANNEL.yaml --key FILE --at HEIGHT
  *
  * `--config` names the node file: the node's API address and its operator
  * token are read from it (so the command runs where the node runs). Or give
@@ -16,6 +18,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { formatProblem } from "../core/errors.js";
 import { loadNodeConfig } from "../node/config/index.js";
+import { upgradeCommand } from "./channel-upgrade.js";
 
 type Out = (s: string) => void;
 
@@ -57,11 +60,13 @@ export const CHANNEL_SUBCOMMANDS: Record<string, { usage: string; run: (a: Chann
 export function channelUsage(): string {
   return `usage:\n${Object.values(CHANNEL_SUBCOMMANDS)
     .map((s) => `  ${s.usage}`)
-    .join("\n")}\n(or --node URL with the token in STATECELL_ADMIN_TOKEN instead of --config)\n`;
+    .join("\n")}\n  statecell channel readiness CHANNEL.yaml [--l0 URL]\n  statecell channel approve CHANNEL.yaml --key FILE --at HEIGHT [--l0 URL]\n(or --node URL with the token in STATECELL_ADMIN_TOKEN instead of --config)\n`;
 }
 
 export async function channelCommand(argv: readonly string[], out: Out): Promise<number> {
   const [sub, ...rest] = argv;
+  // Governed upgrades talk to L0, not to a node's admin API.
+  if (sub === "readiness" || sub === "approve") return upgradeCommand(sub, rest, out);
   const entry = sub === undefined ? undefined : CHANNEL_SUBCOMMANDS[sub];
   if (entry === undefined) {
     out(`statecell channel: ${sub === undefined ? "name a subcommand" : `unknown subcommand "${sub}"`}\n${channelUsage()}`);

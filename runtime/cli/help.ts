@@ -12,6 +12,14 @@ Commands:
   demo                      lint, explain, test the examples; a consensus round (npm start)
   l0 --config FILE          run the global L0 ledger of channel snapshots
   channel list|add|upgrade|remove   a running node's channels (--config node.yaml)
+  export --node URL --channel NAME --out FILE
+                            a channel's ledger as JSON Lines, for auditors
+  verify FILE [CHANNEL.yaml...]
+                            replay an export offline: every block, certificate, snapshot, L0 ack
+  channel readiness CHANNEL.yaml
+                            who approved an upgrade to this version, and whether the threshold is met
+  channel approve CHANNEL.yaml --key FILE --at HEIGHT
+                            a validator's approval of the upgrade, sent to L0
   help [COMMAND]            this text, or one command's
 
 Options:
@@ -77,6 +85,24 @@ cuts hash-chained global snapshots. l0.yaml names the identity key file
 (created if missing), the listen address, the data folder and how often a
 global snapshot is cut (schemas/l0.schema.json, docs/l0.md). Runs until
 SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
+  export: `Usage: statecell export --node URL [--node URL...] --channel NAME --out FILE
+
+Writes the channel's ledger as JSON Lines (schemas/export.schema.json): a
+header, the definition (the channel file's text and code), the registration
+with its signatures, every cell's certified blocks, the certified snapshots,
+L0's acknowledgements and an end record. URL is a node's client API (up.json
+lists them). A cell the first node does not host is read from the next --node
+that does (exit 1 when none does). FILE is written whole or not at all.`,
+  verify: `Usage: statecell verify FILE [CHANNEL.yaml...] [--l0-key KEY] [--format text|json]
+
+Replays an export offline from genesis: re-executes every block of every cell,
+checks every commit certificate against the registered keys, every output a
+cell consumed against the block that sent it, every snapshot's hash, link,
+certificate and cell heads, and every L0 acknowledgement's signature (against
+--l0-key, else the key the export names). With CHANNEL.yaml files the export's
+definition must be theirs; without, the definition it carries is used. Exit 0
+with a summary, or 1 naming the first divergence: FILE:LINE, the record, the
+cell and height, and what differs.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of
@@ -94,5 +120,18 @@ token of the node file (or --node URL with STATECELL_ADMIN_TOKEN):
 An upgrade is built (loaded, linted, its code compiled) before the running
 version stops; a file that does not load is refused with its problems and the
 running version goes on. \`statecell node --config node.yaml --watch DIR\`
-follows a folder of channel files instead.`,
+follows a folder of channel files instead.
+
+Usage: statecell channel readiness CHANNEL.yaml [--l0 URL | --dir DIR] [--format text|json]
+       statecell channel approve CHANNEL.yaml --key FILE --at HEIGHT [--l0 URL | --dir DIR] [--format text|json]
+
+CHANNEL.yaml is a new version of a channel. It must load: an invalid version
+is refused with its lint errors (CLI_UPGRADE_INVALID, exit 1) and the version
+in force keeps running. readiness shows, like Fabric's checkcommitreadiness,
+every upgrade proposal to this definition that L0 holds: its snapshot height,
+status, who of the snapshot group approved it, who is missing, the threshold
+and whether it is met. approve signs the upgrade record (from the definition
+in force at L0 to this one, from snapshot height HEIGHT on) with a
+validator's key file and sends it to L0. L0 is --l0 URL, else the one
+statecell up wrote in DIR/up.json (default .statecell).`,
 };

@@ -3,7 +3,6 @@
  * module: it reads files, calls the module, prints, and sets the exit code
  * (0 ok, 1 problems found or tests failed, 2 wrong usage).
  */
-import { channelCommand } from "./channel.js";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -18,6 +17,9 @@ import { nodeCommand } from "./node.js";
 import { upCommand } from "./up.js";
 import { keysNewCommand } from "./keys.js";
 import { l0Command } from "./l0.js";
+import { exportCommand } from "./export.js";
+import { verifyCommand } from "./verify.js";
+import { channelCommand } from "./channel.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -40,6 +42,8 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   }
   if (command === "keys" && rest[0] === "new") return keysNewCommand(rest.slice(1), out);
   if (command === "l0") return l0Command(rest, out);
+  if (command === "export") return exportCommand(rest, out);
+  if (command === "verify") return verifyCommand(rest, out);
   if (command === "channel") return channelCommand(rest, out);
   let parsed;
   try {

@@ -54,6 +54,10 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
   const anyInput = ctx.names.operations.size > 0 ? schemas.compile("of any operation", true, ["cells"]) : undefined;
   const cells = new Map<string, CompiledCell>();
   for (const [name, c] of entries(doc.cells)) if (isObj(c)) cells.set(name, compileCell(ctx, code, name, c, anyInput));
+  // The snapshot group certifies snapshots as the consensus cell "snapshots" (docs/l0.md): no cell may share it.
+  if (isObj(doc.cells) && Object.prototype.hasOwnProperty.call(doc.cells, "snapshots")) {
+    reporter.error("DEFINITION_RESERVED_CELL", ["cells", "snapshots"], "the cell name `snapshots` is reserved: the snapshot group's commit certificates name the cell \"snapshots\"", "give the cell another name, e.g. `snapshot-log`", { anchor: "key" });
+  }
 
   const pipeline = analysePipeline([...ctx.names.cells], [...cells.values()].flatMap((c) => c.edges), reporter);
   if (pipeline) checkFanOut(fanOutCells(doc, cells), pipeline.order, pipeline.upstream, limits, reporter);

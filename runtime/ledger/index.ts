@@ -14,6 +14,7 @@ export { CellLedger, GENESIS_HEAD, type SnapshotPolicy } from "./cell-ledger.js"
 export { Mempool, type PoolLimits } from "./mempool.js";
 export { SqliteSignerStore, SqliteWal, EvidenceStore } from "./consensus-stores.js";
 export { Outbox, outputItems } from "./outbox.js";
+export { SnapshotChains, type StoredChannelSnapshot, type StoredRegistration } from "./snapshot-chain.js";
 export { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
 export { inputId } from "./input-id.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from "./schema.js";

@@ -11,6 +11,7 @@ import { GENESIS_HASH } from "../consensus/index.js";
 import { CellLedger } from "./cell-ledger.js";
 import { clip, ledgerError } from "./errors.js";
 import { Outbox } from "./outbox.js";
+import { SnapshotChains } from "./snapshot-chain.js";
 import { migrate, MIGRATIONS, type Migration } from "./schema.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { statusOf } from "./mempool.js";
@@ -37,6 +38,8 @@ export interface Ledger {
   inputStatus(id: string): InputStatus[];
   /** Rows to deliver, for every cell. */
   readonly outbox: Outbox;
+  /** Channel snapshots, L0 registrations and acknowledgements (the channel side of L0). */
+  readonly snapshots: SnapshotChains;
   /** Closes the database (and releases its lock); the ledger cannot be used after. */
   close(): void;
 }
@@ -86,6 +89,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}, migrations: r
 
 class SqliteLedger implements Ledger {
   readonly outbox: Outbox;
+  readonly snapshots: SnapshotChains;
   readonly schemaVersion: number;
   private readonly s: Statements;
   private readonly open = new Map<string, CellLedger>();
@@ -97,6 +101,7 @@ class SqliteLedger implements Ledger {
   ) {
     this.s = prepareStatements(db);
     this.outbox = new Outbox(db, this.s);
+    this.snapshots = new SnapshotChains(db);
     this.schemaVersion = db.prepare("SELECT max(version) FROM ledger_schema").pluck().get() as number;
   }
 

@@ -5,6 +5,7 @@
  * these methods; the core decides.
  */
 import type { Json } from "../core/canonical.js";
+import type { ExportSource } from "./l0/export-source.js";
 
 /** A submission as a client sends it (POST .../inputs, or on the stream). */
 export interface Submission {
@@ -94,4 +95,6 @@ export interface NodeCore {
   readiness(): Readiness;
   /** Subscribes to events; returns the unsubscribe function. */
   subscribe(listener: (event: NodeEvent) => void): () => void;
+  /** What `statecell export` reads (GET /v1/export/...); absent on a core that serves none. */
+  exports?: ExportSource;
 }

@@ -123,7 +123,7 @@ export interface DashboardChannel {
   rejections: RejectionSeen[];
   series: SecondSeen[];
   snapshots: { configured: string | null; last: HostedChannel["snapshots"] | null };
-  token: { name: string; symbol: string; decimals: number; supply: number; top: Array<{ account: string; balance: number }>; from: "state" | "genesis" } | null;
+  token: { name: string; symbol: string; decimals: number; supply: string; top: Array<{ account: string; balance: string }>; from: "state" | "genesis" } | null;
 }
 
 export interface DashboardView {
@@ -143,20 +143,16 @@ function depths(plan: ChannelPlan): Map<string, number> {
 }
 
 /** The `count` largest balances, by one pass (no sort of every account). */
-function topBalances(balances: Readonly<Record<string, unknown>>, count: number): Array<{ account: string; balance: number }> {
-  const top: Array<{ account: string; balance: number }> = [];
+/** The `count` largest balances, as decimal strings of base units (amounts are never JS numbers). */
+function topBalances(balances: Readonly<Record<string, unknown>>, count: number): Array<{ account: string; balance: string }> {
+  const all: Array<{ account: string; balance: string; n: bigint }> = [];
   for (const account in balances) {
-    const balance = balances[account];
-    if (typeof balance !== "number") continue;
-    if (top.length === count && balance <= top[count - 1].balance) continue;
-    let i = top.length < count ? top.length : count - 1;
-    top[i] = { account, balance };
-    while (i > 0 && top[i - 1].balance < top[i].balance) {
-      [top[i - 1], top[i]] = [top[i], top[i - 1]];
-      i--;
-    }
+    const b = balances[account];
+    const text = typeof b === "string" && /^[0-9]{1,39}$/.test(b) ? b : typeof b === "number" && Number.isSafeInteger(b) && b >= 0 ? String(b) : undefined;
+    if (text !== undefined) all.push({ account, balance: text, n: BigInt(text) });
   }
-  return top;
+  all.sort((x, y) => (x.n < y.n ? 1 : x.n > y.n ? -1 : x.account < y.account ? -1 : 1));
+  return all.slice(0, count).map(({ account, balance }) => ({ account, balance }));
 }
 
 /** Top balances: from the first hosted cell whose state has a `balances` object of numbers, else the token's genesis. */

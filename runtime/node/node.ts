@@ -30,6 +30,8 @@ import { createOperations, type Operations } from "./operations.js";
 import { Quotas } from "./quotas.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
+import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
+import { exportSource } from "./l0/export-source.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -71,6 +73,8 @@ export interface RunningNode {
   admin: ChannelAdmin;
   /** Stops admission: submissions are refused with NODE_SHUTTING_DOWN and /readyz says so; the groups go on. */
   drain(): void;
+  /** Snapshot groups and delivery to L0 (docs/node.md, "Snapshots and L0"). */
+  snapshots: NodeSnapshots;
   stop(): Promise<void>;
 }
 
@@ -246,7 +250,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
           }
         },
         hasSubscribers: () => listeners.size > 0,
-        committed: (block, outputs) => deliver(plan, cellName, block, outputs),
+        committed: (block, outputs) => {
+          deliver(plan, cellName, block, outputs);
+          snapshots.committed(plan.channel, cellName, block);
+        },
         fault: fatal,
         now: () => Date.now(),
         observer: ops.observer,
@@ -273,6 +280,20 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
 
   for (const plan of plans) hostPlan(plan, prepare(plan));
+  const snapshots: NodeSnapshots = attachSnapshots({
+    plans,
+    identity,
+    me: me.name,
+    ledger,
+    hosts: (channel, cell) => hosts.has(`${channel}/${cell}`),
+    setOf,
+    groupKeys: (plan, group) => groupKeys(plan, group, network),
+    groupSet: (plan, group) => validatorSet(plan.groups[group], groupKeys(plan, group, network)),
+    send,
+    log,
+    fault: fatal,
+    ...(config.l0 !== undefined ? { l0: config.l0 } : {}),
+  });
 
   /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */
   function deliver(plan: ChannelPlan, from: string, block: CertifiedBlock, outputs: readonly SentOutput[]): void {
@@ -320,6 +341,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     switch (m.kind) {
       case "consensus":
       case "catchup":
+        if (m.c === "snapshots" && snapshots.receive(m.ch, peerKey, m.m)) return;
         hosts.get(`${m.ch}/${m.c}`)?.receive(peerKey, m.m);
         return;
       case "mempool": {
@@ -449,6 +471,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network)),
   };
 
   let stopped = false;
@@ -488,6 +511,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics })], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
+  snapshots.start();
   const pullTimer = setInterval(pull, PULL_INTERVAL_MS);
   pullTimer.unref();
   log.info("node started", { api: apiAt.url, peer: peerAt.url, cells: [...hosts.keys()] });
@@ -508,12 +532,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       if (!draining) log.info("admission stopped");
       draining = true;
     },
+    snapshots,
     async stop() {
       if (stopped) return;
       stopped = true;
       clearInterval(pullTimer);
       ops.close();
       for (const h of hosts.values()) h.stop();
+      snapshots.stop();
       await api.close();
       await peerNet!.close();
       for (const r of runners.values()) r.dispose();

@@ -11,6 +11,7 @@ import { checkBodyHeaders, readBody } from "./body.js";
 import { failure, failureBody, type ApiFailure } from "./errors.js";
 import type { ApiLimits } from "./limits.js";
 import { matchRoute, METHODS, type Route } from "./routes.js";
+import { answerExport, matchExport } from "./export-routes.js";
 import type { BodyValidators } from "./schemas.js";
 import { internalFailure, notHosted, parseBody, precheck, submissionsOf, submitTo } from "./submit.js";
 
@@ -66,6 +67,11 @@ const CLOSE_GRACE_MS = 2_000;
 export async function handleRequest(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   ctx.counters.requests++;
   try {
+    const ex = matchExport(req.url ?? "/");
+    if (ex !== undefined) {
+      if ("status" in ex) return sendFailure(ctx, req, res, ex);
+      return answerExport(ctx, req, res, ex, (status, body) => sendJson(ctx, req, res, status, body), (f, headers) => sendFailure(ctx, req, res, f, headers));
+    }
     const path = pathOf(req.url);
     for (const r of ctx.extra) if (r.matches(path)) return await r.handle(req, res, path);
     const route = matchRoute(req.url ?? "/", ctx.limits.maxRecordKeyLength);

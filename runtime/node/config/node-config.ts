@@ -31,6 +31,8 @@ export interface NodeConfig {
   token?: string;
   /** Quotas per hosted channel (runtime/node/quotas.ts). */
   quotas?: QuotaConfig;
+  /** The L0 the node sends its channels' registrations and snapshots to, with the key its acknowledgements are signed by. */
+  l0?: { url: string; key: string };
 }
 
 /** Keys whose values are secrets: masked in every excerpt. */
@@ -53,7 +55,7 @@ export function loadNodeConfig(path: string): ConfigResult<NodeConfig> {
   const read = readConfigFile(path, "node", validate);
   if (!("reporter" in read) || read.value === undefined || read.reporter.hasErrors()) return { problems: problemsOf(read, SECRET_KEYS) };
   const { reporter, value } = read;
-  const v = value as unknown as { identity: string; listen: { api: string; peer: string }; network: string; channels: string[]; data: string; token?: string; quotas?: QuotaConfig };
+  const v = value as unknown as { identity: string; listen: { api: string; peer: string }; network: string; channels: string[]; data: string; token?: string; quotas?: QuotaConfig; l0?: { url: string; key: string } };
   const base = dirname(resolve(path));
   const at = (p: string) => resolve(base, p);
 
@@ -98,7 +100,7 @@ export function loadNodeConfig(path: string): ConfigResult<NodeConfig> {
   }
   const problems = problemsOf(read, SECRET_KEYS);
   if (reporter.hasErrors() || !api || !peer) return { problems };
-  const config: NodeConfig = { file: resolve(path), identity, listen: { api, peer }, network, channels, data, ...(v.token !== undefined ? { token: v.token } : {}), ...(v.quotas !== undefined ? { quotas: v.quotas } : {}) };
+  const config: NodeConfig = { file: resolve(path), identity, listen: { api, peer }, network, channels, data, ...(v.token !== undefined ? { token: v.token } : {}), ...(v.quotas !== undefined ? { quotas: v.quotas } : {}), ...(v.l0 !== undefined ? { l0: { url: v.l0.url, key: v.l0.key } } : {}) };
   return { config, problems };
 }
 

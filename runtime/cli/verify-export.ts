@@ -1,0 +1,295 @@
+/**
+ * The auditor's offline check of an export (`statecell verify`): replays a
+ * channel from genesis with only its definition (the YAML files given, or the
+ * one the export carries) and the export's records. It re-executes every
+ * block of every cell (the cell application's `applyValue`, which insists on
+ * each block's verdicts, outputs and state root), checks every commit
+ * certificate against the registered groups' keys, every output a downstream
+ * block consumes against the upstream block that sent it, every snapshot's
+ * hash, link, certificate and cell heads against the replayed chains, and
+ * every L0 acknowledgement's signature. It stops at the first divergence and
+ * names its record line, cell, height and what differs.
+ */
+import { canonicalString, type Json } from "../core/canonical.js";
+import type { ChannelPlan } from "../definition/plan.js";
+import { cellApplication, genesisCellChain, outputEntry, validatorSet, verifyCertificate, type CellChainState, type CommitCertificate, type DeliveredOutput, type ValidatorSet } from "../consensus/index.js";
+import type { CodeRunner } from "../sandbox/index.js";
+import { GENESIS_HASH, verifyAck, type RegisteredGroup, type SignedAck } from "../l0/index.js";
+import { encodingSuite } from "../l0/encoding.js";
+import { EMPTY_STATE_ROOT, snapshotHash, type SnapshotValue } from "../node/l0/index.js";
+
+export const VERIFY_FORMAT = "statecell-export/1";
+
+export interface Divergence {
+  /** 1-based line of the export. */
+  line: number;
+  record: string;
+  cell?: string;
+  height?: number;
+  what: string;
+}
+
+export interface VerifySummary {
+  channel: string;
+  definitionHash: string;
+  records: number;
+  cells: Record<string, { blocks: number; height: number; hash: string; stateRoot: string }>;
+  snapshots: { count: number; height: number; hash: string };
+  acks: number;
+  l0Key: string | null;
+}
+
+export type VerifyResult = { ok: true; summary: VerifySummary } | { ok: false; divergence: Divergence; summary: VerifySummary };
+
+export interface VerifyOptions {
+  /** Plans of the channel files the auditor gives, by channel. */
+  plans: ReadonlyMap<string, ChannelPlan>;
+  /** Loads the definition the export carries (when no file is given for its channel); a string says why it does not load. */
+  loadEmbedded(definition: { file: string; source: string; code: Record<string, string> }): ChannelPlan | string;
+  /** A sandbox runner for a cell with code. */
+  runner(plan: ChannelPlan, cell: string): CodeRunner | undefined;
+  /** L0's key, when the auditor gives it: acknowledgements must be signed by it (else by the one the export names). */
+  l0Key?: string;
+  progress?(line: number, total: number): void;
+}
+
+class Diverged extends Error {
+  constructor(readonly d: Divergence) {
+    super(d.what);
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const short = (h: unknown): string => (typeof h === "string" ? `${h.slice(0, 12)}…` : String(h));
+
+/** Verifies the export's `lines` (JSON texts, one record each). Never throws for what the file holds. */
+export function verifyExport(lines: readonly string[], opts: VerifyOptions): VerifyResult {
+  const summary: VerifySummary = { channel: "", definitionHash: "", records: lines.length, cells: {}, snapshots: { count: 0, height: 0, hash: GENESIS_HASH }, acks: 0, l0Key: null };
+  const runners: CodeRunner[] = [];
+  try {
+    run(lines, opts, summary, runners);
+    return { ok: true, summary };
+  } catch (e) {
+    if (e instanceof Diverged) return { ok: false, divergence: e.d, summary };
+    return { ok: false, divergence: { line: 0, record: "file", what: `the check stopped: ${e instanceof Error ? e.message : String(e)}` }, summary };
+  } finally {
+    for (const r of runners) r.dispose();
+  }
+}
+
+function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySummary, runners: CodeRunner[]): void {
+  let n = 0;
+  const fail = (record: string, what: string, where: { cell?: string; height?: number } = {}): never => {
+    throw new Diverged({ line: n, record, ...where, what });
+  };
+  const next = (): Record<string, unknown> | undefined => {
+    if (n >= lines.length) return undefined;
+    const text = lines[n++];
+    opts.progress?.(n, lines.length);
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return fail("line", "the line is not JSON text");
+    }
+    if (!isObj(v) || typeof v.type !== "string") return fail("line", "the line is not a record { type, ... }");
+    return v;
+  };
+  const expect = (type: string): Record<string, unknown> => {
+    const r = next();
+    if (r === undefined) return fail(type, `the file ends before its ${type} record`);
+    if (r.type !== type) return fail(String(r.type), `a ${String(r.type)} record where the ${type} record belongs`);
+    return r;
+  };
+
+  // Header, definition, registration.
+  const header = expect("export");
+  if (header.format !== VERIFY_FORMAT) fail("export", `format ${JSON.stringify(header.format)}; this verifier reads ${VERIFY_FORMAT}`);
+  const channel = String(header.channel);
+  summary.channel = channel;
+  const def = expect("definition");
+  if (def.channel !== channel) fail("definition", `the definition is of channel ${JSON.stringify(def.channel)}, the export of ${JSON.stringify(channel)}`);
+  let plan = opts.plans.get(channel);
+  if (plan !== undefined) {
+    if (plan.hash !== def.hash) fail("definition", `the channel file ${plan.file} hashes to ${short(plan.hash)}, the export's definition is ${short(def.hash)}: another definition than the one the channel ran`);
+  } else {
+    if (typeof def.source !== "string" || !isObj(def.code)) fail("definition", "the definition carries no source { file, source, code }");
+    const loaded = opts.loadEmbedded({ file: String(def.file), source: def.source as string, code: def.code as Record<string, string> });
+    if (typeof loaded === "string") return fail("definition", `the definition in the export does not load: ${loaded}`);
+    if (loaded.hash !== def.hash) fail("definition", `the definition's text hashes to ${short(loaded.hash)}, the record says ${short(def.hash)}`);
+    plan = loaded;
+  }
+  summary.definitionHash = plan.hash;
+  if (header.definitionHash !== plan.hash) fail("export", `the header names definition ${short(header.definitionHash)}, the definition record is ${short(plan.hash)}`);
+  const reg = expect("registration");
+  const groups = groupsOf(plan, reg, header, fail);
+  const sets: Record<string, ValidatorSet> = {};
+  for (const [name, c] of Object.entries(plan.cells)) sets[name] = validatorSet(plan.groups[c.group], keyMap(groups[c.group]));
+
+  // Blocks: cells in pipeline order, heights 1, 2, ... as the header counts them.
+  const counts = new Map<string, number>();
+  if (!Array.isArray(header.cells)) fail("export", "the header lists no cells");
+  for (const c of header.cells as unknown[]) if (isObj(c) && typeof c.cell === "string" && Number.isSafeInteger(c.blocks)) counts.set(c.cell, c.blocks as number);
+  for (const name of plan.order) if (!counts.has(name)) fail("export", `the cell ${name} of the channel is not in the export`, { cell: name });
+  const chains = new Map<string, Map<number, { hash: string; stateRoot: string }>>();
+  const delivered = new Map<string, DeliveredOutput>();
+  for (const cell of plan.order) {
+    const total = counts.get(cell)!;
+    const heads = new Map<number, { hash: string; stateRoot: string }>();
+    chains.set(cell, heads);
+    const cp = plan.cells[cell];
+    let runner: CodeRunner | undefined;
+    if (cp.code !== undefined && cp.code.hooks.length > 0) {
+      runner = opts.runner(plan, cell);
+      if (runner !== undefined) runners.push(runner);
+    }
+    const app = cellApplication(plan, cell, runner === undefined ? {} : { code: () => runner });
+    let state: CellChainState = genesisCellChain();
+    let prev = GENESIS_HASH;
+    for (let h = 1; h <= total; h++) {
+      const r = expect("block");
+      if (r.cell !== cell || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${cell} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
+      const where = { cell, height: h };
+      const b = r.block;
+      if (!isObj(b) || b.height !== h || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
+      const value = (b as { value: Json }).value;
+      let id: string;
+      try {
+        id = app.valueId(value);
+      } catch {
+        return fail("block", "the block's value cannot be hashed", where);
+      }
+      const cert = (b as { certificate: CommitCertificate }).certificate;
+      if (cert.valueId !== id) fail("block", `the block's content hashes to ${short(id)}, its certificate certifies ${short(cert.valueId)}: the block differs from what group ${cp.group} certified`, where);
+      const check = verifyCertificate(sets[cell], null, { channel, cell, height: h, valueId: id }, cert);
+      if (!check.ok) fail("block", `the certificate does not hold: ${check.message}`, where);
+      const v = value as unknown as { prevHash?: unknown; inputs?: unknown; stateRoot?: unknown };
+      if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
+      if (Array.isArray(v.inputs)) {
+        v.inputs.forEach((input, i) => {
+          if (!isObj(input) || !isObj(input.output)) return;
+          const o = input.output;
+          const sent = delivered.get(`${cell}/${String(o.from)}/${String(o.seq)}`);
+          if (sent === undefined) fail("block", `input ${i} is output ${String(o.seq)} of cell ${String(o.from)}, which no certified block of ${String(o.from)} in the export sent to ${cell}`, where);
+          if (canonicalString(outputEntry(sent!)) !== canonicalString(input as Json)) fail("block", `input ${i} differs from output ${String(o.seq)} that cell ${String(o.from)} sent`, where);
+        });
+      }
+      try {
+        state = app.applyValue(state, value);
+      } catch (e) {
+        fail("block", `re-executing it does not give the block: ${e instanceof Error ? e.message : String(e)}`, where);
+      }
+      for (const o of app.outputsOf(value) ?? []) {
+        const d: DeliveredOutput = { from: cell, seq: o.seq, data: o.data, signer: o.signer };
+        if (o.op !== undefined) d.op = o.op;
+        delivered.set(`${o.to}/${cell}/${o.seq}`, d);
+      }
+      heads.set(h, { hash: id, stateRoot: String(v.stateRoot) });
+      prev = id;
+    }
+    summary.cells[cell] = { blocks: total, height: total, hash: prev, stateRoot: total === 0 ? EMPTY_STATE_ROOT : heads.get(total)!.stateRoot };
+  }
+
+  // Snapshots: the chain from height 1, each certified by the snapshot group, naming replayed heads.
+  let r = next();
+  const snaps = new Map<number, string>();
+  if (plan.snapshots !== undefined) {
+    const snapSet = validatorSet(plan.groups[plan.snapshots.group], keyMap(groups[plan.snapshots.group]));
+    let prevHash = GENESIS_HASH;
+    let h = 0;
+    while (r !== undefined && r.type === "snapshot") {
+      h++;
+      const where = { height: h };
+      if (r.height !== h) fail("snapshot", `snapshot ${String(r.height)} where snapshot ${h} belongs (a snapshot is missing, or the lines are out of order)`, { height: Number(r.height) });
+      const b = r.block as { value?: SnapshotValue; certificate?: CommitCertificate } | undefined;
+      if (!isObj(b) || !isObj(b.value) || !isObj(b.value.snapshot) || !isObj(b.certificate)) return fail("snapshot", "the record holds no certified snapshot", where);
+      const s = b.value.snapshot;
+      let hash: string;
+      try {
+        hash = snapshotHash(s);
+      } catch {
+        return fail("snapshot", "the snapshot cannot be hashed", where);
+      }
+      if (hash !== r.hash) fail("snapshot", `the snapshot hashes to ${short(hash)}, the record says ${short(r.hash)}`, where);
+      if (b.certificate.valueId !== hash) fail("snapshot", `the snapshot hashes to ${short(hash)}, its certificate certifies ${short(b.certificate.valueId)}`, where);
+      const check = verifyCertificate(snapSet, null, { channel, cell: "snapshots", height: h, valueId: hash }, b.certificate);
+      if (!check.ok) fail("snapshot", `the certificate does not hold: ${check.message}`, where);
+      if (s.channel !== channel || s.height !== h) fail("snapshot", `the snapshot is of ${String(s.channel)} height ${String(s.height)}`, where);
+      if (s.prevHash !== prevHash) fail("snapshot", `prevHash ${short(s.prevHash)} is not the hash of snapshot ${h - 1}, ${short(prevHash)}`, where);
+      if (s.definitionHash !== plan.hash) fail("snapshot", `it names definition ${short(s.definitionHash)}, the channel runs ${short(plan.hash)}`, where);
+      if (!isObj(s.cells)) fail("snapshot", "the snapshot has no cells", where);
+      for (const cell of plan.order) {
+        const c = (s.cells as Record<string, { height: number; hash: string; stateRoot: string }>)[cell];
+        if (!isObj(c)) fail("snapshot", `the snapshot does not name cell ${cell}`, { cell, height: h });
+        const mine = c.height === 0 ? { hash: GENESIS_HASH, stateRoot: EMPTY_STATE_ROOT } : chains.get(cell)!.get(c.height);
+        if (mine === undefined) fail("snapshot", `it names block ${c.height} of cell ${cell}; the export has its blocks up to ${summary.cells[cell].height}`, { cell, height: h });
+        if (mine!.hash !== c.hash) fail("snapshot", `cell ${cell}: it names block ${c.height} with hash ${short(c.hash)}; the replayed block ${c.height} has ${short(mine!.hash)}`, { cell, height: h });
+        if (mine!.stateRoot !== c.stateRoot) fail("snapshot", `cell ${cell}: its state root ${short(c.stateRoot)} does not match the replayed block ${c.height}, ${short(mine!.stateRoot)}`, { cell, height: h });
+      }
+      snaps.set(h, hash);
+      prevHash = hash;
+      summary.snapshots = { count: h, height: h, hash };
+      r = next();
+    }
+  }
+
+  // Acknowledgements: each signed by L0, about a snapshot of the export.
+  const l0Key = opts.l0Key ?? (typeof header.l0Key === "string" ? header.l0Key : undefined);
+  summary.l0Key = l0Key ?? null;
+  while (r !== undefined && r.type === "ack") {
+    const h = Number(r.height);
+    const where = { height: h };
+    const hash = snaps.get(h);
+    if (hash === undefined) fail("ack", `an acknowledgement of snapshot ${h}, which is not in the export`, where);
+    if (r.hash !== hash) fail("ack", `an acknowledgement of hash ${short(r.hash)}; snapshot ${h} is ${short(hash)}`, where);
+    if (l0Key === undefined) fail("ack", "no L0 key to check acknowledgements against", where);
+    const ack = verifyAck(r.ack as SignedAck, [l0Key!], { channel, height: h, hash: hash! });
+    if (!ack.ok) fail("ack", `the acknowledgement does not verify against L0's key ${short(l0Key)}: ${ack.refusal.message}`, where);
+    summary.acks++;
+    r = next();
+  }
+  if (r === undefined) fail("end", "the file ends without its end record (it was cut off)");
+  if (r!.type !== "end") fail(String(r!.type), `a ${String(r!.type)} record where ${plan.snapshots !== undefined ? "a snapshot, an acknowledgement or " : ""}the end record belongs`);
+  if (r!.records !== lines.length || n !== lines.length) fail("end", `the end record counts ${String(r!.records)} records; the file has ${lines.length}`);
+}
+
+type Fail = (record: string, what: string, where?: { cell?: string; height?: number }) => never;
+
+/** The groups' keys: the registration's when it has one (checked against the plan and its signatures), else the header's. */
+function groupsOf(plan: ChannelPlan, reg: Record<string, unknown>, header: Record<string, unknown>, fail: Fail): Record<string, RegisteredGroup> {
+  const fromHeader = isObj(header.groups) ? (header.groups as Record<string, RegisteredGroup>) : undefined;
+  let groups: Record<string, RegisteredGroup>;
+  if (isObj(reg.record)) {
+    const rec = reg.record as { definitionHash?: unknown; groups?: unknown; snapshotGroup?: unknown; channel?: unknown; encoding?: unknown };
+    if (rec.channel !== plan.channel || rec.definitionHash !== plan.hash) fail("registration", `the registration is of ${String(rec.channel)} definition ${short(rec.definitionHash)}`);
+    if (!isObj(rec.groups)) return fail("registration", "the registration has no groups");
+    groups = rec.groups as Record<string, RegisteredGroup>;
+    const sg = groups[String(rec.snapshotGroup)];
+    const suite = encodingSuite(rec.encoding);
+    if (sg === undefined || suite === undefined || !Array.isArray(reg.signatures)) return fail("registration", "the registration names no snapshot group, or an unknown encoding, or has no signatures");
+    const members = new Set(sg.validators.map((v) => v.key));
+    const bytes = suite.recordBytes("registration", rec);
+    const signed = new Set<string>();
+    for (const s of reg.signatures as Array<{ key: string; signature: string }>) {
+      if (!members.has(s.key) || signed.has(s.key) || !suite.verify(s.key, bytes, s.signature)) fail("registration", `a signature by ${short(s.key)} is not a valid signature of a distinct member of group ${String(rec.snapshotGroup)}`);
+      signed.add(s.key);
+    }
+    if (signed.size < sg.threshold) fail("registration", `${signed.size} signatures; group ${String(rec.snapshotGroup)} needs ${sg.threshold}`);
+  } else if (fromHeader !== undefined) {
+    groups = fromHeader;
+  } else {
+    return fail("registration", "neither a registration nor the header gives the groups' keys");
+  }
+  for (const [name, g] of Object.entries(plan.groups)) {
+    const rg = groups[name];
+    if (!isObj(rg) || !Array.isArray(rg.validators) || rg.validators.length !== g.validators.length || rg.validators.some((v, i) => v.name !== g.validators[i]) || rg.threshold !== g.threshold.quorum) {
+      fail("registration", `group ${name} is not the channel's (${g.validators.join(", ")}, threshold ${g.threshold.quorum})`);
+    }
+    if (fromHeader !== undefined && canonicalString(fromHeader[name] as unknown as Json) !== canonicalString(rg as unknown as Json)) fail("export", `the header's keys of group ${name} are not the registration's`);
+  }
+  return groups;
+}
+
+function keyMap(g: RegisteredGroup): Record<string, string> {
+  return Object.fromEntries(g.validators.map((v) => [v.name, v.key]));
+}
