@@ -153,14 +153,19 @@ const writer: Writer = {
   },
 };
 
+/** u32Latin1 of 0..255, made once: key and scalar lengths are almost always below 256. */
+const SMALL_U32: readonly string[] = Array.from({ length: 256 }, (_, n) => "\x00\x00\x00" + String.fromCharCode(n));
+
 /** A u32 as 4 latin1 characters (big-endian). */
 export function u32Latin1(n: number): string {
+  if (n < 256 && n >= 0) return SMALL_U32[n];
   return String.fromCharCode((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
-/** The UTF-8 bytes of `s` as a latin1 string (`s` itself when it is ASCII). */
+/** The UTF-8 bytes of `s` as a latin1 string (`s` itself when it is ASCII, checked in JS: a call into the runtime cost more for short keys). */
 export function utf8Latin1(s: string): string {
-  return Buffer.byteLength(s, "utf8") === s.length ? s : Buffer.from(s, "utf8").toString("latin1");
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, "utf8").toString("latin1");
+  return s;
 }
 
 /** Latin1 digest text to bytes. */

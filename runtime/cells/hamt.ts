@@ -106,8 +106,9 @@ function position(key: string): void {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  P1 = h1 >>> 0;
-  P2 = h2 >>> 0;
+  // Signed: int32 values are small integers to V8, never boxed numbers (a box per leaf and per lookup otherwise).
+  P1 = h1 | 0;
+  P2 = h2 | 0;
 }
 
 function nibble(h1: number, h2: number, depth: number): number {
@@ -202,20 +203,37 @@ function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit
     return new Bucket([leaf], edit);
   }
   if (node.kind === 0) {
-    const at = find(node.leaves, leaf.key);
-    if (at >= 0) {
-      const old = node.leaves[at].value;
-      replaced = old;
-      if (old === leaf.value) return node;
-    }
+    const leaves = node.leaves;
+    const at = find(leaves, leaf.key);
     changed = true;
-    const own = ownBucket(node, edit);
-    if (at >= 0) own.leaves[at] = leaf;
-    else {
-      counted = true;
-      own.leaves.splice(-at - 1, 0, leaf);
-      if (own.leaves.length > BUCKET && depth < MAX_DEPTH) return build(own.leaves, depth, edit);
+    if (at >= 0) {
+      const old = leaves[at].value;
+      replaced = old;
+      if (old === leaf.value) {
+        changed = false;
+        return node;
+      }
+      const own = ownBucket(node, edit);
+      own.leaves[at] = leaf;
+      return own;
     }
+    counted = true;
+    const i = -at - 1;
+    let own: Bucket<V>;
+    if (node.edit === edit) {
+      node.hash = undefined;
+      leaves.splice(i, 0, leaf);
+      own = node;
+    } else {
+      // Copy and insert in one pass (a copy, then a splice, allocated the array twice).
+      const n = leaves.length;
+      const copy = new Array<Leaf<V>>(n + 1);
+      for (let j = 0; j < i; j++) copy[j] = leaves[j];
+      copy[i] = leaf;
+      for (let j = i; j < n; j++) copy[j + 1] = leaves[j];
+      own = new Bucket(copy, edit);
+    }
+    if (own.leaves.length > BUCKET && depth < MAX_DEPTH) return build(own.leaves, depth, edit);
     return own;
   }
   const i = nibble(leaf.h1, leaf.h2, depth);

@@ -35,7 +35,8 @@ function isContainer(v: Json): v is Json[] | { [k: string]: Json } {
 /** enc(v) as latin1 text. */
 function encValue(v: Json): string {
   if (isContainer(v)) return "\x01" + containerDigest(v);
-  const t = utf8Latin1(JSON.stringify(v));
+  // A number's JSON text (RFC 8785: ECMAScript's Number::toString) is ASCII: no UTF-8 step.
+  const t = typeof v === "number" ? JSON.stringify(v) : utf8Latin1(JSON.stringify(v));
   return "\x00" + u32Latin1(t.length) + t;
 }
 
