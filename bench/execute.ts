@@ -8,10 +8,11 @@
  * the split between limits, schema, rules, state update and hashing from
  * runs with the timing hook (a clock read per phase per input, so slower);
  * a bare loop doing only schema + rules + a Map insert + one hash per block,
- * as the floor to compare with on a shared machine; and, without a target,
- * the same cell with two declarative state updates per input (a map that
- * grows to 60,000 keys and a small aggregate), which pays a Merkle leaf
- * (plus its trie path) per changed value.
+ * as the floor to compare with on a shared machine; and the same cell with
+ * two declarative state updates per input (a map that grows to 60,000 keys
+ * and a small aggregate), which pays, once per block, a hash for each
+ * changed trie bucket and each branch above them. Target for that case:
+ * >= 200,000 inputs/s.
  *
  * Run: npx tsx bench/execute.ts [blocks]
  */
@@ -21,6 +22,8 @@ import { requireChannel } from "../runtime/definition/index.js";
 import { admitInput, executeBlock, type BlockInput, type CellState, type PhaseTimings } from "../runtime/cells/index.js";
 
 const TARGET = 200_000;
+/** Target of the cell with 2 declarative state updates per input. */
+const STATE_TARGET = 200_000;
 const PER_BLOCK = 1_000;
 const BLOCKS = Number(process.argv[2] ?? 60);
 
@@ -163,6 +166,11 @@ console.log(
 console.log(`  bare loop (schema + 5 rules + Map insert + 1 hash/block), same run: ${Math.round(floor).toLocaleString("en")} inputs/s; executeBlock runs at ${((100 * rate) / floor).toFixed(0)}% of it (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
 run(undefined, withState);
 const stateRuns = [run(undefined, withState), run(undefined, withState), run(undefined, withState)].sort((a, b) => a.seconds - b.seconds);
-console.log(`  with 2 declarative state updates per input (a ${BLOCKS * PER_BLOCK}-key map + totals, Merkle leaves per change): ${Math.round((BLOCKS * PER_BLOCK) / stateRuns[1].seconds).toLocaleString("en")} inputs/s (no target)`);
-console.log(`  final state root ${best.root.slice(0, 16)}...`);
+const stateRate = (BLOCKS * PER_BLOCK) / stateRuns[1].seconds;
+console.log(
+  `  with 2 declarative state updates per input (a ${BLOCKS * PER_BLOCK}-key map + totals, each changed trie node hashed once per block): ` +
+    `median of 3: ${Math.round(stateRate).toLocaleString("en")} inputs/s, ${((100 * stateRate) / rate).toFixed(0)}% of the cell without updates in the same run`,
+);
+console.log(`  final state root ${best.root.slice(0, 16)}..., with updates ${stateRuns[0].root.slice(0, 16)}...`);
 console.log(`  target >= ${TARGET.toLocaleString("en")} inputs/s: ${rate >= TARGET ? "PASS" : "MISS"}`);
+console.log(`  target with state updates >= ${STATE_TARGET.toLocaleString("en")} inputs/s: ${stateRate >= STATE_TARGET ? "PASS" : "MISS"}`);

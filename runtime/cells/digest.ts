@@ -100,12 +100,15 @@ export interface Writer {
 
 let buf = Buffer.allocUnsafe(64 * 1024);
 let pos = 0;
+/** Views of the buffer's first n bytes, by n (see head()). */
+let views: Buffer[] = [];
 
 function room(n: number): void {
   if (pos + n <= buf.length) return;
   const next = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + n));
   buf.copy(next, 0, 0, pos);
   buf = next;
+  views = [];
 }
 
 const writer: Writer = {
@@ -146,23 +149,65 @@ const writer: Writer = {
   digestLatin1() {
     digestStats.calls++;
     // latin1 is a valid digest encoding for node:crypto (the types list only hex, base64 and base64url).
-    return hash("sha256", buf.subarray(0, pos), "latin1" as "hex");
+    return hash("sha256", head(pos), "latin1" as "hex");
   },
 };
 
+/** u32Latin1 of 0..255, made once: key and scalar lengths are almost always below 256. */
+const SMALL_U32: readonly string[] = Array.from({ length: 256 }, (_, n) => "\x00\x00\x00" + String.fromCharCode(n));
+
 /** A u32 as 4 latin1 characters (big-endian). */
 export function u32Latin1(n: number): string {
+  if (n < 256 && n >= 0) return SMALL_U32[n];
   return String.fromCharCode((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
 }
 
-/** The UTF-8 bytes of `s` as a latin1 string (`s` itself when it is ASCII). */
+/** The UTF-8 bytes of `s` as a latin1 string (`s` itself when it is ASCII, checked in JS: a call into the runtime cost more for short keys). */
 export function utf8Latin1(s: string): string {
-  return Buffer.byteLength(s, "utf8") === s.length ? s : Buffer.from(s, "utf8").toString("latin1");
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, "utf8").toString("latin1");
+  return s;
 }
 
 /** Latin1 digest text to bytes. */
 export function latin1Bytes(s: string): Uint8Array {
   return Buffer.from(s, "latin1");
+}
+
+/** Text of each tag, for digests over text (tags are ASCII, so their latin1 and UTF-8 bytes agree). */
+export const TAG_TEXT = {
+  node: "statecell:cells:node:",
+  bucket: "statecell:cells:bucket:",
+  list: "statecell:cells:list:",
+} as const;
+
+/**
+ * Views of the first n bytes of the shared buffer, by n: a digest over a view
+ * made per call spent a fifth of its time making the view (measured, 400 B:
+ * 1.13 us vs 0.90 us). Only short lengths are kept, and the cache is dropped
+ * when the buffer grows.
+ */
+const MAX_VIEW = 4096;
+
+function head(n: number): Buffer {
+  if (n > MAX_VIEW) return buf.subarray(0, n);
+  let v = views[n];
+  if (v === undefined) views[n] = v = buf.subarray(0, n);
+  return v;
+}
+
+/**
+ * sha256 of bytes given as one latin1 string (one char per byte), as latin1
+ * text: the trie hashes thousands of small nodes per block, and writing a
+ * node as one string is one call into the buffer where writing it part by
+ * part was one per child (measured, 16 digests: 0.29 us vs 1.5 us).
+ */
+export function digestLatin1Text(bytes: string): string {
+  digestStats.calls++;
+  pos = 0;
+  room(bytes.length);
+  const n = buf.write(bytes, 0, "latin1");
+  // latin1 is a valid digest encoding for node:crypto (the types list only hex, base64 and base64url).
+  return hash("sha256", head(n), "latin1" as "hex");
 }
 
 /** Starts a digest over `tag` || what is written next. */

@@ -30,7 +30,7 @@
  * copies each touched node once, not once per key. A token must not outlive
  * the block that created it.
  */
-import { hashWriter, TAG, EMPTY_LATIN1 } from "./digest.js";
+import { digestLatin1Text, TAG_TEXT, EMPTY_LATIN1 } from "./digest.js";
 
 /** Ownership token of one batch of edits. */
 export type Edit = { readonly id: number };
@@ -44,37 +44,59 @@ export function newEdit(): Edit {
 export const BUCKET = 16;
 const MAX_DEPTH = 16; // 64 bits / 4 bits per level
 
-export interface Leaf<V> {
-  key: string;
-  h1: number;
-  h2: number;
-  value: V;
+/*
+ * Nodes and leaves are class instances with every field set in the
+ * constructor: a field added later (a cached hash, a leaf's encoding) gives
+ * the object a second hidden class, and the hashing and insert loops that
+ * see both slow down (measured: about a third of a block's trie work).
+ */
+
+export class Leaf<V> {
   /** The leaf's committed bytes as latin1 text, computed once (a leaf is replaced, never changed, when its value changes). */
-  enc?: string;
+  enc: string | undefined = undefined;
+  constructor(
+    readonly key: string,
+    readonly h1: number,
+    readonly h2: number,
+    readonly value: V,
+  ) {}
 }
-interface Bucket<V> {
-  kind: 0;
-  /** Sorted by key (UTF-16 code units, as RFC 8785 sorts). */
-  leaves: Array<Leaf<V>>;
-  edit: Edit | null;
+
+class Bucket<V> {
+  readonly kind = 0;
   /** Digest as latin1 text (strings need no backing store: thousands of them cost the collector little). */
-  hash?: string;
+  hash: string | undefined = undefined;
+  constructor(
+    /** Sorted by key (UTF-16 code units, as RFC 8785 sorts). */
+    public leaves: Array<Leaf<V>>,
+    readonly edit: Edit | null,
+  ) {}
 }
-interface Branch<V> {
-  kind: 1;
-  slots: Array<Node<V> | undefined>;
-  /** Leaves in the whole subtree. */
-  size: number;
-  edit: Edit | null;
-  hash?: string;
+
+class Branch<V> {
+  readonly kind = 1;
+  hash: string | undefined = undefined;
+  constructor(
+    public slots: Array<Node<V> | undefined>,
+    /** Leaves in the whole subtree. */
+    public size: number,
+    readonly edit: Edit | null,
+  ) {}
 }
 type Node<V> = Bucket<V> | Branch<V>;
 
 /** A trie: undefined when empty. Treat as opaque. */
 export type Trie<V> = Node<V> | undefined;
 
-/** Two independent 32-bit mixes of the key (cyrb53-style); 64 bits of position. */
-function positionHash(key: string): [number, number] {
+/*
+ * The position of the key last hashed: two independent 32-bit mixes of it
+ * (cyrb53-style), 64 bits in all. Kept in two variables, not returned as a
+ * pair: a pair per lookup and per write was garbage by the thousand per block.
+ */
+let P1 = 0;
+let P2 = 0;
+
+function position(key: string): void {
   let h1 = 0xdeadbeef ^ key.length;
   let h2 = 0x41c6ce57 ^ key.length;
   for (let i = 0; i < key.length; i++) {
@@ -84,29 +106,29 @@ function positionHash(key: string): [number, number] {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return [h1 >>> 0, h2 >>> 0];
+  // Signed: int32 values are small integers to V8, never boxed numbers (a box per leaf and per lookup otherwise).
+  P1 = h1 | 0;
+  P2 = h2 | 0;
 }
 
 function nibble(h1: number, h2: number, depth: number): number {
   return depth < 8 ? (h1 >>> (depth * 4)) & 15 : (h2 >>> ((depth - 8) * 4)) & 15;
 }
 
-/** A key's position, computed once when a key is both looked up and inserted. */
-export type Position = readonly [number, number];
-export function keyPosition(key: string): Position {
-  return positionHash(key);
-}
-
 const byKey = <V>(x: Leaf<V>, y: Leaf<V>): number => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0);
 
 /** The value under `key`, or undefined. */
-export function trieGet<V>(root: Trie<V>, key: string, pos: Position = positionHash(key)): V | undefined {
-  const [h1, h2] = pos;
+export function trieGet<V>(root: Trie<V>, key: string): V | undefined {
+  if (root === undefined) return undefined;
+  position(key);
+  const h1 = P1;
+  const h2 = P2;
   let node: Node<V> | undefined = root;
   let depth = 0;
   while (node !== undefined) {
     if (node.kind === 0) {
-      for (const l of node.leaves) if (l.key === key) return l.value;
+      const leaves = node.leaves;
+      for (let i = 0; i < leaves.length; i++) if (leaves[i].key === key) return leaves[i].value;
       return undefined;
     }
     node = node.slots[nibble(h1, h2, depth)];
@@ -122,7 +144,7 @@ export function trieSize<V>(root: Trie<V>): number {
 
 /** The subtree for `leaves` (all under one prefix) at `depth`, in canonical shape. */
 function build<V>(leaves: Array<Leaf<V>>, depth: number, edit: Edit): Node<V> {
-  if (leaves.length <= BUCKET || depth >= MAX_DEPTH) return { kind: 0, leaves: leaves.sort(byKey), edit };
+  if (leaves.length <= BUCKET || depth >= MAX_DEPTH) return new Bucket(leaves.sort(byKey), edit);
   const groups: Array<Array<Leaf<V>> | undefined> = new Array<Array<Leaf<V>> | undefined>(16);
   for (const l of leaves) (groups[nibble(l.h1, l.h2, depth)] ??= []).push(l);
   const slots: Array<Node<V> | undefined> = new Array<Node<V> | undefined>(16);
@@ -130,7 +152,7 @@ function build<V>(leaves: Array<Leaf<V>>, depth: number, edit: Edit): Node<V> {
     const g = groups[i];
     slots[i] = g === undefined ? undefined : build(g, depth + 1, edit);
   }
-  return { kind: 1, slots, size: leaves.length, edit };
+  return new Branch(slots, leaves.length, edit);
 }
 
 function ownBucket<V>(b: Bucket<V>, edit: Edit): Bucket<V> {
@@ -138,7 +160,7 @@ function ownBucket<V>(b: Bucket<V>, edit: Edit): Bucket<V> {
     b.hash = undefined;
     return b;
   }
-  return { kind: 0, leaves: b.leaves.slice(), edit };
+  return new Bucket(b.leaves.slice(), edit);
 }
 
 function ownBranch<V>(b: Branch<V>, edit: Edit): Branch<V> {
@@ -146,7 +168,7 @@ function ownBranch<V>(b: Branch<V>, edit: Edit): Branch<V> {
     b.hash = undefined;
     return b;
   }
-  return { kind: 1, slots: b.slots.slice(), size: b.size, edit };
+  return new Branch(b.slots.slice(), b.size, edit);
 }
 
 /** Index of `key` in sorted `leaves`, or -(insertion point) - 1. */
@@ -163,56 +185,77 @@ function find<V>(leaves: ReadonlyArray<Leaf<V>>, key: string): number {
   return -lo - 1;
 }
 
-/** What an insert or delete did (nodes owned by the edit change in place, so identity cannot tell). */
-interface Change<V = unknown> {
-  changed: boolean;
-  /** A key was added (insert) or removed (delete). */
-  count: boolean;
-  /** The value that was replaced or removed. */
-  old: V | undefined;
-}
+/*
+ * What the running insert or delete did (nodes owned by the edit change in
+ * place, so identity cannot tell). Module state, reset by each operation:
+ * operations never nest, and an object per write was garbage by the thousand.
+ */
+let changed = false;
+/** A key was added (insert) or removed (delete). */
+let counted = false;
+/** The value that was replaced or removed. */
+let replaced: unknown = undefined;
 
 /** Inserts or replaces. */
-function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit: Edit, ch: Change<V>): Node<V> {
+function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit: Edit): Node<V> {
   if (node === undefined) {
-    ch.changed = ch.count = true;
-    return { kind: 0, leaves: [leaf], edit };
+    changed = counted = true;
+    return new Bucket([leaf], edit);
   }
   if (node.kind === 0) {
-    const at = find(node.leaves, leaf.key);
-    if (at >= 0) ch.old = node.leaves[at].value;
-    if (at >= 0 && node.leaves[at].value === leaf.value) return node;
-    ch.changed = true;
-    const own = ownBucket(node, edit);
-    if (at >= 0) own.leaves[at] = leaf;
-    else {
-      ch.count = true;
-      own.leaves.splice(-at - 1, 0, leaf);
-      if (own.leaves.length > BUCKET && depth < MAX_DEPTH) return build(own.leaves, depth, edit);
+    const leaves = node.leaves;
+    const at = find(leaves, leaf.key);
+    changed = true;
+    if (at >= 0) {
+      const old = leaves[at].value;
+      replaced = old;
+      if (old === leaf.value) {
+        changed = false;
+        return node;
+      }
+      const own = ownBucket(node, edit);
+      own.leaves[at] = leaf;
+      return own;
     }
+    counted = true;
+    const i = -at - 1;
+    let own: Bucket<V>;
+    if (node.edit === edit) {
+      node.hash = undefined;
+      leaves.splice(i, 0, leaf);
+      own = node;
+    } else {
+      // Copy and insert in one pass (a copy, then a splice, allocated the array twice).
+      const n = leaves.length;
+      const copy = new Array<Leaf<V>>(n + 1);
+      for (let j = 0; j < i; j++) copy[j] = leaves[j];
+      copy[i] = leaf;
+      for (let j = i; j < n; j++) copy[j + 1] = leaves[j];
+      own = new Bucket(copy, edit);
+    }
+    if (own.leaves.length > BUCKET && depth < MAX_DEPTH) return build(own.leaves, depth, edit);
     return own;
   }
   const i = nibble(leaf.h1, leaf.h2, depth);
-  const next = insert(node.slots[i], leaf, depth + 1, edit, ch);
-  if (!ch.changed) return node;
+  const next = insert(node.slots[i], leaf, depth + 1, edit);
+  if (!changed) return node;
   const own = ownBranch(node, edit);
   own.slots[i] = next;
-  if (ch.count) own.size++;
+  if (counted) own.size++;
   return own;
 }
 
 /** A trie with `key` set to `value` (the given trie is unchanged unless it was created under `edit`). */
-export function trieSet<V>(root: Trie<V>, key: string, value: V, edit: Edit, pos: Position = positionHash(key)): Trie<V> {
-  const [h1, h2] = pos;
-  return insert(root, { key, h1, h2, value }, 0, edit, { changed: false, count: false, old: undefined });
+export function trieSet<V>(root: Trie<V>, key: string, value: V, edit: Edit): Trie<V> {
+  position(key);
+  changed = counted = false;
+  replaced = undefined;
+  return insert(root, new Leaf(key, P1, P2, value), 0, edit);
 }
 
-/** trieSet that also returns the value it replaced (one descent instead of a get and a set). */
-export function trieSwap<V>(root: Trie<V>, key: string, value: V, edit: Edit): { trie: Trie<V>; old: V | undefined } {
-  const [h1, h2] = positionHash(key);
-  const ch: Change<V> = { changed: false, count: false, old: undefined };
-  const trie = insert(root, { key, h1, h2, value }, 0, edit, ch);
-  return { trie, old: ch.old };
+/** The value the last trieSet or trieDelete replaced or removed (undefined for a new or absent key). */
+export function trieReplaced<V>(): V | undefined {
+  return replaced as V | undefined;
 }
 
 function collectLeaves<V>(node: Node<V> | undefined, out: Array<Leaf<V>>): void {
@@ -221,12 +264,12 @@ function collectLeaves<V>(node: Node<V> | undefined, out: Array<Leaf<V>>): void 
   else for (const s of node.slots) collectLeaves(s, out);
 }
 
-function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: number, edit: Edit, ch: Change<V>): Node<V> | undefined {
+function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: number, edit: Edit): Node<V> | undefined {
   if (node.kind === 0) {
     const at = find(node.leaves, key);
     if (at < 0) return node;
-    ch.changed = ch.count = true;
-    ch.old = node.leaves[at].value;
+    changed = counted = true;
+    replaced = node.leaves[at].value;
     if (node.leaves.length === 1) return undefined;
     const own = ownBucket(node, edit);
     own.leaves.splice(at, 1);
@@ -235,14 +278,14 @@ function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: nu
   const i = nibble(h1, h2, depth);
   const child = node.slots[i];
   if (child === undefined) return node;
-  const next = remove(child, key, h1, h2, depth + 1, edit, ch);
-  if (!ch.changed) return node;
+  const next = remove(child, key, h1, h2, depth + 1, edit);
+  if (!changed) return node;
   const size = node.size - 1;
   if (size <= BUCKET) {
     // Canonical shape: a subtree of at most BUCKET leaves is one bucket.
     const leaves: Array<Leaf<V>> = [];
     for (let j = 0; j < 16; j++) collectLeaves(j === i ? next : node.slots[j], leaves);
-    return { kind: 0, leaves: leaves.sort(byKey), edit };
+    return new Bucket(leaves.sort(byKey), edit);
   }
   const own = ownBranch(node, edit);
   own.slots[i] = next;
@@ -252,9 +295,11 @@ function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: nu
 
 /** A trie without `key`. */
 export function trieDelete<V>(root: Trie<V>, key: string, edit: Edit): Trie<V> {
+  changed = counted = false;
+  replaced = undefined;
   if (root === undefined) return undefined;
-  const [h1, h2] = positionHash(key);
-  return remove(root, key, h1, h2, 0, edit, { changed: false, count: false, old: undefined });
+  position(key);
+  return remove(root, key, P1, P2, 0, edit);
 }
 
 /** Calls `f` for every leaf (in position order, then key order: not key order overall). */
@@ -290,33 +335,30 @@ export function trieRoot<V>(root: Trie<V>, enc: LeafEncoder<V>): string {
 
 function nodeHash<V>(node: Node<V>, enc: LeafEncoder<V>): string {
   if (node.hash !== undefined) return node.hash;
-  let h: string;
+  // The node's bytes as one latin1 string, hashed in one call (digestLatin1Text).
+  let bytes: string;
   if (node.kind === 0) {
     const leaves = node.leaves;
+    bytes = TAG_TEXT.bucket;
     for (let i = 0; i < leaves.length; i++) {
       const l = leaves[i];
-      if (l.enc === undefined) l.enc = enc(l.key, l.value);
+      let e = l.enc;
+      if (e === undefined) l.enc = e = enc(l.key, l.value);
+      bytes += e;
     }
-    const w = hashWriter(TAG.bucket);
-    for (let i = 0; i < leaves.length; i++) w.latin1(leaves[i].enc!);
-    h = w.digestLatin1();
   } else {
     const slots = node.slots;
     let map = 0;
+    let children = "";
     for (let i = 0; i < 16; i++) {
       const s = slots[i];
       if (s === undefined) continue;
       map |= 1 << i;
-      if (s.hash === undefined) nodeHash(s, enc);
+      children += s.hash ?? nodeHash(s, enc);
     }
-    const w = hashWriter(TAG.node);
-    w.u16(map);
-    for (let i = 0; i < 16; i++) {
-      const s = slots[i];
-      if (s !== undefined) w.latin1(s.hash!);
-    }
-    h = w.digestLatin1();
+    bytes = TAG_TEXT.node + String.fromCharCode(map >>> 8, map & 255) + children;
   }
+  const h = digestLatin1Text(bytes);
   node.hash = h;
   return h;
 }
@@ -325,8 +367,8 @@ function nodeHash<V>(node: Node<V>, enc: LeafEncoder<V>): string {
 export function trieFrom<V>(entries: ReadonlyArray<readonly [string, V]>, edit: Edit): Trie<V> {
   if (entries.length === 0) return undefined;
   const leaves = entries.map(([key, value]) => {
-    const [h1, h2] = positionHash(key);
-    return { key, h1, h2, value };
+    position(key);
+    return new Leaf(key, P1, P2, value);
   });
   return build(leaves, 0, edit);
 }

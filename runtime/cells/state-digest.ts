@@ -35,14 +35,22 @@ function isContainer(v: Json): v is Json[] | { [k: string]: Json } {
 /** enc(v) as latin1 text. */
 function encValue(v: Json): string {
   if (isContainer(v)) return "\x01" + containerDigest(v);
-  const t = utf8Latin1(JSON.stringify(v));
+  // A number's JSON text (RFC 8785: ECMAScript's Number::toString) is ASCII: no UTF-8 step.
+  const t = typeof v === "number" ? JSON.stringify(v) : utf8Latin1(JSON.stringify(v));
   return "\x00" + u32Latin1(t.length) + t;
 }
 
-/** The committed bytes of an object entry: u32 len(key) || utf8(key) || enc(value), as latin1 text. */
+/**
+ * The committed bytes of an object entry: u32 len(key) || utf8(key) ||
+ * enc(value), as latin1 text. Joined into one flat string: a trie keeps it
+ * with the leaf for as long as the leaf lives, and a chain of concatenations
+ * would keep its pieces too and be walked again at every rehash of its bucket.
+ */
 export const encodeEntry: LeafEncoder<Json> = (key, value) => {
   const k = utf8Latin1(key);
-  return u32Latin1(k.length) + k + encValue(value);
+  if (isContainer(value)) return [u32Latin1(k.length), k, "\x01", containerDigest(value)].join("");
+  const t = typeof value === "number" ? JSON.stringify(value) : utf8Latin1(JSON.stringify(value));
+  return [u32Latin1(k.length), k, "\x00", u32Latin1(t.length), t].join("");
 };
 
 /** Digest (latin1 text) of an object or list, memoised for frozen ones. */

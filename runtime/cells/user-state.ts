@@ -27,19 +27,22 @@ export interface UserWorking {
   root: Record<string, Json>;
   /** Containers this pass created: safe to mutate. */
   owned: Set<object>;
-  /** Undo steps of the current input: its updates apply all or nothing. */
   /**
-   * Undo log of the current input, four slots per step: kind, container,
-   * segment, old value (flat, so a write allocates no closure: writes are the
-   * hottest path of a block with state updates).
+   * Undo log of the current input (its updates apply all or nothing), four
+   * slots per step: kind, container, segment, old value. Flat, so a write
+   * allocates no closure, and emptied by resetting `top`, not the array's
+   * length, which would give back its storage and allocate it again for the
+   * next input: writes are the hottest path of a block with state updates.
    */
   undo: unknown[];
+  /** Slots of `undo` in use. */
+  top: number;
   /** Ownership of the wide objects this pass copied. */
   edit: Edit;
 }
 
 export function startUser(root: Record<string, Json>): UserWorking {
-  return { root, owned: new Set(), undo: [], edit: newEdit() };
+  return { root, owned: new Set(), undo: [], top: 0, edit: newEdit() };
 }
 
 /** Where to roll back to if an input's later update fails. */
@@ -49,20 +52,30 @@ export interface Checkpoint {
 }
 
 export function checkpoint(w: UserWorking): Checkpoint {
-  return { root: w.root, undo: w.undo.length };
+  return { root: w.root, undo: w.top };
 }
 
 /** Undoes every write since `cp` (in place writes to owned containers included). */
 export function rollback(w: UserWorking, cp: Checkpoint): void {
   const u = w.undo;
-  for (let i = u.length - 4; i >= cp.undo; i -= 4) undoStep(u[i] as number, u[i + 1] as Container, u[i + 2] as string, u[i + 3] as Json | undefined);
-  u.length = cp.undo;
+  for (let i = w.top - 4; i >= cp.undo; i -= 4) undoStep(u[i] as number, u[i + 1] as Container, u[i + 2] as string, u[i + 3] as Json | undefined);
+  w.top = cp.undo;
   w.root = cp.root;
 }
 
 /** Forgets the undo steps once an input is accepted. */
 export function commitInput(w: UserWorking): void {
-  if (w.undo.length > 0) w.undo.length = 0;
+  w.top = 0;
+}
+
+function logUndo(w: UserWorking, kind: number, c: Container, seg: string, old: Json | undefined): void {
+  const u = w.undo;
+  const t = w.top;
+  u[t] = kind;
+  u[t + 1] = c;
+  u[t + 2] = seg;
+  u[t + 3] = old;
+  w.top = t + 4;
 }
 
 /** Undo kinds: what to do to put a container back. */
@@ -90,16 +103,16 @@ function undoStep(kind: number, c: Container, seg: string, old: Json | undefined
 function write(w: UserWorking, parent: Container, seg: string, value: Json): void {
   if (isWide(parent)) {
     const old = wideSwap(parent, seg, value);
-    w.undo.push(U_WIDE, parent, seg, old);
+    logUndo(w, U_WIDE, parent, seg, old);
   } else if (Array.isArray(parent)) {
     const i = Number(seg);
     const old = i < parent.length ? parent[i] : undefined;
     parent[i] = value;
-    w.undo.push(U_LIST_SET, parent, seg, old);
+    logUndo(w, U_LIST_SET, parent, seg, old);
   } else {
     const old = hasOwn.call(parent, seg) ? parent[seg] : undefined;
     parent[seg] = value;
-    w.undo.push(U_OBJ, parent, seg, old);
+    logUndo(w, U_OBJ, parent, seg, old);
   }
 }
 
@@ -256,17 +269,17 @@ export function removeAt(w: UserWorking, segs: Segments): Rejected | undefined {
     const i = Number(last);
     const list = parent;
     const [old] = list.splice(i, 1);
-    w.undo.push(U_LIST_INSERT, list, String(i), old);
+    logUndo(w, U_LIST_INSERT, list, String(i), old);
   } else if (isWide(parent)) {
     const obj = parent;
     const old = wideGet(obj, last) as Json;
     wideDelete(obj, last);
-    w.undo.push(U_WIDE, obj, last, old);
+    logUndo(w, U_WIDE, obj, last, old);
   } else {
     const obj = parent;
     const old = obj[last];
     delete obj[last];
-    w.undo.push(U_OBJ, obj, last, old);
+    logUndo(w, U_OBJ, obj, last, old);
   }
   return undefined;
 }

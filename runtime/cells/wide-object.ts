@@ -14,7 +14,7 @@
  * frozen (a Proxy over an empty target cannot be) but refuse every write.
  */
 import type { Json } from "../core/canonical.js";
-import { newEdit, trieDelete, trieForEach, trieFrom, trieGet, trieSet, trieSwap, type Edit, type Trie } from "./hamt.js";
+import { newEdit, trieDelete, trieForEach, trieFrom, trieGet, trieReplaced, trieSet, type Edit, type Trie } from "./hamt.js";
 
 /** Keys above which a copied object becomes wide (tests lower it to run every path through wide objects). */
 export const wideSettings = { threshold: 256 };
@@ -102,9 +102,8 @@ export function wideSet(o: object, key: string, value: Json): void {
 /** wideSet that returns the value it replaced (undefined for a new key). */
 export function wideSwap(o: object, key: string, value: Json): Json | undefined {
   const st = wides.get(o)!;
-  const r = trieSwap(st.trie, key, value, st.edit);
-  st.trie = r.trie;
-  return r.old;
+  st.trie = trieSet(st.trie, key, value, st.edit);
+  return trieReplaced<Json>();
 }
 
 /** Deletes from a wide copy this pass owns. */
