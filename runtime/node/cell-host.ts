@@ -41,6 +41,7 @@ import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
 import { deliveryRows, type DeliveryStore } from "./deliveries.js";
 import { encodeWire, MAX_GOSSIP_INPUTS } from "./wire.js";
 import type { Logger } from "./log.js";
+import { createIdlePacer, type IdlePacer } from "./idle-pacer.js";
 
 /** Timeouts of a node's groups: short, because blocks are how inputs get committed (ms). */
 export const NODE_TIMEOUTS: TimeoutConfig = {
@@ -84,6 +85,10 @@ export class CellHost {
   private head: StoredHead<CellChainState> | null;
   private readonly refusals = new Map<string, InputStatus>();
   private offerScheduled = false;
+  /** Inputs or outputs were in the last offer (the idle pacer's question). */
+  private hasWork = false;
+  /** Holds an idle group's next height until there is work or a heartbeat passed (idle-pacer.ts). */
+  readonly pacer: IdlePacer;
   /** Highest height a peer's consensus message named (catch-up readiness). */
   peerHeight = 0;
 
@@ -96,6 +101,7 @@ export class CellHost {
     const h = d.ledger.head();
     this.head = h.height === 0 ? null : { height: h.height, valueId: h.hash, state: restart.chain };
     const self = this;
+    this.pacer = createIdlePacer(() => this.hasWork);
     this.driver = createGroupDriver<CellChainState>(
       {
         consensus: { channel: this.channel, cell: this.cell, validators: d.validators, self: d.identity, app: this.app, timeouts: NODE_TIMEOUTS, verifier: cachingVerifier() },
@@ -109,7 +115,7 @@ export class CellHost {
             for (const p of d.peers) d.send(p, "consensus", bytes);
           },
         },
-        timers: { schedule: (ms, fire) => void setTimeout(() => this.guard(fire), ms).unref?.() },
+        timers: { schedule: (ms, fire, timeout) => this.pacer.schedule(ms, () => this.guard(fire), timeout) },
         clock: { now: () => d.now() },
         signer: d.ledger.signer,
         wal: d.ledger.wal,
@@ -144,6 +150,8 @@ export class CellHost {
   receive(from: string, m: unknown): void {
     const h = (m as { height?: unknown } | null)?.height;
     if (typeof h === "number" && Number.isSafeInteger(h) && h > this.peerHeight && this.d.peers.includes(from)) this.peerHeight = h;
+    // A peer's message of the height this node holds: that peer started it, so start it here too.
+    if (this.pacer.holding && h === this.chain.height + 1 && this.d.peers.includes(from)) this.guard(() => this.pacer.wake());
     this.guard(() => this.driver.receive(from, m));
   }
 
@@ -212,7 +220,9 @@ export class CellHost {
         }
       }
       for (const p of this.d.ledger.mempool.pending(Math.max(0, limit - list.length))) list.push(p.submission);
+      this.hasWork = list.length > 0;
       this.guard(() => this.driver.offer(list));
+      if (this.hasWork) this.guard(() => this.pacer.wake());
     });
   }
 
