@@ -91,6 +91,12 @@ export class CellHost {
   readonly pacer: IdlePacer;
   /** Highest height a peer's consensus message named (catch-up readiness). */
   peerHeight = 0;
+  /**
+   * Peers whose consensus messages this node has read since it started: until
+   * a quorum of the group has spoken, a node just started cannot know whether
+   * it is behind, so it is not ready (node.ts, readiness).
+   */
+  readonly heard = new Set<string>();
 
   constructor(private readonly d: CellHostDeps) {
     this.channel = d.plan.channel;
@@ -149,7 +155,10 @@ export class CellHost {
   /** A consensus or catch-up message from a peer. */
   receive(from: string, m: unknown): void {
     const h = (m as { height?: unknown } | null)?.height;
-    if (typeof h === "number" && Number.isSafeInteger(h) && h > this.peerHeight && this.d.peers.includes(from)) this.peerHeight = h;
+    if (typeof h === "number" && Number.isSafeInteger(h) && this.d.peers.includes(from)) {
+      if (h > this.peerHeight) this.peerHeight = h;
+      this.heard.add(from);
+    }
     // A peer's message of the height this node holds: that peer started it, so start it here too.
     if (this.pacer.holding && h === this.chain.height + 1 && this.d.peers.includes(from)) this.guard(() => this.pacer.wake());
     this.guard(() => this.driver.receive(from, m));
