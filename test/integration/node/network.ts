@@ -30,12 +30,23 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Waits until `cond` holds (polled every 100 ms), or throws with `what()` after `ms`. */
+/**
+ * Waits until `cond` holds (polled every 100 ms), or throws with `what()` after
+ * `ms`. A `cond` that throws (a node slow to answer on a loaded machine) is
+ * asked again; its last error is in the message. Assertion failures are not
+ * retried: they are answers, not delays.
+ */
 export async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
   const end = Date.now() + ms;
+  let last: unknown;
   for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}`);
+    try {
+      if (await cond()) return;
+    } catch (e) {
+      if (e instanceof Error && e.name === "AssertionError") throw e;
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}${last === undefined ? "" : ` (last error: ${String(last)})`}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -112,7 +123,7 @@ export function restart(net: UpNetwork, node: UpNode): ChildProcess {
 }
 
 export async function getJson<T = Record<string, unknown>>(url: string): Promise<{ status: number; body: T }> {
-  const r = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const r = await fetch(url, { signal: AbortSignal.timeout(20_000) });
   return { status: r.status, body: (await r.json()) as T };
 }
 
