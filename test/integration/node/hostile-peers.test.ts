@@ -20,7 +20,7 @@ import { keyPairFromName } from "../../../runtime/core/keys.js";
 import { InitiatorHandshake, prologueFor } from "../../../runtime/net/handshake.js";
 import { loadKeyFile } from "../../../runtime/node/config/index.js";
 import { closedOf, nextMessage, openWs, rawPeer, socketClosed, tcp } from "../../unit/net/helpers.js";
-import { alive, chain, head, inputStatus, restart, up, waitFor, type UpNetwork, type UpNode } from "./network.js";
+import { alive, chain, committedOnce, head, restart, up, waitFor, type UpNetwork, type UpNode } from "./network.js";
 import { Load, METER, meterReading } from "./traffic.js";
 
 const dir = mkdtempSync(join(tmpdir(), "statecell-hostile-"));
@@ -122,9 +122,7 @@ describe("hostile peers against validator processes", () => {
     await load.stop();
     restart(net, m4);
     await waitFor(async () => (await fetch(`${m4.api}/readyz`).catch(() => null))?.status === 200, 60_000, () => "meter-4 ready again");
-    for (const id of load.acked.keys()) {
-      await waitFor(async () => (await inputStatus(m1.api, id)).body.status === "committed", 30_000, () => `acknowledged ${id} committed`);
-    }
+    await committedOnce(m1.api, CH, CELL, load.acked.keys(), 60_000);
     expect(load.acked.size).toBeGreaterThan(20);
     await waitFor(async () => (await head(m4.api, CH, CELL)).height >= h1, 30_000, () => "meter-4 caught up");
     await sameChains([m1, m2, m3, m4]);

@@ -9,6 +9,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import WebSocket from "ws";
+import type { Json } from "../../../runtime/core/canonical.js";
+import { inputId } from "../../../runtime/ledger/input-id.js";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..", "..");
 const MAIN = join(ROOT, "runtime", "cli", "main.ts");
@@ -137,15 +139,71 @@ export async function head(api: string, channel: string, cell: string): Promise<
   return (await getJson<Head>(`${api}/v1/channels/${channel}/cells/${cell}`)).body;
 }
 
-/** Block hashes 1..height of a cell at one node (its chain, as the API serves it). */
-export async function chain(api: string, channel: string, cell: string, height: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let h = 1; h <= height; h++) {
-    const r = await getJson<{ hash: string }>(`${api}/v1/channels/${channel}/cells/${cell}/blocks/${h}`);
-    if (r.status !== 200) throw new Error(`block ${h} of ${channel}/${cell} at ${api}: ${r.status}`);
-    out.push(r.body.hash);
-  }
+export interface ApiBlock {
+  height: number;
+  hash: string;
+  value: { inputs: Json[]; verdicts: Array<{ accepted: boolean; code?: string }> };
+}
+
+/** Blocks 1..height of a cell at one node, as the API serves them (8 requests in flight). */
+export async function blocksAt(api: string, channel: string, cell: string, height: number): Promise<ApiBlock[]> {
+  const out: ApiBlock[] = new Array<ApiBlock>(height);
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next <= height) {
+        const h = next++;
+        const r = await getJson<ApiBlock>(`${api}/v1/channels/${channel}/cells/${cell}/blocks/${h}`);
+        if (r.status !== 200) throw new Error(`block ${h} of ${channel}/${cell} at ${api}: ${r.status}`);
+        out[h - 1] = r.body;
+      }
+    }),
+  );
   return out;
+}
+
+/** Block hashes 1..height of a cell at one node (its chain). */
+export async function chain(api: string, channel: string, cell: string, height: number): Promise<string[]> {
+  return (await blocksAt(api, channel, cell, height)).map((b) => b.hash);
+}
+
+/** Ids of the inputs blocks accepted, with how many times each was accepted. */
+export function acceptedIds(blocks: readonly ApiBlock[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const b of blocks) b.value.inputs.forEach((input, i) => {
+    if (b.value.verdicts[i].accepted) {
+      const id = inputId(input);
+      out.set(id, (out.get(id) ?? 0) + 1);
+    }
+  });
+  return out;
+}
+
+/**
+ * Waits until every id in `ids` is accepted in the chain of `cell` at `api`,
+ * each exactly once; resolves with the height that was read.
+ */
+export async function committedOnce(api: string, channel: string, cell: string, ids: Iterable<string>, ms: number): Promise<number> {
+  const want = [...ids];
+  let missing = want.length;
+  let height = 0;
+  await waitFor(
+    async () => {
+      height = (await head(api, channel, cell)).height;
+      const got = acceptedIds(await blocksAt(api, channel, cell, height));
+      for (const [id, n] of got) {
+        if (n === 1) continue;
+        const e = new Error(`input ${id} accepted ${n} times in ${channel}/${cell} at ${api}`);
+        e.name = "AssertionError"; // an answer, not a delay: waitFor does not retry it
+        throw e;
+      }
+      missing = want.filter((id) => !got.has(id)).length;
+      return missing === 0;
+    },
+    ms,
+    () => `${missing} of ${want.length} inputs not committed in ${channel}/${cell} at ${api} (height ${height})`,
+  );
+  return height;
 }
 
 export async function headOrNull(api: string, channel: string, cell: string): Promise<Head | null> {
@@ -170,18 +228,20 @@ export class StreamClient {
   private ref = 0;
   private readonly waiting = new Map<number, (r: Result[]) => void>();
   /** id -> final status seen in an input event. */
-  readonly final = new Map<string, { status: string; height?: number; index?: number }>();
+  readonly final = new Map<string, { status: string; height?: number; index?: number; code?: string }>();
   readonly commits: Array<{ cell: string; height: number; inputs: number; time: number; at: number }> = [];
+  private onSubscribed: (() => void) | undefined;
 
   private constructor(api: string) {
     this.ws = new WebSocket(`${api.replace(/^http/, "ws")}/v1/stream`);
     this.ws.on("error", () => undefined);
     this.ws.on("message", (m) => {
-      const e = JSON.parse(String(m)) as { type: string; ref?: number; results?: Result[]; id?: string; status?: string; height?: number; index?: number; cell?: string; inputs?: number; time?: number };
+      const e = JSON.parse(String(m)) as { type: string; ref?: number; results?: Result[]; id?: string; status?: string; height?: number; index?: number; code?: string; cell?: string; inputs?: number; time?: number };
       if (e.type === "results") {
         this.waiting.get(e.ref!)?.(e.results!);
         this.waiting.delete(e.ref!);
-      } else if (e.type === "input") this.final.set(e.id!, { status: e.status!, height: e.height, index: e.index });
+      } else if (e.type === "input") this.final.set(e.id!, { status: e.status!, height: e.height, index: e.index, code: e.code });
+      else if (e.type === "subscribed") this.onSubscribed?.();
       else if (e.type === "commit") this.commits.push({ cell: e.cell!, height: e.height!, inputs: e.inputs!, time: e.time!, at: Date.now() });
       else if (e.type === "error") {
         this.waiting.get(e.ref!)?.([]);
@@ -197,7 +257,9 @@ export class StreamClient {
       c.ws.once("error", rej);
     });
     if (subscribe) {
+      const done = new Promise<void>((res) => (c.onSubscribed = res));
       c.ws.send(JSON.stringify({ type: "subscribe", ...subscribe }));
+      await done;
     }
     return c;
   }
