@@ -111,5 +111,5 @@ with statecell node --config CONFIG. Ctrl-C or SIGTERM stops every node.
            commit (time, cell, height, inputs, rejections) and per
            submission refused at submit (code and rule)
 Exit 0 after a signal, 1 when a channel does not load or the nodes are not
-ready within 120 s.`,
+ready within 180 s.`,
 };

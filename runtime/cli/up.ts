@@ -27,7 +27,7 @@ import { startDemo, type DemoHandle } from "./up-demo.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, "main.ts");
-const READY_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 180_000;
 
 export interface UpNode {
   name: string;

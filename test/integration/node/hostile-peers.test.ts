@@ -127,5 +127,5 @@ describe("hostile peers against validator processes", () => {
     await waitFor(async () => (await head(m4.api, CH, CELL)).height >= h1, 30_000, () => "meter-4 caught up");
     await sameChains([m1, m2, m3, m4]);
     for (const n of [m1, m2, m3]) expect(alive(n.pid), `${n.name} alive`).toBe(true);
-  }, 170_000);
+  }, 290_000);
 });

@@ -83,7 +83,7 @@ function cli(args: string[], log: string | "pipe"): ChildProcess {
 }
 
 /** `statecell up FILES --dir DIR`, resolved once every node is ready and up.json is written. */
-export async function up(files: readonly string[], dir: string, readyMs = 120_000): Promise<UpNetwork> {
+export async function up(files: readonly string[], dir: string, readyMs = 200_000): Promise<UpNetwork> {
   const child = cli(["up", ...files, "--dir", dir], "pipe");
   let text = "";
   child.stdout!.on("data", (b: Buffer) => (text += b.toString()));

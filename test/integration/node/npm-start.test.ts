@@ -25,7 +25,7 @@ describe("npm start", () => {
     let pids: number[] = [];
     try {
       const commits = (cell: string) => [...text.matchAll(new RegExp(`air-quality/${cell}\\s+commit\\s+height\\s+(\\d+)\\s+(\\d+) inputs\\s+(\\d+) rejected`, "g"))];
-      await waitFor(() => /ready in .* s:/.test(text), 150_000, () => `not ready:\n${text}\n${logTails(dir)}`);
+      await waitFor(() => /ready in .* s:/.test(text), 200_000, () => `not ready:\n${text}\n${logTails(dir)}`);
       expect(text).toMatch(/edge-1\s+api http:\/\/127\.0\.0\.1:\d+\s+peer ws:\/\/127\.0\.0\.1:\d+/);
       pids = (JSON.parse(readFileSync(join(dir, "up.json"), "utf8")) as { nodes: Array<{ pid: number }> }).nodes.map((n) => n.pid);
       expect(pids.length).toBe(7);
@@ -47,5 +47,5 @@ describe("npm start", () => {
     } finally {
       for (const p of pids.filter(alive)) process.kill(p, "SIGKILL");
     }
-  }, 240_000);
+  }, 290_000);
 });

@@ -128,5 +128,5 @@ describe("validators killed with SIGKILL", () => {
     await allCommitted(pending, m3, 60_000);
     expect((await getJson(`${m1.api}/readyz`)).status).toBe(200);
     await sameChains([m1, m2, m3]);
-  }, 170_000);
+  }, 290_000);
 });
