@@ -87,6 +87,10 @@ export class CellHost {
   private offerScheduled = false;
   /** Inputs or outputs were in the last offer (the idle pacer's question). */
   private hasWork = false;
+  /** The last block this node stored carried no inputs (the group may be idle). */
+  private lastBlockEmpty = false;
+  /** The latest height a peer's consensus message named (the pacer's other question). */
+  private peerStartedAt = 0;
   /** Holds an idle group's next height until there is work or a heartbeat passed (idle-pacer.ts). */
   readonly pacer: IdlePacer;
   /** Highest height a peer's consensus message named (catch-up readiness). */
@@ -107,7 +111,10 @@ export class CellHost {
     const h = d.ledger.head();
     this.head = h.height === 0 ? null : { height: h.height, valueId: h.hash, state: restart.chain };
     const self = this;
-    this.pacer = createIdlePacer(() => this.hasWork);
+    // Hold only a group that is idle: the last block was empty, nothing is offered, and no peer has
+    // started the next height yet (its proposal or vote may have come before this node's commit
+    // timeout was even due). A group with traffic is paced by its commit timeout alone, as before.
+    this.pacer = createIdlePacer(() => this.hasWork || !this.lastBlockEmpty || this.peerStartedAt === this.chain.height + 1);
     this.driver = createGroupDriver<CellChainState>(
       {
         consensus: { channel: this.channel, cell: this.cell, validators: d.validators, self: d.identity, app: this.app, timeouts: NODE_TIMEOUTS, verifier: cachingVerifier() },
@@ -159,8 +166,12 @@ export class CellHost {
       if (h > this.peerHeight) this.peerHeight = h;
       this.heard.add(from);
     }
-    // A peer's message of the height this node holds: that peer started it, so start it here too.
-    if (this.pacer.holding && h === this.chain.height + 1 && this.d.peers.includes(from)) this.guard(() => this.pacer.wake());
+    // A peer's message of the next height: that peer started it, so this node starts it too, now if it
+    // holds it, or as soon as its commit timeout is due.
+    if (h === this.chain.height + 1 && this.d.peers.includes(from)) {
+      this.peerStartedAt = h;
+      if (this.pacer.holding) this.guard(() => this.pacer.wake());
+    }
     this.guard(() => this.driver.receive(from, m));
   }
 
@@ -180,6 +191,7 @@ export class CellHost {
     const verdicts = this.app.verdictsOf(value);
     const outbox = deliveryRows(this.channel, this.cell, block.height, outputs);
     this.d.ledger.commit({ block, state, ...(verdicts ? { verdicts } : {}), outbox });
+    this.lastBlockEmpty = ((value as { inputs?: unknown[] } | null)?.inputs?.length ?? 0) === 0;
     this.head = { height: block.height, valueId, state };
     // What follows a commit happens after the driver's step, not inside it.
     setImmediate(() => this.afterCommit(block, verdicts, outputs));

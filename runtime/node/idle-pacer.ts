@@ -6,7 +6,8 @@
  * decide about ten empty blocks a second for ever. The pacer holds that one
  * timeout while there is nothing to put in a block, and lets it fire as soon
  * as there is (`wake`: inputs or upstream outputs offered, or a peer's
- * message of the next height, which means a peer has started it), or at the
+ * message of the next height, which means a peer has started it; `hasWork`
+ * answers true for both, so one that came before the hold began counts), or at the
  * latest a heartbeat after the decision, so an idle cell still commits an
  * empty block about once a second (catch-up, readiness and snapshots keep a
  * moving head to follow).
