@@ -9,7 +9,11 @@ Commands:
   test [FILE|DIR...]        run the channels' tests (inline and NAME.test.yaml)
   keys NAME...              print the test public key derived from each signer name
   keys new --out FILE       make a node identity: an ed25519 key file (mode 0600)
-  demo                      lint, explain, test the examples; a consensus round (npm start)
+  node --config FILE [--watch DIR]
+                            run one validator node (its node file: identity, listen, network, channels, data)
+  up CHANNEL.yaml... [--dir DIR] [--demo]
+                            a local network on 127.0.0.1, one node per validator; npm start = up --demo
+  demo                      lint, explain, test the examples; a consensus round in one process
   l0 --config FILE          run the global L0 ledger of channel snapshots
   channel list|add|upgrade|remove   a running node's channels (--config node.yaml)
   export --node URL --channel NAME --out FILE
@@ -106,7 +110,37 @@ cell and height, and what differs.`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of
-the poll's seven clerks in one process: what \`npm start\` runs.`,
+the poll's seven clerks in one process (\`npm start\` runs a real network:
+statecell up --demo).`,
+  node: `Usage: statecell node --config node.yaml
+
+Runs one validator node until SIGINT or SIGTERM. node.yaml names the key file
+of its validator (statecell keys new), the API and peer listen addresses, the
+network file (validator names, keys, peer URLs), the channels it hosts and
+its data folder (schemas/node.schema.json, docs/node.md). The node joins the
+group of every hosted cell its validator belongs to, peers over authenticated
+WebSockets, keeps its ledger in DATA/ledger.sqlite and serves the client API
+(GET /readyz is 200 once every hosted cell has a quorum and is caught up).
+Started again after a stop or kill -9, it resumes from its ledger and catches
+up from its peers. Logs are JSON lines on standard output.
+Exit 0 after a signal, 1 when the files do not load, 3 when a group stopped
+because this node is broken (see its log).`,
+  up: `Usage: statecell up CHANNEL.yaml... [--dir DIR] [--demo]
+
+Starts, on 127.0.0.1, one node process per validator named in the channels'
+groups. In DIR (default $STATECELL_DIR, else .statecell/; kept across runs, so
+a second up resumes the same keys, ports and ledgers) it writes keys/NAME.key
+(mode 0600), network.yaml, nodes/NAME/node.yaml, each node's data and
+node.log, waits until every node is ready, prints each node's API and peer
+URL, and writes up.json: { "nodes": [ { "name", "pid", "api", "peer",
+"config" } ], "l0": { "pid", "api", "config" } }. It also starts an L0
+(DIR/l0/l0.yaml) that every node sends its snapshots to. A node that dies is reported, not restarted: start it again
+with statecell node --config CONFIG. Ctrl-C or SIGTERM stops every node.
+  --demo   feed air-quality traffic over the stream and print a line per
+           commit (time, cell, height, inputs, rejections) and per
+           submission refused at submit (code and rule)
+Exit 0 after a signal, 1 when a channel does not load or the nodes are not
+ready within 180 s.`,
   channel: `Usage: statecell channel list|add|upgrade|remove ... --config node.yaml
 
 Changes a running node's channels through its admin API, with the operator

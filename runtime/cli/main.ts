@@ -99,7 +99,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
     case "node":
       return nodeCommand(values.config, out, values.watch !== undefined ? { watch: values.watch } : {});
     case "up":
-      return upCommand(positionals, { dir: values.dir ?? ".statecell", demo: values.demo ?? false }, out);
+      return upCommand(positionals, { dir: values.dir ?? process.env.STATECELL_DIR ?? ".statecell", demo: values.demo ?? false }, out);
     case "demo":
       return demoCommand(out);
     default:

@@ -1,13 +1,19 @@
 /**
  * `statecell up --demo`: realistic traffic for the example channels, sent over
  * the nodes' WebSocket stream as a high-rate client would, and a line per
- * commit of every cell (cell, height, inputs, rejections, time since the
- * previous block).
+ * commit of every cell (time, cell, height, inputs, rejections, time since the
+ * previous block), and a line per submission a node refused when it was sent
+ * (code and rule: such a submission never reaches a block, so a commit line
+ * cannot show it).
  *
  * Traffic: air-quality readings from 40 sensors in five districts, with the
- * faults real sensors have (a PM2.5 above the plausible limit, PM10 below
- * PM2.5, the same reading sent twice), so the rejections show too. Channels
- * without a generator are only watched.
+ * faults real sensors have: a PM2.5 above the plausible limit and PM10 below
+ * PM2.5 (refused at submission by the rules), a clock far ahead (refused by
+ * not-from-the-future), the same reading sent twice (answered with the first
+ * one's id: deduplicated, not stored twice), and a second, different reading
+ * for the same sensor and time (admitted while the first is pending, then
+ * rejected in the block: CELL_DUPLICATE_KEY). Channels without a generator
+ * are only watched.
  */
 import WebSocket from "ws";
 import type { Json } from "../core/canonical.js";
@@ -33,19 +39,24 @@ function rng(seed: number): () => number {
 const GENERATORS: Record<string, () => Generator> = {
   "air-quality": () => {
     const r = rng(42);
-    let last: Json | undefined;
+    let last: { sensor: string; pm25: number; pm10: number; at: number } | undefined;
     return (n) => {
       const out: Array<{ cell: string; data: Json }> = [];
       for (let i = 0; i < n; i++) {
         const roll = r();
+        if (roll < 0.02 && last !== undefined) {
+          out.push({ cell: "readings", data: last }); // sent twice: the same id, stored once
+          continue;
+        }
         if (roll < 0.03 && last !== undefined) {
-          out.push({ cell: "readings", data: last }); // sent twice: CELL_DUPLICATE_KEY
+          out.push({ cell: "readings", data: { ...last, pm25: last.pm25 + 1, pm10: last.pm10 + 1 } }); // same sensor and time: CELL_DUPLICATE_KEY in the block
           continue;
         }
         const sensor = `${DISTRICTS[Math.floor(r() * 5)]}-${1 + Math.floor(r() * 8)}`;
         const pm25 = roll < 0.06 ? 800 + Math.floor(r() * 200) : Math.round((4 + r() * 60) * 10) / 10;
-        const pm10 = roll > 0.97 ? Math.round(pm25 / 2) : Math.round(pm25 * (1.2 + r())) ;
-        const data: Json = { sensor, pm25, pm10, at: Date.now() - Math.floor(r() * 1000) + i };
+        const pm10 = roll > 0.97 ? Math.round(pm25 / 2) : Math.round(pm25 * (1.2 + r()));
+        const skew = roll > 0.955 && roll <= 0.97 ? 3_600_000 : 0; // a sensor whose clock is an hour ahead
+        const data = { sensor, pm25, pm10, at: Date.now() - Math.floor(r() * 1000) + i + skew };
         last = data;
         out.push({ cell: "readings", data });
       }
@@ -53,6 +64,11 @@ const GENERATORS: Record<string, () => Generator> = {
     };
   },
 };
+
+/** Wall-clock time of a line (UTC, to the ms). */
+function clock(): string {
+  return new Date().toISOString().slice(11, 23);
+}
 
 export function startDemo(plans: readonly ChannelPlan[], validators: Readonly<Record<string, { api: string }>>, out: (s: string) => void): DemoHandle {
   const sockets: WebSocket[] = [];
@@ -84,7 +100,7 @@ export function startDemo(plans: readonly ChannelPlan[], validators: Readonly<Re
         const now = Date.now();
         const prev = lastCommit.get(`${e.channel}/${e.cell}`);
         lastCommit.set(`${e.channel}/${e.cell}`, now);
-        out(`${`${e.channel}/${e.cell}`.padEnd(28)} height ${String(e.height).padStart(5)}  ${String(e.inputs).padStart(4)} inputs  ${String(e.rejected).padStart(3)} rejected  ${prev === undefined ? "" : `+${((now - prev) / 1000).toFixed(2)} s`}\n`);
+        out(`${clock()}  ${`${e.channel}/${e.cell}`.padEnd(24)} commit  height ${String(e.height).padStart(5)}  ${String(e.inputs).padStart(4)} inputs  ${String(e.rejected).padStart(3)} rejected${prev === undefined ? "" : `  +${((now - prev) / 1000).toFixed(2)} s`}\n`);
       });
     }
     const make = GENERATORS[plan.channel];
@@ -96,9 +112,27 @@ export function startDemo(plans: readonly ChannelPlan[], validators: Readonly<Re
     // Submit to the validators of each source cell in turn.
     const source = plan.order.find((c) => plan.cells[c].upstream.length === 0)!;
     const entry = plan.groups[plan.cells[source].group].validators.map((v) => new WebSocket(wsUrl(validators[v].api)));
+    const seenIds = new Set<string>();
     for (const ws of entry) {
       sockets.push(ws);
       ws.on("error", () => undefined);
+      // Refusals at submission never reach a block: shown here, with the code and the rule.
+      ws.on("message", (m) => {
+        let a: { type?: string; results?: Array<{ id: string; status: string; code?: string; rule?: string; message?: string }> };
+        try {
+          a = JSON.parse(String(m)) as typeof a;
+        } catch {
+          return;
+        }
+        if (a.type !== "results" || !Array.isArray(a.results)) return;
+        for (const r of a.results) {
+          const where = `${plan.channel}/${source}`.padEnd(24);
+          if (r.status === "rejected") out(`${clock()}  ${where} refused ${r.code ?? ""}${r.rule !== undefined ? ` rule ${r.rule}` : ""}: ${r.message ?? ""}\n`);
+          else if (seenIds.has(r.id)) out(`${clock()}  ${where} duplicate of ${r.id.slice(0, 12)}…: answered with its status (${r.status}), stored once\n`);
+          seenIds.add(r.id);
+          if (seenIds.size > 100_000) seenIds.clear();
+        }
+      });
     }
     let tick = 0;
     const t = setInterval(() => {

@@ -29,7 +29,7 @@ import { l0Ready, prepareL0, startL0Child } from "./up-l0.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, "main.ts");
-const READY_TIMEOUT_MS = 120_000;
+const READY_TIMEOUT_MS = 180_000;
 
 export interface UpNode {
   name: string;

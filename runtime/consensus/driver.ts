@@ -231,11 +231,14 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
           break;
         case "schedule-timeout": {
           const t = f.timeout;
-          timers.schedule(f.duration, () =>
-            enter(() => {
-              if (gen !== generation || !running || t.height < state!.height) return;
-              guarded(() => run({ kind: "timeout", timeout: t, now: clock.now() }));
-            }),
+          timers.schedule(
+            f.duration,
+            () =>
+              enter(() => {
+                if (gen !== generation || !running || t.height < state!.height) return;
+                guarded(() => run({ kind: "timeout", timeout: t, now: clock.now() }));
+              }),
+            t,
           );
           break;
         }

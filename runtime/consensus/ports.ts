@@ -8,7 +8,7 @@
  */
 import type { CatchupRequest, CatchupResponse } from "./catchup.js";
 import type { BlockStore, SignerStore, Wal } from "./storage.js";
-import type { CertifiedBlock, ConsensusMessage, DropReason, Evidence } from "./types.js";
+import type { CertifiedBlock, ConsensusMessage, DropReason, Evidence, TimeoutRef } from "./types.js";
 
 /** Everything a driver sends or receives: consensus frames and catch-up messages (plain JSON). */
 export type GroupMessage = ConsensusMessage | CatchupRequest | CatchupResponse;
@@ -31,9 +31,15 @@ export interface Transport {
   broadcast(message: ConsensusMessage, relay: boolean): void;
 }
 
-/** One-shot timers. The driver ignores a timer that fires after a restart or a stop, so none need cancelling. */
+/**
+ * One-shot timers. The driver ignores a timer that fires after a restart or a
+ * stop, so none need cancelling. `timeout` names the consensus timeout the
+ * timer is for: a host may fire a `commit` timeout later than asked (a node
+ * pacing an idle group, docs/consensus.md "The group driver"), which delays
+ * the next height and never affects safety; the others it fires as asked.
+ */
 export interface Timers {
-  schedule(ms: number, fire: () => void): void;
+  schedule(ms: number, fire: () => void, timeout?: TimeoutRef): void;
 }
 
 /** The host's clock (ms); read for block times (a proposer's), rate limits and gossip. */

@@ -41,6 +41,7 @@ import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
 import { deliveryRows, type DeliveryStore } from "./deliveries.js";
 import { encodeWire, MAX_GOSSIP_INPUTS } from "./wire.js";
 import type { Logger } from "./log.js";
+import { createIdlePacer, type IdlePacer } from "./idle-pacer.js";
 
 /** Timeouts of a node's groups: short, because blocks are how inputs get committed (ms). */
 export const NODE_TIMEOUTS: TimeoutConfig = {
@@ -94,8 +95,22 @@ export class CellHost {
   private head: StoredHead<CellChainState> | null;
   private readonly refusals = new Map<string, InputStatus>();
   private offerScheduled = false;
+  /** Inputs or outputs were in the last offer (the idle pacer's question). */
+  private hasWork = false;
+  /** The last block this node stored carried no inputs (the group may be idle). */
+  private lastBlockEmpty = false;
+  /** The latest height a peer's consensus message named (the pacer's other question). */
+  private peerStartedAt = 0;
+  /** Holds an idle group's next height until there is work or a heartbeat passed (idle-pacer.ts). */
+  readonly pacer: IdlePacer;
   /** Highest height a peer's consensus message named (catch-up readiness). */
   peerHeight = 0;
+  /**
+   * Peers whose consensus messages this node has read since it started: until
+   * a quorum of the group has spoken, a node just started cannot know whether
+   * it is behind, so it is not ready (node.ts, readiness).
+   */
+  readonly heard = new Set<string>();
 
   constructor(private readonly d: CellHostDeps) {
     this.channel = d.plan.channel;
@@ -106,6 +121,10 @@ export class CellHost {
     const h = d.ledger.head();
     this.head = h.height === 0 ? null : { height: h.height, valueId: h.hash, state: restart.chain };
     const self = this;
+    // Hold only a group that is idle: the last block was empty, nothing is offered, and no peer has
+    // started the next height yet (its proposal or vote may have come before this node's commit
+    // timeout was even due). A group with traffic is paced by its commit timeout alone, as before.
+    this.pacer = createIdlePacer(() => this.hasWork || !this.lastBlockEmpty || this.peerStartedAt === this.chain.height + 1);
     this.driver = createGroupDriver<CellChainState>(
       {
         consensus: { channel: this.channel, cell: this.cell, validators: d.validators, self: d.identity, app: this.app, timeouts: NODE_TIMEOUTS, verifier: cachingVerifier() },
@@ -119,7 +138,7 @@ export class CellHost {
             for (const p of d.peers) d.send(p, "consensus", bytes);
           },
         },
-        timers: { schedule: (ms, fire) => void setTimeout(() => this.guard(fire), ms).unref?.() },
+        timers: { schedule: (ms, fire, timeout) => this.pacer.schedule(ms, () => this.guard(fire), timeout) },
         clock: { now: () => d.now() },
         signer: d.ledger.signer,
         wal: d.ledger.wal,
@@ -158,7 +177,16 @@ export class CellHost {
   /** A consensus or catch-up message from a peer. */
   receive(from: string, m: unknown): void {
     const h = (m as { height?: unknown } | null)?.height;
-    if (typeof h === "number" && Number.isSafeInteger(h) && h > this.peerHeight && this.d.peers.includes(from)) this.peerHeight = h;
+    if (typeof h === "number" && Number.isSafeInteger(h) && this.d.peers.includes(from)) {
+      if (h > this.peerHeight) this.peerHeight = h;
+      this.heard.add(from);
+    }
+    // A peer's message of the next height: that peer started it, so this node starts it too, now if it
+    // holds it, or as soon as its commit timeout is due.
+    if (h === this.chain.height + 1 && this.d.peers.includes(from)) {
+      this.peerStartedAt = h;
+      if (this.pacer.holding) this.guard(() => this.pacer.wake());
+    }
     this.guard(() => this.driver.receive(from, m));
   }
 
@@ -178,6 +206,7 @@ export class CellHost {
     const verdicts = this.app.verdictsOf(value);
     const outbox = deliveryRows(this.channel, this.cell, block.height, outputs);
     this.d.ledger.commit({ block, state, ...(verdicts ? { verdicts } : {}), outbox });
+    this.lastBlockEmpty = ((value as { inputs?: unknown[] } | null)?.inputs?.length ?? 0) === 0;
     this.head = { height: block.height, valueId, state };
     // What follows a commit happens after the driver's step, not inside it.
     setImmediate(() => this.afterCommit(block, verdicts, outputs));
@@ -228,7 +257,9 @@ export class CellHost {
         }
       }
       for (const p of this.d.ledger.mempool.pending(Math.max(0, limit - list.length))) list.push(p.submission);
+      this.hasWork = list.length > 0;
       this.guard(() => this.driver.offer(list));
+      if (this.hasWork) this.guard(() => this.pacer.wake());
     });
   }
 

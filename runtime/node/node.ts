@@ -463,7 +463,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         const where = `${h.channel}/${h.cell}`;
         if (!h.driver.running) missing.push(`${where}: its group is stopped at this node`);
         else if (up < set.quorum) missing.push(`${where}: ${up} of ${set.size} validators connected, a quorum is ${set.quorum}`);
-        else if (h.peerHeight > h.chain.height + 2) missing.push(`${where}: at height ${h.chain.height}, peers at ${h.peerHeight}: catching up`);
+        else if (1 + h.heard.size < set.quorum) missing.push(`${where}: heard from ${h.heard.size} of ${set.size - 1} peers since start, a quorum is ${set.quorum}: learning whether it is behind`);
+        else if (h.peerHeight > h.chain.height + 2) missing.push(`${where}: at height ${h.chain.height}, peers at ${h.peerHeight - 1}: catching up`);
       }
       return { ready: missing.length === 0, missing };
     },
