@@ -6,6 +6,14 @@ import { h, route, ago } from "./dom.js";
 import { pipelineGraph } from "./graph.js";
 import { activityChart } from "./chart.js";
 
+/** A base-unit amount (decimal text) in whole tokens: "100050" with 2 decimals is "1000.50". Text only, never a float. */
+function tokens(units, decimals) {
+  const t = String(units);
+  if (!decimals) return t;
+  const padded = t.padStart(decimals + 1, "0");
+  return `${padded.slice(0, -decimals)}.${padded.slice(-decimals)}`;
+}
+
 let view = null;
 let live = false;
 
@@ -80,8 +88,8 @@ function tokenSection(ch) {
   const t = ch.token;
   if (!t) return null;
   return h("section", { "data-testid": "token" }, h("h2", {}, `Token ${t.name} (${t.symbol})`),
-    h("p", {}, `supply ${t.supply} ${t.symbol}; top balances ${t.from === "state" ? "from the state" : "at genesis"}`),
-    h("table", {}, h("tbody", {}, t.top.map((b) => h("tr", {}, h("td", { class: "mono" }, b.account.length > 20 ? `${b.account.slice(0, 18)}…` : b.account), h("td", {}, String(b.balance)))))));
+    h("p", {}, `supply ${tokens(t.supply, t.decimals)} ${t.symbol}; top balances ${t.from === "state" ? "from the state" : "at genesis"}`),
+    h("table", {}, h("tbody", {}, t.top.map((b) => h("tr", {}, h("td", { class: "mono" }, b.account.length > 20 ? `${b.account.slice(0, 18)}…` : b.account), h("td", {}, tokens(b.balance, t.decimals)))))));
 }
 
 function chartSection(ch) {

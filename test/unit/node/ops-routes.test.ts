@@ -124,19 +124,20 @@ describe("operator routes", () => {
     const library = loadPlan("test/fixtures/good/library.yaml");
     const o = createOperations({ node: "north", plans: [library], log: silentLogger });
     const cell = library.order[0];
-    const balances: Record<string, number> = {};
-    for (let i = 0; i < 5000; i++) balances[`acct-${i}`] = (i * 7919) % 10_007;
+    // Amounts are decimal strings of base units, as the token keeps them.
+    const balances: Record<string, string> = {};
+    for (let i = 0; i < 5000; i++) balances[`acct-${i}`] = String((i * 7919) % 10_007);
     let state: unknown = { other: 1 };
     const host = { channel: library.channel, cell, chain: { height: 3, get cell() { return state; } }, driver: { state: null, fault: null, running: true }, poolSize: () => ({ count: 0, bytes: 0 }) };
     o.bind({ hosts: () => [host as never], online: () => true, peers: () => ({ connected: 0, known: 0 }) });
     const { dashboardView } = await import("../../../runtime/node/node-view.js");
     let t = dashboardView(o.view).channels[0].token!;
-    expect(t).toMatchObject({ name: "Reading Credit", symbol: "RDC", supply: 1010.5, from: "genesis" });
-    expect(t.top).toEqual([{ account: "treasury", balance: 1000.5 }, { account: "north", balance: 10 }]);
+    expect(t).toMatchObject({ name: "Reading Credit", symbol: "RDC", supply: "101050", from: "genesis" });
+    expect(t.top).toEqual([{ account: "treasury", balance: "100050" }, { account: "north", balance: "1000" }]);
     state = { balances };
     t = dashboardView(o.view).channels[0].token!;
     expect(t.from).toBe("state");
-    const expected = Object.entries(balances).sort((a, b) => b[1] - a[1]).slice(0, 10).map(([, b]) => b);
+    const expected = Object.entries(balances).sort((a, b) => Number(b[1]) - Number(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([, b]) => b);
     expect(t.top.map((x) => x.balance)).toEqual(expected);
     o.close();
   });
