@@ -5,6 +5,7 @@
  * problems with codes and remedies.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { toPath, valueAt } from "./json-pointer.js";
 import channelSchema from "../../schemas/channel.schema.json" with { type: "json" };
 import type { Json } from "../core/canonical.js";
 import { formatPath, type DocPath, type Reporter } from "./reporter.js";
@@ -226,34 +227,6 @@ function mapError(e: ErrorObject, root: Json, suggestions: SuggestBudget): Mappe
         anchor: "value",
       };
   }
-}
-
-/** JSON Pointer to a path, with array indexes as numbers (the YAML locator needs to know). */
-function toPath(pointer: string, root: Json): Array<string | number> {
-  if (pointer === "") return [];
-  const out: Array<string | number> = [];
-  let cur: unknown = root;
-  for (const raw of pointer.slice(1).split("/")) {
-    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(cur)) {
-      const i = Number(seg);
-      out.push(i);
-      cur = cur[i];
-    } else {
-      out.push(seg);
-      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
-    }
-  }
-  return out;
-}
-
-function valueAt(root: Json, path: DocPath): unknown {
-  let cur: unknown = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
 }
 
 /** The schema object holding the failing keyword, with `$ref`s followed. */

@@ -13,6 +13,7 @@ import type { Problem } from "../../core/errors.js";
 import { closest } from "../../core/suggest.js";
 import { MAX_FILE_BYTES, parseYaml } from "../../definition/parse-yaml.js";
 import { sortProblems, type DocPath, type Reporter } from "../../definition/reporter.js";
+import { toPath, valueAt } from "../../definition/json-pointer.js";
 
 /** What a config loader returns: the config when the file has no errors, and every problem found. */
 export interface ConfigResult<T> {
@@ -189,32 +190,6 @@ export function problem(code: string, message: string, remedy: string, location:
 export function errno(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === "string" ? code : "error";
-}
-
-function toPath(pointer: string, root: Json): Array<string | number> {
-  if (pointer === "") return [];
-  const out: Array<string | number> = [];
-  let cur: unknown = root;
-  for (const raw of pointer.slice(1).split("/")) {
-    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(cur)) {
-      out.push(Number(seg));
-      cur = cur[Number(seg)];
-    } else {
-      out.push(seg);
-      cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[seg] : undefined;
-    }
-  }
-  return out;
-}
-
-function valueAt(root: Json, path: DocPath): unknown {
-  let cur: unknown = root;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
 }
 
 /** "`listen.api`", "validator \"edge-1\"", "the file": how messages name a place. */
