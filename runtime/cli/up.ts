@@ -16,7 +16,6 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
@@ -26,6 +25,7 @@ import { checkCode } from "../sandbox/index.js";
 import { createKeyFile, loadKeyFile } from "../node/config/index.js";
 import { startDemo, type DemoHandle } from "./up-demo.js";
 import { l0Ready, prepareL0, startL0Child } from "./up-l0.js";
+import { freePort } from "./free-port.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, "main.ts");
@@ -39,17 +39,6 @@ export interface UpNode {
   config: string;
 }
 
-/** A free port on 127.0.0.1 (the OS picks; closed again before use). */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 function readText(p: string): string | undefined {
   try {

@@ -6,26 +6,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, openSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createKeyFile } from "../../../runtime/node/config/index.js";
+import { freePort } from "../../../runtime/cli/free-port.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, "..", "..", "..");
 export const BIN = join(ROOT, "bin", "statecell.js");
 export const TOKEN = "test-operator-token-0123456789abcdef-XYZ";
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 export interface TestNode {
   name: string;

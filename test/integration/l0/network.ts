@@ -6,24 +6,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { createKeyFile } from "../../../runtime/node/config/index.js";
+import { freePort } from "../../../runtime/cli/free-port.js";
+export { freePort };
 
 export const FIXTURES = resolve(import.meta.dirname, "fixtures");
 const MAIN = resolve(import.meta.dirname, "../../../runtime/cli/main.ts");
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 export interface TestNetwork {
   dir: string;
