@@ -75,6 +75,8 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
     }
   }
   const definition = await getJson(nodes[0], `/v1/export/${ch}/definition`);
+  // Later versions (upgrades at a height), each with the block height it is in force from.
+  const upgrades = ((await getJson(nodes[0], `/v1/export/${ch}/upgrades`)) as { definitions?: unknown[] }).definitions ?? [];
   // Acknowledgements, then snapshots, then blocks: the chain goes on while it is read, and each is stored
   // before the next kind refers to it (a snapshot before its acknowledgement, a block before a snapshot names
   // it), so every acknowledgement's snapshot and every block a snapshot names are in the export.
@@ -96,6 +98,7 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
   const lines: unknown[] = [
     { type: "export", format: EXPORT_FORMAT, channel, definitionHash: main.definitionHash, nodes: [...nodes], exportedAt: Date.now(), l0Key: main.l0Key, groups: main.groups, cells: blocks.map((b) => ({ cell: b.cell, blocks: b.items.length, node: b.node })) },
     definition,
+    ...upgrades,
     { type: "registration", channel, record: main.registration?.record ?? null, signatures: main.registration?.signatures ?? [], answer: main.registration?.answer ?? null },
   ];
   for (const b of blocks) for (const block of b.items) lines.push({ type: "block", cell: b.cell, height: (block as { height: number }).height, block });

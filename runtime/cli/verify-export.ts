@@ -9,6 +9,12 @@
  * hash, link, certificate and cell heads against the replayed chains, and
  * every L0 acknowledgement's signature. It stops at the first divergence and
  * names its record line, cell, height and what differs.
+ *
+ * An export that spans upgrades at a height carries a definition record per
+ * later version with its activation height; each block is re-executed with
+ * the version in force at its height. With channel files given, every version
+ * needs its file: the first block under a version no file gives is named as
+ * the first that cannot be checked.
  */
 import { canonicalString, type Json } from "../core/canonical.js";
 import type { ChannelPlan } from "../definition/plan.js";
@@ -27,11 +33,15 @@ export interface Divergence {
   cell?: string;
   height?: number;
   what: string;
+  /** What to do, when it is not "get the ledger again" (a version whose file was not given). */
+  remedy?: string;
 }
 
 export interface VerifySummary {
   channel: string;
   definitionHash: string;
+  /** The versions replayed: the first from block 1, each later one from its activation height. */
+  versions: Array<{ version: number; hash: string; from: number }>;
   records: number;
   cells: Record<string, { blocks: number; height: number; hash: string; stateRoot: string }>;
   snapshots: { count: number; height: number; hash: string };
@@ -42,8 +52,8 @@ export interface VerifySummary {
 export type VerifyResult = { ok: true; summary: VerifySummary } | { ok: false; divergence: Divergence; summary: VerifySummary };
 
 export interface VerifyOptions {
-  /** Plans of the channel files the auditor gives, by channel. */
-  plans: ReadonlyMap<string, ChannelPlan>;
+  /** Plans of the channel files the auditor gives, by channel (several for a channel that was upgraded). */
+  plans: ReadonlyMap<string, ChannelPlan | readonly ChannelPlan[]>;
   /** Loads the definition the export carries (when no file is given for its channel); a string says why it does not load. */
   loadEmbedded(definition: { file: string; source: string; code: Record<string, string> }): ChannelPlan | string;
   /** A sandbox runner for a cell with code. */
@@ -64,7 +74,7 @@ const short = (h: unknown): string => (typeof h === "string" ? `${h.slice(0, 12)
 
 /** Verifies the export's `lines` (JSON texts, one record each). Never throws for what the file holds. */
 export function verifyExport(lines: readonly string[], opts: VerifyOptions): VerifyResult {
-  const summary: VerifySummary = { channel: "", definitionHash: "", records: lines.length, cells: {}, snapshots: { count: 0, height: 0, hash: GENESIS_HASH }, acks: 0, l0Key: null };
+  const summary: VerifySummary = { channel: "", definitionHash: "", versions: [], records: lines.length, cells: {}, snapshots: { count: 0, height: 0, hash: GENESIS_HASH }, acks: 0, l0Key: null };
   const runners: CodeRunner[] = [];
   try {
     run(lines, opts, summary, runners);
@@ -95,6 +105,15 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     if (!isObj(v) || typeof v.type !== "string") return fail("line", "the line is not a record { type, ... }");
     return v;
   };
+  const peekType = (): string | undefined => {
+    if (n >= lines.length) return undefined;
+    try {
+      const v: unknown = JSON.parse(lines[n]);
+      return isObj(v) && typeof v.type === "string" ? v.type : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const expect = (type: string): Record<string, unknown> => {
     const r = next();
     if (r === undefined) return fail(type, `the file ends before its ${type} record`);
@@ -109,18 +128,41 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
   summary.channel = channel;
   const def = expect("definition");
   if (def.channel !== channel) fail("definition", `the definition is of channel ${JSON.stringify(def.channel)}, the export of ${JSON.stringify(channel)}`);
-  let plan = opts.plans.get(channel);
-  if (plan !== undefined) {
-    if (plan.hash !== def.hash) fail("definition", `the channel file ${plan.file} hashes to ${short(plan.hash)}, the export's definition is ${short(def.hash)}: another definition than the one the channel ran`);
+  const givenRaw = opts.plans.get(channel);
+  const given: readonly ChannelPlan[] = givenRaw === undefined ? [] : Array.isArray(givenRaw) ? givenRaw : [givenRaw as ChannelPlan];
+  const embedded = (d: Record<string, unknown>, record: string): ChannelPlan => {
+    if (typeof d.source !== "string" || !isObj(d.code)) fail(record, "the definition carries no source { file, source, code }");
+    const loaded = opts.loadEmbedded({ file: String(d.file), source: d.source as string, code: d.code as Record<string, string> });
+    if (typeof loaded === "string") return fail(record, `the definition in the export does not load: ${loaded}`);
+    if (loaded.hash !== d.hash) fail(record, `the definition's text hashes to ${short(loaded.hash)}, the record says ${short(d.hash)}`);
+    return loaded;
+  };
+  let plan: ChannelPlan;
+  if (given.length > 0) {
+    const mine = given.find((p) => p.hash === def.hash);
+    if (mine === undefined) return fail("definition", `the channel file ${given[0].file} hashes to ${short(given[0].hash)}, the export's definition is ${short(def.hash)}: another definition than the one the channel ran`);
+    plan = mine;
   } else {
-    if (typeof def.source !== "string" || !isObj(def.code)) fail("definition", "the definition carries no source { file, source, code }");
-    const loaded = opts.loadEmbedded({ file: String(def.file), source: def.source as string, code: def.code as Record<string, string> });
-    if (typeof loaded === "string") return fail("definition", `the definition in the export does not load: ${loaded}`);
-    if (loaded.hash !== def.hash) fail("definition", `the definition's text hashes to ${short(loaded.hash)}, the record says ${short(def.hash)}`);
-    plan = loaded;
+    plan = embedded(def, "definition");
   }
   summary.definitionHash = plan.hash;
   if (header.definitionHash !== plan.hash) fail("export", `the header names definition ${short(header.definitionHash)}, the definition record is ${short(plan.hash)}`);
+  // Later versions: each in force from its activation height; a version no file given is (plan undefined) stops the replay where it begins.
+  const versions: Array<{ from: number; version: number; hash: string; plan: ChannelPlan | undefined }> = [{ from: 1, version: plan.version, hash: plan.hash, plan }];
+  while (peekType() === "definition") {
+    const d = expect("definition");
+    const last = versions[versions.length - 1];
+    const from = d.activation;
+    if (d.channel !== channel) fail("definition", `the definition is of channel ${JSON.stringify(d.channel)}, the export of ${JSON.stringify(channel)}`);
+    if (typeof from !== "number" || !Number.isSafeInteger(from) || from <= last.from) fail("definition", `a later version needs an activation height above ${last.from}, not ${JSON.stringify(from)}`);
+    if (typeof d.version !== "number" || d.version <= last.version || typeof d.hash !== "string") fail("definition", `version ${JSON.stringify(d.version)} does not follow version ${last.version}`);
+    let p: ChannelPlan | undefined;
+    if (given.length > 0) p = given.find((g) => g.hash === d.hash);
+    else p = embedded(d, "definition");
+    if (p !== undefined && p.activation !== from) fail("definition", `version ${p.version} declares \`activation: ${String(p.activation)}\`, the export says it was in force from block ${String(from)}`);
+    versions.push({ from: from as number, version: d.version as number, hash: d.hash as string, plan: p });
+  }
+  summary.versions = versions.map((v) => ({ version: v.version, hash: v.hash, from: v.from }));
   const reg = expect("registration");
   const groups = groupsOf(plan, reg, header, fail);
   const sets: Record<string, ValidatorSet> = {};
@@ -138,12 +180,36 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     const heads = new Map<number, { hash: string; stateRoot: string }>();
     chains.set(cell, heads);
     const cp = plan.cells[cell];
-    let runner: CodeRunner | undefined;
-    if (cp.code !== undefined && cp.code.hooks.length > 0) {
-      runner = opts.runner(plan, cell);
-      if (runner !== undefined) runners.push(runner);
-    }
-    const app = cellApplication(plan, cell, runner === undefined ? {} : { code: () => runner });
+    // One application per version, built when the replay reaches it.
+    const apps = new Map<number, ReturnType<typeof cellApplication>>();
+    const appAt = (h: number): ReturnType<typeof cellApplication> => {
+      let i = versions.length - 1;
+      while (i > 0 && h < versions[i].from) i--;
+      const v = versions[i];
+      if (v.plan === undefined) {
+        throw new Diverged({
+          line: n,
+          record: "block",
+          cell,
+          height: h,
+          what: `block ${h} of cell ${cell} is under version ${v.version} (definition ${short(v.hash)}, in force from block ${v.from}); no channel file given is that definition, so this block and those after it cannot be checked`,
+          remedy: `give the channel file of version ${v.version} too (statecell verify FILE V1.yaml V${v.version}.yaml), or no file to use the definitions the export carries`,
+        });
+      }
+      let app = apps.get(i);
+      if (app === undefined) {
+        const vp = v.plan;
+        const vc = vp.cells[cell];
+        let runner: CodeRunner | undefined;
+        if (vc !== undefined && vc.code !== undefined && vc.code.hooks.length > 0) {
+          runner = opts.runner(vp, cell);
+          if (runner !== undefined) runners.push(runner);
+        }
+        app = cellApplication(vp, cell, runner === undefined ? {} : { code: () => runner });
+        apps.set(i, app);
+      }
+      return app;
+    };
     let state: CellChainState = genesisCellChain();
     let prev = GENESIS_HASH;
     for (let h = 1; h <= total; h++) {
@@ -153,6 +219,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       const b = r.block;
       if (!isObj(b) || b.height !== h || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
       const value = (b as { value: Json }).value;
+      const app = appAt(h);
       let id: string;
       try {
         id = app.valueId(value);
@@ -197,6 +264,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     const snapSet = validatorSet(plan.groups[plan.snapshots.group], keyMap(groups[plan.snapshots.group]));
     let prevHash = GENESIS_HASH;
     let h = 0;
+    let lastVersion = 0;
     while (r !== undefined && r.type === "snapshot") {
       h++;
       const where = { height: h };
@@ -216,7 +284,10 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       if (!check.ok) fail("snapshot", `the certificate does not hold: ${check.message}`, where);
       if (s.channel !== channel || s.height !== h) fail("snapshot", `the snapshot is of ${String(s.channel)} height ${String(s.height)}`, where);
       if (s.prevHash !== prevHash) fail("snapshot", `prevHash ${short(s.prevHash)} is not the hash of snapshot ${h - 1}, ${short(prevHash)}`, where);
-      if (s.definitionHash !== plan.hash) fail("snapshot", `it names definition ${short(s.definitionHash)}, the channel runs ${short(plan.hash)}`, where);
+      // A snapshot names a version of the export, never one older than the snapshot before it named.
+      const vi = versions.findIndex((v) => v.hash === s.definitionHash);
+      if (vi < lastVersion) fail("snapshot", `it names definition ${short(s.definitionHash)}, which is not ${lastVersion === 0 ? "" : "at or after "}the channel's ${short(versions[lastVersion].hash)}${versions.length > 1 ? " (or a later version of the export)" : ""}`, where);
+      lastVersion = vi;
       if (!isObj(s.cells)) fail("snapshot", "the snapshot has no cells", where);
       for (const cell of plan.order) {
         const c = (s.cells as Record<string, { height: number; hash: string; stateRoot: string }>)[cell];

@@ -56,7 +56,8 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
     out(`statecell verify: CLI_FILE_NOT_FOUND: ${file} cannot be read\n  fix: check the path\n`);
     return 1;
   }
-  const plans = new Map<string, ChannelPlan>();
+  // Several files of one channel are its versions (an export spanning upgrades at a height needs each).
+  const plans = new Map<string, ChannelPlan[]>();
   for (const f of channelFiles) {
     const path = resolve(f);
     const source = readText(path);
@@ -69,7 +70,7 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
       out(`statecell verify: ${f} does not load (run statecell lint ${f})\n`);
       return 1;
     }
-    plans.set(r.plan.channel, r.plan);
+    plans.set(r.plan.channel, [...(plans.get(r.plan.channel) ?? []), r.plan]);
   }
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
@@ -110,11 +111,12 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
   if (!result.ok) {
     const d = result.divergence;
     const what = [d.record, d.cell !== undefined ? `cell ${d.cell}` : undefined, d.height !== undefined ? `height ${d.height}` : undefined].filter((x) => x !== undefined).join(", ");
-    out(`${file}:${d.line}: CLI_VERIFY_DIVERGENCE (${what}): ${d.what}\n  fix: get the ledger again from another validator of the group (statecell export --node URL), compare, and report the node that served this copy\n`);
+    out(`${file}:${d.line}: CLI_VERIFY_DIVERGENCE (${what}): ${d.what}\n  fix: ${d.remedy ?? "get the ledger again from another validator of the group (statecell export --node URL), compare, and report the node that served this copy"}\n`);
     return 1;
   }
   const blocks = Object.values(s.cells).reduce((a, c) => a + c.blocks, 0);
   out(`${file}: ok: channel ${s.channel} (definition ${s.definitionHash.slice(0, 12)}…), ${s.records} records\n`);
+  for (const v of s.versions.slice(1)) out(`  version ${v.version} (definition ${v.hash.slice(0, 12)}…) re-executed from block ${v.from}\n`);
   out(`  ${blocks} blocks re-executed and certified in ${Object.keys(s.cells).length} cells: ${Object.entries(s.cells).map(([c, v]) => `${c} at ${v.height} (state ${v.stateRoot.slice(0, 12)}…)`).join(", ")}\n`);
   out(`  ${s.snapshots.count} snapshots linked and certified${s.snapshots.count > 0 ? ` (head ${s.snapshots.hash.slice(0, 12)}…)` : ""}; ${s.acks} L0 acknowledgements verified${s.l0Key ? ` against ${s.l0Key.slice(0, 12)}…` : ""}\n`);
   return 0;

@@ -33,3 +33,4 @@ export { runLocalGroup, type LocalNode, type LocalGroupOptions } from "./local-g
 export * from "./catchup.js";
 export * from "./ports.js";
 export { createGroupDriver, type GroupDriver, type GroupDriverConfig, type DriverCounters } from "./driver.js";
+export { versionedApplication, type ApplicationVersion, type VersionedApplication } from "./versioned-application.js";

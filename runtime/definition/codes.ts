@@ -33,6 +33,7 @@ export const DEFINITION_CODES = {
   DEFINITION_LIMITS_CONFLICT: ["limits that contradict each other: `maxInputBytes` above `maxBlockBytes`, or a cell's `blockTimeMs` below its `timeMs`", "change one of the two limits named"],
   DEFINITION_UNSAFE_THRESHOLD: ["a threshold q of n with 3q <= 2n: two quorums may share no honest validator", "raise the threshold to the value in the message (or use \"2/3\"), or add a validator and use the threshold the message gives for that size"],
   DEFINITION_THRESHOLD_TOO_HIGH: ["a threshold larger than the group", "use at most the group size, or `all`"],
+  DEFINITION_ACTIVATION: ["`activation:` on version 1, which has no version before it to switch from", "remove `activation:`, or raise `version:` for an upgrade"],
   DEFINITION_RESERVED_CELL: ["a cell is named `snapshots`: the snapshot group runs its consensus under that name", "give the cell another name"],
   DEFINITION_RECORDS_PATH: ["a declarative state path starts with `records` (reserved for keyed records)", "use another top-level field name"],
   DEFINITION_BAD_PATH: ["a state path that is not dotted segments, each a name or one `{placeholder}`", "write e.g. `totals.{data.district}.count`"],

@@ -67,6 +67,10 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     reporter.error("DEFINITION_DUPLICATE_NAME", ["cells", TOKEN_CELL], `a channel with a token has a built-in cell named "${TOKEN_CELL}" (transfers are submitted to it), so no other cell may take that name`, "rename the cell", { anchor: "key" });
   }
   warnUnused(ctx, cells);
+  // An activation names the boundary with the version before: version 1 has none.
+  if (doc.activation !== undefined && Number(doc.version) === 1) {
+    reporter.error("DEFINITION_ACTIVATION", ["activation"], "version 1 has no version before it, so it has no activation height: it is in force from the first block", "remove `activation:`, or raise `version:` for an upgrade", { anchor: "key" });
+  }
   const codes = new Set([...VERDICT_CODES, ...(modules.verdictCodes ?? [])]);
   const tests = normaliseTests(doc.tests, ["tests"], reporter, targetsOfDocument(doc, codes));
 
@@ -77,6 +81,7 @@ export function compileChannel(doc: Obj, file: string, reporter: Reporter, modul
     channel: String(doc.channel),
     version: Number(doc.version),
     ...(typeof doc.description === "string" ? { description: doc.description } : {}),
+    ...(typeof doc.activation === "number" ? { activation: doc.activation } : {}),
     hash: definitionHash(doc, code.hashes),
     file,
     groups,

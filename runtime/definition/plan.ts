@@ -257,6 +257,12 @@ export interface ChannelPlan {
   channel: string;
   version: number;
   description?: string;
+  /**
+   * For an upgrade: the block height from which this version is in force in
+   * every cell (blocks below run the version before). Absent: in force from
+   * whenever a node hosts it (version 1: from genesis).
+   */
+  activation?: number;
   /** Canonical hash of the definition (document + code files). Identifies the rules in force. */
   hash: string;
   /** Path of the channel file as given to the loader. */

@@ -15,6 +15,7 @@ export { Mempool, type PoolLimits } from "./mempool.js";
 export { SqliteSignerStore, SqliteWal, EvidenceStore } from "./consensus-stores.js";
 export { Outbox, outputItems } from "./outbox.js";
 export { SnapshotChains, type StoredChannelSnapshot, type StoredRegistration } from "./snapshot-chain.js";
+export { ChannelVersions, type StoredVersion } from "./channel-versions.js";
 export { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
 export { inputId } from "./input-id.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from "./schema.js";

@@ -12,6 +12,7 @@ import { CellLedger } from "./cell-ledger.js";
 import { clip, ledgerError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { SnapshotChains } from "./snapshot-chain.js";
+import { ChannelVersions } from "./channel-versions.js";
 import { migrate, MIGRATIONS, type Migration } from "./schema.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { statusOf } from "./mempool.js";
@@ -40,6 +41,8 @@ export interface Ledger {
   readonly outbox: Outbox;
   /** Channel snapshots, L0 registrations and acknowledgements (the channel side of L0). */
   readonly snapshots: SnapshotChains;
+  /** The versions of each channel with their activation heights (upgrades at a height). */
+  readonly versions: ChannelVersions;
   /** Closes the database (and releases its lock); the ledger cannot be used after. */
   close(): void;
 }
@@ -90,6 +93,7 @@ export function openLedger(path: string, opts: LedgerOptions = {}, migrations: r
 class SqliteLedger implements Ledger {
   readonly outbox: Outbox;
   readonly snapshots: SnapshotChains;
+  readonly versions: ChannelVersions;
   readonly schemaVersion: number;
   private readonly s: Statements;
   private readonly open = new Map<string, CellLedger>();
@@ -102,6 +106,7 @@ class SqliteLedger implements Ledger {
     this.s = prepareStatements(db);
     this.outbox = new Outbox(db, this.s);
     this.snapshots = new SnapshotChains(db);
+    this.versions = new ChannelVersions(db);
     this.schemaVersion = db.prepare("SELECT max(version) FROM ledger_schema").pluck().get() as number;
   }
 

@@ -8,6 +8,7 @@
 import type Database from "better-sqlite3";
 import { StatecellError } from "../core/errors.js";
 import { SNAPSHOT_TABLES } from "./snapshot-chain.js";
+import { VERSION_TABLES } from "./channel-versions.js";
 
 /** One migration step: `up` runs inside a transaction with the step's row. */
 export interface Migration {
@@ -116,6 +117,7 @@ CREATE INDEX outbox_undelivered ON outbox (seq) WHERE delivered IS NULL;
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "cells, blocks, records, snapshots, inputs, signer, wal, evidence, outbox", up: (db: Database.Database) => void db.exec(V1) },
   { version: 2, name: "channel snapshots, L0 registrations and acknowledgements", up: (db: Database.Database) => void db.exec(SNAPSHOT_TABLES) },
+  { version: 3, name: "channel versions and their activation heights", up: (db: Database.Database) => void db.exec(VERSION_TABLES) },
 ]);
 
 /** The schema version this code writes. */

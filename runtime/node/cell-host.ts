@@ -15,6 +15,7 @@
  *   state from the ledger and the driver resumes from its signer record and WAL.
  */
 import type { Json } from "../core/canonical.js";
+import { StatecellError } from "../core/errors.js";
 import { canonicalString } from "../core/canonical.js";
 import type { KeyPair } from "../core/keys.js";
 import type { ChannelPlan } from "../definition/plan.js";
@@ -26,6 +27,7 @@ import {
   createGroupDriver,
   genesisCellChain,
   outputEntry,
+  versionedApplication,
   type CellApplication,
   type CellChainState,
   type CertifiedBlock,
@@ -35,6 +37,7 @@ import {
   type StoredHead,
   type TimeoutConfig,
   type ValidatorSet,
+  type VersionedApplication,
 } from "../consensus/index.js";
 import { inputId, type CellLedger } from "../ledger/index.js";
 import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
@@ -54,9 +57,21 @@ export const NODE_TIMEOUTS: TimeoutConfig = {
 /** Refusals before any block, remembered for GET /v1/inputs/{id} (the ledger keeps what entered the pool). */
 const REFUSALS_KEPT = 20_000;
 
+/** A later version of the channel, in force from block height `from` (a staged upgrade). */
+export interface HostVersion {
+  from: number;
+  plan: ChannelPlan;
+  runner: CodeRunner | undefined;
+}
+
 /** What a cell host needs from the node around it. */
 export interface CellHostDeps {
+  /** The version in force from genesis (or from whenever no later version applies). */
   plan: ChannelPlan;
+  /** Later versions with their activation heights, in increasing order (also those already in force: a restart replays blocks with them). */
+  versions?: readonly HostVersion[];
+  /** The version in force changed at this cell: `plan` runs from block `height` on. */
+  switched?(plan: ChannelPlan, height: number): void;
   cellName: string;
   identity: KeyPair;
   validators: ValidatorSet;
@@ -90,7 +105,9 @@ export interface CellObserver {
 export class CellHost {
   readonly channel: string;
   readonly cell: string;
-  readonly app: CellApplication;
+  readonly app: VersionedApplication;
+  /** Every version, the first from height 1, in increasing order of activation. */
+  private readonly versions: HostVersion[];
   readonly driver: GroupDriver<CellChainState>;
   private head: StoredHead<CellChainState> | null;
   private readonly refusals = new Map<string, InputStatus>();
@@ -115,8 +132,8 @@ export class CellHost {
   constructor(private readonly d: CellHostDeps) {
     this.channel = d.plan.channel;
     this.cell = d.cellName;
-    const modules = d.runner === undefined ? {} : { code: () => d.runner };
-    this.app = cellApplication(d.plan, d.cellName, modules, d.deliveries === undefined ? {} : { deliveries: (from, seq) => d.deliveries!.get(from, seq) });
+    this.versions = [{ from: 1, plan: d.plan, runner: d.runner }, ...(d.versions ?? [])];
+    this.app = versionedApplication(this.versions.map((v) => ({ from: v.from, app: this.appOf(v) })));
     const restart = d.ledger.restart(this.app);
     const h = d.ledger.head();
     this.head = h.height === 0 ? null : { height: h.height, valueId: h.hash, state: restart.chain };
@@ -153,6 +170,42 @@ export class CellHost {
         },
       },
     );
+  }
+
+  private appOf(v: HostVersion): CellApplication {
+    const runner = v.runner;
+    return cellApplication(v.plan, this.cell, runner === undefined ? {} : { code: () => runner }, this.d.deliveries === undefined ? {} : { deliveries: (from, seq) => this.d.deliveries!.get(from, seq) });
+  }
+
+  /** The version in force at block `height`. */
+  versionAt(height: number): HostVersion {
+    for (let i = this.versions.length - 1; i > 0; i--) if (height >= this.versions[i].from) return this.versions[i];
+    return this.versions[0];
+  }
+
+  /** The plan the next block runs (what admission, dry runs and offers use). */
+  get plan(): ChannelPlan {
+    return this.versionAt(this.chain.height + 1).plan;
+  }
+
+  /** The versions not yet in force here: from above the next block's height. */
+  staged(): ReadonlyArray<{ from: number; plan: ChannelPlan }> {
+    const next = this.chain.height + 1;
+    return this.versions.filter((v) => v.from > next);
+  }
+
+  /**
+   * Adds a version in force from block `v.from`, which must be above the next
+   * height and every version here: no block already built or being decided
+   * changes meaning. @throws StatecellError when it is not.
+   */
+  stage(v: HostVersion): void {
+    const next = this.chain.height + 1;
+    if (v.from <= next) {
+      throw new StatecellError("NODE_UPGRADE_TOO_LATE", `${this.channel}/${this.cell} is deciding block ${next}; an upgrade from block ${v.from} would change blocks already decided or being decided`, { remedy: `give the new version an \`activation:\` above ${next}, the same on every node` });
+    }
+    this.app.stage({ from: v.from, app: this.appOf(v) });
+    this.versions.push(v);
   }
 
   /** The chain state at the head (genesis before the first block). */
@@ -233,11 +286,29 @@ export class CellHost {
       }
       this.d.deliveries?.prune(this.chain.received);
       this.d.committed(block, outputs);
+      const next = this.versionAt(block.height + 1);
+      if (next !== this.versionAt(block.height)) this.switchTo(next, block.height + 1);
       this.recheck();
       this.offer();
     } catch (e) {
       this.d.log.error("after commit", { channel: this.channel, cell: this.cell, error: String(e) });
     }
+  }
+
+  /**
+   * The next block is the first of a new version: every pending input is
+   * admitted again under it (an input the new version refuses at admission
+   * could never enter a block, so it is settled as rejected with its code,
+   * never left pending); the next block's worth is dry-run by recheck.
+   */
+  private switchTo(v: HostVersion, height: number): void {
+    let refused = 0;
+    for (const p of this.d.ledger.mempool.pending()) {
+      const a = admitSubmission(v.plan, this.cell, p.submission);
+      if ("accepted" in a && this.d.ledger.mempool.reject(p.id, { code: a.code, message: `refused by version ${v.plan.version}, in force from block ${height}: ${a.message}` })) refused++;
+    }
+    this.d.log.info("version in force", { channel: this.channel, cell: this.cell, height, version: v.plan.version, hash: v.plan.hash, refused });
+    this.d.switched?.(v.plan, height);
   }
 
   /** Offers the pending inputs to the driver (coalesced: at most once per turn of the event loop). */
@@ -246,10 +317,11 @@ export class CellHost {
     this.offerScheduled = true;
     setImmediate(() => {
       this.offerScheduled = false;
-      const limit = this.d.plan.blockLimits.maxInputs * 2;
+      const plan = this.plan;
+      const limit = plan.blockLimits.maxInputs * 2;
       const list: Json[] = [];
       if (this.d.deliveries !== undefined) {
-        for (const from of this.d.plan.cells[this.cell].upstream) {
+        for (const from of plan.cells[this.cell].upstream) {
           for (const o of this.d.deliveries.contiguousFrom(from, this.chain.received[from] ?? 0)) {
             if (list.length >= limit) break;
             list.push(outputEntry(o));
@@ -265,11 +337,12 @@ export class CellHost {
 
   /** The inputs the next block would take, re-checked against the new state; those that now fail leave the pool. */
   private recheck(): void {
-    const pending = this.d.ledger.mempool.pending(this.d.plan.blockLimits.maxInputs);
+    const plan = this.plan;
+    const pending = this.d.ledger.mempool.pending(plan.blockLimits.maxInputs);
     if (pending.length === 0) return;
     const admitted: Array<{ id: string; input: BlockInput }> = [];
     for (const p of pending) {
-      const a = admitSubmission(this.d.plan, this.cell, p.submission);
+      const a = admitSubmission(plan, this.cell, p.submission);
       if ("accepted" in a) this.d.ledger.mempool.reject(p.id, { code: a.code, message: a.message });
       else admitted.push({ id: p.id, input: a });
     }
@@ -284,8 +357,9 @@ export class CellHost {
   private dryRun(inputs: BlockInput[]): Verdict[] | undefined {
     if (inputs.length === 0) return [];
     const chain = this.chain;
+    const { plan, runner } = this.versionAt(chain.height + 1);
     try {
-      const r = executeBlock(this.d.plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, this.d.runner === undefined ? {} : { code: () => this.d.runner });
+      const r = executeBlock(plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, runner === undefined ? {} : { code: () => runner });
       return r.verdicts;
     } catch (e) {
       this.d.log.warn("dry run failed", { channel: this.channel, cell: this.cell, error: String(e) });
@@ -299,6 +373,7 @@ export class CellHost {
    */
   submit(subs: readonly unknown[]): SubmitResult[] {
     const results: SubmitResult[] = new Array<SubmitResult>(subs.length);
+    const plan = this.plan;
     const fresh: Array<{ at: number; id: string; sub: Json; input: BlockInput }> = [];
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[i] as Json;
@@ -313,7 +388,7 @@ export class CellHost {
         results[i] = resultOf(known);
         continue;
       }
-      const a = admitSubmission(this.d.plan, this.cell, sub);
+      const a = admitSubmission(plan, this.cell, sub);
       if ("accepted" in a) {
         results[i] = this.refuse(id, a.code, a.message, undefined, sub);
         continue;
@@ -349,8 +424,9 @@ export class CellHost {
   gossiped(inputs: readonly unknown[]): void {
     const items: Array<{ submission: Json; time: number }> = [];
     const now = this.d.now();
+    const plan = this.plan;
     for (const sub of inputs) {
-      if ("accepted" in admitSubmission(this.d.plan, this.cell, sub)) continue;
+      if ("accepted" in admitSubmission(plan, this.cell, sub)) continue;
       items.push({ submission: sub as Json, time: now });
     }
     if (items.length === 0) return;

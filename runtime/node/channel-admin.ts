@@ -16,13 +16,14 @@ import { checkCode } from "../sandbox/index.js";
 import type { Logger } from "./log.js";
 import type { HostedChannels } from "./node.js";
 import type { Operations } from "./operations.js";
+import { definitionText, type DefinitionText } from "./versions.js";
 
 /** The largest channel file the admin API reads (the loader's own bound is the same order). */
 const MAX_PROBLEMS_SHOWN = 50;
 
 /** An admin operation's outcome: what the API answers. */
 export type AdminOutcome =
-  | { ok: true; status: 200 | 201; channel: string; version: number; hash: string; unchanged?: boolean }
+  | { ok: true; status: 200 | 201; channel: string; version: number; hash: string; unchanged?: boolean; activation?: number }
   | { ok: false; status: number; code: string; message: string; remedy: string; problems?: string[] };
 
 export interface ChannelAdmin {
@@ -38,7 +39,7 @@ function refuse(status: number, code: string, message: string, remedy: string, p
 }
 
 /** The plan of the channel file at `file`, or its problems (never throws for what the file holds). */
-export function loadChannelFile(file: string): { plan: ChannelPlan } | { problems: string[] } {
+export function loadChannelFile(file: string): { plan: ChannelPlan; text: DefinitionText } | { problems: string[] } {
   const path = resolve(file);
   let source: string;
   try {
@@ -56,7 +57,7 @@ export function loadChannelFile(file: string): { plan: ChannelPlan } | { problem
   const r = loadChannel(source, { file: path }, { readFile, checkCode });
   const errors = r.problems.filter((p) => p.severity === "error");
   if (r.plan === undefined || errors.length > 0) return { problems: (errors.length > 0 ? errors : r.problems).slice(0, MAX_PROBLEMS_SHOWN).map((p) => formatProblem(p)) };
-  return { plan: r.plan };
+  return { plan: r.plan, text: definitionText(r.plan, source) };
 }
 
 export function channelAdmin(deps: { node: string; channels: HostedChannels; ops: Operations; log: Logger }): ChannelAdmin {
@@ -71,7 +72,7 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
     return o;
   };
 
-  const load = (file: string, channel: string): { plan: ChannelPlan } | AdminOutcome => {
+  const load = (file: string, channel: string): { plan: ChannelPlan; text: DefinitionText } | AdminOutcome => {
     const r = loadChannelFile(file);
     if ("problems" in r) {
       return failed(channel, refuse(422, "NODE_CHANNEL_INVALID", `the channel file ${file} does not load: ${r.problems.length} problem(s)`, "fix the file at the places named (statecell lint FILE shows them), then send it again; the running version goes on", r.problems));
@@ -87,7 +88,7 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
     } catch (e) {
       const code = isStatecellError(e) ? e.code : "NODE_CHANNEL_INVALID";
       const message = e instanceof Error ? e.message : String(e);
-      return failed(plan.channel, refuse(422, code, `${plan.channel} v${plan.version} cannot run here: ${message}`, isStatecellError(e) && e.remedy ? e.remedy : "fix the channel or the network file, then send it again"));
+      return failed(plan.channel, refuse(code === "NODE_UPGRADE_TOO_LATE" ? 409 : 422, code, `${plan.channel} v${plan.version} cannot run here: ${message}`, isStatecellError(e) && e.remedy ? e.remedy : "fix the channel or the network file, then send it again"));
     }
     ops.metrics.reload(plan.channel, true);
     log.info(`channel ${what}`, { channel: plan.channel, version: plan.version, hash: plan.hash });
@@ -112,11 +113,19 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
       if (plan.channel !== name) {
         return failed(name, refuse(409, "NODE_CHANNEL_MISMATCH", `the file declares channel ${plan.channel}, not ${name}`, "send the file of the channel named in the URL"));
       }
-      const old = find(name);
-      if (old === undefined) return refuse(404, "NODE_CHANNEL_UNKNOWN", `this node does not host ${name}`, "add it (statecell channel add FILE, POST /v1/admin/channels)");
-      if (old.hash === plan.hash) return { ok: true, status: 200, channel: name, version: old.version, hash: old.hash, unchanged: true };
+      if (find(name) === undefined) return refuse(404, "NODE_CHANNEL_UNKNOWN", `this node does not host ${name}`, "add it (statecell channel add FILE, POST /v1/admin/channels)");
+      // The newest version here, running or staged: an upgrade must be above it.
+      const versions = channels.versions(name);
+      const same = versions.find((v) => v.plan.hash === plan.hash);
+      if (same !== undefined) return { ok: true, status: 200, channel: name, version: same.plan.version, hash: same.plan.hash, unchanged: true, ...(same.from > 1 ? { activation: same.from } : {}) };
+      const old = versions[versions.length - 1].plan;
       if (plan.version <= old.version) {
-        return failed(name, refuse(409, "NODE_CHANNEL_NOT_NEWER", `${name} runs version ${old.version}; the file is version ${plan.version} with other content`, `raise \`version:\` above ${old.version} for a changed definition`));
+        return failed(name, refuse(409, "NODE_CHANNEL_NOT_NEWER", `${name} has version ${old.version}${versions.length > 1 ? " (staged)" : ""}; the file is version ${plan.version} with other content`, `raise \`version:\` above ${old.version} for a changed definition`));
+      }
+      // With `activation:` the new version is staged and every cell switches at that block; without, this node swaps at once.
+      if (plan.activation !== undefined) {
+        const o = apply("staged", plan, () => channels.stage(plan, r.text), 200);
+        return o.ok ? { ...o, activation: plan.activation } : o;
       }
       return apply("upgraded", plan, () => channels.replace(plan), 200);
     },

@@ -21,6 +21,9 @@ export interface CellReading {
   fault?: { code: string; message: string };
   /** The cell's state, read-only and not copied (for the token's balances); read only when the channel has a token. */
   state?: () => unknown;
+  /** The version the cell's next block runs, and the versions staged above it (upgrades at a height). */
+  version?: { version: number; hash: string };
+  staged?: ReadonlyArray<{ version: number; hash: string; activation: number }>;
 }
 
 /** One hosted channel as the node knows it. */
@@ -51,7 +54,9 @@ export interface ChannelSummary {
   version: number;
   hash: string;
   status: ChannelStatus;
-  cells: Array<{ cell: string; height: number; running: boolean }>;
+  cells: Array<{ cell: string; height: number; running: boolean; version?: number }>;
+  /** Versions staged to come into force at a block height (`activation`), the earliest first. */
+  staged?: Array<{ version: number; hash: string; activation: number }>;
   lastError: { code: string; message: string; at: number } | null;
 }
 
@@ -71,12 +76,20 @@ function lastErrorOf(h: HostedChannel): ChannelSummary["lastError"] {
 export function channelSummaries(src: NodeViewSource): ChannelSummary[] {
   const out: ChannelSummary[] = [];
   for (const h of src.channels()) {
+    // The version running is the oldest any hosted cell's next block runs; staged ones are those above it in some cell.
+    let running: { version: number; hash: string } = { version: h.plan.version, hash: h.plan.hash };
+    const readings = [...h.cells.values()];
+    const versions = readings.map((c) => c.version).filter((v): v is { version: number; hash: string } => v !== undefined);
+    if (versions.length > 0) running = versions.reduce((a, b) => (b.version < a.version ? b : a));
+    const staged = new Map<string, { version: number; hash: string; activation: number }>();
+    for (const c of readings) for (const s of c.staged ?? []) staged.set(s.hash, { version: s.version, hash: s.hash, activation: s.activation });
     out.push({
       channel: h.plan.channel,
-      version: h.plan.version,
-      hash: h.plan.hash,
+      version: running.version,
+      hash: running.hash,
       status: statusOf(h),
-      cells: [...h.cells.entries()].map(([cell, c]) => ({ cell, height: c.height, running: c.running })),
+      cells: [...h.cells.entries()].map(([cell, c]) => ({ cell, height: c.height, running: c.running, ...(c.version !== undefined ? { version: c.version.version } : {}) })),
+      ...(versions.length > 0 ? { staged: [...staged.values()].sort((a, b) => a.activation - b.activation) } : {}),
       lastError: lastErrorOf(h),
     });
   }

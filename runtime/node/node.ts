@@ -32,6 +32,7 @@ import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
 import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
 import { exportSource } from "./l0/export-source.js";
+import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce, type DefinitionText } from "./versions.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -56,6 +57,15 @@ export interface HostedChannels {
   replace(plan: ChannelPlan): void;
   /** Stops hosting a channel (its ledger rows are kept). */
   remove(channel: string): void;
+  /**
+   * Stages `plan` to come into force at block `plan.activation` in every cell:
+   * built now (runners compiled, validators checked), stored in the ledger
+   * with its text, and run by each cell host from that height on.
+   * @throws StatecellError NODE_UPGRADE_SHAPE, NODE_UPGRADE_TOO_LATE, and the old version runs on
+   */
+  stage(plan: ChannelPlan, text: DefinitionText): void;
+  /** Every version of `channel` here with the height it is in force from (the first from 1). */
+  versions(channel: string): Array<{ from: number; plan: ChannelPlan }>;
 }
 
 export interface RunningNode {
@@ -84,7 +94,7 @@ function configProblem(what: string, problems: readonly { code: string; message:
   return new StatecellError("NODE_CONFIG_INVALID", `${what}:\n${text}`, { remedy: "fix the file at the places named, then start the node again" });
 }
 
-function loadPlan(file: string): ChannelPlan {
+function loadPlan(file: string): { plan: ChannelPlan; text: DefinitionText } {
   let source: string;
   try {
     source = readFileSync(file, "utf8");
@@ -100,7 +110,7 @@ function loadPlan(file: string): ChannelPlan {
   };
   const { plan, problems } = loadChannel(source, { file }, { readFile, checkCode });
   if (plan === undefined) throw configProblem(`the channel file ${file} does not load`, problems.filter((p) => p.severity === "error"));
-  return plan;
+  return { plan, text: definitionText(plan, source) };
 }
 
 /** Validator keys of a group, by name, from the network file. */
@@ -129,11 +139,40 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
   const myName = me.name;
   const log = (opts.log ?? createLogger()).child({ node: me.name });
-  const plans = config.channels.map(loadPlan);
-  const ops = createOperations({ node: me.name, plans, log });
-  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
+  const loaded = config.channels.map(loadPlan);
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
+  /** Definition texts by plan hash (the export and the ledger's versions carry them). */
+  const texts = new Map<string, DefinitionText>();
+  /** Stores a version's text and activation, once per hash. */
+  const storeVersion = (plan: ChannelPlan, text: DefinitionText, from: number): void => {
+    texts.set(plan.hash, text);
+    ledger.versions.put({ channel: plan.channel, hash: plan.hash, version: plan.version, activation: from, ...text });
+  };
+  /**
+   * The versions a channel runs here, by height: the node file's (stored on
+   * first start) and those the ledger holds from staged upgrades, so a
+   * restarted node at any height runs the version in force at that height.
+   */
+  const versionsOfFile = (plan: ChannelPlan, text: DefinitionText): Array<{ from: number; plan: ChannelPlan }> => {
+    storeVersion(plan, text, plan.activation ?? 1);
+    const all: Array<{ from: number; plan: ChannelPlan }> = [];
+    for (const v of ledger.versions.list(plan.channel)) {
+      if (v.hash === plan.hash) {
+        all.push({ from: v.activation, plan });
+        continue;
+      }
+      const p = planOfStored(v);
+      if (typeof p === "string") throw configProblem(`version ${v.version} of ${v.channel} in the ledger (in force from block ${v.activation})`, `it does not load: ${p}`);
+      texts.set(p.hash, { file: v.file, source: v.source, code: v.code });
+      all.push({ from: v.activation, plan: p });
+    }
+    return versionsInForce(all);
+  };
+  const initial = loaded.map((l) => versionsOfFile(l.plan, l.text));
+  const plans = initial.map((vs) => vs[0].plan);
+  const ops = createOperations({ node: me.name, plans: initial.map((vs) => vs[vs.length - 1].plan), log });
+  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
 
   const verifier = cachingVerifier();
   const hosts = new Map<string, CellHost>();
@@ -142,7 +181,12 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const sets = new Map<string, ValidatorSet>();
   const listeners = new Set<(e: NodeEvent) => void>();
   const allowed = new Set<string>();
+  /** The first version of each hosted channel (its cells, groups and pipeline hold for every version). */
   const planOf = new Map<string, ChannelPlan>();
+  /** The later versions of each hosted channel, with their activation heights and prepared runners. */
+  /** The version the view shows per channel (the newest any cell here runs). */
+  const shown = new Map<string, number>();
+  const later = new Map<string, Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }>>();
   let peerNet: PeerNetwork | undefined;
   const connected = new Set<string>();
   const fatal = (e: unknown): void => {
@@ -213,9 +257,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     peerNet?.recheckAllowed();
   }
 
-  /** Hosts `plan` with its prepared runners: one cell host per cell whose group names this node. */
-  function hostPlan(plan: ChannelPlan, built: Map<string, CodeRunner>): CellHost[] {
+  /** Hosts `plan` with its prepared runners (and its later versions): one cell host per cell whose group names this node. */
+  function hostPlan(plan: ChannelPlan, built: Map<string, CodeRunner>, versions: Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }> = []): CellHost[] {
     planOf.set(plan.channel, plan);
+    later.set(plan.channel, versions);
     repeer();
     const made: CellHost[] = [];
     for (const cellName of plan.order) {
@@ -231,6 +276,13 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       }
       const host: CellHost = new CellHost({
         plan,
+        versions: versions.map((v) => ({ from: v.from, plan: v.plan, runner: v.built.get(cellName) })),
+        switched: (p) => {
+          // The view and the metrics' labels follow the newest version a cell here runs.
+          if ((shown.get(p.channel) ?? 0) >= p.version) return;
+          shown.set(p.channel, p.version);
+          ops.host(p);
+        },
         cellName,
         identity,
         validators: set,
@@ -274,12 +326,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       runners.get(key)?.dispose();
       runners.delete(key);
     }
+    for (const v of later.get(channel) ?? []) for (const r of v.built.values()) r.dispose();
+    later.delete(channel);
     for (const key of [...sets.keys()]) if (key.startsWith(`${channel}/`)) sets.delete(key);
     planOf.delete(channel);
     repeer();
   }
 
-  for (const plan of plans) hostPlan(plan, prepare(plan));
+  for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan) })));
   const snapshots: NodeSnapshots = attachSnapshots({
     plans,
     identity,
@@ -472,7 +526,9 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network)),
+    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network), (channel) =>
+      hostedChannels.versions(channel).map((v) => ({ ...v, text: texts.get(v.plan.hash) })),
+    ),
   };
 
   let stopped = false;
@@ -505,6 +561,41 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     remove(channel) {
       unhostPlan(channel);
       ops.unhost(channel);
+    },
+    stage(plan, text) {
+      if (stopped) throw shuttingDown();
+      const base = planOf.get(plan.channel);
+      const from = plan.activation;
+      if (base === undefined || from === undefined) throw new StatecellError("NODE_CHANNEL_UNKNOWN", `this node does not host ${plan.channel}, or the file names no activation height`, { remedy: "add the channel first; an upgrade at a height names `activation:`" });
+      const shape = upgradeShapeProblem(base, plan);
+      if (shape !== undefined) {
+        throw new StatecellError("NODE_UPGRADE_SHAPE", `version ${plan.version} of ${plan.channel} cannot take over at a height: ${shape}`, { remedy: "an upgrade at a height keeps the cells, their links, the groups, the snapshot group and the token; change those with a new channel, or without `activation:` (each node then swaps at once)" });
+      }
+      const vs = later.get(plan.channel) ?? [];
+      const mine = [...hosts.values()].filter((h) => h.channel === plan.channel);
+      const floor = Math.max(vs[vs.length - 1]?.from ?? 1, ...mine.map((h) => h.chain.height + 1));
+      if (from <= floor) {
+        throw new StatecellError("NODE_UPGRADE_TOO_LATE", `version ${plan.version} of ${plan.channel} is to be in force from block ${from}, but this node's cells are deciding block ${Math.max(...mine.map((h) => h.chain.height + 1), 1)}${vs.length > 0 ? ` and version ${vs[vs.length - 1].plan.version} is staged from block ${vs[vs.length - 1].from}` : ""}`, {
+          remedy: `give it an \`activation:\` above ${floor} (the same on every node: far enough ahead for every validator to stage it first)`,
+        });
+      }
+      // Built first, then durable, then in force: a version that cannot run changes nothing.
+      const built = prepare(plan);
+      try {
+        storeVersion(plan, text, from);
+        for (const h of mine) h.stage({ from, plan, runner: built.get(h.cell) });
+      } catch (e) {
+        for (const r of built.values()) r.dispose();
+        throw e;
+      }
+      vs.push({ from, plan, built });
+      later.set(plan.channel, vs);
+      log.info("channel version staged", { channel: plan.channel, version: plan.version, hash: plan.hash, activation: from });
+    },
+    versions(channel) {
+      const base = planOf.get(channel);
+      if (base === undefined) return [];
+      return [{ from: 1, plan: base }, ...(later.get(channel) ?? []).map((v) => ({ from: v.from, plan: v.plan }))];
     },
   };
   const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log });
@@ -544,6 +635,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       await api.close();
       await peerNet!.close();
       for (const r of runners.values()) r.dispose();
+      for (const vs of later.values()) for (const v of vs) for (const r of v.built.values()) r.dispose();
       ledger.close();
       log.info("node stopped");
     },

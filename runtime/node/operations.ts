@@ -101,6 +101,8 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
           : {}),
         // The live state, read in place (no copy): the view takes only what it shows.
         state: () => h.chain.cell,
+        version: { version: h.plan.version, hash: h.plan.hash },
+        staged: h.staged().map((v) => ({ version: v.plan.version, hash: v.plan.hash, activation: v.from })),
       });
     }
     return m;

@@ -113,6 +113,6 @@ export function adminRoutes(deps: { token: string | undefined; admin: ChannelAdm
 }
 
 function answer(res: ServerResponse, o: ReturnType<ChannelAdmin["add"]>): void {
-  if (o.ok) answerJson(res, o.status, { channel: o.channel, version: o.version, hash: o.hash, ...(o.unchanged ? { unchanged: true } : {}) });
+  if (o.ok) answerJson(res, o.status, { channel: o.channel, version: o.version, hash: o.hash, ...(o.unchanged ? { unchanged: true } : {}), ...(o.activation !== undefined ? { activation: o.activation } : {}) });
   else answerJson(res, o.status, { code: o.code, message: o.message, remedy: o.remedy, ...(o.problems ? { problems: o.problems } : {}) });
 }

@@ -4,6 +4,7 @@
  *   GET /v1/export                                   { channels }
  *   GET /v1/export/{channel}                         summary: definition hash, cells (hosted, height), snapshots, registration, l0Key
  *   GET /v1/export/{channel}/definition              the channel file's text and code files
+ *   GET /v1/export/{channel}/upgrades                { channel, definitions }: later versions with their activation heights
  *   GET /v1/export/{channel}/blocks/{cell}?from&limit   certified blocks of a hosted cell
  *   GET /v1/export/{channel}/snapshots?from&limit    certified snapshots
  *   GET /v1/export/{channel}/acks?from&limit         L0's acknowledgements
@@ -14,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { failure, type ApiFailure } from "./errors.js";
 import type { HttpContext } from "./http.js";
 
-export type ExportRoute = { part: "list" | "summary" | "definition" | "snapshots" | "acks" | "blocks"; channel: string; cell: string; from: number; limit: number };
+export type ExportRoute = { part: "list" | "summary" | "definition" | "upgrades" | "snapshots" | "acks" | "blocks"; channel: string; cell: string; from: number; limit: number };
 
 export const MAX_EXPORT_PAGE = 1000;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -42,12 +43,12 @@ export function matchExport(url: string): ExportRoute | ApiFailure | undefined {
   if (!NAME.test(seg[0])) return bad(`the channel ${JSON.stringify(seg[0].slice(0, 80))} is not a channel name`, "use a name GET /v1/export lists");
   route.channel = seg[0];
   if (seg.length === 1) return { ...route, part: "summary" };
-  if (seg.length === 2 && (seg[1] === "definition" || seg[1] === "snapshots" || seg[1] === "acks")) return { ...route, part: seg[1] };
+  if (seg.length === 2 && (seg[1] === "definition" || seg[1] === "upgrades" || seg[1] === "snapshots" || seg[1] === "acks")) return { ...route, part: seg[1] };
   if (seg.length === 3 && seg[1] === "blocks") {
     if (!NAME.test(seg[2])) return bad(`the cell ${JSON.stringify(seg[2].slice(0, 80))} is not a cell name`, "use a cell the summary lists");
     return { ...route, part: "blocks", cell: seg[2] };
   }
-  return failure(404, "API_NOT_FOUND", `there is no route ${JSON.stringify(path.slice(0, 200))}`, "the export routes are GET /v1/export[/{channel}[/definition|/snapshots|/acks|/blocks/{cell}]]");
+  return failure(404, "API_NOT_FOUND", `there is no route ${JSON.stringify(path.slice(0, 200))}`, "the export routes are GET /v1/export[/{channel}[/definition|/upgrades|/snapshots|/acks|/blocks/{cell}]]");
 }
 
 /** Answers an export route (GET and HEAD only). */
@@ -69,6 +70,10 @@ export function answerExport(ctx: HttpContext, req: IncomingMessage, res: Server
       const d = src.definition(route.channel);
       if (d === undefined) return refuse(failure(409, "API_DEFINITION_CHANGED", `the channel file of ${route.channel} no longer hashes to the definition this node runs (it was edited after the node started)`, "restore the file the node started with, or restart the node with the new file"));
       return send(200, d);
+    }
+    case "upgrades": {
+      const u = src.upgrades(route.channel);
+      return u === undefined ? unknown() : send(200, { channel: route.channel, definitions: u });
     }
     case "blocks": {
       const b = src.blocks(route.channel, route.cell, route.from, route.limit);

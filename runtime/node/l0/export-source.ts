@@ -25,6 +25,15 @@ export interface ExportedDefinition {
   file: string;
   source: string;
   code: Record<string, string>;
+  /** For a later version: the block height from which it is in force (absent for the version from genesis). */
+  activation?: number;
+}
+
+/** A version of a hosted channel with its text, as the node keeps them (node.ts). */
+export interface VersionText {
+  from: number;
+  plan: ChannelPlan;
+  text: { file: string; source: string; code: Record<string, string> } | undefined;
 }
 
 export interface ExportSource {
@@ -32,12 +41,14 @@ export interface ExportSource {
   /** The summary of a channel, or undefined when the node does not host it. */
   summary(channel: string): Json | undefined;
   definition(channel: string): ExportedDefinition | undefined;
+  /** The later versions of a channel (upgrades at a height), with their texts and activation heights. */
+  upgrades(channel: string): ExportedDefinition[] | undefined;
   blocks(channel: string, cell: string, from: number, limit: number): Json[] | undefined;
   snapshots(channel: string, from: number, limit: number): Json[] | undefined;
   acks(channel: string, from: number, limit: number): Json[] | undefined;
 }
 
-export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, hosts: (channel: string, cell: string) => boolean, l0Key: string | undefined, keysOf: (plan: ChannelPlan, group: string) => Record<string, string>): ExportSource {
+export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, hosts: (channel: string, cell: string) => boolean, l0Key: string | undefined, keysOf: (plan: ChannelPlan, group: string) => Record<string, string>, versions: (channel: string) => VersionText[] = () => []): ExportSource {
   const byName = new Map(plans.map((p) => [p.channel, p]));
   const definitions = new Map<string, ExportedDefinition>();
   return {
@@ -63,6 +74,13 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
       if (plan === undefined) return undefined;
       const known = definitions.get(channel);
       if (known !== undefined) return known;
+      // The text the node loaded the version from (the ledger's, for a version loaded from it).
+      const kept = versions(channel).find((v) => v.plan.hash === plan.hash)?.text;
+      if (kept !== undefined) {
+        const d: ExportedDefinition = { type: "definition", channel, version: plan.version, hash: plan.hash, ...kept };
+        definitions.set(channel, d);
+        return d;
+      }
       const source = readFileSync(plan.file, "utf8");
       const code: Record<string, string> = {};
       for (const c of Object.values(plan.cells)) if (c.code !== undefined) code[posix.normalize(c.code.path.replace(/\\/g, "/"))] = c.code.source;
@@ -72,6 +90,12 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
       const d: ExportedDefinition = { type: "definition", channel, version: plan.version, hash: plan.hash, file: posix.basename(plan.file.replace(/\\/g, "/")), source, code };
       definitions.set(channel, d);
       return d;
+    },
+    upgrades(channel) {
+      if (!byName.has(channel)) return undefined;
+      return versions(channel)
+        .filter((v) => v.from > 1 && v.text !== undefined)
+        .map((v) => ({ type: "definition" as const, channel, version: v.plan.version, hash: v.plan.hash, ...v.text!, activation: v.from }));
     },
     blocks(channel, cell, from, limit) {
       if (!byName.has(channel) || !hosts(channel, cell)) return undefined;

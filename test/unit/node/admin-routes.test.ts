@@ -25,6 +25,7 @@ let ops: Operations;
 let dir: string;
 let lines: Array<{ msg: string; fields?: LogFields }>;
 let hosted: Map<string, ChannelPlan>;
+let staged: ChannelPlan[] = [];
 
 function logger(): Logger {
   const l: Logger = { info: (msg, fields) => void lines.push({ msg, fields }), warn: (msg, fields) => void lines.push({ msg, fields }), error: (msg, fields) => void lines.push({ msg, fields }), child: () => l };
@@ -35,11 +36,14 @@ async function start(token: string | null = TOKEN): Promise<number> {
   const log = logger();
   ops = createOperations({ node: "v-1", plans: [loadPlan()], log });
   hosted = new Map([["meters", loadPlan()]]);
+  staged = [];
   const channels: HostedChannels = {
     plans: () => [...hosted.values()],
     add: (p) => void hosted.set(p.channel, p),
     replace: (p) => void hosted.set(p.channel, p),
     remove: (c) => void hosted.delete(c),
+    stage: (p) => void staged.push(p),
+    versions: (c) => (hosted.has(c) ? [{ from: 1, plan: hosted.get(c)! }, ...staged.filter((p) => p.channel === c).map((p) => ({ from: p.activation!, plan: p }))] : []),
   };
   const admin = channelAdmin({ node: "v-1", channels, ops, log });
   api = createApiServer(fakeCore(), { routes: adminRoutes({ token: token ?? undefined, admin, view: ops.view, log, metrics: ops.metrics }) });
