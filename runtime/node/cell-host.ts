@@ -297,15 +297,28 @@ export class CellHost {
 
   /**
    * The next block is the first of a new version: every pending input is
-   * admitted again under it (an input the new version refuses at admission
-   * could never enter a block, so it is settled as rejected with its code,
-   * never left pending); the next block's worth is dry-run by recheck.
+   * checked again under it (admission, then a dry run against the latest
+   * state, a block's worth at a time), and what it refuses is settled as
+   * rejected with its code and the version that refused it, never left
+   * pending or dropped silently. An input a block takes before this runs
+   * gets its verdict from the new version in that block.
    */
   private switchTo(v: HostVersion, height: number): void {
+    const why = (message: string): string => `refused by version ${v.plan.version}, in force from block ${height}: ${message}`;
     let refused = 0;
+    const admitted: Array<{ id: string; input: BlockInput }> = [];
     for (const p of this.d.ledger.mempool.pending()) {
       const a = admitSubmission(v.plan, this.cell, p.submission);
-      if ("accepted" in a && this.d.ledger.mempool.reject(p.id, { code: a.code, message: `refused by version ${v.plan.version}, in force from block ${height}: ${a.message}` })) refused++;
+      if (!("accepted" in a)) admitted.push({ id: p.id, input: a });
+      else if (this.d.ledger.mempool.reject(p.id, { code: a.code, message: why(a.message) })) refused++;
+    }
+    const chunk = Math.max(1, v.plan.blockLimits.maxInputs);
+    for (let i = 0; i < admitted.length; i += chunk) {
+      const part = admitted.slice(i, i + chunk);
+      const verdicts = this.dryRun(part.map((a) => a.input));
+      verdicts?.forEach((r, j) => {
+        if (!r.accepted && this.d.ledger.mempool.reject(part[j].id, { code: r.code, message: why(r.message), ...(r.rule !== undefined ? { rule: r.rule } : {}) })) refused++;
+      });
     }
     this.d.log.info("version in force", { channel: this.channel, cell: this.cell, height, version: v.plan.version, hash: v.plan.hash, refused });
     this.d.switched?.(v.plan, height);
