@@ -153,7 +153,10 @@ token of the node file (or --node URL with STATECELL_ADMIN_TOKEN):
 
 An upgrade is built (loaded, linted, its code compiled) before the running
 version stops; a file that does not load is refused with its problems and the
-running version goes on. \`statecell node --config node.yaml --watch DIR\`
+running version goes on. A file with \`activation: H\` is staged: the running
+version commits blocks below H of every cell and every node switches at block
+H (give every node the same file before its cells reach H). Without it, this
+node swaps at once. \`statecell node --config node.yaml --watch DIR\`
 follows a folder of channel files instead.
 
 Usage: statecell channel readiness CHANNEL.yaml [--l0 URL | --dir DIR] [--format text|json]
