@@ -138,7 +138,8 @@ function read(path: string, log: Logger): StoreText {
   try {
     const v = JSON.parse(text) as Partial<StoreText>;
     if (v.format !== FORMAT || typeof v.channels !== "object" || v.channels === null || !Array.isArray(v.removed)) throw new Error(`not a ${FORMAT} file`);
-    const channels: Record<string, StoredChannel> = {};
+    // No prototype: a "__proto__" entry is an ordinary (malformed) one.
+    const channels = Object.create(null) as Record<string, StoredChannel>;
     for (const [name, c] of Object.entries(v.channels)) {
       if (typeof c?.channel !== "string" || c.channel !== name || typeof c.sources !== "object" || c.sources === null || typeof c.file !== "string") throw new Error(`its entry for ${name.slice(0, 64)} is malformed`);
       channels[name] = c;
