@@ -10,8 +10,11 @@
  *   one within it is hosted, and its isolate's heap is in /metrics
  *   (statecell_sandbox_heap_bytes) under its limit.
  *
- * The block-time quota is a property of the runner, tested on real isolates
- * in test/unit/sandbox/proposer-cap.test.ts.
+ * - sandboxBlockTimeMs: two channels alike but for the quota get the same
+ *   batch of looping inputs; the admission dry run (proposer mode, as a
+ *   block this node proposes) cuts the capped one's earlier, with the
+ *   cell's own SANDBOX_BLOCK_BUDGET message. The cap's rules themselves are
+ *   tested on real isolates in test/unit/sandbox/proposer-cap.test.ts.
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -68,8 +71,12 @@ describe("quotas on a real node", () => {
     writeFileSync(join(dir, "hooks.js"), "export function validate(data) { const keep = []; for (let i = 0; i < 2000; i++) keep.push({ i, m: data.meter }); return keep.length > 0; }\n");
     writeFileSync(join(dir, "big.yaml"), channel("big", codeCell(64)));
     writeFileSync(join(dir, "small.yaml"), channel("small", codeCell(16)));
-    nodes = await layoutNetwork(dir, ["solo"], [join(dir, "full.yaml"), join(dir, "free.yaml")]);
-    appendFileSync(nodes[0].config, `quotas:\n  default:\n    sandboxMemoryMb: 32\n  channels:\n    full:\n      ledgerBytes: ${LEDGER_QUOTA}\n`);
+    writeFileSync(join(dir, "loop.js"), "export function validate(data) { if (data.meter === 'loop') for (;;) {} return true; }\n");
+    const looping = "    code: ./loop.js\n    limits: { memoryMb: 16, timeMs: 500, blockTimeMs: 4000 }\n";
+    writeFileSync(join(dir, "capped.yaml"), channel("capped", looping));
+    writeFileSync(join(dir, "plain.yaml"), channel("plain", looping));
+    nodes = await layoutNetwork(dir, ["solo"], ["full", "free", "capped", "plain"].map((c) => join(dir, `${c}.yaml`)));
+    appendFileSync(nodes[0].config, `quotas:\n  default:\n    sandboxMemoryMb: 32\n  channels:\n    full:\n      ledgerBytes: ${LEDGER_QUOTA}\n    capped:\n      sandboxBlockTimeMs: 3000\n`);
     // The node process itself (the launcher would only pass signals on).
     const fd = openSync(nodes[0].log, "a");
     nodes[0].child = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", join(ROOT, "runtime", "cli", "main.ts"), "node", "--config", nodes[0].config], { cwd: ROOT, stdio: ["ignore", fd, fd] });
@@ -138,5 +145,20 @@ describe("quotas on a real node", () => {
     expect(Number(limit![1])).toBeLessThan(32 * 1024 * 1024);
     // Only hosted code cells have a series.
     expect(metrics).not.toMatch(/statecell_sandbox_heap_bytes\{channel="(full|free|big)"/);
+  }, 60_000);
+
+  it("cuts the hook time of the capped channel's blocks earlier than the cell's own blockTimeMs", async () => {
+    const api = nodes[0].api;
+    const batch = Array.from({ length: 12 }, (_, i) => ({ data: { meter: "loop", note: `n${i}` } }));
+    const plain = await post(api, "plain", batch);
+    const capped = await post(api, "capped", batch);
+    const count = (rs: Result[], code: string) => rs.filter((r) => r.code === code).length;
+    // Loopers of 500 ms: about 7 start in 4000 ms, about 5 in the cap's 3000 ms; a loaded machine starts fewer of both.
+    expect(count(capped, "SANDBOX_TIMEOUT")).toBeGreaterThanOrEqual(1);
+    expect(count(capped, "SANDBOX_TIMEOUT")).toBeLessThan(count(plain, "SANDBOX_TIMEOUT"));
+    expect(count(capped, "SANDBOX_TIMEOUT") + count(capped, "SANDBOX_BLOCK_BUDGET")).toBe(12);
+    const cut = capped.find((r) => r.code === "SANDBOX_BLOCK_BUDGET")!;
+    expect(cut.message).toBe("the hooks of this block used up their shared time budget of 4000 ms before this input finished");
+    expect(cut.message).toBe(plain.find((r) => r.code === "SANDBOX_BLOCK_BUDGET")!.message);
   }, 60_000);
 });
