@@ -27,7 +27,8 @@ import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
 import { createOperations, type Operations } from "./operations.js";
-import { Quotas } from "./quotas.js";
+import { checkMemoryQuota, Quotas } from "./quotas.js";
+import { openChannelStore } from "./channel-store.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
 import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
@@ -139,7 +140,10 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
   const myName = me.name;
   const log = (opts.log ?? createLogger()).child({ node: me.name });
-  const loaded = config.channels.map(loadPlan);
+  // The node file's channels, with what the admin API added, upgraded and removed before (channel-store.ts).
+  const store = openChannelStore(config.data, log);
+  const fromFile = config.channels.map(loadPlan);
+  const startPlans = store.plansAtStart(fromFile.map((l) => l.plan));
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
   /** Definition texts by plan hash (the export and the ledger's versions carry them). */
@@ -150,29 +154,32 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     ledger.versions.put({ channel: plan.channel, hash: plan.hash, version: plan.version, activation: from, ...text });
   };
   /**
-   * The versions a channel runs here, by height: the node file's (stored on
-   * first start) and those the ledger holds from staged upgrades, so a
-   * restarted node at any height runs the version in force at that height.
+   * The versions a channel runs here, by height: the one it starts with
+   * (stored on first start when its text is known) and those the ledger holds
+   * from staged upgrades, so a restarted node at any height runs the version
+   * in force at that height.
    */
-  const versionsOfFile = (plan: ChannelPlan, text: DefinitionText): Array<{ from: number; plan: ChannelPlan }> => {
-    storeVersion(plan, text, plan.activation ?? 1);
+  const versionsOfPlan = (plan: ChannelPlan, text: DefinitionText | undefined): Array<{ from: number; plan: ChannelPlan }> => {
+    if (text !== undefined) storeVersion(plan, text, plan.activation ?? 1);
     const all: Array<{ from: number; plan: ChannelPlan }> = [];
     for (const v of ledger.versions.list(plan.channel)) {
-      if (v.hash === plan.hash) {
-        all.push({ from: v.activation, plan });
-        continue;
-      }
+      if (v.hash === plan.hash) continue;
       const p = planOfStored(v);
       if (typeof p === "string") throw configProblem(`version ${v.version} of ${v.channel} in the ledger (in force from block ${v.activation})`, `it does not load: ${p}`);
       texts.set(p.hash, { file: v.file, source: v.source, code: v.code });
       all.push({ from: v.activation, plan: p });
     }
+    const own = ledger.versions.list(plan.channel).find((v) => v.hash === plan.hash);
+    all.push({ from: own?.activation ?? plan.activation ?? 1, plan });
     return versionsInForce(all);
   };
-  const initial = loaded.map((l) => versionsOfFile(l.plan, l.text));
+  const initial = startPlans.map((plan) => versionsOfPlan(plan, fromFile.find((l) => l.plan.hash === plan.hash)?.text));
   const plans = initial.map((vs) => vs[0].plan);
   const ops = createOperations({ node: me.name, plans: initial.map((vs) => vs[vs.length - 1].plan), log });
-  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
+  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n), (channel) => ledger.channelBytes(channel), {
+    ledgerFull: (channel, bytes, quota) => log.warn("channel ledger quota reached", { channel, code: "NODE_QUOTA_LEDGER", bytes, quota, why: "its submissions are refused until the quota is raised; the other channels go on" }),
+    ledgerRoom: (channel, bytes, quota) => log.info("channel under its ledger quota again", { channel, bytes, quota }),
+  });
 
   const verifier = cachingVerifier();
   const hosts = new Map<string, CellHost>();
@@ -212,13 +219,15 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
    */
   function prepare(plan: ChannelPlan): Map<string, CodeRunner> {
     const built = new Map<string, CodeRunner>();
+    const quota = quotas.quotaOf(plan.channel);
+    checkMemoryQuota(plan, plan.order.filter((c) => plan.groups[plan.cells[c].group].validators.includes(myName)), quota);
     try {
       for (const cellName of plan.order) {
         const cell = plan.cells[cellName];
         groupKeys(plan, cell.group, network);
         if (!plan.groups[cell.group].validators.includes(myName)) continue;
         if (cell.code !== undefined && cell.code.hooks.length > 0) {
-          built.set(cellName, ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes })));
+          built.set(cellName, ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes, ...(quota.sandboxBlockTimeMs !== undefined ? { proposerBlockTimeMs: quota.sandboxBlockTimeMs } : {}) })));
         }
       }
     } catch (e) {
@@ -598,7 +607,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       return [{ from: 1, plan: base }, ...(later.get(channel) ?? []).map((v) => ({ from: v.from, plan: v.plan }))];
     },
   };
-  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log });
+  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log, store });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
   const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics })], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
