@@ -23,6 +23,8 @@ import { createApiServer, type ApiServer } from "./api/index.js";
 import { loadKeyFile, loadNetwork, type NetworkConfig, type NodeConfig } from "./config/index.js";
 import type { InputStatus, NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
 import { CellHost } from "./cell-host.js";
+import { TokenHost, tokenCodec, TOKEN_CELL } from "./token-host.js";
+import { tokenConfig, type TokenConfig } from "../token/index.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
@@ -30,6 +32,7 @@ import { createOperations, type Operations } from "./operations.js";
 import { Quotas } from "./quotas.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
+import { tokenRoutes, type TokenLookup } from "./api/token-routes.js";
 import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
 import { exportSource } from "./l0/export-source.js";
 
@@ -64,7 +67,7 @@ export interface RunningNode {
   core: NodeCore;
   api: { url: string };
   peer: { url: string };
-  hosts: readonly CellHost[];
+  hosts: ReadonlyArray<CellHost | TokenHost>;
   /** Metrics, the dashboard's view and the operator's routes. */
   ops: Operations;
   /** The hosted channels, changed while the node runs (the admin API and --watch drive it). */
@@ -103,6 +106,18 @@ function loadPlan(file: string): ChannelPlan {
   return plan;
 }
 
+/** The group that runs `cell` of `plan`: the token's for the built-in token cell. */
+function groupOf(plan: ChannelPlan, cell: string): string {
+  if (cell === TOKEN_CELL && plan.token !== undefined) return plan.token.group;
+  return plan.cells[cell].group;
+}
+
+/** What a channel needs built before it is hosted: its cells' code runners and its token's configuration. */
+interface Prepared {
+  runners: Map<string, CodeRunner>;
+  token: TokenConfig | undefined;
+}
+
 /** Validator keys of a group, by name, from the network file. */
 function groupKeys(plan: ChannelPlan, groupName: string, network: NetworkConfig): Record<string, string> {
   const keys: Record<string, string> = {};
@@ -136,7 +151,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
 
   const verifier = cachingVerifier();
-  const hosts = new Map<string, CellHost>();
+  const hosts = new Map<string, CellHost | TokenHost>();
   const stores = new Map<string, DeliveryStore>();
   const runners = new Map<string, CodeRunner>();
   const sets = new Map<string, ValidatorSet>();
@@ -156,7 +171,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const setOf = (plan: ChannelPlan, cell: string): ValidatorSet => {
     const key = `${plan.channel}/${cell}`;
     let s = sets.get(key);
-    if (s === undefined) sets.set(key, (s = validatorSet(plan.groups[plan.cells[cell].group], groupKeys(plan, plan.cells[cell].group, network))));
+    const group = groupOf(plan, cell);
+    if (s === undefined) sets.set(key, (s = validatorSet(plan.groups[group], groupKeys(plan, group, network))));
     return s;
   };
 
@@ -166,9 +182,18 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
    * network file) and the code runners of the cells here (their isolates
    * compile the code). Throws, having hosted nothing, when it cannot.
    */
-  function prepare(plan: ChannelPlan): Map<string, CodeRunner> {
+  function prepare(plan: ChannelPlan): Prepared {
     const built = new Map<string, CodeRunner>();
+    let token: TokenConfig | undefined;
     try {
+      if (plan.token !== undefined) {
+        groupKeys(plan, plan.token.group, network);
+        try {
+          token = tokenConfig(plan, (name) => network.byName.get(name)?.key ?? network.accounts.get(name));
+        } catch (e) {
+          throw configProblem(`channel ${plan.channel}, token`, e instanceof StatecellError ? `${e.code}: ${e.message}; ${e.remedy ?? ""}` : String(e));
+        }
+      }
       for (const cellName of plan.order) {
         const cell = plan.cells[cellName];
         groupKeys(plan, cell.group, network);
@@ -181,7 +206,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       for (const r of built.values()) r.dispose();
       throw e;
     }
-    return built;
+    return { runners: built, token };
   }
 
   /** The validators this node peers with: every other validator of its channels' groups. */
@@ -214,10 +239,20 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
 
   /** Hosts `plan` with its prepared runners: one cell host per cell whose group names this node. */
-  function hostPlan(plan: ChannelPlan, built: Map<string, CodeRunner>): CellHost[] {
+  function hostPlan(plan: ChannelPlan, prepared: Prepared): Array<CellHost | TokenHost> {
+    const built = prepared.runners;
     planOf.set(plan.channel, plan);
     repeer();
-    const made: CellHost[] = [];
+    const made: Array<CellHost | TokenHost> = [];
+    const emit = (e: NodeEvent) => {
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch {
+          // a subscriber's failure is its own
+        }
+      }
+    };
     for (const cellName of plan.order) {
       const cell = plan.cells[cellName];
       if (!plan.groups[cell.group].validators.includes(myName)) continue;
@@ -240,15 +275,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         deliveries: store,
         send,
         log,
-        emit: (e) => {
-          for (const l of listeners) {
-            try {
-              l(e);
-            } catch {
-              // a subscriber's failure is its own
-            }
-          }
-        },
+        emit,
         hasSubscribers: () => listeners.size > 0,
         committed: (block, outputs) => {
           deliver(plan, cellName, block, outputs);
@@ -259,6 +286,29 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         observer: ops.observer,
       });
       hosts.set(`${plan.channel}/${cellName}`, host);
+      made.push(host);
+    }
+    // The built-in token cell, run by the token's group like any cell (docs/token.md, "On a node").
+    if (plan.token !== undefined && prepared.token !== undefined && plan.groups[plan.token.group].validators.includes(myName)) {
+      const set = setOf(plan, TOKEN_CELL);
+      const host = new TokenHost({
+        plan,
+        cellName: TOKEN_CELL,
+        identity,
+        validators: set,
+        peers: Object.values(set.keys).filter((k) => k !== identity.publicKey),
+        ledger: ledger.chain(plan.channel, TOKEN_CELL, tokenCodec(prepared.token)),
+        config: prepared.token,
+        send,
+        log,
+        emit,
+        hasSubscribers: () => listeners.size > 0,
+        committed: (block) => snapshots.committed(plan.channel, TOKEN_CELL, block),
+        fault: fatal,
+        now: () => Date.now(),
+        observer: ops.observer,
+      });
+      hosts.set(`${plan.channel}/${TOKEN_CELL}`, host);
       made.push(host);
     }
     return made;
@@ -313,7 +363,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   /** Outputs a downstream cell lacks: asked of one upstream validator at a time (or read from this node's own ledger). */
   function pull(): void {
     for (const [key, store] of stores) {
-      const host = hosts.get(key)!;
+      const host = hosts.get(key) as CellHost;
       const plan = planOf.get(host.channel)!;
       for (const from of plan.cells[host.cell].upstream) {
         const next = host.chain.received[from] ?? 0;
@@ -406,7 +456,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const shuttingDown = (): StatecellError =>
     new StatecellError("NODE_SHUTTING_DOWN", "this node is shutting down and takes no new submissions", { remedy: "send it to another validator of the cell's group, or again once this node has restarted" });
 
-  const hostOf = (channel: string, cell: string): CellHost => {
+  const hostOf = (channel: string, cell: string): CellHost | TokenHost => {
     const h = hosts.get(`${channel}/${cell}`);
     if (h === undefined) {
       throw new StatecellError("NODE_NOT_HOSTED", `this node does not host ${channel}/${cell} (its validator is not in that cell's group, or the channel is not in its node file)`, {
@@ -491,7 +541,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       // Built first: a version that cannot run leaves the old one running.
       const built = prepare(plan);
       if (old !== undefined) unhostPlan(plan.channel);
-      let made: CellHost[];
+      let made: Array<CellHost | TokenHost>;
       try {
         made = hostPlan(plan, built);
       } catch (e) {
@@ -509,7 +559,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   };
   const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
-  const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics })], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
+  const tokenLookup: TokenLookup = (channel) => {
+    const plan = planOf.get(channel);
+    if (plan === undefined) return "no-channel";
+    if (plan.token === undefined) return "no-token";
+    const h = hosts.get(`${channel}/${TOKEN_CELL}`);
+    return h instanceof TokenHost ? h : "not-in-group";
+  };
+  const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics }), ...tokenRoutes(tokenLookup)], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
   snapshots.start();

@@ -230,6 +230,8 @@ export class StreamClient {
   /** id -> final status seen in an input event. */
   readonly final = new Map<string, { status: string; height?: number; index?: number; code?: string }>();
   readonly commits: Array<{ cell: string; height: number; inputs: number; time: number; at: number }> = [];
+  /** The token's Transfer and Approval events, as sent. */
+  readonly tokenEvents: Array<Record<string, unknown>> = [];
   private onSubscribed: (() => void) | undefined;
 
   private constructor(api: string) {
@@ -242,6 +244,7 @@ export class StreamClient {
         this.waiting.delete(e.ref!);
       } else if (e.type === "input") this.final.set(e.id!, { status: e.status!, height: e.height, index: e.index, code: e.code });
       else if (e.type === "subscribed") this.onSubscribed?.();
+      else if (e.type === "Transfer" || e.type === "Approval") this.tokenEvents.push(e as unknown as Record<string, unknown>);
       else if (e.type === "commit") this.commits.push({ cell: e.cell!, height: e.height!, inputs: e.inputs!, time: e.time!, at: Date.now() });
       else if (e.type === "error") {
         this.waiting.get(e.ref!)?.([]);
