@@ -24,7 +24,7 @@ import { loadKeyFile, loadNetwork, type NetworkConfig, type NodeConfig } from ".
 import type { InputStatus, NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
 import { CellHost } from "./cell-host.js";
 import { TokenHost, tokenCodec, TOKEN_CELL } from "./token-host.js";
-import { tokenConfig, type TokenConfig } from "../token/index.js";
+import { formatBaseUnits, genesisTokenState, tokenConfig, tokenStateRoot, type TokenConfig } from "../token/index.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
@@ -152,6 +152,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
 
   const verifier = cachingVerifier();
   const hosts = new Map<string, CellHost | TokenHost>();
+  /** Each hosted channel's token configuration (names bound to keys), for its host and its snapshots. */
+  const tokenConfigs = new Map<string, TokenConfig>();
   const stores = new Map<string, DeliveryStore>();
   const runners = new Map<string, CodeRunner>();
   const sets = new Map<string, ValidatorSet>();
@@ -242,6 +244,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   function hostPlan(plan: ChannelPlan, prepared: Prepared): Array<CellHost | TokenHost> {
     const built = prepared.runners;
     planOf.set(plan.channel, plan);
+    if (prepared.token !== undefined) tokenConfigs.set(plan.channel, prepared.token);
+    else tokenConfigs.delete(plan.channel);
     repeer();
     const made: Array<CellHost | TokenHost> = [];
     const emit = (e: NodeEvent) => {
@@ -343,6 +347,20 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     log,
     fault: fatal,
     ...(config.l0 !== undefined ? { l0: config.l0 } : {}),
+    token: (plan) => {
+      const c = tokenConfigs.get(plan.channel);
+      const t = plan.token;
+      if (c === undefined || t === undefined) return undefined;
+      // The registration carries the genesis by key, and the names the network file bound (so an auditor can re-bind them).
+      const balances: Record<string, string> = {};
+      for (const [k, v] of [...c.genesis].sort(([a], [b]) => (a < b ? -1 : 1))) balances[k] = formatBaseUnits(v);
+      const accounts: Record<string, string> = {};
+      for (const name of Object.keys(t.genesis)) if (!/^[0-9a-f]{64}$/.test(name)) accounts[name] = network.byName.get(name)?.key ?? network.accounts.get(name) ?? "";
+      return {
+        genesisRoot: tokenStateRoot(genesisTokenState(c)),
+        genesis: { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, maxSupply: formatBaseUnits(c.maxSupply), balances, accounts },
+      };
+    },
   });
 
   /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */

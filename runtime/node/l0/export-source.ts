@@ -45,7 +45,9 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
     summary(channel) {
       const plan = byName.get(channel);
       if (plan === undefined) return undefined;
-      const cells = plan.order.map((c) => ({ cell: c, hosted: hosts(channel, c), height: hosts(channel, c) ? ledger.cell(channel, c).head().height : null }));
+      // The built-in token cell after the pipeline's cells, when the channel has a token.
+      const names = plan.token !== undefined ? [...plan.order, "token"] : plan.order;
+      const cells = names.map((c) => ({ cell: c, hosted: hosts(channel, c), height: hosts(channel, c) ? ledger.cell(channel, c).head().height : null }));
       const snap = ledger.snapshots.head(channel);
       const reg = ledger.snapshots.registration(channel, 1);
       return {

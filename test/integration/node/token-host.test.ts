@@ -21,6 +21,8 @@ import { inputId } from "../../../runtime/ledger/input-id.js";
 import { signTokenOp, type TokenOp } from "../../../runtime/token/index.js";
 import type { KeyPair } from "../../../runtime/core/keys.js";
 import { StreamClient, waitFor } from "./network.js";
+import { main } from "../../../runtime/cli/main.js";
+import { readFileSync } from "node:fs";
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
 const NAMES = ["v1", "v2", "v3", "v4"];
@@ -227,6 +229,38 @@ describe("the token cell on nodes", () => {
     const r = await fetch(base, { method: "DELETE" });
     expect(r.status).toBe(405);
   });
+
+  it("snapshots carry the token root at a certified token head; export has the token blocks; verify replays them and names a changed one", async () => {
+    // Snapshots every 5 blocks of the channel's cells: the token's count too.
+    let last: Json = {};
+    await waitFor(async () => {
+      const snaps = (await get(`${api.v1}/v1/export/${CH}/snapshots?from=1&limit=1000`)).body.snapshots as Json[];
+      last = snaps[snaps.length - 1] ?? {};
+      return snaps.length >= 2 && (last.block?.value?.token?.height ?? 0) > 0;
+    }, 60_000, () => `no snapshot names a token head: ${JSON.stringify(last).slice(0, 300)}`);
+    const value = last.block.value;
+    const tokenBlock = (await get(`${api.v2}/v1/channels/${CH}/cells/token/blocks/${value.token.height}`)).body;
+    expect(value.snapshot.token).toEqual({ stateRoot: tokenBlock.value.stateRoot });
+    expect(value.token.hash).toBe(tokenBlock.hash);
+    const file = join(dir, "coins.jsonl");
+    let text = "";
+    expect(await main(["export", "--node", api.v1, "--channel", CH, "--out", file], (t) => (text += t)), text).toBe(0);
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    const tokenLines = lines.map((l, i) => [i, JSON.parse(l)] as const).filter(([, r]) => r.type === "block" && r.cell === "token");
+    expect(tokenLines.length).toBeGreaterThan(5);
+    text = "";
+    expect(await main(["verify", file, COINS], (t) => (text += t)), text).toBe(0);
+    expect(text).toMatch(/ok: channel coins/);
+    // A token block whose transfer was changed no longer hashes to its certificate: verify names it.
+    const [at, rec] = tokenLines.find(([, r]) => r.block.value.inputs.length > 0)!;
+    rec.block.value.inputs[0].data.amount = "4999";
+    const tampered = [...lines];
+    tampered[at] = JSON.stringify(rec);
+    writeFileSync(join(dir, "tampered.jsonl"), `${tampered.join("\n")}\n`);
+    text = "";
+    expect(await main(["verify", join(dir, "tampered.jsonl"), COINS], (t) => (text += t))).toBe(1);
+    expect(text).toContain(`tampered.jsonl:${at + 1}: CLI_VERIFY_DIVERGENCE (block, cell token, height ${rec.height})`);
+  }, 120_000);
 
   it("a restarted node rebuilds the token state from its ledger to the same root and keeps committing", async () => {
     const before = (await get(`${api.v4}/v1/channels/${CH}/token`)).body;

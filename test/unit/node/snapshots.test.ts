@@ -44,7 +44,7 @@ const head = (cell: string, height: number, tag: string, signers: string[]): Cer
 describe("the snapshot application", () => {
   const heads: Record<string, CertifiedHead | undefined> = { one: head("one", 5, "1", ["a1", "a2", "a3"]), two: head("two", 3, "2", ["b1", "b2", "b3"]) };
   const local = new Map<string, { hash: string; stateRoot: string }>();
-  const ports = { heads: () => heads, local: (c: string, h: number) => local.get(`${c}/${h}`), definitionHash: () => plan.hash, token: () => null };
+  const ports = { heads: () => heads, local: (c: string, h: number) => local.get(`${c}/${h}`), definitionHash: () => plan.hash, tokenGenesisRoot: () => null };
   const app = snapshotApplication(plan, sets, cachingVerifier(), ports);
   const genesis: SnapshotChainState = { height: 0, hash: GENESIS_HASH, cells: null };
   const value = app.buildValue({ height: 1, round: 0, prevHash: GENESIS_HASH, time: 1, state: genesis, pending: [] }) as unknown as SnapshotValue;
