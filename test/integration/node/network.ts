@@ -82,6 +82,15 @@ function cli(args: string[], log: string | "pipe"): ChildProcess {
   return spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", stdio, stdio] });
 }
 
+/** Runs `statecell ARGS` as its own process; resolves its exit code and what it printed. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  let out = "";
+  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+  return new Promise((res) => child.once("exit", (code) => res({ code, out })));
+}
+
 /** `statecell up FILES --dir DIR`, resolved once every node is ready and up.json is written. */
 export async function up(files: readonly string[], dir: string, readyMs = 200_000): Promise<UpNetwork> {
   const child = cli(["up", ...files, "--dir", dir], "pipe");
