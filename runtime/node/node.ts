@@ -333,7 +333,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     repeer();
   }
 
-  for (const plan of plans) hostPlan(plan, prepare(plan));
+  try {
+    for (const plan of plans) hostPlan(plan, prepare(plan));
+  } catch (e) {
+    // A ledger that does not restore (LEDGER_RESTORE_MISMATCH, CONSENSUS_APP_DIVERGED) stops the start: release it.
+    for (const r of runners.values()) r.dispose();
+    ledger.close();
+    throw e;
+  }
   const snapshots: NodeSnapshots = attachSnapshots({
     plans,
     identity,

@@ -23,6 +23,7 @@ import type { KeyPair } from "../../../runtime/core/keys.js";
 import { StreamClient, waitFor } from "./network.js";
 import { main } from "../../../runtime/cli/main.js";
 import { readFileSync } from "node:fs";
+import Database from "better-sqlite3";
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
 const NAMES = ["v1", "v2", "v3", "v4"];
@@ -266,6 +267,18 @@ describe("the token cell on nodes", () => {
     const before = (await get(`${api.v4}/v1/channels/${CH}/token`)).body;
     await nodes[3].stop();
     const { config } = loadNodeConfig(configs.v4);
+    // An edited token snapshot in the ledger (a balance raised, the supply to match) is refused at start, loudly.
+    const file = join(config!.data, "ledger.sqlite");
+    const db = new Database(file);
+    const row = db.prepare("SELECT s.cell_id AS id, s.user AS user FROM snapshots s JOIN cells c ON c.cell_id = s.cell_id WHERE c.channel = ? AND c.cell = 'token'").get(CH) as { id: number; user: string };
+    const snap = JSON.parse(row.user) as { balances: Record<string, string>; supply: string };
+    const edited = { ...snap, balances: { ...snap.balances, [bob.publicKey]: String(BigInt(snap.balances[bob.publicKey]) + 1000n) }, supply: String(BigInt(snap.supply) + 1000n) };
+    db.prepare("UPDATE snapshots SET user = ? WHERE cell_id = ?").run(JSON.stringify(edited), row.id);
+    db.close();
+    await expect(startNode(config!, { log: silent })).rejects.toMatchObject({ code: "LEDGER_RESTORE_MISMATCH" });
+    const undo = new Database(file);
+    undo.prepare("UPDATE snapshots SET user = ? WHERE cell_id = ?").run(row.user, row.id);
+    undo.close();
     nodes[3] = await startNode(config!, { log: silent });
     const after = (await get(`${api.v4}/v1/channels/${CH}/token`)).body;
     expect(after.height).toBeGreaterThanOrEqual(before.height);
