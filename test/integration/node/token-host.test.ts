@@ -24,11 +24,14 @@ import { StreamClient, waitFor } from "./network.js";
 import { main } from "../../../runtime/cli/main.js";
 import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
+import { Ajv } from "ajv";
+import tokenSchema from "../../../schemas/api/token.schema.json" with { type: "json" };
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
 const NAMES = ["v1", "v2", "v3", "v4"];
 const COINS = resolve(import.meta.dirname, "fixtures", "coins.yaml");
 const CH = "coins";
+const tokenAnswer = new Ajv({ allowUnionTypes: true, strict: false }).compile(tokenSchema);
 
 type Json = Record<string, any>;
 
@@ -104,6 +107,10 @@ describe("the token cell on nodes", () => {
     expect(d.body).toMatchObject({ channel: CH, cell: "token", name: "Test Coin", symbol: "TC", decimals: 2, group: "g", supply: "100000", maxSupply: "100000", fee: { amount: "1" }, rewards: null });
     expect(d.body.feesTo.accounts).toHaveLength(4);
     expect(await account("v4", treasury.publicKey)).toMatchObject({ balance: "100000", nonce: 0, nextNonce: 1 });
+    // Every answer is described by schemas/api/token.schema.json.
+    expect(tokenAnswer(d.body), JSON.stringify(tokenAnswer.errors)).toBe(true);
+    expect(tokenAnswer(await account("v4", treasury.publicKey))).toBe(true);
+    expect(tokenAnswer((await get(`${api.v1}/v1/channels/${CH}/token/fee?from=${treasury.publicKey}&to=${alice.publicKey}&amount=100`)).body)).toBe(true);
   });
 
   it("commits a signed transfer on every node: balances, nonce and supply agree, and the stream sends its Transfer", async () => {
@@ -215,6 +222,8 @@ describe("the token cell on nodes", () => {
     expect(first.transfers).toEqual(all.transfers.slice(0, 3));
     const second = (await get(`${api.v3}/v1/channels/${CH}/token/accounts/${alice.publicKey}/transfers?limit=3&before=${first.next}`)).body;
     expect(second.transfers).toEqual(all.transfers.slice(3, 6));
+    for (const page of [all, first, second]) expect(tokenAnswer(page), JSON.stringify(tokenAnswer.errors)).toBe(true);
+    expect(tokenAnswer((await get(`${api.v3}/v1/channels/${CH}/token/accounts/${alice.publicKey}/allowances/${bob.publicKey}`)).body)).toBe(true);
   });
 
   it("refuses hostile token routes with codes", async () => {
