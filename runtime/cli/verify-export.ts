@@ -202,7 +202,8 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     const keyOf = new Map<string, string>();
     for (const g of Object.values(groups)) for (const v of g.validators) keyOf.set(v.name, v.key);
     const regToken = isObj(reg.record) && isObj((reg.record as { token?: unknown }).token) ? ((reg.record as { token: Record<string, unknown> }).token) : undefined;
-    const accounts = isObj(regToken?.accounts) ? (regToken!.accounts as Record<string, unknown>) : {};
+    // Names the genesis uses: bound in the signed registration, else (a channel without snapshots) in the header.
+    const accounts = isObj(regToken?.accounts) ? (regToken!.accounts as Record<string, unknown>) : isObj(header.tokenAccounts) ? (header.tokenAccounts as Record<string, unknown>) : {};
     let config: TokenConfig;
     try {
       config = tokenConfig(plan, (name) => keyOf.get(name) ?? (typeof accounts[name] === "string" ? (accounts[name] as string) : undefined));

@@ -547,7 +547,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network)),
+    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network), (name) => network.accounts.get(name)),
   };
 
   let stopped = false;

@@ -26,6 +26,7 @@ import { readFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import { Ajv } from "ajv";
 import tokenSchema from "../../../schemas/api/token.schema.json" with { type: "json" };
+import exportSchema from "../../../schemas/export.schema.json" with { type: "json" };
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child() { return silent; } } as never;
 const NAMES = ["v1", "v2", "v3", "v4"];
@@ -261,6 +262,15 @@ describe("the token cell on nodes", () => {
     text = "";
     expect(await main(["verify", file, COINS], (t) => (text += t)), text).toBe(0);
     expect(text).toMatch(/ok: channel coins/);
+    const exportRecord = new Ajv({ allowUnionTypes: true }).compile(exportSchema);
+    for (const l of lines) expect(exportRecord(JSON.parse(l)), JSON.stringify(exportRecord.errors)).toBe(true);
+    // Without the registration, the header's keys and token accounts bind the genesis.
+    const header = JSON.parse(lines[0]);
+    expect(header.tokenAccounts).toEqual({ treasury: treasury.publicKey });
+    const noReg = lines.map((l) => (JSON.parse(l).type === "registration" ? JSON.stringify({ type: "registration", channel: CH, record: null, signatures: [], answer: null }) : l));
+    writeFileSync(join(dir, "noreg.jsonl"), `${noReg.join("\n")}\n`);
+    text = "";
+    expect(await main(["verify", join(dir, "noreg.jsonl"), COINS], (t) => (text += t)), text).toBe(0);
     // A token block whose transfer was changed no longer hashes to its certificate: verify names it.
     const [at, rec] = tokenLines.find(([, r]) => r.block.value.inputs.length > 0)!;
     rec.block.value.inputs[0].data.amount = "4999";
