@@ -168,7 +168,12 @@ export class TokenHost extends GroupHost<TokenChainState> {
     return { commit: { ...(verdicts ? { verdicts: verdicts as never } : {}), accounts }, verdicts, outputs: [], events: records };
   }
 
-  protected afterCommitted(_block: CertifiedBlock, rows: CommitRows<TokenChainState>): void {
+  protected afterCommitted(block: CertifiedBlock, rows: CommitRows<TokenChainState>): void {
+    // What the block carried has left the pool, refused ones included (their nonce is free again).
+    for (const input of (block.value as unknown as { inputs: Json[] }).inputs) {
+      const op = this.opOf(input);
+      if (op !== undefined) this.pool.remove(signerOf(op), op.nonce, inputId(input));
+    }
     if (!this.g.hasSubscribers()) return;
     for (const e of (rows.events ?? []) as TokenEventRecord[]) {
       const { event, ...fields } = e;

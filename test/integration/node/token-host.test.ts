@@ -172,6 +172,8 @@ describe("the token cell on nodes", () => {
     const [b] = await post(api.v3, tooMuch);
     expect(await final(b.id)).toMatchObject({ status: "rejected", code: "TOKEN_INSUFFICIENT_BALANCE" });
     expect(await account("v1", alice.publicKey)).toMatchObject({ balance: "5000", nonce: 0 });
+    // Refused in a block, they no longer wait at the node that took them (they count toward no pending limit).
+    await waitFor(async () => (await account("v3", alice.publicKey)).pending === 0, 10_000, () => "refused submissions still wait");
     // The same nonce, fixed, commits.
     const ok = sign(alice, { type: "transfer", from: alice.publicKey, to: bob.publicKey, amount: 999n, nonce: 1 });
     const [c] = await post(api.v3, ok);
