@@ -6,10 +6,13 @@
  * end record with the count (a cut-off file is noticed). `--node` may be given
  * more than once: a cell the first node does not host is read from the next
  * that does. The file is written beside FILE and renamed into place.
+ * Progress on standard error (progress.ts): a bar on a terminal, plain
+ * lines otherwise, for a run longer than a second.
  */
 import { renameSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { COMMAND_HELP } from "./help.js";
+import { progress, type ProgressOptions } from "./progress.js";
 
 export const EXPORT_FORMAT = "statecell-export/1";
 const PAGE = 1000;
@@ -50,21 +53,27 @@ async function getJson(base: string, path: string): Promise<unknown> {
   return body;
 }
 
-/** Every item of a paged route, from height 1 on. */
-async function pages(base: string, path: string, field: string): Promise<unknown[]> {
+/** Every item of a paged route, from height 1 on; `got(n)` after each page of n items. */
+async function pages(base: string, path: string, field: string, got: (n: number) => void = () => undefined): Promise<unknown[]> {
   const out: unknown[] = [];
   for (let from = 1; ; ) {
     const page = ((await getJson(base, `${path}?from=${from}&limit=${PAGE}`)) as Record<string, unknown>)[field];
     if (!Array.isArray(page)) throw new ExportError("CLI_EXPORT_BAD_ANSWER", `the node ${base} answered GET ${path} without a list of ${field}`, "export from a node of this statecell version");
     out.push(...page);
+    got(page.length);
     // A node may answer fewer than asked (a page is bounded in bytes too): only an empty page ends.
     if (page.length === 0) return out;
     from = (page[page.length - 1] as { height: number }).height + 1;
   }
 }
 
-/** The export's lines (each a JSON text) of `channel` read from `nodes`. */
-export async function exportLines(nodes: readonly string[], channel: string): Promise<string[]> {
+/**
+ * The export's lines (each a JSON text) of `channel` read from `nodes`.
+ * `onProgress(read, expected)` after each page: records read so far, and
+ * the records the nodes' summaries announce (blocks by height, snapshots;
+ * the chain may grow while it is read).
+ */
+export async function exportLines(nodes: readonly string[], channel: string, onProgress: (read: number, expected: number) => void = () => undefined): Promise<string[]> {
   const ch = encodeURIComponent(channel);
   const summaries: Summary[] = [];
   for (const n of nodes) summaries.push((await getJson(n, `/v1/export/${ch}`)) as Summary);
@@ -75,11 +84,18 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
     }
   }
   const definition = await getJson(nodes[0], `/v1/export/${ch}/definition`);
+  let read = 0;
+  let expected = main.cells.reduce((a, c) => a + (c.height ?? 0), 0) + (typeof main.snapshots === "number" ? main.snapshots : 0);
+  const got = (n: number): void => {
+    read += n;
+    expected = Math.max(expected, read);
+    onProgress(read, expected);
+  };
   // Acknowledgements, then snapshots, then blocks: the chain goes on while it is read, and each is stored
   // before the next kind refers to it (a snapshot before its acknowledgement, a block before a snapshot names
   // it), so every acknowledgement's snapshot and every block a snapshot names are in the export.
-  const acks = await pages(nodes[0], `/v1/export/${ch}/acks`, "acks");
-  const snapshots = await pages(nodes[0], `/v1/export/${ch}/snapshots`, "snapshots");
+  const acks = await pages(nodes[0], `/v1/export/${ch}/acks`, "acks", got);
+  const snapshots = await pages(nodes[0], `/v1/export/${ch}/snapshots`, "snapshots", got);
   const blocks: Array<{ cell: string; items: unknown[]; node: string }> = [];
   const missing: string[] = [];
   for (const c of main.cells) {
@@ -88,7 +104,7 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
       missing.push(c.cell);
       continue;
     }
-    blocks.push({ cell: c.cell, node: nodes[at], items: await pages(nodes[at], `/v1/export/${ch}/blocks/${encodeURIComponent(c.cell)}`, "blocks") });
+    blocks.push({ cell: c.cell, node: nodes[at], items: await pages(nodes[at], `/v1/export/${ch}/blocks/${encodeURIComponent(c.cell)}`, "blocks", got) });
   }
   if (missing.length > 0) {
     throw new ExportError("CLI_EXPORT_CELL_MISSING", `no node given hosts the cell(s) ${missing.join(", ")} of ${channel}`, `add --node URL of a validator of ${missing.length === 1 ? "that cell's" : "those cells'"} group (up.json lists the nodes)`);
@@ -105,7 +121,7 @@ export async function exportLines(nodes: readonly string[], channel: string): Pr
   return lines.map((l) => JSON.stringify(l));
 }
 
-export async function exportCommand(argv: readonly string[], out: (s: string) => void): Promise<number> {
+export async function exportCommand(argv: readonly string[], out: (s: string) => void, progressOpts: ProgressOptions = {}): Promise<number> {
   let values: { node?: string[]; channel?: string; out?: string; help?: boolean };
   try {
     ({ values } = parseArgs({ args: [...argv], allowPositionals: false, options: { node: { type: "string", multiple: true }, channel: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } } }));
@@ -122,7 +138,13 @@ export async function exportCommand(argv: readonly string[], out: (s: string) =>
     return 2;
   }
   try {
-    const lines = await exportLines(values.node, values.channel);
+    const bar = progress(`statecell export ${values.channel}`, "records", progressOpts);
+    let lines: string[];
+    try {
+      lines = await exportLines(values.node, values.channel, (n, total) => bar.update(n, total));
+    } finally {
+      bar.end();
+    }
     const tmp = `${values.out}.${process.pid}.tmp`;
     writeFileSync(tmp, `${lines.join("\n")}\n`);
     renameSync(tmp, values.out);

@@ -70,7 +70,8 @@ the channels in ./channels.
                 exit 1 when no test does
   --state       prints every cell's state where each test ended (signer keys
                 as $key:NAME, long keys shortened; --format json has them whole)
-Exit 1 on failure.`,
+A run longer than a second shows its progress on standard error (a bar on a
+terminal, a plain line every 2 s otherwise). Exit 1 on failure.`,
   keys: `Usage: statecell keys NAME...
        statecell keys new --out FILE
 
@@ -116,7 +117,9 @@ header, the definition (the channel file's text and code), the registration
 with its signatures, every cell's certified blocks, the certified snapshots,
 L0's acknowledgements and an end record. URL is a node's client API (up.json
 lists them). A cell the first node does not host is read from the next --node
-that does (exit 1 when none does). FILE is written whole or not at all.`,
+that does (exit 1 when none does). FILE is written whole or not at all. A run
+longer than a second shows its progress on standard error (a bar on a
+terminal, a plain line every 2 s otherwise).`,
   verify: `Usage: statecell verify FILE [CHANNEL.yaml...] [--l0-key KEY] [--format text|json]
 
 Replays an export offline from genesis: re-executes every block of every cell,
@@ -126,7 +129,9 @@ certificate and cell heads, and every L0 acknowledgement's signature (against
 --l0-key, else the key the export names). With CHANNEL.yaml files the export's
 definition must be theirs; without, the definition it carries is used. Exit 0
 with a summary, or 1 naming the first divergence: FILE:LINE, the record, the
-cell and height, and what differs.`,
+cell and height, and what differs. A run longer than a second shows its
+progress on standard error (a bar on a terminal, a plain line every 2 s
+otherwise; none with --format json).`,
   demo: `Usage: statecell demo
 
 Lints, explains and tests the example channels, then runs a consensus round of

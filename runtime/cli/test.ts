@@ -2,6 +2,7 @@ import { runTestFiles, formatTestReport, mergeReports, channelFilesOf, problemRe
 import { perFile } from "./failure.js";
 import { expandChannelArgs, readTextFile } from "./files.js";
 import { codeFileProblem, isCodeFile } from "./load.js";
+import { progress, type ProgressOptions } from "./progress.js";
 
 /** Options of `statecell test`. */
 export interface TestCommandOptions {
@@ -11,6 +12,8 @@ export interface TestCommandOptions {
   grep?: string;
   /** Print each cell's state at the end of each test. */
   state?: boolean;
+  /** Where progress goes and when (progress.ts); standard error by default. */
+  progress?: ProgressOptions;
 }
 
 /**
@@ -19,7 +22,8 @@ export interface TestCommandOptions {
  * `statecell test channels/*.yaml` runs each channel once, as `lint` checks
  * the same files; a code file is named for what it is. Each file runs on its
  * own: one that makes statecell fail is reported with a code and the others
- * still run.
+ * still run. A run longer than a second shows its progress on standard
+ * error (files and tests done): a bar on a terminal, plain lines otherwise.
  */
 export async function testCommand(args: readonly string[], opts: TestCommandOptions, out: (s: string) => void): Promise<number> {
   if (opts.format !== "text" && opts.format !== "json") {
@@ -35,16 +39,27 @@ export async function testCommand(args: readonly string[], opts: TestCommandOpti
     out("statecell test: no channel files found\n");
     return 1;
   }
-  const reports = files.map((file) =>
-    perFile<TestReport>(
+  const bar = progress("statecell test", "channel files", opts.progress);
+  let tests = 0;
+  let filesDone = 0;
+  const onTest = (): void => {
+    tests++;
+    bar.update(filesDone, files.length, `${tests} tests`);
+  };
+  const reports = files.map((file) => {
+    const r = perFile<TestReport>(
       file,
       () =>
         isCodeFile(file)
           ? problemReport([codeFileProblem(file, "test")])
-          : runTestFiles([file], { readFile: readTextFile }, { ...(opts.grep !== undefined ? { grep: opts.grep } : {}), state: opts.state === true }),
+          : runTestFiles([file], { readFile: readTextFile }, { ...(opts.grep !== undefined ? { grep: opts.grep } : {}), state: opts.state === true, onTest }),
       (p) => problemReport([p]),
-    ),
-  );
+    );
+    filesDone++;
+    bar.update(filesDone, files.length, `${tests} tests`);
+    return r;
+  });
+  bar.end();
   const report = mergeReports(reports);
   out(formatTestReport(report, { format: opts.format as "text" | "json", coverage: opts.coverage }));
   if (opts.grep !== undefined && report.tests.length === 0 && report.errors === 0) {

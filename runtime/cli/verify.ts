@@ -3,7 +3,8 @@
  * the offline check of an export (verify-export.ts). With channel files, the
  * export's definition must be theirs; without, the definition the export
  * carries is used. Exit 0 with a summary, 1 naming the first divergence, 2
- * for wrong usage. A progress line on a terminal.
+ * for wrong usage. Progress on standard error (progress.ts): a bar on a
+ * terminal, plain lines otherwise, for a run longer than a second.
  */
 import { readFileSync } from "node:fs";
 import { posix, resolve } from "node:path";
@@ -12,6 +13,7 @@ import { loadChannel, type ChannelPlan } from "../definition/index.js";
 import { checkCode, createCodeRunner } from "../sandbox/index.js";
 import { COMMAND_HELP } from "./help.js";
 import { verifyExport, type VerifyResult } from "./verify-export.js";
+import { progress, type ProgressOptions } from "./progress.js";
 
 function readText(p: string): string | undefined {
   try {
@@ -23,7 +25,7 @@ function readText(p: string): string | undefined {
 
 const EMBEDDED_DIR = "/export-definition";
 
-export async function verifyCommand(argv: readonly string[], out: (s: string) => void, progressTo: NodeJS.WriteStream = process.stderr): Promise<number> {
+export async function verifyCommand(argv: readonly string[], out: (s: string) => void, progressOpts: ProgressOptions = {}): Promise<number> {
   let values: { format?: string; "l0-key"?: string; help?: boolean };
   let positionals: string[];
   try {
@@ -73,8 +75,7 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
   }
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
-  const tty = format === "text" && progressTo.isTTY === true;
-  let shown = 0;
+  const bar = format === "text" ? progress(`statecell verify ${file}`, "records", progressOpts) : undefined;
   const result: VerifyResult = verifyExport(lines, {
     plans,
     ...(l0Key !== undefined ? { l0Key } : {}),
@@ -89,19 +90,9 @@ export async function verifyCommand(argv: readonly string[], out: (s: string) =>
       const c = plan.cells[cell];
       return createCodeRunner({ name: `${plan.channel}/${cell}`, source: c.code!.source, file: c.code!.path, limits: c.limits, maxOutputChars: plan.outputLimits.perInputBytes });
     },
-    ...(tty
-      ? {
-          progress: (n: number, total: number) => {
-            if (n - shown < 200 && n !== total) return;
-            shown = n;
-            const width = 30;
-            const done = Math.round((n / total) * width);
-            progressTo.write(`\r[${"#".repeat(done)}${".".repeat(width - done)}] ${n}/${total} records`);
-          },
-        }
-      : {}),
+    ...(bar !== undefined ? { progress: (n: number, total: number) => bar.update(n, total) } : {}),
   });
-  if (tty) progressTo.write("\r\x1b[K");
+  bar?.end();
   if (format === "json") {
     out(`${JSON.stringify(result.ok ? { ok: true, file, summary: result.summary } : { ok: false, file, code: "CLI_VERIFY_DIVERGENCE", divergence: result.divergence, summary: result.summary })}\n`);
     return result.ok ? 0 : 1;

@@ -525,8 +525,10 @@ function onCertifiedBlock<S>(c: Ctx<S>, frame: unknown, from: string | undefined
   }
   const check = verifyCertificate(cfg.validators, null, { channel: cfg.channel, cell: cfg.cell, height, valueId }, b.certificate, cfg.verifier);
   if (!check.ok) return bad("bad-certificate", `${check.code}: ${check.message}`);
-  const proposal = { valueId, value: b.value as Json } as Proposal;
-  if (!isValid(c, proposal)) {
+  // Not isValid: its memo may hold this node's "not valid (yet)" for the same value seen as a
+  // proposal, before it held what the certificate vouches for.
+  const ok = appCall(c, "validateValue", () => cfg.app.validateValue({ height: s.height, prevHash: s.prevHash, state: s.app, certified: true }, b.value as Json)) === true;
+  if (!ok) {
     // A quorum certified a block that does not re-execute: more faulty validators than the threshold tolerates.
     return bad("invalid-certified-value", `height ${height}: certified value ${valueId.slice(0, 12)} does not re-execute`);
   }

@@ -182,6 +182,15 @@ export interface ValidateContext<S> {
   height: number;
   prevHash: string;
   state: S;
+  /**
+   * The value comes with a commit certificate of a quorum of the group (catch-up),
+   * not as a proposal. The value must still re-execute, but what only this node's
+   * surroundings can confirm (outputs of other cells delivered to it, its own
+   * hook timing, other chains it follows) is the quorum's word: a node that was
+   * down has not been delivered those yet, and would otherwise refuse a block
+   * every honest validator signed.
+   */
+  certified?: boolean;
 }
 
 /**

@@ -10,17 +10,14 @@
  */
 import Database from "better-sqlite3";
 import type { CommitCertificate } from "../consensus/types.js";
+import { applyMigrations, type Migration } from "../ledger/migrations.js";
 import { l0Error } from "./errors.js";
 import type { Approval, UpgradeProposal, UpgradeStatus } from "./governance.js";
 import type { DefinitionChange, Freeze, KnownSnapshot, RegistrationVersion, SnapshotStatus } from "./model.js";
 import type { CertifiedGlobal, GlobalEntry, GlobalEvent, GlobalSnapshot, RecordSignature, Refusal, Registration, Resume, SignedAck, Snapshot, Upgrade } from "./types.js";
 
-/** One migration step. */
-export interface L0Migration {
-  version: number;
-  name: string;
-  up(db: Database.Database): void;
-}
+/** One migration step (the ledger's runner applies them). */
+export type L0Migration = Migration;
 
 const V1 = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -384,23 +381,7 @@ function stored(r: SnapshotDbRow): StoredSnapshot {
  * @throws StatecellError L0_STORE_TOO_NEW when the store has a step this code does not know
  */
 export function migrateL0(db: Database.Database, steps: readonly L0Migration[] = L0_MIGRATIONS, file = db.name): number[] {
-  db.exec("CREATE TABLE IF NOT EXISTS l0_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)");
-  const known = new Set(steps.map((s) => s.version));
-  const have = db.prepare("SELECT version FROM l0_schema ORDER BY version").pluck().all() as number[];
-  const unknown = have.filter((v) => !known.has(v));
-  if (unknown.length > 0) {
-    const newest = steps.length === 0 ? 0 : steps[steps.length - 1].version;
-    throw l0Error("L0_STORE_TOO_NEW", `the L0 store ${file} has schema version ${Math.max(...have)}; this statecell knows versions up to ${newest}`, "run the statecell version that wrote this store, or a newer one", { file, version: Math.max(...have), known: newest });
-  }
-  const applied: number[] = [];
-  const record = db.prepare("INSERT INTO l0_schema (version, name, applied) VALUES (?, ?, ?)");
-  for (const step of steps) {
-    if (have.includes(step.version)) continue;
-    db.transaction(() => {
-      step.up(db);
-      record.run(step.version, step.name, Date.now());
-    }).immediate();
-    applied.push(step.version);
-  }
-  return applied;
+  return applyMigrations(db, "l0_schema", steps, (version, known) =>
+    l0Error("L0_STORE_TOO_NEW", `the L0 store ${file} has schema version ${version}; this statecell knows versions up to ${known}`, "run the statecell version that wrote this store, or a newer one", { file, version, known }),
+  );
 }

@@ -16,6 +16,7 @@ import { migrate, MIGRATIONS, type Migration } from "./schema.js";
 import { prepareStatements, type Statements } from "./statements.js";
 import { statusOf } from "./mempool.js";
 import type { InputStatus, LedgerOptions } from "./types.js";
+import { LedgerUsage } from "./usage.js";
 
 const DEFAULTS = {
   snapshotMaxBytes: 65_536,
@@ -45,6 +46,8 @@ export interface Ledger {
   readonly outbox: Outbox;
   /** Channel snapshots, L0 registrations and acknowledgements (the channel side of L0). */
   readonly snapshots: SnapshotChains;
+  /** Bytes of the channel's blocks and records in this ledger (runtime/ledger/usage.ts; the node's ledger quota reads it). */
+  channelBytes(channel: string): number;
   /** Closes the database (and releases its lock); the ledger cannot be used after. */
   close(): void;
 }
@@ -98,6 +101,7 @@ class SqliteLedger implements Ledger {
   readonly schemaVersion: number;
   private readonly s: Statements;
   private readonly open = new Map<string, CellLedger>();
+  private usage: LedgerUsage | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -139,6 +143,11 @@ class SqliteLedger implements Ledger {
 
   inputStatus(id: string): InputStatus[] {
     return this.s.inputsById.all(id).map(statusOf);
+  }
+
+  channelBytes(channel: string): number {
+    this.usage ??= new LedgerUsage(this.db);
+    return this.usage.bytes(channel);
   }
 
   close(): void {

@@ -8,13 +8,9 @@
 import type Database from "better-sqlite3";
 import { StatecellError } from "../core/errors.js";
 import { SNAPSHOT_TABLES } from "./snapshot-chain.js";
+import { applyMigrations, type Migration } from "./migrations.js";
 
-/** One migration step: `up` runs inside a transaction with the step's row. */
-export interface Migration {
-  version: number;
-  name: string;
-  up(db: Database.Database): void;
-}
+export type { Migration };
 
 const V1 = `
 CREATE TABLE cells (
@@ -144,26 +140,10 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
  * @throws StatecellError LEDGER_TOO_NEW when the database has a step `steps` does not know
  */
 export function migrate(db: Database.Database, steps: readonly Migration[] = MIGRATIONS, file = db.name): number[] {
-  db.exec("CREATE TABLE IF NOT EXISTS ledger_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied INTEGER NOT NULL)");
-  const known = new Set(steps.map((s) => s.version));
-  const have = (db.prepare("SELECT version FROM ledger_schema ORDER BY version").pluck().all() as number[]);
-  const newest = steps.length === 0 ? 0 : steps[steps.length - 1].version;
-  const unknown = have.filter((v) => !known.has(v));
-  if (unknown.length > 0) {
-    throw new StatecellError("LEDGER_TOO_NEW", `the ledger ${file} has schema version ${Math.max(...have)}; this statecell knows versions up to ${newest}`, {
+  return applyMigrations(db, "ledger_schema", steps, (version, known) =>
+    new StatecellError("LEDGER_TOO_NEW", `the ledger ${file} has schema version ${version}; this statecell knows versions up to ${known}`, {
       remedy: "run the statecell version that wrote this ledger, or a newer one; an older node must not write a ledger whose tables it does not know",
-      payload: { file, version: Math.max(...have), known: newest },
-    });
-  }
-  const applied: number[] = [];
-  const record = db.prepare("INSERT INTO ledger_schema (version, name, applied) VALUES (?, ?, ?)");
-  for (const step of steps) {
-    if (have.includes(step.version)) continue;
-    db.transaction(() => {
-      step.up(db);
-      record.run(step.version, step.name, Date.now());
-    }).immediate();
-    applied.push(step.version);
-  }
-  return applied;
+      payload: { file, version, known },
+    }),
+  );
 }

@@ -16,6 +16,7 @@ import { checkCode } from "../sandbox/index.js";
 import type { Logger } from "./log.js";
 import type { HostedChannels } from "./node.js";
 import type { Operations } from "./operations.js";
+import type { ChannelStore } from "./channel-store.js";
 
 /** The largest channel file the admin API reads (the loader's own bound is the same order). */
 const MAX_PROBLEMS_SHOWN = 50;
@@ -37,8 +38,12 @@ function refuse(status: number, code: string, message: string, remedy: string, p
   return { ok: false, status, code, message, remedy, ...(problems !== undefined ? { problems } : {}) };
 }
 
-/** The plan of the channel file at `file`, or its problems (never throws for what the file holds). */
-export function loadChannelFile(file: string): { plan: ChannelPlan } | { problems: string[] } {
+/**
+ * The plan of the channel file at `file`, or its problems (never throws for
+ * what the file holds). `sources` gets every file the loader read, by the
+ * path it asked for (the node remembers them, channel-store.ts).
+ */
+export function loadChannelFile(file: string, sources?: Map<string, string>): { plan: ChannelPlan; path: string } | { problems: string[] } {
   const path = resolve(file);
   let source: string;
   try {
@@ -46,9 +51,12 @@ export function loadChannelFile(file: string): { plan: ChannelPlan } | { problem
   } catch {
     return { problems: [`${path}: the channel file cannot be read (no such file, or not readable by the node)`] };
   }
+  sources?.set(path, source);
   const readFile = (p: string): string | undefined => {
     try {
-      return readFileSync(p, "utf8");
+      const text = readFileSync(p, "utf8");
+      sources?.set(p, text);
+      return text;
     } catch {
       return undefined;
     }
@@ -56,10 +64,10 @@ export function loadChannelFile(file: string): { plan: ChannelPlan } | { problem
   const r = loadChannel(source, { file: path }, { readFile, checkCode });
   const errors = r.problems.filter((p) => p.severity === "error");
   if (r.plan === undefined || errors.length > 0) return { problems: (errors.length > 0 ? errors : r.problems).slice(0, MAX_PROBLEMS_SHOWN).map((p) => formatProblem(p)) };
-  return { plan: r.plan };
+  return { plan: r.plan, path };
 }
 
-export function channelAdmin(deps: { node: string; channels: HostedChannels; ops: Operations; log: Logger }): ChannelAdmin {
+export function channelAdmin(deps: { node: string; channels: HostedChannels; ops: Operations; log: Logger; store?: ChannelStore }): ChannelAdmin {
   const { channels, ops, log } = deps;
   const find = (name: string): ChannelPlan | undefined => channels.plans().find((p) => p.channel === name);
 
@@ -71,14 +79,33 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
     return o;
   };
 
-  const load = (file: string, channel: string): { plan: ChannelPlan } | AdminOutcome => {
-    const r = loadChannelFile(file);
+  const load = (file: string, channel: string): { plan: ChannelPlan; path: string; sources: Map<string, string> } | AdminOutcome => {
+    const sources = new Map<string, string>();
+    const r = loadChannelFile(file, sources);
     if ("problems" in r) {
       return failed(channel, refuse(422, "NODE_CHANNEL_INVALID", `the channel file ${file} does not load: ${r.problems.length} problem(s)`, "fix the file at the places named (statecell lint FILE shows them), then send it again; the running version goes on", r.problems));
     }
     const here = Object.values(r.plan.groups).some((g) => g.validators.includes(deps.node));
     if (!here) return failed(r.plan.channel, refuse(422, "NODE_CHANNEL_NOT_HERE", `no group of ${r.plan.channel} names this node's validator ${deps.node}`, "add the validator to a group of the channel, or send the file to a node whose validator it names"));
-    return r;
+    return { ...r, sources };
+  };
+
+  /**
+   * Remembers a change for the next start (channel-store.ts) before it is
+   * answered; when it cannot be written, `undo` puts the node back as it
+   * was and the change is refused, so an answered change is never lost.
+   */
+  const remember = (what: () => void, undo: () => void, channel: string): Refusal | undefined => {
+    if (deps.store === undefined) return undefined;
+    try {
+      what();
+      return undefined;
+    } catch (e) {
+      undo();
+      const err = e instanceof StatecellError ? e : new StatecellError("NODE_CHANNEL_NOT_STORED", String(e), { remedy: "check the data folder, then send it again" });
+      log.error("channel change not stored", { channel, code: err.code, error: err.message });
+      return refuse(500, err.code, err.message, err.remedy ?? "check the data folder, then send it again");
+    }
   };
 
   const apply = (what: string, plan: ChannelPlan, f: () => void, status: 200 | 201): AdminOutcome => {
@@ -102,7 +129,9 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
       if (find(plan.channel) !== undefined) {
         return refuse(409, "NODE_CHANNEL_EXISTS", `this node already hosts ${plan.channel}`, "upgrade it (statecell channel upgrade FILE, PUT /v1/admin/channels/NAME), or remove it first");
       }
-      return apply("added", plan, () => channels.add(plan), 201);
+      const o = apply("added", plan, () => channels.add(plan), 201);
+      if (!o.ok) return o;
+      return remember(() => deps.store!.saved(plan, r.path, r.sources), () => channels.remove(plan.channel), plan.channel) ?? o;
     },
     upgrade(channel, file) {
       const r = load(file, channel ?? "(unknown)");
@@ -118,12 +147,16 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
       if (plan.version <= old.version) {
         return failed(name, refuse(409, "NODE_CHANNEL_NOT_NEWER", `${name} runs version ${old.version}; the file is version ${plan.version} with other content`, `raise \`version:\` above ${old.version} for a changed definition`));
       }
-      return apply("upgraded", plan, () => channels.replace(plan), 200);
+      const o = apply("upgraded", plan, () => channels.replace(plan), 200);
+      if (!o.ok) return o;
+      return remember(() => deps.store!.saved(plan, r.path, r.sources), () => channels.replace(old), name) ?? o;
     },
     remove(channel) {
       if (find(channel) === undefined) return refuse(404, "NODE_CHANNEL_UNKNOWN", `this node does not host ${channel.slice(0, 128)}`, "GET /v1/channels lists the hosted channels");
       const old = find(channel)!;
       channels.remove(channel);
+      const notStored = remember(() => deps.store!.removed(channel), () => channels.add(old), channel);
+      if (notStored !== undefined) return notStored;
       log.info("channel removed", { channel, version: old.version });
       return { ok: true, status: 200, channel, version: old.version, hash: old.hash };
     },

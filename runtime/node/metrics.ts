@@ -29,6 +29,8 @@ const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 export interface MetricsSource {
   cells(): Iterable<{ channel: string; cell: string; height: number; round: number; step: string; mempool: { count: number; bytes: number }; running: boolean }>;
   peers(): { connected: number; known: number };
+  /** The code runners of the hosted cells, for their isolates' heap (statecell_sandbox_heap_bytes). */
+  sandboxes?(): Iterable<{ channel: string; cell: string; runner: CodeRunner }>;
 }
 
 /** One committed block as the metrics see it. */
@@ -180,6 +182,36 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
     },
   });
   new Gauge({
+    name: "statecell_sandbox_heap_bytes",
+    help: "Heap in use in the isolate of a cell's code hooks (V8 heap statistics: used plus external), read at scrape time.",
+    labelNames: ["channel", "cell"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (source?.sandboxes === undefined) return;
+      for (const s of source.sandboxes()) {
+        if (!known(s.channel, s.cell)) continue;
+        const h = s.runner.heap?.();
+        if (h !== undefined) this.set({ channel: s.channel, cell: s.cell }, h.usedBytes);
+      }
+    },
+  });
+  new Gauge({
+    name: "statecell_sandbox_heap_limit_bytes",
+    help: "Heap limit of the isolate of a cell's code hooks (its limits.memoryMb as V8 applies it).",
+    labelNames: ["channel", "cell"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (source?.sandboxes === undefined) return;
+      for (const s of source.sandboxes()) {
+        if (!known(s.channel, s.cell)) continue;
+        const h = s.runner.heap?.();
+        if (h !== undefined) this.set({ channel: s.channel, cell: s.cell }, h.limitBytes);
+      }
+    },
+  });
+  new Gauge({
     name: "statecell_peers_connected",
     help: "Validators this node is connected to.",
     registers: [registry],
@@ -267,6 +299,7 @@ export function timedRunner(runner: CodeRunner, observe: (seconds: number) => vo
     validate: timed(runner.validate.bind(runner)),
     transform: timed(runner.transform.bind(runner)),
     reduce: timed(runner.reduce.bind(runner)),
+    heap: () => runner.heap?.(),
     dispose: () => runner.dispose(),
     get disposed() {
       return runner.disposed;

@@ -29,7 +29,8 @@ import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
 import { createOperations, type Operations } from "./operations.js";
-import { Quotas } from "./quotas.js";
+import { checkMemoryQuota, Quotas } from "./quotas.js";
+import { openChannelStore } from "./channel-store.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
 import { tokenRoutes, type TokenLookup } from "./api/token-routes.js";
@@ -144,11 +145,16 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
   const myName = me.name;
   const log = (opts.log ?? createLogger()).child({ node: me.name });
-  const plans = config.channels.map(loadPlan);
+  // The node file's channels, with what the admin API added, upgraded and removed before (channel-store.ts).
+  const store = openChannelStore(config.data, log);
+  const plans = store.plansAtStart(config.channels.map(loadPlan));
   const ops = createOperations({ node: me.name, plans, log });
-  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n));
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
+  const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n), (channel) => ledger.channelBytes(channel), {
+    ledgerFull: (channel, bytes, quota) => log.warn("channel ledger quota reached", { channel, code: "NODE_QUOTA_LEDGER", bytes, quota, why: "its submissions are refused until the quota is raised; the other channels go on" }),
+    ledgerRoom: (channel, bytes, quota) => log.info("channel under its ledger quota again", { channel, bytes, quota }),
+  });
 
   const verifier = cachingVerifier();
   const hosts = new Map<string, CellHost | TokenHost>();
@@ -187,6 +193,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   function prepare(plan: ChannelPlan): Prepared {
     const built = new Map<string, CodeRunner>();
     let token: TokenConfig | undefined;
+    const quota = quotas.quotaOf(plan.channel);
+    checkMemoryQuota(plan, plan.order.filter((c) => plan.groups[plan.cells[c].group].validators.includes(myName)), quota);
     try {
       if (plan.token !== undefined) {
         groupKeys(plan, plan.token.group, network);
@@ -201,7 +209,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         groupKeys(plan, cell.group, network);
         if (!plan.groups[cell.group].validators.includes(myName)) continue;
         if (cell.code !== undefined && cell.code.hooks.length > 0) {
-          built.set(cellName, ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes })));
+          built.set(cellName, ops.timed(plan.channel, cellName, createCodeRunner({ name: `${plan.channel}/${cellName}`, source: cell.code.source, file: cell.code.path, limits: cell.limits, maxOutputChars: plan.outputLimits.perInputBytes, ...(quota.sandboxBlockTimeMs !== undefined ? { proposerBlockTimeMs: quota.sandboxBlockTimeMs } : {}) })));
         }
       }
     } catch (e) {
@@ -582,7 +590,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       ops.unhost(channel);
     },
   };
-  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log });
+  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log, store });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
   const tokenLookup: TokenLookup = (channel) => {
     const plan = planOf.get(channel);

@@ -54,6 +54,8 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
   const metrics = opts.metrics ?? createNodeMetrics();
   const channels = new Map<string, { plan: ChannelPlan; activity: ChannelActivity; lastError?: HostedChannel["lastError"] }>();
   let binding: OperationsBinding | undefined;
+  /** The hosted cells' runners (the heap gauges read them at scrape time). */
+  const sandboxes = new Map<string, { channel: string; cell: string; runner: CodeRunner }>();
 
   const host = (plan: ChannelPlan): void => {
     channels.set(plan.channel, { plan, activity: new ChannelActivity(plan) });
@@ -128,17 +130,26 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
       }
     },
     peers: () => binding?.peers() ?? { connected: 0, known: 0 },
+    *sandboxes() {
+      for (const s of sandboxes.values()) if (!s.runner.disposed) yield s;
+    },
   });
 
   const served = opsRoutes(view, metrics);
   return {
     metrics,
     observer,
-    timed: (channel, cell, runner) => timedRunner(runner, (s) => safe("sandbox time", () => metrics.sandbox(channel, cell, s))),
+    timed: (channel, cell, runner) => {
+      const timed = timedRunner(runner, (s) => safe("sandbox time", () => metrics.sandbox(channel, cell, s)));
+      // The newest runner of a cell is the one it runs (an upgrade builds the next before the old stops).
+      sandboxes.set(`${channel}/${cell}`, { channel, cell, runner: timed });
+      return timed;
+    },
     host,
     unhost: (channel) => {
       channels.delete(channel);
       metrics.forget(channel);
+      for (const [k, s] of sandboxes) if (s.channel === channel) sandboxes.delete(k);
     },
     error: (channel, code, message) => {
       const c = channels.get(channel);

@@ -17,4 +17,4 @@ export {
   DEFAULT_MAX_RECORD_READS,
   STATE_CHARS_PER_MB,
 } from "./limits.js";
-export { TIMEOUT_AGREE_FRACTION, TIMEOUT_GRACE_FACTOR, blockBudgetAgrees, blockLimitMs, itemTiming, type ItemTiming } from "./timeout-policy.js";
+export { TIMEOUT_AGREE_FRACTION, TIMEOUT_GRACE_FACTOR, PROPOSER_CAP_FLOOR, blockBudgetAgrees, blockLimitMs, itemTiming, type ItemTiming } from "./timeout-policy.js";

@@ -200,6 +200,10 @@ class IsolateRunner implements CodeRunner {
 
   constructor(private readonly opts: CreateCodeRunnerOptions) {
     this.limits = checkLimits(opts.limits, opts.name);
+    const cap = opts.proposerBlockTimeMs;
+    if (cap !== undefined && (!Number.isInteger(cap) || cap < 1)) {
+      throw new StatecellError("SANDBOX_LIMITS", `${opts.name}: proposerBlockTimeMs ${String(cap)} is not a whole number of ms from 1`, { remedy: "give the node's sandboxBlockTimeMs quota a whole number of ms, or leave it out" });
+    }
     this.maxOutputChars = opts.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
     this.stateLimit = this.limits.memoryMb * STATE_CHARS_PER_MB;
     this.maxStateChars = Math.min(opts.maxStateChars ?? DEFAULT_MAX_STATE_CHARS, this.stateLimit);
@@ -231,6 +235,23 @@ class IsolateRunner implements CodeRunner {
 
   get disposed(): boolean {
     return this.isDisposed;
+  }
+
+  /**
+   * The isolate's heap right now (V8's heap statistics: used and total heap
+   * and the limit), or undefined when there is no isolate (disposed, or
+   * dropped after a memory fault until the next call builds one). For the
+   * node's metrics only: never part of what validators compare.
+   */
+  heap(): { usedBytes: number; totalBytes: number; limitBytes: number } | undefined {
+    const box = this.box;
+    if (this.isDisposed || box === undefined || box.isolate.isDisposed) return undefined;
+    try {
+      const h = box.isolate.getHeapStatisticsSync();
+      return { usedBytes: h.used_heap_size + h.externally_allocated_size, totalBytes: h.total_heap_size, limitBytes: h.heap_size_limit };
+    } catch {
+      return undefined; // disposed between the check and the call
+    }
   }
 
   /** Reports which items read ctx.state (RunOptions.stateReads), and reduce gives each item the state before it as ctx.state. */
@@ -382,7 +403,7 @@ class IsolateRunner implements CodeRunner {
       stateTexts,
       stateOf,
       stateChars,
-      blockMs: blockLimitMs(this.limits.blockTimeMs, verify !== undefined) - spentBefore,
+      blockMs: blockLimitMs(this.limits.blockTimeMs, verify !== undefined, this.opts.proposerBlockTimeMs) - spentBefore,
       blockStart: started,
       spent: false,
       records: opts?.records,

@@ -59,7 +59,26 @@ export function blockBudgetAgrees(spentMs: number, blockTimeMs: number): boolean
   return spentMs >= blockTimeMs * TIMEOUT_AGREE_FRACTION;
 }
 
-/** The block limit of a call: the cell's `blockTimeMs`, or the grace limit in validator mode. */
-export function blockLimitMs(blockTimeMs: number, validator: boolean): number {
-  return validator ? blockTimeMs * TIMEOUT_GRACE_FACTOR : blockTimeMs;
+/**
+ * The block limit of a call: the cell's `blockTimeMs`, or the grace limit in
+ * validator mode. `proposerCapMs` (a node's quota, `CreateCodeRunnerOptions.proposerBlockTimeMs`)
+ * can only lower the proposer-mode limit, and never below
+ * `blockTimeMs * PROPOSER_CAP_FLOOR`: validators believe a cut only when their
+ * own run of the block took at least `blockTimeMs * TIMEOUT_AGREE_FRACTION`,
+ * so a cut earlier than that would have this node's proposals refused. The
+ * validator-mode limit is never lowered: a validator that cut a block its
+ * group certified could not apply it.
+ * @example blockLimitMs(2000, false, 500) // 1500: the floor, 3/4 of the cell's own
+ */
+export function blockLimitMs(blockTimeMs: number, validator: boolean, proposerCapMs?: number): number {
+  if (validator) return blockTimeMs * TIMEOUT_GRACE_FACTOR;
+  if (proposerCapMs === undefined || proposerCapMs >= blockTimeMs) return blockTimeMs;
+  return Math.max(proposerCapMs, Math.ceil(blockTimeMs * PROPOSER_CAP_FLOOR));
 }
+
+/**
+ * The least share of a cell's `blockTimeMs` a node's quota may leave its
+ * proposals: a validator up to 1.5x faster than this node still finds the cut
+ * plausible (`blockBudgetAgrees`: its own time at least half the cell's).
+ */
+export const PROPOSER_CAP_FLOOR = 0.75;

@@ -157,6 +157,8 @@ export interface CodeRunner {
    * Present on runners that track reads.
    */
   fold?(state: Json, items: ReadonlyArray<HookItem>, opts?: RunOptions & { validateOnly?: ReadonlySet<number> }): { state: Json; results: FoldItemResult[] };
+  /** The isolate's heap now (V8 heap statistics), undefined without a live isolate; for metrics only. */
+  heap?(): { usedBytes: number; totalBytes: number; limitBytes: number } | undefined;
   /** Frees the isolate. Calls after dispose throw SANDBOX_DISPOSED. */
   dispose(): void;
   /** True once dispose() ran. */
@@ -196,6 +198,14 @@ export interface CreateCodeRunnerOptions {
   maxStateChars?: number;
   /** Most `ctx.record` reads of one input; one more faults it SANDBOX_RECORD_READS. Default 1000. */
   maxRecordReads?: number;
+  /**
+   * A node's cap on the block time of the blocks it proposes (its quota,
+   * ms): lowers `limits.blockTimeMs` in proposer mode only, and never below
+   * 3/4 of it (`blockLimitMs`, `PROPOSER_CAP_FLOOR`). Verdict messages still
+   * name `limits.blockTimeMs`, so they are the same on every validator.
+   * Validator mode keeps the cell's own limits. Omitted: no cap.
+   */
+  proposerBlockTimeMs?: number;
   /**
    * Called by isolated-vm when V8 lost control of the isolate (its resources
    * are unrecoverable): the node should log, stop taking work and exit.

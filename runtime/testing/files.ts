@@ -26,6 +26,8 @@ export interface TestFilesOptions {
   grep?: string;
   /** Keep each cell's state at the end of each test (TestResult.state). */
   state?: boolean;
+  /** Called after each test ran (the CLI's progress). */
+  onTest?: () => void;
 }
 
 /** `channels/poll.yaml` -> `channels/poll.test.yaml`. */
@@ -123,7 +125,7 @@ function runTestFile(file: string, io: TestFilesIo, opts: TestFilesOptions): Tes
     // No test of this channel is asked for: nothing to run, and no sandbox to start.
     if (tests.length === 0) return problemReport([]);
   }
-  const report = withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }, { state: opts.state === true }));
+  const report = withRunners(plan, io.createCodeRunner ?? createCodeRunner, (code) => runChannelTests(plan, tests, { code }, { state: opts.state === true, ...(opts.onTest !== undefined ? { onTest: opts.onTest } : {}) }));
   const sources = new Map([[file, source]]);
   if (testSource !== undefined) sources.set(testFile, testSource);
   return withExcerpts(report, sources);

@@ -47,6 +47,8 @@ export interface RunModules {
 export interface TestRunOptions {
   /** Keep every cell's state at the end of each test in `TestResult.state` (`statecell test --state`). */
   state?: boolean;
+  /** Called after each test ran (the CLI's progress). */
+  onTest?: () => void;
 }
 
 /** The block header of test block `height` of `cell`: deterministic, so reruns are identical. */
@@ -70,6 +72,7 @@ export function runChannelTests(plan: ChannelPlan, tests: readonly TestPlan[], m
   const keys = new TestKeys();
   const results: TestResult[] = tests.map((t) => {
     const { result, states, token } = runOne(plan, t, modules, keys, coverage);
+    options.onTest?.();
     if (!options.state) return result;
     const engine = createEngine(plan);
     const state: Record<string, Json> = {};

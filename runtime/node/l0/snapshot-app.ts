@@ -94,7 +94,19 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * each changed head's certificate against the cell's group; where this node
  * holds the block, its hash and state root too.
  */
-export function snapshotProblem(plan: ChannelPlan, sets: Readonly<Record<string, ValidatorSet>>, verifier: SignatureVerifier, ports: Pick<SnapshotPorts, "local" | "definitionHash" | "tokenGenesisRoot">, state: SnapshotChainState, height: number, prevHash: string, value: unknown): string | undefined {
+export function snapshotProblem(
+  plan: ChannelPlan,
+  sets: Readonly<Record<string, ValidatorSet>>,
+  verifier: SignatureVerifier,
+  ports: Pick<SnapshotPorts, "local" | "definitionHash" | "tokenGenesisRoot">,
+  state: SnapshotChainState,
+  height: number,
+  prevHash: string,
+  value: unknown,
+  // A certified snapshot caught up later is judged the same way: its token head is checked against the token
+  // group's certificate and the previous snapshot, never against the token height this node has reached.
+  _certified = false,
+): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "the value is not an object";
   const v = value as Record<string, unknown>;
   const keys = Object.keys(v).sort();
@@ -203,7 +215,7 @@ export function snapshotApplication(plan: ChannelPlan, sets: Readonly<Record<str
     },
     validateValue(ctx, value) {
       try {
-        return snapshotProblem(plan, sets, verifier, ports, ctx.state, ctx.height, ctx.prevHash, value) === undefined;
+        return snapshotProblem(plan, sets, verifier, ports, ctx.state, ctx.height, ctx.prevHash, value, ctx.certified === true) === undefined;
       } catch {
         return false;
       }

@@ -55,6 +55,17 @@ describe("loadNodeConfig", () => {
     });
   });
 
+  it("reads the quotas per channel, and refuses out-of-range or misspelt ones at their line", () => {
+    const quotas = "quotas:\n  default:\n    sandboxMemoryMb: 64\n    sandboxBlockTimeMs: 1500\n  channels:\n    poll:\n      ledgerBytes: 1048576\n";
+    const { config, problems } = loadNodeConfig(write("node.yaml", NODE + quotas));
+    expect(problems).toEqual([]);
+    expect(config?.quotas).toEqual({ default: { sandboxMemoryMb: 64, sandboxBlockTimeMs: 1500 }, channels: { poll: { ledgerBytes: 1048576 } } });
+    const bad = loadNodeConfig(write("node.yaml", NODE + quotas.replace("64", "4").replace("1048576", "10").replace("sandboxBlockTimeMs", "sandboxBlockTime")));
+    expect(bad.config).toBeUndefined();
+    expect(bad.problems.map((p) => `${p.code} ${at(p)}`)).toEqual(["NODE_CONFIG_BAD_VALUE 13:22", "NODE_CONFIG_UNKNOWN_KEY 14:5", "NODE_CONFIG_BAD_VALUE 17:20"]);
+    expect(bad.problems[1].message).toContain('did you mean "sandboxBlockTimeMs"?');
+  });
+
   it("reports a misspelt key at its line with a suggestion, and a missing key, like the channel loader", () => {
     const file = write("node.yaml", NODE.replace("channels:\n", "chanels:\n"));
     const { config, problems } = loadNodeConfig(file);

@@ -86,3 +86,39 @@ describe("node metrics", () => {
     expect(secs).toBeGreaterThanOrEqual(0.015);
   });
 });
+
+describe("sandbox heap gauges", () => {
+  const fakeRunner = (heap: { usedBytes: number; totalBytes: number; limitBytes: number } | undefined) => ({ heap: () => heap }) as unknown as CodeRunner;
+
+  it("reads each hosted code cell's isolate heap at scrape time, and only for declared cells", async () => {
+    const m = createNodeMetrics({ defaults: false });
+    m.declare(plan);
+    let used = 1_000_000;
+    m.bind({
+      cells: () => [],
+      peers: () => ({ connected: 0, known: 0 }),
+      *sandboxes() {
+        yield { channel: "meters", cell: "readings", runner: fakeRunner({ usedBytes: used, totalBytes: 2_000_000, limitBytes: 33_554_432 }) };
+        // Not hosted (a stranger's name), and a runner without an isolate right now: no series.
+        yield { channel: "other", cell: "x", runner: fakeRunner({ usedBytes: 5, totalBytes: 5, limitBytes: 5 }) };
+        yield { channel: "meters", cell: "streets", runner: fakeRunner(undefined) };
+      },
+    });
+    let text = await m.text();
+    expect(series(text, "statecell_sandbox_heap_bytes")).toEqual(['statecell_sandbox_heap_bytes{channel="meters",cell="readings"} 1000000']);
+    expect(series(text, "statecell_sandbox_heap_limit_bytes")).toEqual(['statecell_sandbox_heap_limit_bytes{channel="meters",cell="readings"} 33554432']);
+    used = 3_000_000;
+    text = await m.text();
+    expect(series(text, "statecell_sandbox_heap_bytes")).toEqual(['statecell_sandbox_heap_bytes{channel="meters",cell="readings"} 3000000']);
+    // A removed channel's series go with it.
+    m.forget("meters");
+    expect(series(await m.text(), "statecell_sandbox_heap_bytes")).toEqual([]);
+  });
+
+  it("passes the heap through a timed runner", () => {
+    const heap = { usedBytes: 1, totalBytes: 2, limitBytes: 3 };
+    const noop = () => [];
+    const runner = { hooks: [], validate: noop, transform: noop, reduce: noop, dispose: noop, disposed: false, heap: () => heap } as unknown as CodeRunner;
+    expect(timedRunner(runner, () => undefined).heap?.()).toBe(heap);
+  });
+});

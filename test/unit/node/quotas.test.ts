@@ -1,6 +1,7 @@
-/** Quotas per channel: a bucket per client address and channel, a mempool bound, and a bounded set of clients. */
+/** Quotas per channel: a bucket per client address and channel, a mempool bound, a bounded set of clients, the ledger share and the sandbox memory. */
 import { describe, expect, it } from "vitest";
-import { MAX_CLIENTS, Quotas } from "../../../runtime/node/quotas.js";
+import { checkMemoryQuota, MAX_CLIENTS, Quotas } from "../../../runtime/node/quotas.js";
+import type { ChannelPlan } from "../../../runtime/definition/plan.js";
 import type { SubmitResult } from "../../../runtime/node/core-types.js";
 
 const subs = (n: number) => Array.from({ length: n }, (_, i) => ({ data: { i } }));
@@ -34,5 +35,73 @@ describe("Quotas", () => {
     const q = new Quotas({}, () => 0);
     for (let i = 0; i < MAX_CLIENTS + 500; i++) await q.apply("m", "c", `addr-${i}`, subs(1), () => ({ count: 0 }), pending);
     expect((q as unknown as { buckets: Map<string, unknown> }).buckets.size).toBe(MAX_CLIENTS);
+  });
+});
+
+describe("the ledger bytes quota", () => {
+  it("refuses every submission to a channel at its quota with NODE_QUOTA_LEDGER, counts them, tells the crossing once, and lets the others through", async () => {
+    const used = new Map([["big", 5000], ["small", 10]]);
+    const refused: string[] = [];
+    const events: string[] = [];
+    const q = new Quotas(
+      { default: { ledgerBytes: 4096 } },
+      () => 0,
+      (ch, _c, code, n) => refused.push(`${ch} ${code} ${n}`),
+      (ch) => used.get(ch) ?? 0,
+      { ledgerFull: (ch, b, quota) => events.push(`full ${ch} ${b}/${quota}`), ledgerRoom: (ch) => events.push(`room ${ch}`) },
+    );
+    const stored: unknown[] = [];
+    const store = (s: readonly unknown[]) => {
+      stored.push(...s);
+      return pending(s);
+    };
+    const r = await q.apply("big", "c", "a", subs(3), () => ({ count: 0 }), store);
+    expect(r.map((x) => x.code)).toEqual(["NODE_QUOTA_LEDGER", "NODE_QUOTA_LEDGER", "NODE_QUOTA_LEDGER"]);
+    expect(r[0].message).toBe("big holds 5000 bytes of this node's ledger, its quota is 4096; this input was not stored");
+    expect(r.every((x) => /^[0-9a-f]{64}$/.test(x.id))).toBe(true);
+    await q.apply("big", "c", "a", subs(2), () => ({ count: 0 }), store);
+    expect(stored).toHaveLength(0);
+    // The other channel goes on.
+    expect((await q.apply("small", "c", "a", subs(2), () => ({ count: 0 }), store)).every((x) => x.status === "pending")).toBe(true);
+    expect(refused).toEqual(["big NODE_QUOTA_LEDGER 3", "big NODE_QUOTA_LEDGER 2"]);
+    expect(events).toEqual(["full big 5000/4096"]);
+    // Under the quota again (a raised quota, here a smaller share): told once, admitted.
+    used.set("big", 100);
+    expect((await q.apply("big", "c", "a", subs(1), () => ({ count: 0 }), store))[0].status).toBe("pending");
+    expect(events).toEqual(["full big 5000/4096", "room big"]);
+  });
+
+  it("never asks for the ledger share of a channel without the quota", async () => {
+    let asked = 0;
+    const q = new Quotas({}, () => 0, undefined, () => {
+      asked++;
+      return 1e12;
+    });
+    expect((await q.apply("m", "c", "a", subs(2), () => ({ count: 0 }), pending)).every((x) => x.status === "pending")).toBe(true);
+    expect(asked).toBe(0);
+  });
+});
+
+describe("the sandbox memory quota", () => {
+  const plan = (memoryMb: number, hooks: string[] = ["validate"]) =>
+    ({
+      channel: "m",
+      cells: {
+        code: { code: { hooks }, limits: { memoryMb, timeMs: 50, blockTimeMs: 2000 } },
+        rules: { limits: { memoryMb: 256, timeMs: 50, blockTimeMs: 2000 } },
+      },
+    }) as unknown as ChannelPlan;
+  const quota = (sandboxMemoryMb?: number) => ({ inputsPerSecondPerClient: 1, mempoolInputs: 1, ...(sandboxMemoryMb !== undefined ? { sandboxMemoryMb } : {}) });
+
+  it("refuses a code cell hosted here that asks for more than the quota, naming the cell, its size and the quota", () => {
+    expect(() => checkMemoryQuota(plan(64), ["code"], quota(32))).toThrow(expect.objectContaining({ code: "NODE_QUOTA_MEMORY", message: expect.stringContaining('cell "code" of m asks for a 64 MB sandbox; this node\'s quota for the channel is 32 MB') }));
+  });
+
+  it("lets through cells within it, cells without code, cells not hosted here, and any cell without a quota", () => {
+    expect(() => checkMemoryQuota(plan(32), ["code"], quota(32))).not.toThrow();
+    expect(() => checkMemoryQuota(plan(64), ["rules"], quota(32))).not.toThrow();
+    expect(() => checkMemoryQuota(plan(64), [], quota(32))).not.toThrow();
+    expect(() => checkMemoryQuota(plan(64, []), ["code"], quota(32))).not.toThrow();
+    expect(() => checkMemoryQuota(plan(256), ["code"], quota())).not.toThrow();
   });
 });

@@ -78,6 +78,18 @@ describe("the snapshot application", () => {
     expect(problem(back, state, 2, state.hash)).toMatch(/cell one goes back from height 5 to 4/);
   });
 
+  it("a certified snapshot is judged like a proposal: a token head is checked against certificates, never this node's token height", () => {
+    // The token root a snapshot carries is that of a certified token head its value names (token-host test), so a
+    // snapshot caught up later that names an older token head needs no exception; a channel without a token never
+    // carries one (L0 refuses it, L0_TOKEN), certified or not.
+    const older = edit((v) => (v.snapshot.token = { stateRoot: "f".repeat(64) }));
+    expect(problem(older)).toMatch(/token/);
+    expect(snapshotProblem(plan, sets, cachingVerifier(), ports, genesis, 1, GENESIS_HASH, older, true)).toMatch(/token/);
+    expect(app.validateValue({ height: 1, prevHash: GENESIS_HASH, state: genesis, certified: true }, older as never)).toBe(false);
+    // Everything else is still checked on a certified snapshot.
+    expect(snapshotProblem(plan, sets, cachingVerifier(), ports, genesis, 1, GENESIS_HASH, edit((v) => (v.certificates.one = certify("one", 5, heads.one!.hash, ["a1", "a2"]))), true)).toMatch(/2 signatures/);
+  });
+
   it("refuses hostile proposals with the reason, and never throws", () => {
     expect(problem(edit((v) => (v.snapshot.height = 2)))).toMatch(/height 2 is not 1/);
     expect(problem(edit((v) => (v.snapshot.prevHash = "f".repeat(64))))).toMatch(/prevHash/);
