@@ -19,7 +19,7 @@ const PAGE = 1000;
 /** Largest answer read from a node (a page of 1,000 blocks of 1 MiB frames is far below it in practice). */
 const MAX_ANSWER_BYTES = 512 * 1024 * 1024;
 
-type Summary = { channel: string; definitionHash: string; groups: unknown; cells: Array<{ cell: string; hosted: boolean; height: number | null }>; snapshots: number; registration: { record: unknown; signatures: unknown; answer: unknown } | null; l0Key: string | null };
+type Summary = { channel: string; definitionHash: string; groups: unknown; tokenAccounts?: Record<string, string>; cells: Array<{ cell: string; hosted: boolean; height: number | null }>; snapshots: number; registration: { record: unknown; signatures: unknown; answer: unknown } | null; l0Key: string | null };
 
 class ExportError extends Error {
   constructor(
@@ -112,7 +112,7 @@ export async function exportLines(nodes: readonly string[], channel: string, onP
     throw new ExportError("CLI_EXPORT_CELL_MISSING", `no node given hosts the cell(s) ${missing.join(", ")} of ${channel}`, `add --node URL of a validator of ${missing.length === 1 ? "that cell's" : "those cells'"} group (up.json lists the nodes)`);
   }
   const lines: unknown[] = [
-    { type: "export", format: EXPORT_FORMAT, channel, definitionHash: main.definitionHash, nodes: [...nodes], exportedAt: Date.now(), l0Key: main.l0Key, groups: main.groups, cells: blocks.map((b) => ({ cell: b.cell, blocks: b.items.length, node: b.node })) },
+    { type: "export", format: EXPORT_FORMAT, channel, definitionHash: main.definitionHash, nodes: [...nodes], exportedAt: Date.now(), l0Key: main.l0Key, groups: main.groups, ...(main.tokenAccounts !== undefined ? { tokenAccounts: main.tokenAccounts } : {}), cells: blocks.map((b) => ({ cell: b.cell, blocks: b.items.length, node: b.node })) },
     definition,
     ...upgrades,
     { type: "registration", channel, record: main.registration?.record ?? null, signatures: main.registration?.signatures ?? [], answer: main.registration?.answer ?? null },

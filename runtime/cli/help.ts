@@ -16,6 +16,8 @@ Commands:
   demo                      lint, explain, test the examples; a consensus round in one process
   l0 --config FILE          run the global L0 ledger of channel snapshots
   channel list|add|upgrade|remove   a running node's channels (--config node.yaml)
+  transfer --key FILE --to KEY --amount N [--node URL] [--channel NAME] [--nonce N] [--fee N] [--wait]
+                            sign a transfer of a channel's token with a key file and submit it
   export --node URL --channel NAME --out FILE
                             a channel's ledger as JSON Lines, for auditors
   verify FILE [CHANNEL.yaml...]
@@ -90,6 +92,24 @@ cuts hash-chained global snapshots. l0.yaml names the identity key file
 (created if missing), the listen address, the data folder and how often a
 global snapshot is cut (schemas/l0.schema.json, docs/l0.md). Runs until
 SIGINT or SIGTERM; what it acknowledged is on disk before it answers.`,
+  transfer: `Usage: statecell transfer --key FILE --to KEY --amount N [--node URL]
+                          [--channel NAME] [--nonce N] [--fee N] [--wait]
+
+Signs a transfer of the channel's token from the account of the key file
+(made by statecell keys new; ed25519) to the public key KEY, and submits it to
+the built-in cell token of a node of the token's group. Prints the input's id,
+then its status (pending, or committed/rejected with --wait).
+  --amount N    base units as digits (1250), or whole tokens with a point and
+                at most the token's decimals (12.50)
+  --node URL    a node's API (default: the first node of up.json in
+                $STATECELL_DIR, else .statecell/)
+  --channel     the channel (default: the only one whose token the node keeps)
+  --nonce N     the account's next nonce (default: asked of the node)
+  --fee N       the most fee accepted, in the units of --amount: refused
+                (CLI_TRANSFER_FEE) when the node's fee for it is higher
+  --wait        wait until the transfer is committed or rejected (60 s)
+Exit 0 pending or committed, 1 refused or rejected (its code is printed),
+2 wrong usage (a bad key file, amount or account, an unknown channel).`,
   export: `Usage: statecell export --node URL [--node URL...] --channel NAME --out FILE
 
 Writes the channel's ledger as JSON Lines (schemas/export.schema.json): a

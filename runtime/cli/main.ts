@@ -20,6 +20,7 @@ import { l0Command } from "./l0.js";
 import { exportCommand } from "./export.js";
 import { verifyCommand } from "./verify.js";
 import { channelCommand } from "./channel.js";
+import { transferCommand } from "./transfer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], out: (s: string) => void = (
   if (command === "export") return exportCommand(rest, out);
   if (command === "verify") return verifyCommand(rest, out);
   if (command === "channel") return channelCommand(rest, out);
+  if (command === "transfer") return transferCommand(rest, out);
   let parsed;
   try {
     parsed = parseArgs({

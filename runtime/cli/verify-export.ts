@@ -23,6 +23,8 @@ import type { CodeRunner } from "../sandbox/index.js";
 import { GENESIS_HASH, verifyAck, type RegisteredGroup, type SignedAck } from "../l0/index.js";
 import { encodingSuite } from "../l0/encoding.js";
 import { EMPTY_STATE_ROOT, snapshotHash, type SnapshotValue } from "../node/l0/index.js";
+import { genesisTokenChain, tokenApplication, type TokenChainState } from "../node/token-application.js";
+import { tokenConfig, TOKEN_CELL, type TokenConfig } from "../token/index.js";
 
 export const VERIFY_FORMAT = "statecell-export/1";
 
@@ -257,6 +259,59 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     summary.cells[cell] = { blocks: total, height: total, hash: prev, stateRoot: total === 0 ? EMPTY_STATE_ROOT : heads.get(total)!.stateRoot };
   }
 
+  // The token cell: its blocks after the pipeline's, re-executed from the genesis the registration binds.
+  const tokenHeads = new Map<number, { hash: string; stateRoot: string }>();
+  let tokenGenesisRoot = "";
+  if (plan.token !== undefined) {
+    const t = plan.token;
+    const total = counts.get(TOKEN_CELL);
+    if (total === undefined) fail("export", `the token cell of the channel is not in the export`, { cell: TOKEN_CELL });
+    const keyOf = new Map<string, string>();
+    for (const g of Object.values(groups)) for (const v of g.validators) keyOf.set(v.name, v.key);
+    const regToken = isObj(reg.record) && isObj((reg.record as { token?: unknown }).token) ? ((reg.record as { token: Record<string, unknown> }).token) : undefined;
+    // Names the genesis uses: bound in the signed registration, else (a channel without snapshots) in the header.
+    const accounts = isObj(regToken?.accounts) ? (regToken!.accounts as Record<string, unknown>) : isObj(header.tokenAccounts) ? (header.tokenAccounts as Record<string, unknown>) : {};
+    let config: TokenConfig;
+    try {
+      config = tokenConfig(plan, (name) => keyOf.get(name) ?? (typeof accounts[name] === "string" ? (accounts[name] as string) : undefined));
+    } catch (e) {
+      return fail("registration", `the token's genesis cannot be bound to keys: ${e instanceof Error ? e.message : String(e)}`, { cell: TOKEN_CELL });
+    }
+    const app = tokenApplication(plan, config);
+    const tokenSet = validatorSet(plan.groups[t.group], keyMap(groups[t.group]));
+    let state: TokenChainState = genesisTokenChain(config);
+    tokenGenesisRoot = state.stateRoot;
+    let prev = GENESIS_HASH;
+    for (let h = 1; h <= total!; h++) {
+      const r = expect("block");
+      if (r.cell !== TOKEN_CELL || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${TOKEN_CELL} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
+      const where = { cell: TOKEN_CELL, height: h };
+      const b = r.block;
+      if (!isObj(b) || b.height !== h || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
+      const value = (b as { value: Json }).value;
+      let id: string;
+      try {
+        id = app.valueId(value);
+      } catch {
+        return fail("block", "the block's value cannot be hashed", where);
+      }
+      const cert = (b as { certificate: CommitCertificate }).certificate;
+      if (cert.valueId !== id) fail("block", `the block's content hashes to ${short(id)}, its certificate certifies ${short(cert.valueId)}: the block differs from what group ${t.group} certified`, where);
+      const check = verifyCertificate(tokenSet, null, { channel, cell: TOKEN_CELL, height: h, valueId: id }, cert);
+      if (!check.ok) fail("block", `the certificate does not hold: ${check.message}`, where);
+      const v = value as unknown as { prevHash?: unknown; stateRoot?: unknown };
+      if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
+      try {
+        state = app.applyValue(state, value);
+      } catch (e) {
+        fail("block", `re-executing it does not give the block: ${e instanceof Error ? e.message : String(e)}`, where);
+      }
+      tokenHeads.set(h, { hash: id, stateRoot: state.stateRoot });
+      prev = id;
+    }
+    summary.cells[TOKEN_CELL] = { blocks: total!, height: total!, hash: prev, stateRoot: state.stateRoot };
+  }
+
   // Snapshots: the chain from height 1, each certified by the snapshot group, naming replayed heads.
   let r = next();
   const snaps = new Map<number, string>();
@@ -297,6 +352,15 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
         if (mine!.hash !== c.hash) fail("snapshot", `cell ${cell}: it names block ${c.height} with hash ${short(c.hash)}; the replayed block ${c.height} has ${short(mine!.hash)}`, { cell, height: h });
         if (mine!.stateRoot !== c.stateRoot) fail("snapshot", `cell ${cell}: its state root ${short(c.stateRoot)} does not match the replayed block ${c.height}, ${short(mine!.stateRoot)}`, { cell, height: h });
       }
+      if (plan.token !== undefined) {
+        // The token root the snapshot carries is the replayed root at the token head its value names.
+        const th = b.value.token;
+        if (!isObj(th) || !Number.isSafeInteger(th.height) || !isObj(s.token)) fail("snapshot", "the snapshot of a channel with a token names no token head and state root", { cell: TOKEN_CELL, height: h });
+        const mine = th!.height === 0 ? { hash: GENESIS_HASH, stateRoot: tokenGenesisRoot } : tokenHeads.get(th!.height);
+        if (mine === undefined) fail("snapshot", `it names block ${th!.height} of the token; the export has its blocks up to ${summary.cells[TOKEN_CELL].height}`, { cell: TOKEN_CELL, height: h });
+        if (mine!.hash !== th!.hash) fail("snapshot", `the token: it names block ${th!.height} with hash ${short(th!.hash)}; the replayed block ${th!.height} has ${short(mine!.hash)}`, { cell: TOKEN_CELL, height: h });
+        if (mine!.stateRoot !== s.token!.stateRoot) fail("snapshot", `the token: its state root ${short(s.token!.stateRoot)} is not the replayed root at token block ${th!.height}, ${short(mine!.stateRoot)}`, { cell: TOKEN_CELL, height: h });
+      } else if (s.token !== null) fail("snapshot", "a channel without a token: the snapshot carries a token state", where);
       snaps.set(h, hash);
       prevHash = hash;
       summary.snapshots = { count: h, height: h, hash };

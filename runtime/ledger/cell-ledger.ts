@@ -16,7 +16,7 @@ import { Mempool, type PoolLimits } from "./mempool.js";
 import { outboxRow } from "./outbox.js";
 import { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
 import type { BlockRow, CellRow, Statements } from "./statements.js";
-import type { BlockCommit, CommitResult, LedgerHead, RestorePoint, StoredBlock } from "./types.js";
+import type { AccountEvent, BlockCommit, CommitResult, LedgerHead, RestorePoint, StoredBlock } from "./types.js";
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -25,6 +25,42 @@ export interface SnapshotPolicy {
   maxBytes: number;
   every: number;
 }
+
+/** What every chain state the ledger stores has: its height, time and root (a block's `stateRoot`). */
+export interface ChainBase {
+  height: number;
+  time: number;
+  stateRoot: string;
+}
+
+/**
+ * How one cell's chain state is stored and rebuilt: the explicit codec of its
+ * state snapshots (docs/ledger.md, "State codecs"). A commit checks that the
+ * root recomputed from the state is the block's; a restart decodes the latest
+ * snapshot, checks it recomputes to the stored root, and replays the blocks
+ * after it. The cells' codec is the default; the token cell has its own
+ * (runtime/node/token-host.ts), so the ledger needs nothing of the token.
+ */
+export interface ChainCodec<S extends ChainBase> {
+  /** The root recomputed from the state's content (never a stored copy). */
+  root(state: S): string;
+  /** Records the state holds, and those after the first `from` (write-once records; a state without any: 0 and []). */
+  recordCount(state: S): number;
+  recordsSince(state: S, from: number): Array<[string, Json]>;
+  /** The snapshot's text of the state, records excluded. */
+  encode(state: S): string;
+  /** The chain state at the head of `point`: the snapshot decoded and checked, then its blocks applied with `app`. */
+  restore(point: RestorePoint, app: Pick<Application<S>, "applyValue">): S;
+}
+
+/** The codec of ordinary cells: the cells module's state, its records and its state root. */
+export const CELL_CODEC: ChainCodec<CellChainState> = {
+  root: (state) => stateRootOf(state.cell),
+  recordCount: (state) => commitmentOf(state.cell).recordCount,
+  recordsSince: (state, from) => recordsSince(state.cell, from),
+  encode: (state) => JSON.stringify(userFields(state.cell)),
+  restore: (point, app) => restoreChainState(point, app),
+};
 
 /** The user fields of a state (everything but `records`), as the snapshot stores them. */
 function userFields(state: CellState): Record<string, Json> {
@@ -50,8 +86,12 @@ interface Settled {
   message: string | null;
 }
 
-/** The ledger of one (channel, cell). Get it with `ledger.cell(channel, cell)`. */
-export class CellLedger {
+/**
+ * The ledger of one (channel, cell). Get it with `ledger.cell(channel, cell)`
+ * (a cell of the channel's pipeline) or `ledger.chain(channel, cell, codec)`
+ * (a chain with its own state codec: the token cell).
+ */
+export class CellLedger<S extends ChainBase = CellChainState> {
   /** The signer guard's durable record (consensus `SignerStore`). */
   readonly signer: SqliteSignerStore;
   /** This height's consensus events (consensus `Wal`). */
@@ -61,7 +101,9 @@ export class CellLedger {
   /** Admitted inputs waiting for a block. */
   readonly mempool: Mempool;
   private readonly where: string;
-  private readonly commitTx: Database.Transaction<(prepared: Prepared) => CommitResult>;
+  private readonly commitTx: Database.Transaction<(prepared: Prepared<S>) => CommitResult>;
+  /** How this chain's state is stored (set by the first `ledger.chain` for it; the cells' otherwise). */
+  codec: ChainCodec<S>;
 
   constructor(
     private readonly db: Database.Database,
@@ -71,13 +113,15 @@ export class CellLedger {
     readonly cell: string,
     pool: PoolLimits,
     private readonly snapshots: SnapshotPolicy,
+    codec?: ChainCodec<S>,
   ) {
+    this.codec = codec ?? (CELL_CODEC as unknown as ChainCodec<S>);
     this.where = `${channel}/${cell}`;
     this.signer = new SqliteSignerStore(db, s, cellId, this.where);
     this.wal = new SqliteWal(s, cellId);
     this.evidence = new EvidenceStore(s, cellId);
     this.mempool = new Mempool(db, s, cellId, pool, { channel, cell });
-    this.commitTx = db.transaction((p: Prepared) => this.write(p));
+    this.commitTx = db.transaction((p: Prepared<S>) => this.write(p));
   }
 
   /** The head: the newest committed block (height 0 before the first). */
@@ -94,7 +138,7 @@ export class CellLedger {
    * no-op (`already: true`).
    * @throws StatecellError LEDGER_BAD_BLOCK, LEDGER_BAD_OUTBOX, LEDGER_STATE_MISMATCH, LEDGER_NOT_NEXT, LEDGER_FORK (nothing is written)
    */
-  commit(c: BlockCommit): CommitResult {
+  commit(c: BlockCommit<S>): CommitResult {
     const p = this.prepare(c);
     const result = this.commitTx.immediate(p);
     if (!result.already) this.mempool.settled(p.settled.map((x) => x.id));
@@ -129,12 +173,13 @@ export class CellLedger {
       const snap = this.s.snapshotOf.get(this.cellId);
       const snapshot = snap === undefined ? { height: 0, time: 0, stateRoot: "", recordCount: 0 } : { height: snap.height, time: snap.time, stateRoot: snap.state_root, recordCount: snap.record_count };
       const records = this.s.recordsBelow.all(this.cellId, snapshot.recordCount).map((r): [string, Json] => [r.key, JSON.parse(r.value) as Json]);
-      const user = snap === undefined ? {} : (JSON.parse(snap.user) as Record<string, Json>);
+      const text = snap === undefined ? null : snap.user;
+      const user = text === null ? {} : (JSON.parse(text) as Record<string, Json>);
       const blocks = this.blocks(snapshot.height + 1, Math.max(0, head.height - snapshot.height));
       // The chain's outputs counts at the snapshot are in that block's value.
       const at = snapshot.height > 0 ? (this.blocks(snapshot.height, 1)[0]?.value as Partial<CellBlockValue> | undefined) : undefined;
       const counts = { sent: { ...(at?.sent ?? {}) }, received: { ...(at?.received ?? {}) } };
-      return { head, snapshot, encoded: { user, records }, counts, blocks };
+      return { head, snapshot, encoded: { user, records }, text, counts, blocks };
     })();
   }
 
@@ -143,15 +188,28 @@ export class CellLedger {
    * head (restorePoint + restoreChainState with `app`), the consensus start
    * point after it (with the signer's record) and the WAL of that height.
    */
-  restart(app: Pick<Application<CellChainState>, "applyValue">): CellRestart {
+  restart(app: Pick<Application<S>, "applyValue">): CellRestart<S> {
     const point = this.restorePoint();
-    const chain = restoreChainState(point, app);
+    const chain = this.codec.restore(point, app);
     const start = startPointAfter(point, chain, this.signer.load());
     return { chain, start, wal: this.wal.entries(start.height) };
   }
 
+  /**
+   * An account's history, newest first: at most `limit` events before the
+   * position (`before.height`, `before.seq`), e.g. the token's Transfer and
+   * Approval events of one account. `limit` is bounded by the caller.
+   */
+  accountEvents(account: string, limit: number, before?: { height: number; seq: number }): AccountEvent[] {
+    const n = rowLimit(limit, 10_000);
+    if (n === 0) return [];
+    const h = before?.height ?? Number.MAX_SAFE_INTEGER;
+    const q = before?.seq ?? Number.MAX_SAFE_INTEGER;
+    return this.s.accountEvents.all(this.cellId, account, h, h, q, n).map((r) => ({ height: r.height, seq: r.seq, event: JSON.parse(r.event) as Json }));
+  }
+
   /** Checks and serializes a commit before the transaction (no I/O). */
-  private prepare(c: BlockCommit): Prepared {
+  private prepare(c: BlockCommit<S>): Prepared<S> {
     const { block, state } = c;
     const bad = (why: string): never => {
       throw ledgerError("LEDGER_BAD_BLOCK", `${this.where}: the block to commit ${why}`, "commit the block of a decide effect unchanged, with the chain state applyValue returned for it", {
@@ -178,7 +236,7 @@ export class CellLedger {
     };
     if (typeof state !== "object" || state === null || state.height !== block.height) mismatch(`is at height ${String(state?.height)}`, { height: state?.height });
     if (state.stateRoot !== value.stateRoot) mismatch(`has the state root ${clip(state.stateRoot, 16)}, not the block's ${clip(value.stateRoot, 16)}`, { expected: value.stateRoot, actual: state.stateRoot });
-    const root = stateRootOf(state.cell);
+    const root = this.codec.root(state);
     if (root !== value.stateRoot) mismatch(`holds a cell state whose root is ${clip(root, 16)}, not the block's ${clip(value.stateRoot, 16)}`, { expected: value.stateRoot, actual: root });
 
     const settled = value.inputs.map((input, i): Settled => {
@@ -190,22 +248,27 @@ export class CellLedger {
       return { id, status: "rejected", code: String(verdict.code), rule: verdict.rule ?? null, message };
     });
     const outbox = (c.outbox ?? []).map(outboxRow);
+    const accounts = (c.accounts ?? []).map((a): readonly [string, number, string] => {
+      if (typeof a.account !== "string" || a.account.length === 0 || a.account.length > 256 || !Number.isSafeInteger(a.seq) || a.seq < 0) bad("comes with an account event without an account or a position");
+      return [a.account, a.seq, JSON.stringify(a.event)];
+    });
     return {
       block,
       value,
-      state: state.cell,
-      recordCount: commitmentOf(state.cell).recordCount,
+      state,
+      recordCount: this.codec.recordCount(state),
       valueId: cert!.valueId!,
       valueText: JSON.stringify(block.value),
       certText: JSON.stringify(block.certificate),
       verdictsText: c.verdicts === undefined ? null : JSON.stringify(c.verdicts),
       settled,
       outbox,
+      accounts,
     };
   }
 
   /** The transaction of a commit. */
-  private write(p: Prepared): CommitResult {
+  private write(p: Prepared<S>): CommitResult {
     const { s, cellId } = this;
     const height = p.block.height;
     const row = s.cellById.get(cellId)!;
@@ -231,7 +294,7 @@ export class CellLedger {
     s.insertBlock.run(cellId, height, p.valueId, p.value.prevHash, p.value.time, p.value.stateRoot, p.valueText, p.certText, p.verdictsText);
 
     // Records: what the block appended, at the positions after the head's.
-    const added = recordsSince(p.state, row.record_count);
+    const added = this.codec.recordsSince(p.state, row.record_count);
     if (row.record_count + added.length !== p.recordCount) {
       throw ledgerError("LEDGER_STATE_MISMATCH", `${this.where}, height ${height}: the state holds ${p.recordCount} records, but the ledger has ${row.record_count} and the block adds ${added.length}`, "pass the state app.applyValue returned for this block, applied to the ledger's head state", { stored: row.record_count, state: p.recordCount });
     }
@@ -250,20 +313,21 @@ export class CellLedger {
     const last = s.snapshotSize.get(cellId);
     const due = last === undefined || last.bytes <= this.snapshots.maxBytes || height - last.height >= this.snapshots.every;
     if (due) {
-      const user = JSON.stringify(userFields(p.state));
+      const user = this.codec.encode(p.state);
       s.putSnapshot.run(cellId, height, p.value.time, p.value.stateRoot, p.recordCount, Buffer.byteLength(user, "utf8"), user);
     }
     for (const [key, target, kind, payload] of p.outbox) s.enqueue.run(key, target, kind, payload, cellId, height);
+    for (const [account, seq, event] of p.accounts) s.insertAccountEvent.run(cellId, account, height, seq, event);
     s.walTruncate.run(cellId, height + 1);
     return { height, hash: p.valueId, already: false, records: added.length, snapshot: due };
   }
 }
 
 /** A commit checked and serialized, ready for its transaction. */
-interface Prepared {
+interface Prepared<S> {
   block: CertifiedBlock;
   value: CellBlockValue;
-  state: CellState;
+  state: S;
   recordCount: number;
   valueId: string;
   valueText: string;
@@ -271,6 +335,7 @@ interface Prepared {
   verdictsText: string | null;
   settled: Settled[];
   outbox: ReadonlyArray<readonly [string, string, string, string]>;
+  accounts: ReadonlyArray<readonly [string, number, string]>;
 }
 
 /** The head of a cell that has no block yet. */

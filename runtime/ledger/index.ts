@@ -10,7 +10,7 @@
  *   const { chain, start, wal } = cell.restart(app);      // after a restart
  */
 export { openLedger, type Ledger } from "./ledger.js";
-export { CellLedger, GENESIS_HEAD, type SnapshotPolicy } from "./cell-ledger.js";
+export { CellLedger, CELL_CODEC, GENESIS_HEAD, type ChainBase, type ChainCodec, type SnapshotPolicy } from "./cell-ledger.js";
 export { Mempool, type PoolLimits } from "./mempool.js";
 export { SqliteSignerStore, SqliteWal, EvidenceStore } from "./consensus-stores.js";
 export { Outbox, outputItems } from "./outbox.js";

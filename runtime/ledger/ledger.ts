@@ -8,7 +8,7 @@
  */
 import Database from "better-sqlite3";
 import { GENESIS_HASH } from "../consensus/index.js";
-import { CellLedger } from "./cell-ledger.js";
+import { CellLedger, type ChainBase, type ChainCodec } from "./cell-ledger.js";
 import { clip, ledgerError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { SnapshotChains } from "./snapshot-chain.js";
@@ -34,6 +34,11 @@ export interface Ledger {
   readonly schemaVersion: number;
   /** The ledger of one (channel, cell), created empty on first use (same object on every call). */
   cell(channel: string, cell: string): CellLedger;
+  /**
+   * The ledger of a chain with its own state codec (the token cell): the same
+   * object as `cell(channel, cell)`, storing its state through `codec`.
+   */
+  chain<S extends ChainBase>(channel: string, cell: string, codec: ChainCodec<S>): CellLedger<S>;
   /** Every (channel, cell) the ledger holds. */
   cells(): Array<{ channel: string; cell: string }>;
   /** The status of input `id` in every cell that saw it (usually one), for `GET /v1/inputs/{id}`. */
@@ -128,6 +133,12 @@ class SqliteLedger implements Ledger {
     }
     c = new CellLedger(this.db, this.s, row.cell_id, channel, cell, { maxInputs: this.o.mempoolMaxInputs, maxBytes: this.o.mempoolMaxBytes }, { maxBytes: this.o.snapshotMaxBytes, every: this.o.snapshotEvery });
     this.open.set(key, c);
+    return c;
+  }
+
+  chain<S extends ChainBase>(channel: string, cell: string, codec: ChainCodec<S>): CellLedger<S> {
+    const c = this.cell(channel, cell) as unknown as CellLedger<S>;
+    c.codec = codec;
     return c;
   }
 

@@ -46,13 +46,13 @@ export function restoreChainState(point: RestorePoint, app: Pick<Application<Cel
 }
 
 /** Where consensus restarts after `chain` (the head's state): the next height, the head's hash, the signer's record. */
-export function startPointAfter(point: RestorePoint, chain: CellChainState, signer: SignedRecord | null): StartPoint<CellChainState> {
+export function startPointAfter<S>(point: RestorePoint, chain: S, signer: SignedRecord | null): StartPoint<S> {
   return { height: point.head.height + 1, prevHash: point.head.hash, app: chain, signer };
 }
 
 /** What a restarted cell hands to consensus `restore(config, start, wal, now)`. */
-export interface CellRestart {
-  chain: CellChainState;
-  start: StartPoint<CellChainState>;
+export interface CellRestart<S = CellChainState> {
+  chain: S;
+  start: StartPoint<S>;
   wal: WalEntry[];
 }

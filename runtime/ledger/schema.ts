@@ -109,11 +109,27 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_undelivered ON outbox (seq) WHERE delivered IS NULL;
 `;
 
+/**
+ * Per-account history of cells that keep one (the token cell: its Transfer and
+ * Approval events by account), written in the block's transaction.
+ */
+const ACCOUNT_EVENTS = `
+CREATE TABLE account_events (
+  cell_id INTEGER NOT NULL REFERENCES cells (cell_id),
+  account TEXT NOT NULL,
+  height INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  PRIMARY KEY (cell_id, account, height, seq)
+) WITHOUT ROWID;
+`;
+
 /** The migration steps this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "cells, blocks, records, snapshots, inputs, signer, wal, evidence, outbox", up: (db: Database.Database) => void db.exec(V1) },
   { version: 2, name: "channel snapshots, L0 registrations and acknowledgements", up: (db: Database.Database) => void db.exec(SNAPSHOT_TABLES) },
   { version: 3, name: "channel versions and their activation heights", up: (db: Database.Database) => void db.exec(VERSION_TABLES) },
+  { version: 4, name: "account history (the token cell's events by account)", up: (db: Database.Database) => void db.exec(ACCOUNT_EVENTS) },
 ]);
 
 /** The schema version this code writes. */

@@ -132,6 +132,13 @@ export function prepareStatements(db: Database.Database) {
       "SELECT kind, validator, height, round, type, first, second FROM evidence WHERE cell_id = ? ORDER BY height, round, validator, type LIMIT ?",
     ),
 
+    // account history
+    insertAccountEvent: p<[number, string, number, number, string]>("INSERT OR IGNORE INTO account_events (cell_id, account, height, seq, event) VALUES (?, ?, ?, ?, ?)"),
+    /** Newest first, before the position (height, seq): `height < ? OR (height = ? AND seq < ?)`. */
+    accountEvents: p<[number, string, number, number, number, number], { height: number; seq: number; event: string }>(
+      "SELECT height, seq, event FROM account_events WHERE cell_id = ? AND account = ? AND (height < ? OR (height = ? AND seq < ?)) ORDER BY height DESC, seq DESC LIMIT ?",
+    ),
+
     // outbox
     enqueue: p<[string, string, string, string, number | null, number | null]>(
       "INSERT OR IGNORE INTO outbox (key, target, kind, payload, source_cell, source_height) VALUES (?, ?, ?, ?, ?, ?)",

@@ -57,16 +57,25 @@ export interface OutboxRow extends OutboxItem {
   delivered: number | null;
 }
 
+/** One event of an account's history (`CellLedger.accountEvents`): the block's height, its place in the block, the event. */
+export interface AccountEvent {
+  height: number;
+  seq: number;
+  event: Json;
+}
+
 /** Everything one block's commit stores, in one transaction. */
-export interface BlockCommit {
+export interface BlockCommit<S = CellChainState> {
   /** The decided block as consensus certified it (the `decide` effect's block). */
   block: CertifiedBlock;
   /** The cell's chain state after the block (`app.applyValue`). */
-  state: CellChainState;
+  state: S;
   /** The local full verdicts of the block's inputs (`app.verdictsOf(value)`), for clients; optional. */
   verdicts?: readonly Verdict[];
   /** Rows the block queues for delivery (its outputs to downstream cells, see `outputItems`). */
   outbox?: readonly OutboxItem[];
+  /** Events of the block by account (the token's history), `seq` their place in the block; one account may appear in several. */
+  accounts?: ReadonlyArray<{ account: string; seq: number; event: Json }>;
 }
 
 /** What a commit did. */
@@ -95,6 +104,8 @@ export interface RestorePoint {
   snapshot: { height: number; time: number; stateRoot: string; recordCount: number };
   /** `encodeState` of the snapshot's state: its user fields and its records in arrival order. */
   encoded: EncodedState;
+  /** The snapshot's stored text (null at genesis): what a chain with its own codec decodes. */
+  text: string | null;
   /** The outputs counts of the chain at the snapshot (from its block's value: `sent`, `received`). */
   counts: { sent: Record<string, number>; received: Record<string, number> };
   /** The blocks after the snapshot, in height order, for the caller to re-execute (`restoreChainState`). */

@@ -69,10 +69,20 @@ export interface Readiness {
   missing: string[];
 }
 
+/**
+ * A token event of a committed block (docs/token.md, "Events"): amounts as
+ * decimal strings of base units; `id` is the input that made it (absent for
+ * a reward's mint, whose `from` is null).
+ */
+export type TokenNodeEvent =
+  | { type: "Transfer"; channel: string; cell: string; height: number; time: number; from: string | null; to: string | null; amount: string; fee?: string; nonce?: number; spender?: string; input?: number; id?: string }
+  | { type: "Approval"; channel: string; cell: string; height: number; time: number; owner: string; spender: string; amount: string; expires: number | null; nonce: number; input: number; id?: string };
+
 /** Events the stream pushes to subscribers. */
 export type NodeEvent =
   | { type: "commit"; channel: string; cell: string; height: number; hash: string; inputs: number; rejected: number; time: number }
-  | ({ type: "input" } & InputStatus);
+  | ({ type: "input" } & InputStatus)
+  | TokenNodeEvent;
 
 /** The node core as the client API sees it. */
 export interface NodeCore {

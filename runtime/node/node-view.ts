@@ -174,16 +174,20 @@ function tokenOf(h: HostedChannel): DashboardChannel["token"] {
   if (t === undefined) return null;
   let balances: Readonly<Record<string, unknown>> | undefined;
   let from: "state" | "genesis" = "genesis";
-  for (const c of h.cells.values()) {
-    const s = c.state?.() as { balances?: unknown } | undefined;
+  let supply = t.supply;
+  // The token cell's own reading first (its committed balances and supply), else any cell with balances.
+  const cells = [...h.cells.entries()].sort(([a], [b]) => (a === "token" ? -1 : b === "token" ? 1 : 0)).map(([, c]) => c);
+  for (const c of cells) {
+    const s = c.state?.() as { balances?: unknown; supply?: unknown } | undefined;
     if (s !== undefined && s !== null && typeof s.balances === "object" && s.balances !== null && !Array.isArray(s.balances)) {
       balances = s.balances as Readonly<Record<string, unknown>>;
       from = "state";
+      if (typeof s.supply === "string" && /^[0-9]{1,39}$/.test(s.supply)) supply = s.supply;
       break;
     }
   }
   const top = topBalances(balances ?? t.genesis, 10);
-  return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, top, from };
+  return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply, top, from };
 }
 
 function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): DashboardChannel {

@@ -23,6 +23,8 @@ import { createApiServer, type ApiServer } from "./api/index.js";
 import { loadKeyFile, loadNetwork, type NetworkConfig, type NodeConfig } from "./config/index.js";
 import type { InputStatus, NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
 import { CellHost } from "./cell-host.js";
+import { TokenHost, tokenCodec, TOKEN_CELL } from "./token-host.js";
+import { formatBaseUnits, genesisTokenState, tokenConfig, tokenStateRoot, type TokenConfig } from "../token/index.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
 import { createLogger, type Logger } from "./log.js";
@@ -31,6 +33,7 @@ import { checkMemoryQuota, Quotas } from "./quotas.js";
 import { openChannelStore } from "./channel-store.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
+import { tokenRoutes, type TokenLookup } from "./api/token-routes.js";
 import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
 import { exportSource } from "./l0/export-source.js";
 import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce, type DefinitionText } from "./versions.js";
@@ -75,7 +78,7 @@ export interface RunningNode {
   core: NodeCore;
   api: { url: string };
   peer: { url: string };
-  hosts: readonly CellHost[];
+  hosts: ReadonlyArray<CellHost | TokenHost>;
   /** Metrics, the dashboard's view and the operator's routes. */
   ops: Operations;
   /** The hosted channels, changed while the node runs (the admin API and --watch drive it). */
@@ -112,6 +115,18 @@ function loadPlan(file: string): { plan: ChannelPlan; text: DefinitionText } {
   const { plan, problems } = loadChannel(source, { file }, { readFile, checkCode });
   if (plan === undefined) throw configProblem(`the channel file ${file} does not load`, problems.filter((p) => p.severity === "error"));
   return { plan, text: definitionText(plan, source) };
+}
+
+/** The group that runs `cell` of `plan`: the token's for the built-in token cell. */
+function groupOf(plan: ChannelPlan, cell: string): string {
+  if (cell === TOKEN_CELL && plan.token !== undefined) return plan.token.group;
+  return plan.cells[cell].group;
+}
+
+/** What a channel needs built before it is hosted: its cells' code runners and its token's configuration. */
+interface Prepared {
+  runners: Map<string, CodeRunner>;
+  token: TokenConfig | undefined;
 }
 
 /** Validator keys of a group, by name, from the network file. */
@@ -182,7 +197,9 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   });
 
   const verifier = cachingVerifier();
-  const hosts = new Map<string, CellHost>();
+  const hosts = new Map<string, CellHost | TokenHost>();
+  /** Each hosted channel's token configuration (names bound to keys), for its host and its snapshots. */
+  const tokenConfigs = new Map<string, TokenConfig>();
   const stores = new Map<string, DeliveryStore>();
   const runners = new Map<string, CodeRunner>();
   const sets = new Map<string, ValidatorSet>();
@@ -207,7 +224,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const setOf = (plan: ChannelPlan, cell: string): ValidatorSet => {
     const key = `${plan.channel}/${cell}`;
     let s = sets.get(key);
-    if (s === undefined) sets.set(key, (s = validatorSet(plan.groups[plan.cells[cell].group], groupKeys(plan, plan.cells[cell].group, network))));
+    const group = groupOf(plan, cell);
+    if (s === undefined) sets.set(key, (s = validatorSet(plan.groups[group], groupKeys(plan, group, network))));
     return s;
   };
 
@@ -217,11 +235,20 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
    * network file) and the code runners of the cells here (their isolates
    * compile the code). Throws, having hosted nothing, when it cannot.
    */
-  function prepare(plan: ChannelPlan): Map<string, CodeRunner> {
+  function prepare(plan: ChannelPlan): Prepared {
     const built = new Map<string, CodeRunner>();
+    let token: TokenConfig | undefined;
     const quota = quotas.quotaOf(plan.channel);
     checkMemoryQuota(plan, plan.order.filter((c) => plan.groups[plan.cells[c].group].validators.includes(myName)), quota);
     try {
+      if (plan.token !== undefined) {
+        groupKeys(plan, plan.token.group, network);
+        try {
+          token = tokenConfig(plan, (name) => network.byName.get(name)?.key ?? network.accounts.get(name));
+        } catch (e) {
+          throw configProblem(`channel ${plan.channel}, token`, e instanceof StatecellError ? `${e.code}: ${e.message}; ${e.remedy ?? ""}` : String(e));
+        }
+      }
       for (const cellName of plan.order) {
         const cell = plan.cells[cellName];
         groupKeys(plan, cell.group, network);
@@ -234,7 +261,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       for (const r of built.values()) r.dispose();
       throw e;
     }
-    return built;
+    return { runners: built, token };
   }
 
   /** The validators this node peers with: every other validator of its channels' groups. */
@@ -266,12 +293,24 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     peerNet?.recheckAllowed();
   }
 
-  /** Hosts `plan` with its prepared runners (and its later versions): one cell host per cell whose group names this node. */
-  function hostPlan(plan: ChannelPlan, built: Map<string, CodeRunner>, versions: Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }> = []): CellHost[] {
+  /** Hosts `plan` with its prepared runners and token (and its later versions): one host per cell whose group names this node, the token cell's included. */
+  function hostPlan(plan: ChannelPlan, prepared: Prepared, versions: Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }> = []): Array<CellHost | TokenHost> {
+    const built = prepared.runners;
     planOf.set(plan.channel, plan);
     later.set(plan.channel, versions);
+    if (prepared.token !== undefined) tokenConfigs.set(plan.channel, prepared.token);
+    else tokenConfigs.delete(plan.channel);
     repeer();
-    const made: CellHost[] = [];
+    const made: Array<CellHost | TokenHost> = [];
+    const emit = (e: NodeEvent) => {
+      for (const l of listeners) {
+        try {
+          l(e);
+        } catch {
+          // a subscriber's failure is its own
+        }
+      }
+    };
     for (const cellName of plan.order) {
       const cell = plan.cells[cellName];
       if (!plan.groups[cell.group].validators.includes(myName)) continue;
@@ -301,15 +340,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         deliveries: store,
         send,
         log,
-        emit: (e) => {
-          for (const l of listeners) {
-            try {
-              l(e);
-            } catch {
-              // a subscriber's failure is its own
-            }
-          }
-        },
+        emit,
         hasSubscribers: () => listeners.size > 0,
         committed: (block, outputs) => {
           deliver(plan, cellName, block, outputs);
@@ -320,6 +351,29 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         observer: ops.observer,
       });
       hosts.set(`${plan.channel}/${cellName}`, host);
+      made.push(host);
+    }
+    // The built-in token cell, run by the token's group like any cell (docs/token.md, "On a node").
+    if (plan.token !== undefined && prepared.token !== undefined && plan.groups[plan.token.group].validators.includes(myName)) {
+      const set = setOf(plan, TOKEN_CELL);
+      const host = new TokenHost({
+        plan,
+        cellName: TOKEN_CELL,
+        identity,
+        validators: set,
+        peers: Object.values(set.keys).filter((k) => k !== identity.publicKey),
+        ledger: ledger.chain(plan.channel, TOKEN_CELL, tokenCodec(prepared.token)),
+        config: prepared.token,
+        send,
+        log,
+        emit,
+        hasSubscribers: () => listeners.size > 0,
+        committed: (block) => snapshots.committed(plan.channel, TOKEN_CELL, block),
+        fault: fatal,
+        now: () => Date.now(),
+        observer: ops.observer,
+      });
+      hosts.set(`${plan.channel}/${TOKEN_CELL}`, host);
       made.push(host);
     }
     return made;
@@ -342,7 +396,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     repeer();
   }
 
-  for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan) })));
+  try {
+    for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan).runners })));
+  } catch (e) {
+    // A ledger that does not restore (LEDGER_RESTORE_MISMATCH, CONSENSUS_APP_DIVERGED) stops the start: release it.
+    for (const r of runners.values()) r.dispose();
+    ledger.close();
+    throw e;
+  }
   const snapshots: NodeSnapshots = attachSnapshots({
     plans,
     identity,
@@ -356,6 +417,20 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     log,
     fault: fatal,
     ...(config.l0 !== undefined ? { l0: config.l0 } : {}),
+    token: (plan) => {
+      const c = tokenConfigs.get(plan.channel);
+      const t = plan.token;
+      if (c === undefined || t === undefined) return undefined;
+      // The registration carries the genesis by key, and the names the network file bound (so an auditor can re-bind them).
+      const balances: Record<string, string> = {};
+      for (const [k, v] of [...c.genesis].sort(([a], [b]) => (a < b ? -1 : 1))) balances[k] = formatBaseUnits(v);
+      const accounts: Record<string, string> = {};
+      for (const name of Object.keys(t.genesis)) if (!/^[0-9a-f]{64}$/.test(name)) accounts[name] = network.byName.get(name)?.key ?? network.accounts.get(name) ?? "";
+      return {
+        genesisRoot: tokenStateRoot(genesisTokenState(c)),
+        genesis: { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, maxSupply: formatBaseUnits(c.maxSupply), balances, accounts },
+      };
+    },
   });
 
   /** After `from` committed `block`: its outputs go to each downstream cell, here or at its validators. */
@@ -376,7 +451,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   /** Outputs a downstream cell lacks: asked of one upstream validator at a time (or read from this node's own ledger). */
   function pull(): void {
     for (const [key, store] of stores) {
-      const host = hosts.get(key)!;
+      const host = hosts.get(key) as CellHost;
       const plan = planOf.get(host.channel)!;
       for (const from of plan.cells[host.cell].upstream) {
         const next = host.chain.received[from] ?? 0;
@@ -469,7 +544,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const shuttingDown = (): StatecellError =>
     new StatecellError("NODE_SHUTTING_DOWN", "this node is shutting down and takes no new submissions", { remedy: "send it to another validator of the cell's group, or again once this node has restarted" });
 
-  const hostOf = (channel: string, cell: string): CellHost => {
+  const hostOf = (channel: string, cell: string): CellHost | TokenHost => {
     const h = hosts.get(`${channel}/${cell}`);
     if (h === undefined) {
       throw new StatecellError("NODE_NOT_HOSTED", `this node does not host ${channel}/${cell} (its validator is not in that cell's group, or the channel is not in its node file)`, {
@@ -535,8 +610,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    exports: exportSource(plans, ledger, (channel, cell) => hosts.has(`${channel}/${cell}`), config.l0?.key, (plan, group) => groupKeys(plan, group, network), (channel) =>
-      hostedChannels.versions(channel).map((v) => ({ ...v, text: texts.get(v.plan.hash) })),
+    exports: exportSource(
+      plans,
+      ledger,
+      (channel, cell) => hosts.has(`${channel}/${cell}`),
+      config.l0?.key,
+      (plan, group) => groupKeys(plan, group, network),
+      (channel) => hostedChannels.versions(channel).map((v) => ({ ...v, text: texts.get(v.plan.hash) })),
+      (name) => network.accounts.get(name),
     ),
   };
 
@@ -556,7 +637,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       // Built first: a version that cannot run leaves the old one running.
       const built = prepare(plan);
       if (old !== undefined) unhostPlan(plan.channel);
-      let made: CellHost[];
+      let made: Array<CellHost | TokenHost>;
       try {
         made = hostPlan(plan, built);
       } catch (e) {
@@ -581,7 +662,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         throw new StatecellError("NODE_UPGRADE_SHAPE", `version ${plan.version} of ${plan.channel} cannot take over at a height: ${shape}`, { remedy: "an upgrade at a height keeps the cells, their links, the groups, the snapshot group and the token; change those with a new channel, or without `activation:` (each node then swaps at once)" });
       }
       const vs = later.get(plan.channel) ?? [];
-      const mine = [...hosts.values()].filter((h) => h.channel === plan.channel);
+      const mine = [...hosts.values()].filter((h): h is CellHost => h.channel === plan.channel && h instanceof CellHost);
       const floor = Math.max(vs[vs.length - 1]?.from ?? 1, ...mine.map((h) => h.chain.height + 1));
       if (from <= floor) {
         throw new StatecellError("NODE_UPGRADE_TOO_LATE", `version ${plan.version} of ${plan.channel} is to be in force from block ${from}, but this node's cells are deciding block ${Math.max(...mine.map((h) => h.chain.height + 1), 1)}${vs.length > 0 ? ` and version ${vs[vs.length - 1].plan.version} is staged from block ${vs[vs.length - 1].from}` : ""}`, {
@@ -589,7 +670,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         });
       }
       // Built first, then durable, then in force: a version that cannot run changes nothing.
-      const built = prepare(plan);
+      const built = prepare(plan).runners;
       try {
         storeVersion(plan, text, from);
         for (const h of mine) h.stage({ from, plan, runner: built.get(h.cell) });
@@ -609,7 +690,14 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   };
   const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log, store });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
-  const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics })], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
+  const tokenLookup: TokenLookup = (channel) => {
+    const plan = planOf.get(channel);
+    if (plan === undefined) return "no-channel";
+    if (plan.token === undefined) return "no-token";
+    const h = hosts.get(`${channel}/${TOKEN_CELL}`);
+    return h instanceof TokenHost ? h : "not-in-group";
+  };
+  const api: ApiServer = createApiServer(core, { routes: [...ops.routes, ...adminRoutes({ token: config.token, admin, view: ops.view, log, metrics: ops.metrics }), ...tokenRoutes(tokenLookup)], onInternalError: (e) => log.error("api internal error", { error: e instanceof Error ? e.message : String(e) }) });
   const apiAt = await api.listen({ host: config.listen.api.host, port: config.listen.api.port });
   for (const h of hosts.values()) h.start();
   snapshots.start();

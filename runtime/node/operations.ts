@@ -14,7 +14,9 @@ import { StatecellError } from "../core/errors.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import type { CodeRunner } from "../sandbox/index.js";
 import { ChannelActivity } from "./activity.js";
-import type { CellHost, CellObserver } from "./cell-host.js";
+import type { CellObserver } from "./cell-host.js";
+import type { GroupHost } from "./group-host.js";
+import type { ChainBase } from "../ledger/index.js";
 import type { Logger } from "./log.js";
 import { createNodeMetrics, timedRunner, type NodeMetrics } from "./metrics.js";
 import type { CellReading, HostedChannel, NodeViewSource } from "./node-view.js";
@@ -22,7 +24,7 @@ import { opsRoutes } from "./api/ops-routes.js";
 import type { ExtraRoute } from "./api/http.js";
 
 export interface OperationsBinding {
-  hosts(): Iterable<CellHost>;
+  hosts(): Iterable<GroupHost<ChainBase>>;
   /** True when validator `name` is this node or connected to it. */
   online(name: string): boolean;
   peers(): { connected: number; known: number };
@@ -102,7 +104,7 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
           ? { fault: { code: fault instanceof StatecellError ? fault.code : "NODE_GROUP_STOPPED", message: fault instanceof Error ? fault.message : String(fault) } }
           : {}),
         // The live state, read in place (no copy): the view takes only what it shows.
-        state: () => h.chain.cell,
+        state: () => h.liveState(),
         version: { version: h.plan.version, hash: h.plan.hash },
         staged: h.staged().map((v) => ({ version: v.plan.version, hash: v.plan.hash, activation: v.from })),
       });

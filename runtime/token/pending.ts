@@ -2,7 +2,10 @@
  * A node's pool of token submissions not yet in a block (the mempool policy).
  * Pure: time is passed in. What it guarantees:
  *   - a submission whose nonce is already used is refused (TOKEN_BAD_NONCE);
- *   - one more than `perAccount` waiting for one account is refused (TOKEN_PENDING_FULL);
+ *   - one more than `perAccount` waiting for one account is refused (TOKEN_PENDING_FULL),
+ *     except the account's next nonce (the committed one plus one): it is what
+ *     lets the others commit, so a full pool of gapped submissions never shuts
+ *     out the one that fills the gap (an account holds at most perAccount + 1);
  *   - a second submission with the same (signer, nonce) replaces the first
  *     (TOKEN_PENDING_REPLACED is the answer for the one replaced): a sender
  *     fixes a stuck transfer by sending another with its nonce;
@@ -39,6 +42,25 @@ export class PendingTransfers<T> {
     return this.count;
   }
 
+  /** Submissions waiting for `account`. */
+  waiting(account: string): number {
+    return this.byAccount.get(account)?.size ?? 0;
+  }
+
+  /** The entry waiting for (`account`, `nonce`), if any. */
+  entry(account: string, nonce: number): PendingEntry<T> | undefined {
+    return this.byAccount.get(account)?.get(nonce);
+  }
+
+  /** Forgets the entry of (`account`, `nonce`) when it holds `item` (it left the pool some other way). */
+  remove(account: string, nonce: number, item: T): void {
+    const m = this.byAccount.get(account);
+    if (m?.get(nonce)?.item !== item) return;
+    m.delete(nonce);
+    this.count--;
+    if (m.size === 0) this.byAccount.delete(account);
+  }
+
   /**
    * Takes a checked submission. `last` is the signer's committed nonce.
    * Returns the entry it replaced (answer its sender TOKEN_PENDING_REPLACED), nothing, or a refusal.
@@ -48,7 +70,7 @@ export class PendingTransfers<T> {
     const account = signerOf(op);
     let m = this.byAccount.get(account);
     const old = m?.get(op.nonce);
-    if (!old && (m?.size ?? 0) >= this.policy.perAccount) {
+    if (!old && op.nonce !== last + 1 && (m?.size ?? 0) >= this.policy.perAccount) {
       return { code: "TOKEN_PENDING_FULL", message: `the account has ${this.policy.perAccount} submissions waiting; wait for them to commit, or replace one by sending its nonce again` };
     }
     if (!m) this.byAccount.set(account, (m = new Map()));

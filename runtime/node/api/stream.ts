@@ -52,8 +52,8 @@ export interface StreamContext {
 
 interface Subscription {
   channels: ReadonlySet<string> | null;
-  commit: boolean;
-  input: boolean;
+  /** The event types taken: commit, input, Transfer, Approval. */
+  types: ReadonlySet<string>;
 }
 
 type Ref = string | number | null;
@@ -121,7 +121,7 @@ export class Stream {
     const ref: Ref = msg.ref ?? null;
     if (msg.type === "subscribe") {
       const events = msg.events ?? ["commit", "input"];
-      this.subscription = { channels: msg.channels ? new Set(msg.channels) : null, commit: events.includes("commit"), input: events.includes("input") };
+      this.subscription = { channels: msg.channels ? new Set(msg.channels) : null, types: new Set(events) };
       this.sendJson({ type: "subscribed", ref, channels: msg.channels ?? null, events });
       return;
     }
@@ -181,7 +181,7 @@ export class Stream {
   wants(event: NodeEvent): boolean {
     const s = this.subscription;
     if (s === null || this.closed) return false;
-    if (event.type === "commit" ? !s.commit : !s.input) return false;
+    if (!s.types.has(event.type)) return false;
     return s.channels === null || s.channels.has(event.channel);
   }
 

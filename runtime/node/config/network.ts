@@ -34,6 +34,11 @@ export interface NetworkConfig {
   byName: ReadonlyMap<string, ValidatorEntry>;
   /** Validator by public key. */
   byKey: ReadonlyMap<string, ValidatorEntry>;
+  /**
+   * Names of accounts that are not validators (`keys:`), bound to public keys:
+   * what a channel's token genesis may name instead of a key ("treasury").
+   */
+  accounts: ReadonlyMap<string, string>;
 }
 
 let validate: ReturnType<typeof compileConfigSchema> | undefined;
@@ -47,7 +52,7 @@ export function loadNetwork(path: string): ConfigResult<NetworkConfig> {
   const read = readConfigFile(path, "network", validate);
   if (!("reporter" in read) || read.value === undefined || read.reporter.hasErrors()) return { problems: problemsOf(read) };
   const { reporter, value } = read;
-  const v = value as unknown as { network: string; validators: Record<string, { key: string; peer: string; api?: string; description?: string }> };
+  const v = value as unknown as { network: string; validators: Record<string, { key: string; peer: string; api?: string; description?: string }>; keys?: Record<string, string> };
   const validators: ValidatorEntry[] = [];
   const byName = new Map<string, ValidatorEntry>();
   const byKey = new Map<string, ValidatorEntry>();
@@ -74,7 +79,12 @@ export function loadNetwork(path: string): ConfigResult<NetworkConfig> {
     byName.set(name, e);
     byKey.set(e.key, e);
   }
+  const accounts = new Map<string, string>();
+  for (const [name, key] of Object.entries(v.keys ?? {})) {
+    if (byName.has(name)) reporter.error("NODE_CONFIG_DUPLICATE", ["keys", name], `"${name}" is a validator and an account of keys:; a name binds one key`, "rename the account, or drop it from keys: (a validator's own key is its account)");
+    else accounts.set(name, key);
+  }
   const problems = problemsOf(read);
   if (reporter.hasErrors()) return { problems };
-  return { config: { file: resolve(path), network: v.network, validators, byName, byKey }, problems };
+  return { config: { file: resolve(path), network: v.network, validators, byName, byKey, accounts }, problems };
 }

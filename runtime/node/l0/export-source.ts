@@ -48,7 +48,15 @@ export interface ExportSource {
   acks(channel: string, from: number, limit: number): Json[] | undefined;
 }
 
-export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, hosts: (channel: string, cell: string) => boolean, l0Key: string | undefined, keysOf: (plan: ChannelPlan, group: string) => Record<string, string>, versions: (channel: string) => VersionText[] = () => []): ExportSource {
+export function exportSource(
+  plans: readonly ChannelPlan[],
+  ledger: Ledger,
+  hosts: (channel: string, cell: string) => boolean,
+  l0Key: string | undefined,
+  keysOf: (plan: ChannelPlan, group: string) => Record<string, string>,
+  versions: (channel: string) => VersionText[] = () => [],
+  accountOf: (name: string) => string | undefined = () => undefined,
+): ExportSource {
   const byName = new Map(plans.map((p) => [p.channel, p]));
   const definitions = new Map<string, ExportedDefinition>();
   return {
@@ -56,7 +64,9 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
     summary(channel) {
       const plan = byName.get(channel);
       if (plan === undefined) return undefined;
-      const cells = plan.order.map((c) => ({ cell: c, hosted: hosts(channel, c), height: hosts(channel, c) ? ledger.cell(channel, c).head().height : null }));
+      // The built-in token cell after the pipeline's cells, when the channel has a token.
+      const names = plan.token !== undefined ? [...plan.order, "token"] : plan.order;
+      const cells = names.map((c) => ({ cell: c, hosted: hosts(channel, c), height: hosts(channel, c) ? ledger.cell(channel, c).head().height : null }));
       const snap = ledger.snapshots.head(channel);
       const reg = ledger.snapshots.registration(channel, 1);
       return {
@@ -67,6 +77,8 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
         groups: Object.fromEntries(Object.entries(plan.groups).map(([g, grp]) => [g, { validators: grp.validators.map((v) => ({ name: v, key: keysOf(plan, g)[v] })), threshold: grp.threshold.quorum }])),
         registration: reg === null ? null : { record: reg.record, signatures: reg.signatures, answer: reg.answer },
         l0Key: l0Key ?? null,
+        // The token genesis' names the network file binds (keys:), so a channel without a registration replays too.
+        ...(plan.token !== undefined ? { tokenAccounts: boundAccounts(Object.keys(plan.token.genesis), accountOf) } : {}),
       } as unknown as Json;
     },
     definition(channel) {
@@ -125,6 +137,16 @@ export function exportSource(plans: readonly ChannelPlan[], ledger: Ledger, host
       return ledger.snapshots.acks(channel, from, limit).map((a) => ({ height: a.height, hash: a.hash, ack: a.ack, received: a.received })) as unknown as Json[];
     },
   };
+}
+
+/** The names among `names` that `accountOf` binds to keys. */
+function boundAccounts(names: readonly string[], accountOf: (name: string) => string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const k = accountOf(n);
+    if (k !== undefined) out[n] = k;
+  }
+  return out;
 }
 
 function readText(p: string): string | undefined {

@@ -6,13 +6,14 @@
  * composes it with `attachSnapshots` and routes the pseudo-cell's frames to it.
  */
 import type { KeyPair } from "../../core/keys.js";
+import type { Json } from "../../core/canonical.js";
 import type { ChannelPlan } from "../../definition/plan.js";
 import type { CertifiedBlock, ValidatorSet } from "../../consensus/index.js";
 import type { Ledger } from "../../ledger/index.js";
 import type { Logger } from "../log.js";
 import { HeadAnnouncer, SnapshotHost } from "./snapshot-host.js";
 import { L0Sender, type L0ChannelStatus } from "./l0-sender.js";
-import { SNAPSHOT_CELL } from "./snapshot-app.js";
+import { SNAPSHOT_CELL, TOKEN_HEAD } from "./snapshot-app.js";
 
 export { SnapshotHost, HeadAnnouncer, snapshotOutboxKey, registrationOutboxKey, L0_TARGET } from "./snapshot-host.js";
 export { L0Sender, backoffDelay, type L0ChannelStatus, type L0SenderOptions } from "./l0-sender.js";
@@ -35,6 +36,8 @@ export interface SnapshotsDeps {
   log: Logger;
   fault(error: unknown): void;
   l0?: { url: string; key: string };
+  /** For a channel with a token: its state root at genesis and its genesis for the registration. */
+  token?(plan: ChannelPlan): { genesisRoot: string; genesis: { [key: string]: Json } } | undefined;
 }
 
 export interface NodeSnapshots {
@@ -58,14 +61,16 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     const group = d.groupSet(plan, plan.snapshots.group);
     const keys = d.groupKeys(plan, plan.snapshots.group);
     const others = Object.values(keys).filter((k) => k !== d.identity.publicKey);
-    const hosted = new Set(Object.keys(plan.cells).filter((c) => d.hosts(plan.channel, c)));
+    const names = plan.token !== undefined ? [...Object.keys(plan.cells), TOKEN_HEAD] : Object.keys(plan.cells);
+    const hosted = new Set(names.filter((c) => d.hosts(plan.channel, c)));
     if (hosted.size > 0) announcers.set(plan.channel, new HeadAnnouncer(plan.channel, others, (p, ch, b) => d.send(p, ch, b), Date.now));
     if (!plan.groups[plan.snapshots.group].validators.includes(d.me)) continue;
     const cellSets: Record<string, ValidatorSet> = {};
-    for (const c of Object.keys(plan.cells)) cellSets[c] = d.setOf(plan, c);
+    for (const c of names) cellSets[c] = d.setOf(plan, c);
+    const token = d.token?.(plan);
     hosts.set(
       plan.channel,
-      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke() }),
+      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke(), ...(token !== undefined ? { token } : {}) }),
     );
   }
   sender = d.l0 !== undefined && hosts.size > 0 ? new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log) : undefined;

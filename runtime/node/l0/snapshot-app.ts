@@ -7,7 +7,13 @@
  * group certified that block. The value id is the snapshot's L0 hash, so the
  * decision's commit certificate is exactly the one L0 checks; the
  * certificates are proofs beside it (any valid set proves the same
- * snapshot). Pure except for what the host's ports report.
+ * snapshot). A channel with a token adds `token`: the certified head of the
+ * token cell the snapshot's `token.stateRoot` is taken at (its height, hash,
+ * state root, and its commit certificate when it moved since the last
+ * snapshot), checked like a cell's head against the token's group, so every
+ * validator of the snapshot group agrees on the token root at a certified
+ * height, whichever token height it has reached itself. Pure except for what
+ * the host's ports report.
  */
 import type { Json } from "../../core/canonical.js";
 import type { ChannelPlan } from "../../definition/plan.js";
@@ -23,6 +29,13 @@ export interface SnapshotChainState {
   hash: string;
   /** Its cells (null before the first). */
   cells: Record<string, SnapshotCell> | null;
+  /** The token head it names (null before the first, or for a channel without a token). */
+  token?: SnapshotCell | null;
+}
+
+/** The token head a snapshot value names, with its certificate when it moved since the last snapshot. */
+export interface SnapshotTokenHead extends SnapshotCell {
+  certificate: CommitCertificate | null;
 }
 
 /** The value the snapshot group decides. */
@@ -30,6 +43,8 @@ export interface SnapshotValue {
   snapshot: Snapshot;
   /** The head block's commit certificate of every cell above height 0 (null at height 0). */
   certificates: Record<string, CommitCertificate | null>;
+  /** For a channel with a token: the token head whose state root `snapshot.token` carries. */
+  token?: SnapshotTokenHead;
 }
 
 /** A certified head of a cell, as this node knows it. */
@@ -48,9 +63,12 @@ export interface SnapshotPorts {
   local(cell: string, height: number): { hash: string; stateRoot: string } | undefined;
   /** The definition in force at snapshot `height` (the plan's hash; an upgrade's from its height). */
   definitionHash(height: number): string;
-  /** The token slot: the token state root once the channel has a token engine (null until then). */
-  token(): { stateRoot: string } | null;
+  /** The token's state root at genesis, or null for a channel without a token. */
+  tokenGenesisRoot(): string | null;
 }
+
+/** The cell name of the token's head among the heads (the built-in cell). */
+export const TOKEN_HEAD = "token";
 
 /** The state root of a cell before its first block (64 hex). */
 export const EMPTY_STATE_ROOT = stateRootOf(genesisCellChain().cell);
@@ -80,17 +98,22 @@ export function snapshotProblem(
   plan: ChannelPlan,
   sets: Readonly<Record<string, ValidatorSet>>,
   verifier: SignatureVerifier,
-  ports: Pick<SnapshotPorts, "local" | "definitionHash" | "token">,
+  ports: Pick<SnapshotPorts, "local" | "definitionHash" | "tokenGenesisRoot">,
   state: SnapshotChainState,
   height: number,
   prevHash: string,
   value: unknown,
-  certified = false,
+  // A certified snapshot caught up later is judged the same way: its token head is checked against the token
+  // group's certificate and the previous snapshot, never against the token height this node has reached.
+  _certified = false,
 ): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "the value is not an object";
   const v = value as Record<string, unknown>;
   const keys = Object.keys(v).sort();
-  if (keys.length !== 2 || keys[0] !== "certificates" || keys[1] !== "snapshot") return "the value is { snapshot, certificates }";
+  const withToken = plan.token !== undefined;
+  if (withToken ? keys.length !== 3 || keys[0] !== "certificates" || keys[1] !== "snapshot" || keys[2] !== "token" : keys.length !== 2 || keys[0] !== "certificates" || keys[1] !== "snapshot") {
+    return withToken ? "the value is { snapshot, certificates, token }" : "the value is { snapshot, certificates }";
+  }
   const shape = checkSubmissionShape({ snapshot: v.snapshot, hash: GENESIS_HASH, certificate: null });
   if (!shape.ok) return `the snapshot: ${shape.refusal.message}`;
   const s = v.snapshot as Snapshot;
@@ -100,9 +123,8 @@ export function snapshotProblem(
   if (s.prevHash !== prevHash) return `prevHash ${s.prevHash.slice(0, 12)} is not ${prevHash.slice(0, 12)}`;
   const def = ports.definitionHash(height);
   if (s.definitionHash !== def) return `definitionHash ${s.definitionHash.slice(0, 12)} is not the definition in force, ${def.slice(0, 12)}`;
-  // The token root this node holds now: a certified snapshot caught up later may name an older one, on the quorum's word.
-  const token = ports.token();
-  if (!certified && ((token === null) !== (s.token === null) || (token !== null && s.token!.stateRoot !== token.stateRoot))) return "the token state is not this node's";
+  const tokenProblem = withToken ? tokenHeadProblem(plan, sets, verifier, ports, state, s, v.token) : s.token === null ? undefined : "a channel without a token carries no token state";
+  if (tokenProblem !== undefined) return tokenProblem;
   const certs = v.certificates;
   if (typeof certs !== "object" || certs === null || Array.isArray(certs)) return "certificates is an object";
   const names = Object.keys(plan.cells).sort();
@@ -123,6 +145,37 @@ export function snapshotProblem(
     const mine = ports.local(name, c.height);
     if (mine !== undefined && (mine.hash !== c.hash || mine.stateRoot !== c.stateRoot)) return `cell ${name} height ${c.height}: this node holds hash ${mine.hash.slice(0, 12)} state root ${mine.stateRoot.slice(0, 12)}`;
   }
+  return undefined;
+}
+
+/** The token head of the last snapshot (the genesis head before the first). */
+function tokenBefore(state: SnapshotChainState, genesisRoot: string): SnapshotCell {
+  return state.token ?? { height: 0, hash: GENESIS_HASH, stateRoot: genesisRoot };
+}
+
+/** Why the token head of a value is not one to sign (see snapshotProblem). */
+function tokenHeadProblem(plan: ChannelPlan, sets: Readonly<Record<string, ValidatorSet>>, verifier: SignatureVerifier, ports: Pick<SnapshotPorts, "local" | "tokenGenesisRoot">, state: SnapshotChainState, s: Snapshot, raw: unknown): string | undefined {
+  const genesisRoot = ports.tokenGenesisRoot();
+  if (genesisRoot === null) return "this node knows no token genesis for the channel";
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return "the token head is { height, hash, stateRoot, certificate }";
+  const t = raw as Record<string, unknown>;
+  const tk = Object.keys(t).sort();
+  if (tk.length !== 4 || tk[0] !== "certificate" || tk[1] !== "hash" || tk[2] !== "height" || tk[3] !== "stateRoot") return "the token head is { height, hash, stateRoot, certificate }";
+  if (!Number.isSafeInteger(t.height) || typeof t.hash !== "string" || typeof t.stateRoot !== "string") return "the token head's height, hash or state root is of the wrong form";
+  if (s.token === null || s.token.stateRoot !== t.stateRoot) return "the snapshot's token state root is not the token head's";
+  const before = tokenBefore(state, genesisRoot);
+  const h = t.height as number;
+  if (h < before.height) return `the token goes back from height ${before.height} to ${h}`;
+  if (h === before.height) {
+    if (t.hash !== before.hash || t.stateRoot !== before.stateRoot) return `the token at height ${h} differs from the previous snapshot's`;
+    return t.certificate === null ? undefined : "an unchanged token head carries no certificate";
+  }
+  const set = sets[TOKEN_HEAD];
+  if (set === undefined) return "this node knows no validator set of the token's group";
+  const check = verifyCertificate(set, null, { channel: plan.channel, cell: TOKEN_HEAD, height: h, valueId: t.hash }, t.certificate, verifier);
+  if (!check.ok) return `the token head at height ${h}: ${check.message}`;
+  const mine = ports.local(TOKEN_HEAD, h);
+  if (mine !== undefined && (mine.hash !== t.hash || mine.stateRoot !== t.stateRoot)) return `the token at height ${h}: this node holds hash ${mine.hash.slice(0, 12)} state root ${mine.stateRoot.slice(0, 12)}`;
   return undefined;
 }
 
@@ -149,8 +202,16 @@ export function snapshotApplication(plan: ChannelPlan, sets: Readonly<Record<str
           certificates[name] = null;
         }
       }
-      const snapshot: Snapshot = { type: "snapshot", encoding: ENCODING_V1, channel: plan.channel, definitionHash: ports.definitionHash(height), height, prevHash, cells, token: ports.token() };
-      return { snapshot, certificates } as unknown as Json;
+      const genesisRoot = ports.tokenGenesisRoot();
+      if (plan.token === undefined || genesisRoot === null) {
+        const snapshot: Snapshot = { type: "snapshot", encoding: ENCODING_V1, channel: plan.channel, definitionHash: ports.definitionHash(height), height, prevHash, cells, token: null };
+        return { snapshot, certificates } as unknown as Json;
+      }
+      const before = tokenBefore(state, genesisRoot);
+      const th = heads[TOKEN_HEAD];
+      const token: SnapshotTokenHead = th !== undefined && th.height > before.height && th.certificate !== null ? { height: th.height, hash: th.hash, stateRoot: th.stateRoot, certificate: th.certificate } : { ...before, certificate: null };
+      const snapshot: Snapshot = { type: "snapshot", encoding: ENCODING_V1, channel: plan.channel, definitionHash: ports.definitionHash(height), height, prevHash, cells, token: { stateRoot: token.stateRoot } };
+      return { snapshot, certificates, token } as unknown as Json;
     },
     validateValue(ctx, value) {
       try {
@@ -168,10 +229,16 @@ export function snapshotApplication(plan: ChannelPlan, sets: Readonly<Record<str
       return id;
     },
     applyValue(_state, value) {
-      const s = (value as unknown as SnapshotValue).snapshot;
-      return { height: s.height, hash: snapshotHash(s), cells: s.cells };
+      return snapshotStateOf(value as unknown as SnapshotValue);
     },
   };
+}
+
+/** The chain state after a decided snapshot value (also what a restarted host reads back from its store). */
+export function snapshotStateOf(v: SnapshotValue): SnapshotChainState {
+  const s = v.snapshot;
+  const t = v.token;
+  return { height: s.height, hash: snapshotHash(s), cells: s.cells, token: t === undefined ? null : { height: t.height, hash: t.hash, stateRoot: t.stateRoot } };
 }
 
 /** The consensus cell name of snapshots (the certificate L0 checks names it). */

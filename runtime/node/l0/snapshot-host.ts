@@ -37,7 +37,7 @@ import { NODE_TIMEOUTS } from "../cell-host.js";
 import type { Logger } from "../log.js";
 import { encodeWire } from "../wire.js";
 import { genesisRegistration, registrationHash, registrationSignatureValid, signRegistration } from "./registration.js";
-import { GENESIS_SNAPSHOT_STATE, snapshotApplication, SNAPSHOT_CELL, type CertifiedHead, type SnapshotChainState, type SnapshotValue } from "./snapshot-app.js";
+import { GENESIS_SNAPSHOT_STATE, snapshotApplication, snapshotStateOf, SNAPSHOT_CELL, type CertifiedHead, type SnapshotChainState, type SnapshotValue } from "./snapshot-app.js";
 
 /** How often the host checks whether a snapshot is due, and re-sends its registration signature (ms). */
 export const SNAPSHOT_CHECK_MS = 100;
@@ -79,10 +79,8 @@ export interface SnapshotHostDeps {
   log: Logger;
   fault(error: unknown): void;
   now(): number;
-  /** The token slot: the token state root once the token engine fills it (null until then). */
-  token?: () => { stateRoot: string } | null;
-  /** The token's genesis for the registration (null until the token engine fills it). */
-  tokenGenesis?: Registration["token"];
+  /** For a channel with a token: its state root at genesis and its genesis for the registration. */
+  token?: { genesisRoot: string; genesis: NonNullable<Registration["token"]> };
   /** After a snapshot or a registration went into the outbox (the sender tries at once). */
   queued?: () => void;
 }
@@ -107,7 +105,7 @@ export class SnapshotHost {
     const plan = d.plan;
     this.channel = plan.channel;
     const stored = d.ledger.snapshots.head(this.channel);
-    this.head = stored === null ? null : { height: stored.height, valueId: stored.hash, state: { height: stored.height, hash: stored.hash, cells: (stored.block.value as unknown as SnapshotValue).snapshot.cells } };
+    this.head = stored === null ? null : { height: stored.height, valueId: stored.hash, state: snapshotStateOf(stored.block.value as unknown as SnapshotValue) };
     this.lastDecidedAt = stored?.decided ?? d.now();
     for (const cell of d.hosted) {
       const h = d.ledger.cell(this.channel, cell).head();
@@ -124,7 +122,7 @@ export class SnapshotHost {
         return b === null ? undefined : { hash: b.block.certificate.valueId, stateRoot: String((b.block.value as { stateRoot?: unknown }).stateRoot) };
       },
       definitionHash: () => plan.hash,
-      token: d.token ?? (() => null),
+      tokenGenesisRoot: () => d.token?.genesisRoot ?? null,
     });
     const store = d.ledger.cell(this.channel, SNAPSHOT_CELL);
     this.driver = createGroupDriver<SnapshotChainState>(
@@ -154,7 +152,7 @@ export class SnapshotHost {
         },
       },
     );
-    this.registration = genesisRegistration(plan, d.keysOf, d.tokenGenesis ?? null);
+    this.registration = genesisRegistration(plan, d.keysOf, d.token?.genesis ?? null);
     this.registrationHash = registrationHash(this.registration);
     const reg = d.ledger.snapshots.putRegistration(this.channel, 1, this.registrationHash, this.registration as unknown as Json);
     if (reg.hash !== this.registrationHash) d.log.warn("registration differs from the one stored", { channel: this.channel, stored: reg.hash, built: this.registrationHash });

@@ -82,6 +82,15 @@ function cli(args: string[], log: string | "pipe"): ChildProcess {
   return spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", stdio, stdio] });
 }
 
+/** Runs `statecell ARGS` as its own process; resolves its exit code and what it printed. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ["--no-node-snapshot", "--import", "tsx", MAIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  let out = "";
+  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+  return new Promise((res) => child.once("exit", (code) => res({ code, out })));
+}
+
 /** `statecell up FILES --dir DIR`, resolved once every node is ready and up.json is written. */
 export async function up(files: readonly string[], dir: string, readyMs = 200_000): Promise<UpNetwork> {
   const child = cli(["up", ...files, "--dir", dir], "pipe");
@@ -230,6 +239,8 @@ export class StreamClient {
   /** id -> final status seen in an input event. */
   readonly final = new Map<string, { status: string; height?: number; index?: number; code?: string }>();
   readonly commits: Array<{ cell: string; height: number; inputs: number; time: number; at: number }> = [];
+  /** The token's Transfer and Approval events, as sent. */
+  readonly tokenEvents: Array<Record<string, unknown>> = [];
   private onSubscribed: (() => void) | undefined;
 
   private constructor(api: string) {
@@ -242,6 +253,7 @@ export class StreamClient {
         this.waiting.delete(e.ref!);
       } else if (e.type === "input") this.final.set(e.id!, { status: e.status!, height: e.height, index: e.index, code: e.code });
       else if (e.type === "subscribed") this.onSubscribed?.();
+      else if (e.type === "Transfer" || e.type === "Approval") this.tokenEvents.push(e as unknown as Record<string, unknown>);
       else if (e.type === "commit") this.commits.push({ cell: e.cell!, height: e.height!, inputs: e.inputs!, time: e.time!, at: Date.now() });
       else if (e.type === "error") {
         this.waiting.get(e.ref!)?.([]);

@@ -25,7 +25,7 @@ describe("openLedger: schema and migrations", () => {
     const rows = db.prepare("SELECT version, name FROM ledger_schema ORDER BY version").all() as Array<{ version: number; name: string }>;
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((n) => n !== "sqlite_sequence");
-    expect(tables).toEqual(["blocks", "cells", "channel_snapshots", "channel_versions", "evidence", "inputs", "l0_acks", "l0_registrations", "ledger_schema", "outbox", "records", "signer", "snapshots", "wal"]);
+    expect(tables).toEqual(["account_events", "blocks", "cells", "channel_snapshots", "channel_versions", "evidence", "inputs", "l0_acks", "l0_registrations", "ledger_schema", "outbox", "records", "signer", "snapshots", "wal"]);
     db.close();
   });
 

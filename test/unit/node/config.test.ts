@@ -179,6 +179,19 @@ describe("loadNetwork", () => {
     expect(config?.byKey.get(KEY2)?.description).toBe("second gateway");
   });
 
+  it("binds account names under keys: (a token genesis names them), refusing a validator's name and a bad key", () => {
+    const KEY3 = keyPairFromName("treasury").publicKey;
+    const ok = loadNetwork(write("network.yaml", `network: n\nvalidators:\n  edge-1: { key: ${KEY1}, peer: "ws://h:1" }\nkeys:\n  treasury: ${KEY3}\n`));
+    expect(ok.problems).toEqual([]);
+    expect(ok.config?.accounts.get("treasury")).toBe(KEY3);
+    expect(ok.config?.byName.has("treasury")).toBe(false);
+    const dup = loadNetwork(write("network.yaml", `network: n\nvalidators:\n  edge-1: { key: ${KEY1}, peer: "ws://h:1" }\nkeys:\n  edge-1: ${KEY3}\n`));
+    expect(dup.config).toBeUndefined();
+    expect(dup.problems.map((p) => [p.code, p.path])).toEqual([["NODE_CONFIG_DUPLICATE", "keys.edge-1"]]);
+    const bad = loadNetwork(write("network.yaml", `network: n\nvalidators:\n  edge-1: { key: ${KEY1}, peer: "ws://h:1" }\nkeys:\n  treasury: ${KEY3.toUpperCase()}\n  "-x": ${KEY3}\n`));
+    expect(bad.problems.map((p) => [p.code, p.path])).toEqual([["NODE_CONFIG_BAD_VALUE", "keys.treasury"], ["NODE_CONFIG_BAD_VALUE", "keys.-x"]]);
+  });
+
   it("two validators with one key are refused at the second key", () => {
     const file = write("network.yaml", `network: n\nvalidators:\n  a: { key: ${KEY1}, peer: "ws://h:1" }\n  b: { key: ${KEY1}, peer: "ws://h:2" }\n`);
     const { config, problems } = loadNetwork(file);

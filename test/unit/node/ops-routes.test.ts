@@ -128,7 +128,7 @@ describe("operator routes", () => {
     const balances: Record<string, string> = {};
     for (let i = 0; i < 5000; i++) balances[`acct-${i}`] = String((i * 7919) % 10_007);
     let state: unknown = { other: 1 };
-    const host = { channel: library.channel, cell, chain: { height: 3, get cell() { return state; } }, driver: { state: null, fault: null, running: true }, poolSize: () => ({ count: 0, bytes: 0 }), plan: library, staged: () => [] };
+    const host = { channel: library.channel, cell, chain: { height: 3, get cell() { return state; } }, driver: { state: null, fault: null, running: true }, poolSize: () => ({ count: 0, bytes: 0 }), plan: library, staged: () => [], liveState: () => state };
     o.bind({ hosts: () => [host as never], online: () => true, peers: () => ({ connected: 0, known: 0 }) });
     const { dashboardView } = await import("../../../runtime/node/node-view.js");
     let t = dashboardView(o.view).channels[0].token!;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
-const FILES = ["schemas/node.schema.json", "schemas/network.schema.json", "schemas/api/submission.schema.json", "schemas/api/inputs-request.schema.json", "schemas/api/stream-message.schema.json"];
+const FILES = ["schemas/node.schema.json", "schemas/network.schema.json", "schemas/api/submission.schema.json", "schemas/api/inputs-request.schema.json", "schemas/api/stream-message.schema.json", "schemas/api/token.schema.json"];
 
 /** Paths of keys (under `properties`, and the schemas of additional properties, names and items) that have no description. */
 function undocumented(node: unknown, path: string, out: string[]): string[] {
@@ -20,6 +20,7 @@ function undocumented(node: unknown, path: string, out: string[]): string[] {
   }
   for (const key of ["allOf", "anyOf", "oneOf"]) for (const [i, s] of ((n[key] as unknown[] | undefined) ?? []).entries()) undocumented(s, `${path}/${key}/${i}`, out);
   for (const key of ["then", "else"]) undocumented(n[key], `${path}/${key}`, out);
+  for (const [k, d] of Object.entries((n.definitions as Record<string, unknown> | undefined) ?? {})) undocumented(d, `${path}/definitions/${k}`, out);
   return out;
 }
 

@@ -187,6 +187,10 @@ describe("pending transfers behind a nonce gap", () => {
     expect(pool.add(op(2), "a2'", 0, 10)).toMatchObject({ replaced: { item: "a2" } });
     expect(pool.add(op(3), "a3", 0, 10)).toEqual({});
     expect(pool.add(op(4), "a4", 0, 10)).toMatchObject({ code: "TOKEN_PENDING_FULL" });
+    // The next nonce fills the gap, so it is taken even when the account is full.
+    expect(pool.add(op(1), "a1", 0, 10)).toEqual({});
+    expect(pool.ready(() => 0, 10)).toEqual(["a1", "a2'", "a3"]);
+    pool.remove(pub("alice"), 1, "a1");
     expect(pool.add(op(1), "old", 1, 10)).toMatchObject({ code: "TOKEN_BAD_NONCE" });
     expect(pool.ready(() => 1, 10)).toEqual(["a2'", "a3"]);
     expect(pool.prune(() => 0, 59_000)).toEqual([]);
