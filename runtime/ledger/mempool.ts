@@ -16,6 +16,7 @@ import type { Json } from "../core/canonical.js";
 import type { AddResult, InputStatus, PendingInput, Refusal } from "./types.js";
 import type { InputRow, Statements } from "./statements.js";
 import { identify, rememberId } from "./input-id.js";
+import type { Durability } from "./durability.js";
 import { ledgerError, rowLimit } from "./errors.js";
 
 /** The bounds of one cell's pool. */
@@ -63,6 +64,7 @@ export class Mempool {
   constructor(
     db: Database.Database,
     private readonly s: Statements,
+    private readonly durability: Durability,
     private readonly cellId: number,
     /** The bounds of this pool. */
     readonly limits: PoolLimits,
@@ -110,8 +112,8 @@ export class Mempool {
   }
 
   /** Runs an add transaction and, once it committed, counts what it added. */
-  private run(items: readonly Identified[]): AddResult[] {
-    const { out, added } = this.addBatch.immediate(items);
+  private run(items: readonly Identified[], durable: boolean): AddResult[] {
+    const { out, added } = durable ? this.addBatch.immediate(items) : this.durability.deferred(() => this.addBatch.immediate(items));
     for (const a of added) {
       this.sizes.set(a.id, a.size);
       this.bytes += a.size;
@@ -124,16 +126,21 @@ export class Mempool {
    * returns. Adding a known id (pending, committed or rejected) is "known".
    */
   add(submission: Json, time: number): AddResult {
-    return this.run([identified(submission, time)])[0];
+    return this.run([identified(submission, time)], true)[0];
   }
 
   /**
    * Adds several submissions in one transaction (one fsync): one answer
    * each, in order. Ids are computed before anything is written, so a value
    * that is not JSON (CORE_NOT_JSON) writes nothing.
+   *
+   * `durable: false` is for submissions nobody is answered about (a peer
+   * gossiped them; that peer stored them before it acknowledged them): the
+   * transaction gets no fsync of its own, and is on disk through a power cut
+   * with the next fsynced write (durability.ts); a kill -9 keeps it.
    */
-  addMany(items: ReadonlyArray<{ submission: Json; time: number }>): AddResult[] {
-    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)));
+  addMany(items: ReadonlyArray<{ submission: Json; time: number }>, opts: { durable?: boolean } = {}): AddResult[] {
+    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)), opts.durable ?? true);
   }
 
   /** Pending inputs in arrival order, at most `limit` (default: all of them; a limit below 1 gives none). */

@@ -354,7 +354,8 @@ export class CellHost {
       items.push({ submission: sub as Json, time: now });
     }
     if (items.length === 0) return;
-    this.d.ledger.mempool.addMany(items);
+    // Not acknowledged here (the peer that took them stored them durably before it answered): no fsync of their own.
+    this.d.ledger.mempool.addMany(items, { durable: false });
     this.offer();
   }
 
