@@ -31,6 +31,7 @@ interface Identified {
   text: string;
   size: number;
   time: number;
+  submission: Json;
 }
 
 function identified(submission: Json, time: number): Identified {
@@ -38,7 +39,7 @@ function identified(submission: Json, time: number): Identified {
     throw ledgerError("LEDGER_BAD_TIME", `the time of a mempool add is ${String(time)}, not a whole number of unix ms`, "pass Date.now(), or the time the node received the submission");
   }
   const { id, text, bytes } = identify(submission);
-  return { id, text, size: bytes, time };
+  return { id, text, size: bytes, time, submission };
 }
 
 /** A status row as the API shows it. */
@@ -57,8 +58,13 @@ export class Mempool {
    */
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
-  /** Parsed pending submissions by id (a subset of `sizes`). */
-  private readonly parsed = new Map<string, Json>();
+  /**
+   * Pending submissions by id, in arrival order (a subset of `sizes`: all of
+   * them once read after a restart), with when they were received: `pending()`
+   * answers from here without a query. It is asked at every offer to
+   * consensus, after every submission message, for two blocks' worth.
+   */
+  private readonly parsed = new Map<string, { submission: Json; received: number }>();
   private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Identified[] }>;
 
   constructor(
@@ -71,6 +77,7 @@ export class Mempool {
     where: { channel: string; cell: string },
   ) {
     for (const r of s.pendingSizes.iterate(cellId)) {
+      // In arrival order (the query orders by seq), as adds append to the maps afterwards.
       this.sizes.set(r.id, r.bytes);
       this.bytes += r.bytes;
     }
@@ -117,6 +124,11 @@ export class Mempool {
     for (const a of added) {
       this.sizes.set(a.id, a.size);
       this.bytes += a.size;
+      // Only while every pending input before it is parsed too: the map must stay in arrival order.
+      if (this.parsed.size === this.sizes.size - 1) {
+        rememberId(a.submission, a.id);
+        this.parsed.set(a.id, { submission: a.submission, received: a.time });
+      }
     }
     return out;
   }
@@ -147,15 +159,23 @@ export class Mempool {
   pending(limit = this.sizes.size): PendingInput[] {
     const n = rowLimit(limit, this.sizes.size);
     if (n === 0) return [];
-    return this.s.pending.all(this.cellId, n).map((r) => {
-      let submission = this.parsed.get(r.id);
-      if (submission === undefined) {
-        submission = JSON.parse(r.submission) as Json;
-        rememberId(submission, r.id);
-        this.parsed.set(r.id, submission);
+    if (this.parsed.size === this.sizes.size) {
+      const out: PendingInput[] = [];
+      for (const [id, p] of this.parsed) {
+        if (out.length >= n) break;
+        out.push({ id, submission: p.submission, bytes: this.sizes.get(id)!, received: p.received });
       }
-      return { id: r.id, submission, bytes: r.bytes, received: r.received };
-    });
+      return out;
+    }
+    // After a restart: read them from the ledger once, in arrival order; from then on the map answers.
+    const rows = this.s.pending.all(this.cellId, this.sizes.size);
+    this.parsed.clear();
+    for (const r of rows) {
+      const submission = JSON.parse(r.submission) as Json;
+      rememberId(submission, r.id);
+      this.parsed.set(r.id, { submission, received: r.received });
+    }
+    return this.pending(n);
   }
 
   /**
