@@ -154,6 +154,13 @@ interface Measured {
   downstreamPerSecond?: number;
 }
 
+/**
+ * Inputs made so far over all measurements: each rate sends new inputs. (Starting from 0 again
+ * re-sent the previous rate's first inputs, which the nodes answer as known and never commit again,
+ * so they counted as not committed and a rate looked saturated when it was not.)
+ */
+let made = 0;
+
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -224,7 +231,7 @@ async function measure(nodes: readonly UpNode[], entry: UpNode[], watch: UpNode,
       }
     });
   }
-  let n = 0;
+  let n = made;
   let sent = 0;
   let turn = 0;
   const perTick = rate / 100;
@@ -234,7 +241,10 @@ async function measure(nodes: readonly UpNode[], entry: UpNode[], watch: UpNode,
   await new Promise<void>((done) => {
     const tick = () => {
       const now = performance.now();
-      if (now >= end) return done();
+      if (now >= end) {
+        made = n;
+        return done();
+      }
       owed += perTick;
       const k = Math.floor(owed);
       owed -= k;
