@@ -19,7 +19,9 @@
  * keep up with (under 90% committed, or a backlog that does not drain in 60 s)
  * the higher ones are skipped: their inputs would only queue behind it.
  *
- * Run: npm run bench -- network   (BENCH_SECONDS=8 per offered rate, BENCH_RATES=200,1000,5000,20000)
+ * Run: npm run bench -- network   (BENCH_SECONDS=8 per offered rate, BENCH_RATES=200,1000,5000,20000,
+ * BENCH_NETWORKS=meter,air-quality: which of the two networks to run; BENCH_KEEP=1 keeps the meter
+ * network's folder, with its node logs)
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -35,6 +37,7 @@ import { identify } from "../runtime/ledger/input-id.js";
 const ROOT = resolve(import.meta.dirname, "..");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const RATES = (process.env.BENCH_RATES ?? "200,1000,5000,20000").split(",").map(Number);
+const NETWORKS = new Set((process.env.BENCH_NETWORKS ?? "meter,air-quality").split(","));
 const TARGET = { rate: 20_000, p99: 300 };
 const CORES = availableParallelism();
 
@@ -85,6 +88,24 @@ function executeRate(p: ChannelPlan, cell: string, make: (n: number) => Json | B
 interface UpNode {
   name: string;
   api: string;
+  pid: number;
+}
+
+/**
+ * CPU seconds (user + system) the node processes have used so far, from
+ * /proc (Linux; NaN elsewhere). CPU per committed input moves far less with
+ * the machine's load than inputs/s do, so it is what compares two runs on a
+ * shared machine.
+ */
+function cpuSeconds(nodes: readonly UpNode[]): number {
+  let ticks = 0;
+  for (const n of nodes) {
+    const stat = readText(`/proc/${n.pid}/stat`);
+    if (stat === undefined) return NaN;
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  }
+  return ticks / 100; // USER_HZ
 }
 
 async function up(file: string, dir: string): Promise<{ nodes: UpNode[]; child: ChildProcess }> {
@@ -122,9 +143,23 @@ interface Measured {
   committedPerSecond: number;
   p50: number;
   p99: number;
+  /** CPU the node processes used per committed input, in µs (all of them together). */
+  cpuPerInput: number;
+  /** Blocks of the cell committed while measuring, and how many of them carried inputs. */
+  blocks: number;
+  fullBlocks: number;
+  /** Most inputs one block carried. */
+  maxInputs: number;
   /** Outputs committed in the downstream cell per second (pipeline only). */
   downstreamPerSecond?: number;
 }
+
+/**
+ * Inputs made so far over all measurements: each rate sends new inputs. (Starting from 0 again
+ * re-sent the previous rate's first inputs, which the nodes answer as known and never commit again,
+ * so they counted as not committed and a rate looked saturated when it was not.)
+ */
+let made = 0;
 
 function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -135,7 +170,7 @@ function percentile(sorted: number[], q: number): number {
  * Offers `rate` inputs/s for SECONDS to the `entry` nodes (batches every 10 ms,
  * spread over them), then waits up to 15 s for what was acknowledged to commit.
  */
-async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: string, make: (n: number) => Json, rate: number, downstream?: { at: UpNode; cell: string }): Promise<Measured> {
+async function measure(nodes: readonly UpNode[], entry: UpNode[], watch: UpNode, channel: string, cell: string, make: (n: number) => Json, rate: number, downstream?: { at: UpNode; cell: string }): Promise<Measured> {
   const streams = await Promise.all(entry.map((n) => open(n.api)));
   const watcher = await open(watch.api);
   watcher.send(JSON.stringify({ type: "subscribe", channels: [channel], events: ["input", "commit"] }));
@@ -156,6 +191,7 @@ async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: st
     });
   }
   await new Promise((r) => setTimeout(r, 300));
+  const cpu0 = cpuSeconds(nodes);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
   const refused: Record<string, number> = {};
@@ -163,8 +199,16 @@ async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: st
   let committed = 0;
   let firstSend = 0;
   let lastCommit = 0;
+  let blocks = 0;
+  let fullBlocks = 0;
+  let maxInputs = 0;
   watcher.on("message", (d) => {
-    const e = JSON.parse(String(d)) as { type: string; id?: string; status?: string; cell?: string };
+    const e = JSON.parse(String(d)) as { type: string; id?: string; status?: string; cell?: string; inputs?: number };
+    if (e.type === "commit" && e.cell === cell && firstSend > 0) {
+      blocks++;
+      if ((e.inputs ?? 0) > 0) fullBlocks++;
+      maxInputs = Math.max(maxInputs, e.inputs ?? 0);
+    }
     if (e.type !== "input" || e.cell !== cell) return;
     const t = sentAt.get(e.id!);
     if (t === undefined) return;
@@ -187,7 +231,7 @@ async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: st
       }
     });
   }
-  let n = 0;
+  let n = made;
   let sent = 0;
   let turn = 0;
   const perTick = rate / 100;
@@ -197,7 +241,10 @@ async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: st
   await new Promise<void>((done) => {
     const tick = () => {
       const now = performance.now();
-      if (now >= end) return done();
+      if (now >= end) {
+        made = n;
+        return done();
+      }
       owed += perTick;
       const k = Math.floor(owed);
       owed -= k;
@@ -222,10 +269,11 @@ async function measure(entry: UpNode[], watch: UpNode, channel: string, cell: st
     const until = performance.now() + 30_000;
     while (downCommitted < committed && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
   }
+  const cpu = cpuSeconds(nodes) - cpu0;
   for (const ws of [...streams, watcher, ...(down ? [down] : [])]) ws.terminate();
   latencies.sort((a, b) => a - b);
   const span = (lastCommit - firstSend) / 1000;
-  const m: Measured = { offered: rate, sent, acked, refused, committed, committedPerSecond: committed / Math.max(span, SECONDS), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+  const m: Measured = { offered: rate, sent, acked, refused, committed, committedPerSecond: committed / Math.max(span, SECONDS), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), blocks, fullBlocks, maxInputs, cpuPerInput: (cpu * 1e6) / Math.max(1, committed) };
   if (downstream) m.downstreamPerSecond = downCommitted / Math.max((downLast - firstSend) / 1000, SECONDS);
   return m;
 }
@@ -237,7 +285,7 @@ function overloaded(m: Measured): boolean {
 
 function line(label: string, m: Measured, bound: number): string {
   const refused = Object.entries(m.refused).map(([c, k]) => `${c} ${k}`).join(", ");
-  return `  ${label} offered ${m.offered.toLocaleString("en")}/s: committed ${Math.round(m.committedPerSecond).toLocaleString("en")} inputs/s (${m.committed.toLocaleString("en")} of ${m.sent.toLocaleString("en")} sent, ${m.acked.toLocaleString("en")} acknowledged${refused ? `, refused: ${refused}` : ""}), latency p50 ${m.p50.toFixed(0)} ms, p99 ${m.p99.toFixed(0)} ms; ${((100 * m.committedPerSecond) / bound).toFixed(0)}% of the execution bound${m.downstreamPerSecond !== undefined ? `; downstream cell committed ${Math.round(m.downstreamPerSecond).toLocaleString("en")} outputs/s` : ""}`;
+  return `  ${label} offered ${m.offered.toLocaleString("en")}/s: committed ${Math.round(m.committedPerSecond).toLocaleString("en")} inputs/s (${m.committed.toLocaleString("en")} of ${m.sent.toLocaleString("en")} sent, ${m.acked.toLocaleString("en")} acknowledged${refused ? `, refused: ${refused}` : ""}), latency p50 ${m.p50.toFixed(0)} ms, p99 ${m.p99.toFixed(0)} ms; node CPU ${Math.round(m.cpuPerInput)} µs per committed input; ${m.fullBlocks} blocks with inputs (of ${m.blocks}, at most ${m.maxInputs} inputs); ${((100 * m.committedPerSecond) / bound).toFixed(0)}% of the execution bound${m.downstreamPerSecond !== undefined ? `; downstream cell committed ${Math.round(m.downstreamPerSecond).toLocaleString("en")} outputs/s` : ""}`;
 }
 
 // ------------------------------------------------------------ run
@@ -260,13 +308,13 @@ console.log(`  executeBlock, one process: meter ${Math.round(rMeter).toLocaleStr
 console.log(`  execution bound: meter on 4 validators ${Math.round(boundMeter).toLocaleString("en")} inputs/s; air-quality on 4 + 5 ${Math.round(boundAir).toLocaleString("en")} inputs/s`);
 
 let pass = false;
-{
+if (NETWORKS.has("meter")) {
   const dir = mkdtempSync(join(tmpdir(), "statecell-bench-meter-"));
   const net = await up("test/fixtures/node/meter.yaml", dir);
   try {
     console.log("  one-cell meter channel, 4 validator processes:");
     for (const rate of RATES) {
-      const m = await measure(net.nodes, net.nodes[0], "meter", "readings", meterInput, rate);
+      const m = await measure(net.nodes, net.nodes, net.nodes[0], "meter", "readings", meterInput, rate);
       console.log(line("meter", m, boundMeter));
       if (rate >= TARGET.rate && m.committedPerSecond >= TARGET.rate && m.p99 < TARGET.p99) pass = true;
       if (overloaded(m)) {
@@ -276,10 +324,11 @@ let pass = false;
     }
   } finally {
     await stop(net.child);
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`  kept ${dir} (node logs in nodes/*/node.log)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
-{
+if (NETWORKS.has("air-quality")) {
   const dir = mkdtempSync(join(tmpdir(), "statecell-bench-air-"));
   const net = await up("channels/air-quality.yaml", dir);
   try {
@@ -287,7 +336,7 @@ let pass = false;
     const edge = net.nodes.filter((n) => n.name.startsWith("edge-"));
     const city = net.nodes.find((n) => n.name === "city-1")!;
     for (const rate of RATES) {
-      const m = await measure(edge, edge[0], "air-quality", "readings", airInput, rate, { at: city, cell: "districts" });
+      const m = await measure(net.nodes, edge, edge[0], "air-quality", "readings", airInput, rate, { at: city, cell: "districts" });
       console.log(line("air-quality", m, boundAir));
       if (overloaded(m)) {
         console.log(`  (saturated at ${rate.toLocaleString("en")}/s offered: higher rates skipped)`);

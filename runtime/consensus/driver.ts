@@ -44,7 +44,9 @@ export interface GroupDriverConfig<S> {
   serveIntervalMs?: number;
   /**
    * While the height has not moved for this long, re-send the messages
-   * `gossipMessages` lists, checked as often (default 1,000; 0 never).
+   * `gossipMessages` lists, checked as often (default 1,000; 0 never). Each
+   * re-send without progress doubles the wait before the next, up to 8 times
+   * this interval.
    */
   gossipIntervalMs?: number;
 }
@@ -157,6 +159,9 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
   let generation = 0;
   let headState: S = config.genesis;
   let lastProgressAt = 0;
+  /** When gossip last re-sent, and the stall it waits for before the next (doubled per re-send, reset by progress). */
+  let lastGossipAt = -Infinity;
+  let gossipWait = gossipIntervalMs;
   let lastRequestAt = -Infinity;
   let offered: readonly Json[] | null = null;
   /** peer -> heights asked for and until when an answer counts. */
@@ -280,6 +285,7 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
     headState = after;
     ports.wal.truncateBelow(h + 1);
     lastProgressAt = clock.now();
+    gossipWait = gossipIntervalMs;
     counters.decided++;
     events?.decided?.(block, valueId, source);
   }
@@ -368,11 +374,17 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
       enter(() => {
         if (gen !== generation || !running) return;
         guarded(() => {
-          if (clock.now() - lastProgressAt >= gossipIntervalMs) {
+          // A height that takes long because the nodes are busy (a loaded machine, big blocks) is not a lost
+          // message: re-sending every proposal and vote each interval to every peer, which each must parse and
+          // hash again, made such heights longer still. So each re-send without progress doubles the wait.
+          const now = clock.now();
+          if (now - Math.max(lastProgressAt, lastGossipAt) >= gossipWait) {
             for (const m of gossipMessages(state!)) {
               counters.gossiped++;
               transport.broadcast(m, true);
             }
+            lastGossipAt = now;
+            gossipWait = Math.min(2 * gossipWait, 8 * gossipIntervalMs);
           }
           scheduleGossip(gen);
         });
@@ -400,6 +412,8 @@ export function createGroupDriver<S>(config: GroupDriverConfig<S>, ports: GroupP
           const r = restore(cfg, point, ports.wal.entries(point.height), now);
           state = r.state;
           lastProgressAt = now;
+          lastGossipAt = -Infinity;
+          gossipWait = gossipIntervalMs;
           execute(r.effects);
           scheduleGossip(gen);
         });

@@ -65,8 +65,84 @@ export function assertJson(value: unknown, maxDepth = 256): asserts value is Jso
   walk(value, "", 0);
 }
 
+/** Thrown by the fast encoder when the value needs the checked path (an error, or something unusual). */
+const SLOW = Symbol("canonical: slow path");
+/** Any UTF-16 surrogate: only a string with one needs the exact lone-surrogate scan. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+const MAX_DEPTH = 256;
+
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+
+function fastString(s: string): string {
+  if (SURROGATE.test(s) && hasLoneSurrogate(s)) throw SLOW;
+  return JSON.stringify(s);
+}
+
+/**
+ * RFC 8785 text in one walk: keys sorted by UTF-16 code units, strings and
+ * numbers as ECMAScript's JSON.stringify writes them (what the RFC
+ * prescribes, and what `canonicalize` does). It returns only for values
+ * `assertJson` accepts and `canonicalize` encodes; anything else (a
+ * non-finite number, undefined, a class instance, a lone surrogate, a cycle
+ * or nesting past MAX_DEPTH) throws SLOW, and the checked path gives the
+ * exact error. Equal output to the checked path is pinned by a property
+ * test (test/unit/core/canonical-fast.test.ts).
+ */
+function fast(v: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) throw SLOW;
+  switch (typeof v) {
+    case "string":
+      return fastString(v);
+    case "number":
+      if (!Number.isFinite(v)) throw SLOW;
+      return JSON.stringify(v);
+    case "boolean":
+      return v ? "true" : "false";
+    case "object": {
+      if (v === null) return "null";
+      if (Array.isArray(v)) {
+        let out = "[";
+        for (let i = 0; i < v.length; i++) out += (i === 0 ? "" : ",") + fast(v[i], depth + 1);
+        return out + "]";
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) throw SLOW;
+      const keys = Object.keys(v).sort();
+      let out = "{";
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
+        out += (i === 0 ? "" : ",") + fastString(k) + ":" + fast((v as Record<string, unknown>)[k], depth + 1);
+      }
+      return out + "}";
+    }
+    default:
+      throw SLOW;
+  }
+}
+
 /** RFC 8785 canonical text of a JSON value. */
 export function canonicalString(value: unknown): string {
+  try {
+    return fast(value, 0);
+  } catch (e) {
+    if (e !== SLOW && !(e instanceof RangeError)) throw e;
+    // The checked path: the same text for what it accepts, and its exact error for what it does not.
+  }
+  return checkedCanonicalString(value);
+}
+
+/** The checked path: `assertJson`, then the `canonicalize` package (the reference the fast path must equal). */
+export function checkedCanonicalString(value: unknown): string {
   assertJson(value);
   const s = canonicalizeJcs(value);
   if (s === undefined) {

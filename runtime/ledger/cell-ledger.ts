@@ -10,6 +10,7 @@ import type { Json } from "../core/canonical.js";
 import { commitmentOf, recordsSince, stateRootOf, type CellState, type Verdict } from "../cells/index.js";
 import { GENESIS_HASH, type Application, type CellBlockValue, type CellChainState, type CertifiedBlock, type CommitCertificate } from "../consensus/index.js";
 import { EvidenceStore, SqliteSignerStore, SqliteWal } from "./consensus-stores.js";
+import type { Durability } from "./durability.js";
 import { clip, ledgerError, rowLimit } from "./errors.js";
 import { inputId } from "./input-id.js";
 import { Mempool, type PoolLimits } from "./mempool.js";
@@ -108,6 +109,7 @@ export class CellLedger<S extends ChainBase = CellChainState> {
   constructor(
     private readonly db: Database.Database,
     private readonly s: Statements,
+    durability: Durability,
     private readonly cellId: number,
     readonly channel: string,
     readonly cell: string,
@@ -118,9 +120,9 @@ export class CellLedger<S extends ChainBase = CellChainState> {
     this.codec = codec ?? (CELL_CODEC as unknown as ChainCodec<S>);
     this.where = `${channel}/${cell}`;
     this.signer = new SqliteSignerStore(db, s, cellId, this.where);
-    this.wal = new SqliteWal(s, cellId);
+    this.wal = new SqliteWal(s, durability, cellId);
     this.evidence = new EvidenceStore(s, cellId);
-    this.mempool = new Mempool(db, s, cellId, pool, { channel, cell });
+    this.mempool = new Mempool(db, s, durability, cellId, pool, { channel, cell });
     this.commitTx = db.transaction((p: Prepared<S>) => this.write(p));
   }
 

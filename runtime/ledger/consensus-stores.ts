@@ -5,10 +5,16 @@
  * returns only once the record is durable, which is what lets the host send
  * the signed message right after it. SQLite's transactions make a torn
  * record impossible, so there is one row per cell, replaced in place.
+ *
+ * WAL entries are written without an fsync of their own (durability.ts):
+ * the next signer record's fsync makes every entry before it durable, so
+ * the messages a signed vote followed are on disk before that vote leaves,
+ * and a kill -9 loses none of them.
  */
 import type Database from "better-sqlite3";
 import type { Evidence, SignedRecord, SignerStore, Wal, WalEntry } from "../consensus/index.js";
 import { clip, ledgerError } from "./errors.js";
+import type { Durability } from "./durability.js";
 import type { Statements } from "./statements.js";
 
 /** Position of a record in signing order. */
@@ -85,12 +91,17 @@ export class SqliteSignerStore implements SignerStore {
 export class SqliteWal implements Wal {
   constructor(
     private readonly s: Statements,
+    private readonly durability: Durability,
     private readonly cellId: number,
   ) {}
 
-  /** Durable when it returns, like every write of the ledger. */
+  /**
+   * Stored when it returns (a kill -9 keeps it); on disk through a power cut
+   * with the next fsynced write, a signer record or a block (durability.ts).
+   */
   append(entry: WalEntry): void {
-    this.s.walAppend.run(this.cellId, entry.height, JSON.stringify(entry));
+    const text = JSON.stringify(entry);
+    this.durability.deferred(() => this.s.walAppend.run(this.cellId, entry.height, text));
   }
 
   entries(height: number): WalEntry[] {

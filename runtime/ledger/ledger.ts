@@ -9,6 +9,7 @@
 import Database from "better-sqlite3";
 import { GENESIS_HASH } from "../consensus/index.js";
 import { CellLedger, type ChainBase, type ChainCodec } from "./cell-ledger.js";
+import { Durability } from "./durability.js";
 import { clip, ledgerError } from "./errors.js";
 import { Outbox } from "./outbox.js";
 import { SnapshotChains } from "./snapshot-chain.js";
@@ -104,6 +105,7 @@ class SqliteLedger implements Ledger {
   readonly versions: ChannelVersions;
   readonly schemaVersion: number;
   private readonly s: Statements;
+  private readonly durability: Durability;
   private readonly open = new Map<string, CellLedger>();
   private usage: LedgerUsage | undefined;
 
@@ -113,6 +115,7 @@ class SqliteLedger implements Ledger {
     private readonly o: Required<LedgerOptions>,
   ) {
     this.s = prepareStatements(db);
+    this.durability = new Durability(db);
     this.outbox = new Outbox(db, this.s);
     this.snapshots = new SnapshotChains(db);
     this.versions = new ChannelVersions(db);
@@ -131,7 +134,7 @@ class SqliteLedger implements Ledger {
       this.s.insertCell.run(channel, cell, GENESIS_HASH);
       row = this.s.cellByName.get(channel, cell)!;
     }
-    c = new CellLedger(this.db, this.s, row.cell_id, channel, cell, { maxInputs: this.o.mempoolMaxInputs, maxBytes: this.o.mempoolMaxBytes }, { maxBytes: this.o.snapshotMaxBytes, every: this.o.snapshotEvery });
+    c = new CellLedger(this.db, this.s, this.durability, row.cell_id, channel, cell, { maxInputs: this.o.mempoolMaxInputs, maxBytes: this.o.mempoolMaxBytes }, { maxBytes: this.o.snapshotMaxBytes, every: this.o.snapshotEvery });
     this.open.set(key, c);
     return c;
   }

@@ -16,6 +16,7 @@ import type { Json } from "../core/canonical.js";
 import type { AddResult, InputStatus, PendingInput, Refusal } from "./types.js";
 import type { InputRow, Statements } from "./statements.js";
 import { identify, rememberId } from "./input-id.js";
+import type { Durability } from "./durability.js";
 import { ledgerError, rowLimit } from "./errors.js";
 
 /** The bounds of one cell's pool. */
@@ -30,6 +31,7 @@ interface Identified {
   text: string;
   size: number;
   time: number;
+  submission: Json;
 }
 
 function identified(submission: Json, time: number): Identified {
@@ -37,7 +39,7 @@ function identified(submission: Json, time: number): Identified {
     throw ledgerError("LEDGER_BAD_TIME", `the time of a mempool add is ${String(time)}, not a whole number of unix ms`, "pass Date.now(), or the time the node received the submission");
   }
   const { id, text, bytes } = identify(submission);
-  return { id, text, size: bytes, time };
+  return { id, text, size: bytes, time, submission };
 }
 
 /** A status row as the API shows it. */
@@ -56,19 +58,26 @@ export class Mempool {
    */
   private readonly sizes = new Map<string, number>();
   private bytes = 0;
-  /** Parsed pending submissions by id (a subset of `sizes`). */
-  private readonly parsed = new Map<string, Json>();
+  /**
+   * Pending submissions by id, in arrival order (a subset of `sizes`: all of
+   * them once read after a restart), with when they were received: `pending()`
+   * answers from here without a query. It is asked at every offer to
+   * consensus, after every submission message, for two blocks' worth.
+   */
+  private readonly parsed = new Map<string, { submission: Json; received: number }>();
   private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Identified[] }>;
 
   constructor(
     db: Database.Database,
     private readonly s: Statements,
+    private readonly durability: Durability,
     private readonly cellId: number,
     /** The bounds of this pool. */
     readonly limits: PoolLimits,
     where: { channel: string; cell: string },
   ) {
     for (const r of s.pendingSizes.iterate(cellId)) {
+      // In arrival order (the query orders by seq), as adds append to the maps afterwards.
       this.sizes.set(r.id, r.bytes);
       this.bytes += r.bytes;
     }
@@ -110,11 +119,16 @@ export class Mempool {
   }
 
   /** Runs an add transaction and, once it committed, counts what it added. */
-  private run(items: readonly Identified[]): AddResult[] {
-    const { out, added } = this.addBatch.immediate(items);
+  private run(items: readonly Identified[], durable: boolean): AddResult[] {
+    const { out, added } = durable ? this.addBatch.immediate(items) : this.durability.deferred(() => this.addBatch.immediate(items));
     for (const a of added) {
       this.sizes.set(a.id, a.size);
       this.bytes += a.size;
+      // Only while every pending input before it is parsed too: the map must stay in arrival order.
+      if (this.parsed.size === this.sizes.size - 1) {
+        rememberId(a.submission, a.id);
+        this.parsed.set(a.id, { submission: a.submission, received: a.time });
+      }
     }
     return out;
   }
@@ -124,31 +138,44 @@ export class Mempool {
    * returns. Adding a known id (pending, committed or rejected) is "known".
    */
   add(submission: Json, time: number): AddResult {
-    return this.run([identified(submission, time)])[0];
+    return this.run([identified(submission, time)], true)[0];
   }
 
   /**
    * Adds several submissions in one transaction (one fsync): one answer
    * each, in order. Ids are computed before anything is written, so a value
    * that is not JSON (CORE_NOT_JSON) writes nothing.
+   *
+   * `durable: false` is for submissions nobody is answered about (a peer
+   * gossiped them; that peer stored them before it acknowledged them): the
+   * transaction gets no fsync of its own, and is on disk through a power cut
+   * with the next fsynced write (durability.ts); a kill -9 keeps it.
    */
-  addMany(items: ReadonlyArray<{ submission: Json; time: number }>): AddResult[] {
-    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)));
+  addMany(items: ReadonlyArray<{ submission: Json; time: number }>, opts: { durable?: boolean } = {}): AddResult[] {
+    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)), opts.durable ?? true);
   }
 
   /** Pending inputs in arrival order, at most `limit` (default: all of them; a limit below 1 gives none). */
   pending(limit = this.sizes.size): PendingInput[] {
     const n = rowLimit(limit, this.sizes.size);
     if (n === 0) return [];
-    return this.s.pending.all(this.cellId, n).map((r) => {
-      let submission = this.parsed.get(r.id);
-      if (submission === undefined) {
-        submission = JSON.parse(r.submission) as Json;
-        rememberId(submission, r.id);
-        this.parsed.set(r.id, submission);
+    if (this.parsed.size === this.sizes.size) {
+      const out: PendingInput[] = [];
+      for (const [id, p] of this.parsed) {
+        if (out.length >= n) break;
+        out.push({ id, submission: p.submission, bytes: this.sizes.get(id)!, received: p.received });
       }
-      return { id: r.id, submission, bytes: r.bytes, received: r.received };
-    });
+      return out;
+    }
+    // After a restart: read them from the ledger once, in arrival order; from then on the map answers.
+    const rows = this.s.pending.all(this.cellId, this.sizes.size);
+    this.parsed.clear();
+    for (const r of rows) {
+      const submission = JSON.parse(r.submission) as Json;
+      rememberId(submission, r.id);
+      this.parsed.set(r.id, { submission, received: r.received });
+    }
+    return this.pending(n);
   }
 
   /**

@@ -100,7 +100,7 @@ export function prepareStatements(db: Database.Database) {
     pending: p<[number, number], { id: string; submission: string; bytes: number; received: number }>(
       "SELECT id, submission, bytes, received FROM inputs WHERE cell_id = ? AND status = 'pending' ORDER BY seq LIMIT ?",
     ),
-    pendingSizes: p<[number], { id: string; bytes: number }>("SELECT id, bytes FROM inputs WHERE cell_id = ? AND status = 'pending'"),
+    pendingSizes: p<[number], { id: string; bytes: number }>("SELECT id, bytes FROM inputs WHERE cell_id = ? AND status = 'pending' ORDER BY seq"),
     /** Settles a pending input (its submission text is dropped: the block, if any, holds it). */
     settlePending: p<[string, number | null, number | null, string | null, string | null, string | null, string, number]>(
       "UPDATE inputs SET status = ?, submission = NULL, height = ?, idx = ?, code = ?, rule = ?, message = ? WHERE id = ? AND cell_id = ? AND status = 'pending'",

@@ -107,6 +107,8 @@ export abstract class GroupHost<S extends ChainBase> {
   private head: StoredHead<S> | null;
   private readonly refusals = new Map<string, InputStatus>();
   private offerScheduled = false;
+  /** Admitted submissions gossiped by peers, stored together at the end of this turn of the event loop. */
+  private fromPeers: Array<{ submission: Json; time: number }> = [];
   /** Inputs or outputs were in the last offer (the idle pacer's question). */
   private hasWork = false;
   /** The last block this node stored carried no inputs (the group may be idle). */
@@ -364,16 +366,33 @@ export abstract class GroupHost<S extends ChainBase> {
     return results;
   }
 
-  /** Submissions a group peer admitted: admitted here too, stored, offered (no answer goes back). */
+    /**
+   * Submissions a group peer admitted: admitted here too, stored, offered (no
+   * answer goes back). What the peers' messages of one turn of the event loop
+   * carry is stored in one transaction.
+   */
   gossiped(inputs: readonly unknown[]): void {
-    const items: Array<{ submission: Json; time: number }> = [];
     const now = this.g.now();
+    const before = this.fromPeers.length;
     for (const sub of inputs) {
       if (this.admit(sub as Json) !== undefined) continue;
-      items.push({ submission: sub as Json, time: now });
+      this.fromPeers.push({ submission: sub as Json, time: now });
     }
+    if (before === 0 && this.fromPeers.length > 0) setImmediate(() => this.storeGossiped());
+  }
+
+  private storeGossiped(): void {
+    const items = this.fromPeers;
+    this.fromPeers = [];
     if (items.length === 0) return;
-    const added = this.chainLedger.mempool.addMany(items);
+    let added;
+    try {
+      // Not acknowledged here (the peer that took them stored them durably before it answered): no fsync of their own.
+      added = this.chainLedger.mempool.addMany(items, { durable: false });
+    } catch (e) {
+      this.g.log.error("gossiped inputs not stored", { channel: this.channel, cell: this.cell, inputs: items.length, error: String(e) });
+      return;
+    }
     added.forEach((r, i) => {
       if (r.status === "added") this.added(items[i].submission, r.id);
     });

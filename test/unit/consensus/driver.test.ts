@@ -140,6 +140,22 @@ describe("group driver: effects through the ports", () => {
     expect(relays.sort()).toEqual(["prevote", "proposal"]);
     expect(r.driver.counters.gossiped).toBe(2);
   });
+
+  it("each re-send without progress doubles the wait before the next (up to 8 intervals), so a slow height is not flooded", () => {
+    const r = rig({ driver: { gossipIntervalMs: 200 } });
+    r.driver.start();
+    r.driver.receive(PUB[1], proposal(1, 0, V));
+    const at: number[] = [];
+    const t0 = r.clock.t;
+    // Checked every interval for 6 s of a stalled height: re-sends at 200, 600, 1400, 3000, 4600 ms (waits 200, 400, 800, 1600, 1600).
+    for (let k = 1; k <= 30; k++) {
+      r.clock.t = t0 + k * 200;
+      const before = r.driver.counters.gossiped;
+      r.timers.splice(r.timers.findIndex((t) => t.ms === 200), 1)[0].fire();
+      if (r.driver.counters.gossiped > before) at.push(r.clock.t - t0);
+    }
+    expect(at).toEqual([200, 600, 1400, 3000, 4600]);
+  });
 });
 
 describe("group driver: a broken node stops the group loudly", () => {

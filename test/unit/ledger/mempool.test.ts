@@ -25,6 +25,23 @@ afterEach(() => {
 const bytes = (v: Json) => Buffer.byteLength(canonicalString(v));
 
 describe("mempool: adds", () => {
+  it("pending() keeps arrival order across a reopen, adds after it and settles, with each input's received time", () => {
+    const [a, b, c, d] = inputs(0, 4);
+    cell.mempool.add(a, 100);
+    cell.mempool.addMany([{ submission: b, time: 101 }], { durable: false });
+    ledger.close();
+    ledger = openLedger(t.file(), { mempoolMaxInputs: 5, mempoolMaxBytes: 400 });
+    cell = ledger.cell("t", "c");
+    cell.mempool.add(c, 102);
+    expect(cell.mempool.pending().map((p) => [p.submission, p.received])).toEqual([[a, 100], [b, 101], [c, 102]]);
+    expect(cell.mempool.reject(inputId(b), { code: "X", message: "m" })).toBe(true);
+    cell.mempool.add(d, 103);
+    expect(cell.mempool.pending().map((p) => p.submission)).toEqual([a, c, d]);
+    expect(cell.mempool.pending(2).map((p) => p.submission)).toEqual([a, c]);
+    // The same objects on every read (what consensus memoises per object).
+    expect(cell.mempool.pending()[2].submission).toBe(cell.mempool.pending()[2].submission);
+  });
+
   it("the id is the hex sha256 of the submission's canonical bytes: key order does not change it", () => {
     const a = cell.mempool.add({ n: 1, id: "x" }, 10);
     expect(a).toEqual({ status: "added", id: createHash("sha256").update('{"id":"x","n":1}').digest("hex") });
