@@ -134,6 +134,11 @@ function onMessage<S>(c: Ctx<S>, frame: unknown): void {
   // Cheap checks before the ~80 µs signature check.
   if (m.type === "proposal") {
     if (m.validator !== proposerOf(set, m.height, m.round)) return c.drop("not-proposer", undefined, m.validator);
+    // A proposal re-sent by gossip: same signed fields and signature as one already held (whose value hashed to
+    // its valueId). Its value is never used, so it is dropped before it is hashed (~10 ms for 1,000 inputs).
+    if (m.height === s.height && s.rounds[m.round]?.proposals.some((p) => p.signature === m.signature && p.valueId === m.valueId && p.validRound === m.validRound && p.validator === m.validator)) {
+      return c.drop("duplicate", undefined, m.validator);
+    }
     let id: string;
     try {
       id = cfg.app.valueId(m.value);

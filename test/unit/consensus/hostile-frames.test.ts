@@ -99,6 +99,23 @@ describe("frames are bounded before their value is encoded", () => {
     expect(r.effects).toContainEqual(expect.objectContaining({ kind: "bad-peer", peer: "peer-9", reason: "too-large" }));
     expect(app.hashed).toBe(0);
   });
+
+  it("a proposal re-sent by gossip is dropped as a duplicate before its value is hashed, whatever value the copy carries", () => {
+    const app = countingApp();
+    const p = proposal(1, 0, value("v"));
+    const first = step(started(0, { app }), msg(p));
+    expect(app.hashed).toBe(1);
+    const again = step(first.state, msg({ ...p }));
+    expect(drops(again.effects)).toEqual(["duplicate"]);
+    // The copy's value is never used: the proposal held is the one whose value hashed to its id.
+    const altered = step(again.state, msg({ ...p, value: value("other") }));
+    expect(drops(altered.effects)).toEqual(["duplicate"]);
+    expect(app.hashed).toBe(1);
+    expect(altered.state.rounds[0].proposals.map((x) => x.value)).toEqual([value("v")]);
+    // Another signature (a forged copy) is still checked the full way.
+    const forged = step(altered.state, msg({ ...p, value: value("other"), signature: "00".repeat(64) }));
+    expect(drops(forged.effects)).toEqual(["bad-value-id"]);
+  });
 });
 
 describe("a broken node stops with a coded error", () => {
