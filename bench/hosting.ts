@@ -21,6 +21,7 @@ import { createKeyFile } from "../runtime/node/config/index.js";
 import { silentLogger } from "../runtime/node/log.js";
 import { startNode, type RunningNode } from "../runtime/node/node.js";
 import { readFileSync } from "node:fs";
+import { soloChannel } from "../test/fixtures/node/solo-channel.js";
 
 const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 100);
 const SETTLE_MS = 3_000;
@@ -28,34 +29,17 @@ const TARGET_MB = { rules: 10, code: 15 } as const;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function channelText(name: string, code: boolean): string {
-  return `channel: ${name}
-version: 1
-groups:
-  solo:
-    validators: [solo]
-    threshold: 1
-cells:
-  readings:
-    group: solo
-    accepts:
-      type: object
-      required: [meter, litres]
-      additionalProperties: false
-      properties:
-        meter: { type: string, maxLength: 32 }
-        litres: { type: integer, minimum: 0 }
-    rules:
-      - name: plausible-use
-        require: { "<=": [ { var: data.litres }, 5000 ] }
-        message: "{data.litres} litres is too much"
-    state:
+  const state = `    state:
       - add: total
         value: { var: data.litres }
-${
-  code
-    ? `    emit:
+`;
+  if (!code) return soloChannel(name, { rule: true, extra: state });
+  return soloChannel(name, {
+    rule: true,
+    extra: `${state}    emit:
       - to: scored
-  scored:
+`,
+    after: `  scored:
     group: solo
     accepts:
       type: object
@@ -65,9 +49,8 @@ ${
         litres: { type: integer }
     code: ./score.js
     limits: { memoryMb: 16, timeMs: 20 }
-`
-    : ""
-}`;
+`,
+  });
 }
 
 const SCORE_JS = `function validate(data) {

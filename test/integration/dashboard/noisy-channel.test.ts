@@ -11,32 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { layoutNetwork, ready, sleep, startNode, stopNodes, until, type TestNode } from "./network.js";
+import { soloChannel } from "../../fixtures/node/solo-channel.js";
 
 const RATE = 200;
 let dir: string;
 let nodes: TestNode[] = [];
 
-const channel = (name: string) => `channel: ${name}
-version: 1
-groups:
-  solo:
-    validators: [solo]
-    threshold: 1
-cells:
-  readings:
-    group: solo
-    accepts:
-      type: object
-      required: [meter, litres]
-      additionalProperties: false
-      properties:
-        meter: { type: string, maxLength: 32 }
-        litres: { type: integer, minimum: 0 }
-    rules:
-      - name: plausible-use
-        require: { "<=": [ { var: data.litres }, 5000 ] }
-        message: "{data.litres} litres is too much"
-`;
+const channel = (name: string) => soloChannel(name, { rule: true });
 
 async function post(api: string, ch: string, inputs: unknown[]): Promise<Array<{ id: string; status: string; code?: string }>> {
   const r = await fetch(`${api}/v1/channels/${ch}/cells/readings/inputs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ inputs }) });

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { layoutNetwork, ready, ROOT, stopNodes, TOKEN, until, type TestNode } from "../dashboard/network.js";
+import { soloChannel } from "../../fixtures/node/solo-channel.js";
 
 /**
  * The node process itself (not the bin launcher, whose SIGKILL would leave
@@ -24,23 +25,7 @@ function startNode(n: TestNode): void {
 let dir: string;
 let nodes: TestNode[] = [];
 
-const channel = (name: string, version = 1) => `channel: ${name}
-version: ${version}
-groups:
-  solo:
-    validators: [solo]
-    threshold: 1
-cells:
-  readings:
-    group: solo
-    accepts:
-      type: object
-      required: [meter, litres]
-      additionalProperties: false
-      properties:
-        meter: { type: string, maxLength: 32 }
-        litres: { type: integer, minimum: 0 }
-`;
+const channel = (name: string, version = 1) => soloChannel(name, { version });
 
 const admin = (api: string, method: string, path: string, body?: unknown) =>
   fetch(`${api}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });

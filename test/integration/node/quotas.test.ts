@@ -22,28 +22,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { layoutNetwork, ready, ROOT, stopNodes, TOKEN, until, type TestNode } from "../dashboard/network.js";
+import { soloChannel } from "../../fixtures/node/solo-channel.js";
 
 const LEDGER_QUOTA = 16 * 1024;
 let dir: string;
 let nodes: TestNode[] = [];
 
-const channel = (name: string, extra = "") => `channel: ${name}
-version: 1
-groups:
-  solo:
-    validators: [solo]
-    threshold: 1
-cells:
-  readings:
-    group: solo
-    accepts:
-      type: object
-      required: [meter, note]
-      additionalProperties: false
-      properties:
-        meter: { type: string, maxLength: 32 }
-        note: { type: string, maxLength: 2000 }
-${extra}`;
+const channel = (name: string, extra = "") => soloChannel(name, { notes: true, extra });
 
 const codeCell = (memoryMb: number) => `    code: ./hooks.js
     limits: { memoryMb: ${memoryMb}, timeMs: 200 }
