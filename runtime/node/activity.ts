@@ -8,6 +8,7 @@
  * what validators compare.
  */
 import type { ChannelPlan } from "../definition/plan.js";
+import { TOKEN_CELL } from "../definition/token-amount.js";
 
 /** Blocks with inputs kept per cell (empty blocks are counted, not kept: the last one is). */
 export const BLOCKS_KEPT = 20;
@@ -111,6 +112,8 @@ export class ChannelActivity {
       for (const r of all) this.rules.set(`${cellName}/${r.name}`, { requires: r.english, ...(r.description !== undefined ? { description: r.description } : {}) });
       for (const [name, sentence] of Object.entries(cell.code?.rejects ?? {})) this.rules.set(`${cellName}/${name}`, { requires: sentence });
     }
+    // The built-in token cell's blocks and refusals are shown like a cell's.
+    if (plan.token !== undefined) this.blocks.set(TOKEN_CELL, []);
   }
 
   committed(cell: string, b: { height: number; time: number; inputs: readonly unknown[]; verdicts: ReadonlyArray<{ accepted: boolean; code?: string; rule?: string; message?: string }> }, now: number): BlockSeen | undefined {

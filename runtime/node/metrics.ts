@@ -17,6 +17,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ChannelPlan } from "../definition/plan.js";
+import { TOKEN_CELL } from "../definition/token-amount.js";
 import type { CodeRunner } from "../sandbox/index.js";
 
 /** Distinct rejection codes counted per cell before the rest are `OTHER`. */
@@ -238,6 +239,8 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
         for (const r of Object.keys(cell.code?.rejects ?? {})) rules.add(r);
         rulesOf.set(`${plan.channel}/${name}`, rules);
       }
+      // The built-in token cell: no rules of its own; its refusals are TOKEN_* codes (bounded per cell like any).
+      if (plan.token !== undefined) rulesOf.set(`${plan.channel}/${TOKEN_CELL}`, new Set());
     },
     forget(channel) {
       for (const k of [...rulesOf.keys()]) if (k.startsWith(`${channel}/`)) rulesOf.delete(k);

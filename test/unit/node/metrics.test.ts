@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { createNodeMetrics, MAX_CODES_PER_CELL, timedRunner } from "../../../runtime/node/metrics.js";
 import type { CodeRunner } from "../../../runtime/sandbox/index.js";
 import { loadPlan } from "./ops-helpers.js";
+import { readFileSync } from "node:fs";
+import { requireChannel } from "../../../runtime/definition/index.js";
 
 const plan = loadPlan();
 
@@ -25,6 +27,19 @@ describe("node metrics", () => {
     expect(text).toContain('statecell_commit_latency_seconds_bucket{le="0.05",channel="meters",cell="readings"} 1');
     expect(text).toContain('statecell_commit_latency_seconds_bucket{le="0.25",channel="meters",cell="readings"} 2');
     expect(text).toContain('statecell_commit_latency_seconds_count{channel="meters",cell="readings"} 2');
+  });
+
+  it("counts the built-in token cell of a channel with a token, and not the token cell of one without", async () => {
+    const m = createNodeMetrics({ defaults: false });
+    const withToken = requireChannel(readFileSync("channels/token.yaml", "utf8"), { file: "channels/token.yaml" });
+    m.declare(withToken);
+    m.declare(plan);
+    m.committed({ channel: withToken.channel, cell: "token", height: 1, accepted: 2, rejected: [{ code: "TOKEN_INSUFFICIENT_BALANCE" }], latencyMs: 30 });
+    m.committed({ channel: "meters", cell: "token", height: 1, accepted: 5, rejected: [], latencyMs: 30 });
+    const text = await m.text();
+    expect(text).toContain(`statecell_inputs_committed_total{channel="${withToken.channel}",cell="token"} 2`);
+    expect(text).toContain(`statecell_rejections_total{channel="${withToken.channel}",cell="token",rule="none",code="TOKEN_INSUFFICIENT_BALANCE",stage="block"} 1`);
+    expect(text).not.toContain('channel="meters",cell="token"');
   });
 
   it("never makes a series per input: undeclared rules are `other`, codes are capped, unknown channels are not counted", async () => {
