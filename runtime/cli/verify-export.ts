@@ -116,6 +116,22 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       return undefined;
     }
   };
+  /** A block record's certified block at `where`: its value, the value's id, and a certificate of `set` over it (or the first divergence). */
+  const certified = (b: unknown, app: { valueId(v: Json): string }, set: ValidatorSet, group: string, where: { cell: string; height: number }): { value: Json; id: string; cert: CommitCertificate } => {
+    if (!isObj(b) || b.height !== where.height || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
+    const value = (b as { value: Json }).value;
+    let id: string;
+    try {
+      id = app.valueId(value);
+    } catch {
+      return fail("block", "the block's value cannot be hashed", where);
+    }
+    const cert = (b as { certificate: CommitCertificate }).certificate;
+    if (cert.valueId !== id) fail("block", `the block's content hashes to ${short(id)}, its certificate certifies ${short(cert.valueId)}: the block differs from what group ${group} certified`, where);
+    const check = verifyCertificate(set, null, { channel, cell: where.cell, height: where.height, valueId: id }, cert);
+    if (!check.ok) fail("block", `the certificate does not hold: ${check.message}`, where);
+    return { value, id, cert };
+  };
   const expect = (type: string): Record<string, unknown> => {
     const r = next();
     if (r === undefined) return fail(type, `the file ends before its ${type} record`);
@@ -218,20 +234,8 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       const r = expect("block");
       if (r.cell !== cell || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${cell} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
       const where = { cell, height: h };
-      const b = r.block;
-      if (!isObj(b) || b.height !== h || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
-      const value = (b as { value: Json }).value;
       const app = appAt(h);
-      let id: string;
-      try {
-        id = app.valueId(value);
-      } catch {
-        return fail("block", "the block's value cannot be hashed", where);
-      }
-      const cert = (b as { certificate: CommitCertificate }).certificate;
-      if (cert.valueId !== id) fail("block", `the block's content hashes to ${short(id)}, its certificate certifies ${short(cert.valueId)}: the block differs from what group ${cp.group} certified`, where);
-      const check = verifyCertificate(sets[cell], null, { channel, cell, height: h, valueId: id }, cert);
-      if (!check.ok) fail("block", `the certificate does not hold: ${check.message}`, where);
+      const { value, id } = certified(r.block, app, sets[cell], cp.group, where);
       const v = value as unknown as { prevHash?: unknown; inputs?: unknown; stateRoot?: unknown };
       if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
       if (Array.isArray(v.inputs)) {
@@ -286,19 +290,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       const r = expect("block");
       if (r.cell !== TOKEN_CELL || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${TOKEN_CELL} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
       const where = { cell: TOKEN_CELL, height: h };
-      const b = r.block;
-      if (!isObj(b) || b.height !== h || !isObj(b.value) || !isObj(b.certificate)) fail("block", "the record holds no certified block { height, value, certificate }", where);
-      const value = (b as { value: Json }).value;
-      let id: string;
-      try {
-        id = app.valueId(value);
-      } catch {
-        return fail("block", "the block's value cannot be hashed", where);
-      }
-      const cert = (b as { certificate: CommitCertificate }).certificate;
-      if (cert.valueId !== id) fail("block", `the block's content hashes to ${short(id)}, its certificate certifies ${short(cert.valueId)}: the block differs from what group ${t.group} certified`, where);
-      const check = verifyCertificate(tokenSet, null, { channel, cell: TOKEN_CELL, height: h, valueId: id }, cert);
-      if (!check.ok) fail("block", `the certificate does not hold: ${check.message}`, where);
+      const { value, id } = certified(r.block, app, tokenSet, t.group, where);
       const v = value as unknown as { prevHash?: unknown; stateRoot?: unknown };
       if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
       try {

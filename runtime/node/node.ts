@@ -21,7 +21,8 @@ import { openLedger, type Ledger } from "../ledger/index.js";
 import { createPeerNetwork, STATECELL_CHANNELS, type PeerNetwork } from "../net/index.js";
 import { createApiServer, type ApiServer } from "./api/index.js";
 import { loadKeyFile, loadNetwork, type NetworkConfig, type NodeConfig } from "./config/index.js";
-import type { InputStatus, NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
+import type { NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.js";
+import { statusOf } from "./group-host.js";
 import { CellHost } from "./cell-host.js";
 import { TokenHost, tokenCodec, TOKEN_CELL } from "./token-host.js";
 import { formatBaseUnits, genesisTokenState, tokenConfig, tokenStateRoot, type TokenConfig } from "../token/index.js";
@@ -565,13 +566,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       const rows = ledger.inputStatus(id);
       if (rows.length > 0) {
         const r = rows[0];
-        const s: InputStatus = { id: r.id, status: r.status, channel: r.channel, cell: r.cell };
-        if (r.height !== null) s.height = r.height;
-        if (r.index !== null) s.index = r.index;
-        if (r.code !== null) s.code = r.code;
-        if (r.rule !== null) s.rule = r.rule;
-        if (r.message !== null) s.message = r.message;
-        return s;
+        return statusOf(r.channel, r.cell, r);
       }
       for (const h of hosts.values()) {
         const s = h.status(id);
