@@ -182,36 +182,25 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
       each((c) => this.set({ channel: c.channel, cell: c.cell }, c.mempool.bytes));
     },
   });
-  new Gauge({
-    name: "statecell_sandbox_heap_bytes",
-    help: "Heap in use in the isolate of a cell's code hooks (V8 heap statistics: used plus external), read at scrape time.",
-    labelNames: ["channel", "cell"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (source?.sandboxes === undefined) return;
-      for (const s of source.sandboxes()) {
-        if (!known(s.channel, s.cell)) continue;
-        const h = s.runner.heap?.();
-        if (h !== undefined) this.set({ channel: s.channel, cell: s.cell }, h.usedBytes);
-      }
-    },
-  });
-  new Gauge({
-    name: "statecell_sandbox_heap_limit_bytes",
-    help: "Heap limit of the isolate of a cell's code hooks (its limits.memoryMb as V8 applies it).",
-    labelNames: ["channel", "cell"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      if (source?.sandboxes === undefined) return;
-      for (const s of source.sandboxes()) {
-        if (!known(s.channel, s.cell)) continue;
-        const h = s.runner.heap?.();
-        if (h !== undefined) this.set({ channel: s.channel, cell: s.cell }, h.limitBytes);
-      }
-    },
-  });
+  /** A gauge per hosted code cell of one figure of its isolate's heap, read at scrape time. */
+  const heapGauge = (name: string, help: string, figure: "usedBytes" | "limitBytes") =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["channel", "cell"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        if (source?.sandboxes === undefined) return;
+        for (const s of source.sandboxes()) {
+          if (!known(s.channel, s.cell)) continue;
+          const h = s.runner.heap?.();
+          if (h !== undefined) this.set({ channel: s.channel, cell: s.cell }, h[figure]);
+        }
+      },
+    });
+  heapGauge("statecell_sandbox_heap_bytes", "Heap in use in the isolate of a cell's code hooks (V8 heap statistics: used plus external), read at scrape time.", "usedBytes");
+  heapGauge("statecell_sandbox_heap_limit_bytes", "Heap limit of the isolate of a cell's code hooks (its limits.memoryMb as V8 applies it).", "limitBytes");
   new Gauge({
     name: "statecell_peers_connected",
     help: "Validators this node is connected to.",
