@@ -8,6 +8,7 @@
  * at the moment; plain JSON.
  */
 import type { ChannelPlan } from "../definition/plan.js";
+import { TOKEN_CELL } from "../definition/token-amount.js";
 import type { ChannelActivity, BlockSeen, RejectionSeen, SecondSeen } from "./activity.js";
 
 /** What the view reads of one hosted cell. */
@@ -190,6 +191,34 @@ function tokenOf(h: HostedChannel): DashboardChannel["token"] {
   return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply, top, from };
 }
 
+/** The built-in token cell as the graph draws a cell: its group, its chain, no links (other cells read it, nothing flows). */
+function tokenCell(h: HostedChannel): DashboardChannel["cells"] {
+  const t = h.plan.token;
+  if (t === undefined) return [];
+  const r = h.cells.get(TOKEN_CELL);
+  return [
+    {
+      name: TOKEN_CELL,
+      description: `the built-in cell of ${t.symbol}: signed transfers, approvals and transferFroms`,
+      group: t.group,
+      upstream: [],
+      downstream: [],
+      depth: 0,
+      hosted: r !== undefined,
+      code: false,
+      signed: true,
+      rules: [],
+      height: r?.height ?? null,
+      round: r?.round ?? null,
+      step: r?.step ?? null,
+      running: r?.running ?? null,
+      mempool: r?.mempool.count ?? null,
+      blocks: h.activity.blocksOf(TOKEN_CELL),
+      lastBlock: h.activity.lastBlock(TOKEN_CELL) ?? null,
+    },
+  ];
+}
+
 function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): DashboardChannel {
   const plan = h.plan;
   const depth = depths(plan);
@@ -207,7 +236,7 @@ function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): D
       threshold: { ...g.threshold },
       validators: g.validators.map((name) => ({ name, online: src.online(name), self: name === src.node })),
     })),
-    cells: plan.order.map((name) => {
+    cells: [...plan.order.map((name) => {
       const c = plan.cells[name];
       const r = h.cells.get(name);
       const rules = [...c.rules, ...Object.values(c.operations ?? {}).flatMap((o) => o.rules)];
@@ -230,7 +259,7 @@ function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): D
         blocks: h.activity.blocksOf(name),
         lastBlock: h.activity.lastBlock(name) ?? null,
       };
-    }),
+    }), ...tokenCell(h)],
     rejections: h.activity.recentRejections(),
     series: h.activity.series(now),
     snapshots: {

@@ -139,6 +139,12 @@ describe("operator routes", () => {
     expect(t.from).toBe("state");
     const expected = Object.entries(balances).sort((a, b) => Number(b[1]) - Number(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, 10).map(([, b]) => b);
     expect(t.top.map((x) => x.balance)).toEqual(expected);
+    // The built-in token cell is drawn as a cell of its group, with its own chain when this node hosts it.
+    const tokenCell = () => dashboardView(o.view).channels[0].cells.find((c) => c.name === "token");
+    expect(tokenCell()).toMatchObject({ group: library.token!.group, hosted: false, height: null, upstream: [], downstream: [], signed: true });
+    const tokenHost = { ...host, cell: "token", chain: { height: 7, cell: state }, liveState: () => ({ balances, supply: "1" }) };
+    o.bind({ hosts: () => [host as never, tokenHost as never], online: () => true, peers: () => ({ connected: 0, known: 0 }) });
+    expect(tokenCell()).toMatchObject({ hosted: true, height: 7 });
     o.close();
   });
 
