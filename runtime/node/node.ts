@@ -178,14 +178,15 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const versionsOfPlan = (plan: ChannelPlan, text: DefinitionText | undefined): Array<{ from: number; plan: ChannelPlan }> => {
     if (text !== undefined) storeVersion(plan, text, plan.activation ?? 1);
     const all: Array<{ from: number; plan: ChannelPlan }> = [];
-    for (const v of ledger.versions.list(plan.channel)) {
+    const stored = ledger.versions.list(plan.channel);
+    for (const v of stored) {
       if (v.hash === plan.hash) continue;
       const p = planOfStored(v);
       if (typeof p === "string") throw configProblem(`version ${v.version} of ${v.channel} in the ledger (in force from block ${v.activation})`, `it does not load: ${p}`);
       texts.set(p.hash, { file: v.file, source: v.source, code: v.code });
       all.push({ from: v.activation, plan: p });
     }
-    const own = ledger.versions.list(plan.channel).find((v) => v.hash === plan.hash);
+    const own = stored.find((v) => v.hash === plan.hash);
     all.push({ from: own?.activation ?? plan.activation ?? 1, plan });
     return versionsInForce(all);
   };
@@ -208,9 +209,9 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   const allowed = new Set<string>();
   /** The first version of each hosted channel (its cells, groups and pipeline hold for every version). */
   const planOf = new Map<string, ChannelPlan>();
-  /** The later versions of each hosted channel, with their activation heights and prepared runners. */
   /** The version the view shows per channel (the newest any cell here runs). */
   const shown = new Map<string, number>();
+  /** The later versions of each hosted channel, with their activation heights and prepared runners. */
   const later = new Map<string, Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }>>();
   let peerNet: PeerNetwork | undefined;
   const connected = new Set<string>();
@@ -222,6 +223,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     peerNet?.send(peer, channel, bytes);
   };
 
+  /** The key a token genesis name stands for: a validator's, or an account the network file binds (`keys:`). */
+  const accountKey = (name: string): string | undefined => network.byName.get(name)?.key ?? network.accounts.get(name);
   const setOf = (plan: ChannelPlan, cell: string): ValidatorSet => {
     const key = `${plan.channel}/${cell}`;
     let s = sets.get(key);
@@ -245,7 +248,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       if (plan.token !== undefined) {
         groupKeys(plan, plan.token.group, network);
         try {
-          token = tokenConfig(plan, (name) => network.byName.get(name)?.key ?? network.accounts.get(name));
+          token = tokenConfig(plan, accountKey);
         } catch (e) {
           throw configProblem(`channel ${plan.channel}, token`, e instanceof StatecellError ? `${e.code}: ${e.message}; ${e.remedy ?? ""}` : String(e));
         }
@@ -397,11 +400,16 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     repeer();
   }
 
+  /** Every isolate this node built: the running versions' and the staged ones'. */
+  const disposeRunners = (): void => {
+    for (const r of runners.values()) r.dispose();
+    for (const vs of later.values()) for (const v of vs) for (const r of v.built.values()) r.dispose();
+  };
   try {
     for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan).runners })));
   } catch (e) {
     // A ledger that does not restore (LEDGER_RESTORE_MISMATCH, CONSENSUS_APP_DIVERGED) stops the start: release it.
-    for (const r of runners.values()) r.dispose();
+    disposeRunners();
     ledger.close();
     throw e;
   }
@@ -426,7 +434,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       const balances: Record<string, string> = {};
       for (const [k, v] of [...c.genesis].sort(([a], [b]) => (a < b ? -1 : 1))) balances[k] = formatBaseUnits(v);
       const accounts: Record<string, string> = {};
-      for (const name of Object.keys(t.genesis)) if (!/^[0-9a-f]{64}$/.test(name)) accounts[name] = network.byName.get(name)?.key ?? network.accounts.get(name) ?? "";
+      for (const name of Object.keys(t.genesis)) if (!/^[0-9a-f]{64}$/.test(name)) accounts[name] = accountKey(name) ?? "";
       return {
         genesisRoot: tokenStateRoot(genesisTokenState(c)),
         genesis: { name: t.name, symbol: t.symbol, decimals: t.decimals, supply: t.supply, maxSupply: formatBaseUnits(c.maxSupply), balances, accounts },
@@ -726,8 +734,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       snapshots.stop();
       await api.close();
       await peerNet!.close();
-      for (const r of runners.values()) r.dispose();
-      for (const vs of later.values()) for (const v of vs) for (const r of v.built.values()) r.dispose();
+      disposeRunners();
       ledger.close();
       log.info("node stopped");
     },
