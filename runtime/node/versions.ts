@@ -6,6 +6,7 @@
  * docs/operators.md, "Upgrades at a height".
  */
 import { posix } from "node:path";
+import { canonicalString, type Json } from "../core/canonical.js";
 import { formatProblem } from "../core/errors.js";
 import { loadChannel, type ChannelPlan } from "../definition/index.js";
 import type { StoredVersion } from "../ledger/index.js";
@@ -82,5 +83,11 @@ export function upgradeShapeProblem(base: ChannelPlan, next: ChannelPlan): strin
   }
   if (base.snapshots?.group !== next.snapshots?.group) return "the snapshot group changes";
   if ((base.token === undefined) !== (next.token === undefined)) return "the token is added or removed";
+  // The token cell runs on with the configuration it started with (its host is not versioned): only its description may change.
+  if (base.token !== undefined && next.token !== undefined) {
+    const { description: _a, ...a } = base.token;
+    const { description: _b, ...b } = next.token;
+    if (canonicalString(a as unknown as Json) !== canonicalString(b as unknown as Json)) return "the token's declaration changes (group, genesis, supply, fee, fees, rewards or pending policy)";
+  }
   return undefined;
 }

@@ -11,6 +11,7 @@ import { StatecellError } from "../../../runtime/core/errors.js";
 import { loadChannel, type ChannelPlan } from "../../../runtime/definition/index.js";
 import { cellApplication, genesisCellChain, GENESIS_HASH, versionedApplication, type CellChainState } from "../../../runtime/consensus/index.js";
 import { openLedger } from "../../../runtime/ledger/index.js";
+import { readFileSync } from "node:fs";
 import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce } from "../../../runtime/node/versions.js";
 
 const V1 = `channel: cap
@@ -103,6 +104,15 @@ describe("versions of a channel", () => {
     expect(upgradeShapeProblem(p1, plan(V2.replace("  g: { validators: [a], threshold: 1 }", "  g: { validators: [a], threshold: 1 }\n  h: { validators: [a], threshold: 1 }").replace("group: g", "group: h")))).toMatch(/cell c moves from group g to h/);
     expect(upgradeShapeProblem(p1, plan(V2.replace("validators: [a]", "validators: [a, b, c, d]").replace("threshold: 1", "threshold: 3")))).toMatch(/group g has other validators/);
     expect(upgradeShapeProblem(p1, plan(`${V2}  d:\n    group: g\n    accepts: { type: object }\n`))).toMatch(/its cells/);
+  });
+
+  it("an upgrade at a height keeps the token's declaration: only its description may change", () => {
+    const text = readFileSync("channels/token.yaml", "utf8");
+    const base = plan(text, "/channels/token.yaml");
+    const next = (edit: (t: string) => string) => plan(edit(text.replace(/^version: 2$/m, "version: 3\nactivation: 50")), "/channels/token.yaml");
+    expect(upgradeShapeProblem(base, next((t) => t))).toBeUndefined();
+    expect(upgradeShapeProblem(base, next((t) => t.replace("  description: Points earned and spent at the member shops.", "  description: Points of the member shops.")))).toBeUndefined();
+    expect(upgradeShapeProblem(base, next((t) => t.replace(/^  fee:\n    expression: .*$/m, "  fee: \"0.02\"")))).toMatch(/the token's declaration changes/);
   });
 
   it("the ledger keeps each version once with its text; a stored version loads from its text, a tampered one is refused", () => {
