@@ -160,11 +160,11 @@ async function call(a: ChannelArgs, out: Out, method: string, path: string, body
   return 0;
 }
 
-const doneText = (what: string) => (j: { channel: string; version: number; hash: string; unchanged?: boolean; activation?: number }) =>
+const doneText = (what: string) => (j: { channel: string; version: number; hash: string; unchanged?: boolean; activation?: number; atSnapshot?: number }) =>
   j.unchanged
     ? `${j.channel} v${j.version} is already ${j.activation !== undefined ? `staged (in force from block ${j.activation})` : "running"} (same definition)\n`
     : j.activation !== undefined
-      ? `staged ${j.channel} v${j.version} (${j.hash.slice(0, 12)}…): in force from block ${j.activation} in every cell; the running version commits until then\n`
+      ? `staged ${j.channel} v${j.version} (${j.hash.slice(0, 12)}…): in force from block ${j.activation} in every cell${j.atSnapshot !== undefined ? `, named by snapshots from ${j.atSnapshot} on (L0 scheduled it)` : ""}; the running version commits until then\n`
       : `${what} ${j.channel} v${j.version} (${j.hash.slice(0, 12)}…)\n`;
 
 function listText(j: { channels: Array<{ channel: string; version: number; status: string; cells: Array<{ cell: string; height: number }>; lastError: { code: string; message: string } | null }> }): string {

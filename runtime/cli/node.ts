@@ -41,7 +41,7 @@ export async function nodeCommand(configPath: string | undefined, out: (s: strin
   const running = node;
   // --watch: the node follows a folder of channel files (runtime/node/watch.ts).
   const watch = opts.watch === undefined ? undefined : watchFolder(opts.watch, running.admin, () => running.channels.plans().map((p) => p.channel), log);
-  watch?.poll();
+  void watch?.poll();
   return await new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -166,7 +166,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
   summary.definitionHash = plan.hash;
   if (header.definitionHash !== plan.hash) fail("export", `the header names definition ${short(header.definitionHash)}, the definition record is ${short(plan.hash)}`);
   // Later versions: each in force from its activation height; a version no file given is (plan undefined) stops the replay where it begins.
-  const versions: Array<{ from: number; version: number; hash: string; plan: ChannelPlan | undefined }> = [{ from: 1, version: plan.version, hash: plan.hash, plan }];
+  const versions: Array<{ from: number; version: number; hash: string; plan: ChannelPlan | undefined; atSnapshot?: number }> = [{ from: 1, version: plan.version, hash: plan.hash, plan }];
   while (peekType() === "definition") {
     const d = expect("definition");
     const last = versions[versions.length - 1];
@@ -178,7 +178,9 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     if (given.length > 0) p = given.find((g) => g.hash === d.hash);
     else p = embedded(d, "definition");
     if (p !== undefined && p.activation !== from) fail("definition", `version ${p.version} declares \`activation: ${String(p.activation)}\`, the export says it was in force from block ${String(from)}`);
-    versions.push({ from: from as number, version: d.version as number, hash: d.hash as string, plan: p });
+    const at = d.atSnapshot;
+    if (at !== undefined && (typeof at !== "number" || !Number.isSafeInteger(at) || at < 1)) fail("definition", `atSnapshot is a snapshot height of 1 or more, not ${JSON.stringify(at)}`);
+    versions.push({ from: from as number, version: d.version as number, hash: d.hash as string, plan: p, ...(typeof at === "number" ? { atSnapshot: at } : {}) });
   }
   summary.versions = versions.map((v) => ({ version: v.version, hash: v.hash, from: v.from }));
   const reg = expect("registration");
@@ -336,6 +338,18 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       if (vi < lastVersion) fail("snapshot", `it names definition ${short(s.definitionHash)}, which is not ${lastVersion === 0 ? "" : "at or after "}the channel's ${short(versions[lastVersion].hash)}${versions.length > 1 ? " (or a later version of the export)" : ""}`, where);
       lastVersion = vi;
       if (!isObj(s.cells)) fail("snapshot", "the snapshot has no cells", where);
+      // A version L0 scheduled is named from its snapshot height on, and no snapshot before names a block it decided.
+      for (const [i, v] of versions.entries()) {
+        if (v.atSnapshot === undefined) continue;
+        if (h >= v.atSnapshot && vi < i) fail("snapshot", `it names definition ${short(s.definitionHash)}; from snapshot ${v.atSnapshot} on, L0 holds version ${v.version} (${short(v.hash)}) in force`, where);
+        if (h < v.atSnapshot && vi >= i) fail("snapshot", `it names version ${versions[vi].version}, which L0 holds in force only from snapshot ${v.atSnapshot}`, where);
+        if (h < v.atSnapshot) {
+          for (const cell of plan.order) {
+            const c = (s.cells as Record<string, { height?: unknown }>)[cell];
+            if (isObj(c) && typeof c.height === "number" && c.height >= v.from) fail("snapshot", `cell ${cell}: it names block ${c.height}, decided by version ${v.version} (in force from block ${v.from}), under the definition before it (L0 holds version ${v.version} in force from snapshot ${v.atSnapshot})`, { cell, height: h });
+          }
+        }
+      }
       for (const cell of plan.order) {
         const c = (s.cells as Record<string, { height: number; hash: string; stateRoot: string }>)[cell];
         if (!isObj(c)) fail("snapshot", `the snapshot does not name cell ${cell}`, { cell, height: h });

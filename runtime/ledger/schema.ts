@@ -8,7 +8,7 @@
 import type Database from "better-sqlite3";
 import { StatecellError } from "../core/errors.js";
 import { SNAPSHOT_TABLES } from "./snapshot-chain.js";
-import { VERSION_TABLES } from "./channel-versions.js";
+import { VERSION_SCHEDULE, VERSION_TABLES } from "./channel-versions.js";
 import { applyMigrations, type Migration } from "./migrations.js";
 
 export type { Migration };
@@ -130,6 +130,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 2, name: "channel snapshots, L0 registrations and acknowledgements", up: (db: Database.Database) => void db.exec(SNAPSHOT_TABLES) },
   { version: 3, name: "channel versions and their activation heights", up: (db: Database.Database) => void db.exec(VERSION_TABLES) },
   { version: 4, name: "account history (the token cell's events by account)", up: (db: Database.Database) => void db.exec(ACCOUNT_EVENTS) },
+  { version: 5, name: "the snapshot height from which L0 holds a channel version in force", up: (db: Database.Database) => void db.exec(VERSION_SCHEDULE) },
 ]);
 
 /** The schema version this code writes. */

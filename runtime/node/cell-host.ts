@@ -38,6 +38,8 @@ export interface HostVersion {
   from: number;
   plan: ChannelPlan;
   runner: CodeRunner | undefined;
+  /** The snapshot height from which L0 holds it in force, when L0 scheduled it. */
+  atSnapshot?: number;
 }
 
 /** What a cell host needs from the node around it. */
@@ -85,7 +87,7 @@ export class CellHost extends GroupHost<CellChainState> {
   }
 
   /** The versions not yet in force here: from above the next block's height. */
-  override staged(): ReadonlyArray<{ from: number; plan: ChannelPlan }> {
+  override staged(): ReadonlyArray<{ from: number; plan: ChannelPlan; atSnapshot?: number }> {
     const next = this.chain.height + 1;
     return this.versions.filter((v) => v.from > next);
   }

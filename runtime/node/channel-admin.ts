@@ -17,19 +17,21 @@ import type { Logger } from "./log.js";
 import type { HostedChannels } from "./node.js";
 import type { Operations } from "./operations.js";
 import type { ChannelStore } from "./channel-store.js";
-import { definitionText, type DefinitionText } from "./versions.js";
+import { definitionText, upgradeShapeProblem, type DefinitionText } from "./versions.js";
+import type { ScheduleAnswer } from "./l0/upgrade-schedule.js";
 
 /** The largest channel file the admin API reads (the loader's own bound is the same order). */
 const MAX_PROBLEMS_SHOWN = 50;
 
 /** An admin operation's outcome: what the API answers. */
 export type AdminOutcome =
-  | { ok: true; status: 200 | 201; channel: string; version: number; hash: string; unchanged?: boolean; activation?: number }
+  | { ok: true; status: 200 | 201; channel: string; version: number; hash: string; unchanged?: boolean; activation?: number; atSnapshot?: number }
   | { ok: false; status: number; code: string; message: string; remedy: string; problems?: string[] };
 
 export interface ChannelAdmin {
   add(file: string): AdminOutcome;
-  upgrade(channel: string | undefined, file: string): AdminOutcome;
+  /** Resolves, never rejects; a version with `activation:` waits for L0's answer first when the node has an L0. */
+  upgrade(channel: string | undefined, file: string): Promise<AdminOutcome>;
   remove(channel: string): AdminOutcome;
 }
 
@@ -68,7 +70,15 @@ export function loadChannelFile(file: string, sources?: Map<string, string>): { 
   return { plan: r.plan, path, text: definitionText(r.plan, source) };
 }
 
-export function channelAdmin(deps: { node: string; channels: HostedChannels; ops: Operations; log: Logger; store?: ChannelStore }): ChannelAdmin {
+export function channelAdmin(deps: {
+  node: string;
+  channels: HostedChannels;
+  ops: Operations;
+  log: Logger;
+  store?: ChannelStore;
+  /** With an L0: whether it scheduled the upgrade from definition `from` to `plan` (upgrade-schedule.ts). Without, staging is the operator's say-so. */
+  schedule?: (plan: ChannelPlan, from: string) => Promise<ScheduleAnswer>;
+}): ChannelAdmin {
   const { channels, ops, log } = deps;
   const find = (name: string): ChannelPlan | undefined => channels.plans().find((p) => p.channel === name);
 
@@ -134,7 +144,7 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
       if (!o.ok) return o;
       return remember(() => deps.store!.saved(plan, r.path, r.sources), () => channels.remove(plan.channel), plan.channel) ?? o;
     },
-    upgrade(channel, file) {
+    async upgrade(channel, file) {
       const r = load(file, channel ?? "(unknown)");
       if ("ok" in r) return r;
       const { plan } = r;
@@ -155,8 +165,17 @@ export function channelAdmin(deps: { node: string; channels: HostedChannels; ops
       // With `activation:` the new version is staged (in the ledger, with its text) and every cell switches at
       // that block; without, this node swaps at once.
       if (plan.activation !== undefined) {
-        const o = apply("staged", plan, () => channels.stage(plan, r.text), 200);
-        return o.ok ? { ...o, activation: plan.activation } : o;
+        // What the node can tell by itself first, so an operator does not get an upgrade approved that cannot run.
+        const shape = upgradeShapeProblem(versions[0].plan, plan);
+        if (shape !== undefined) return apply("staged", plan, () => channels.stage(plan, r.text), 200);
+        let atSnapshot: number | undefined;
+        if (deps.schedule !== undefined) {
+          const answer = await deps.schedule(plan, old.hash);
+          if (!answer.ok) return failed(name, refuse(answer.code === "NODE_L0_UNREACHABLE" ? 503 : 409, answer.code, `${name} v${plan.version} is not staged: ${answer.message}`, answer.remedy));
+          atSnapshot = answer.schedule.atSnapshot;
+        }
+        const o = apply("staged", plan, () => channels.stage(plan, r.text, atSnapshot), 200);
+        return o.ok ? { ...o, activation: plan.activation, ...(atSnapshot !== undefined ? { atSnapshot } : {}) } : o;
       }
       const o = apply("upgraded", plan, () => channels.replace(plan), 200);
       if (!o.ok) return o;

@@ -197,7 +197,7 @@ export abstract class GroupHost<S extends ChainBase> {
   }
 
   /** Versions staged here and not yet in force (a cell's upgrades at a height; none by default). */
-  staged(): ReadonlyArray<{ from: number; plan: ChannelPlan }> {
+  staged(): ReadonlyArray<{ from: number; plan: ChannelPlan; atSnapshot?: number }> {
     return [];
   }
 

@@ -24,7 +24,7 @@ export interface CellReading {
   state?: () => unknown;
   /** The version the cell's next block runs, and the versions staged above it (upgrades at a height). */
   version?: { version: number; hash: string };
-  staged?: ReadonlyArray<{ version: number; hash: string; activation: number }>;
+  staged?: ReadonlyArray<{ version: number; hash: string; activation: number; atSnapshot?: number }>;
 }
 
 /** One hosted channel as the node knows it. */
@@ -56,8 +56,8 @@ export interface ChannelSummary {
   hash: string;
   status: ChannelStatus;
   cells: Array<{ cell: string; height: number; running: boolean; version?: number }>;
-  /** Versions staged to come into force at a block height (`activation`), the earliest first. */
-  staged?: Array<{ version: number; hash: string; activation: number }>;
+  /** Versions staged to come into force at a block height (`activation`), the earliest first; `atSnapshot`: the snapshot height from which L0 holds it in force, when L0 scheduled it. */
+  staged?: Array<{ version: number; hash: string; activation: number; atSnapshot?: number }>;
   lastError: { code: string; message: string; at: number } | null;
 }
 
@@ -82,8 +82,8 @@ export function channelSummaries(src: NodeViewSource): ChannelSummary[] {
     const readings = [...h.cells.values()];
     const versions = readings.map((c) => c.version).filter((v): v is { version: number; hash: string } => v !== undefined);
     if (versions.length > 0) running = versions.reduce((a, b) => (b.version < a.version ? b : a));
-    const staged = new Map<string, { version: number; hash: string; activation: number }>();
-    for (const c of readings) for (const s of c.staged ?? []) staged.set(s.hash, { version: s.version, hash: s.hash, activation: s.activation });
+    const staged = new Map<string, { version: number; hash: string; activation: number; atSnapshot?: number }>();
+    for (const c of readings) for (const s of c.staged ?? []) staged.set(s.hash, { version: s.version, hash: s.hash, activation: s.activation, ...(s.atSnapshot !== undefined ? { atSnapshot: s.atSnapshot } : {}) });
     out.push({
       channel: h.plan.channel,
       version: running.version,

@@ -35,9 +35,10 @@ import { openChannelStore } from "./channel-store.js";
 import { channelAdmin, type ChannelAdmin } from "./channel-admin.js";
 import { adminRoutes } from "./api/admin-routes.js";
 import { tokenRoutes, type TokenLookup } from "./api/token-routes.js";
-import { attachSnapshots, type NodeSnapshots } from "./l0/index.js";
+import { attachSnapshots, scheduledUpgrade, type NodeSnapshots } from "./l0/index.js";
+import { l0Client, type L0Client } from "../l0/client.js";
 import { exportSource } from "./l0/export-source.js";
-import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce, type DefinitionText } from "./versions.js";
+import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce, type DefinitionText, type VersionAt } from "./versions.js";
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
@@ -68,9 +69,9 @@ export interface HostedChannels {
    * with its text, and run by each cell host from that height on.
    * @throws StatecellError NODE_UPGRADE_SHAPE, NODE_UPGRADE_TOO_LATE, and the old version runs on
    */
-  stage(plan: ChannelPlan, text: DefinitionText): void;
-  /** Every version of `channel` here with the height it is in force from (the first from 1). */
-  versions(channel: string): Array<{ from: number; plan: ChannelPlan }>;
+  stage(plan: ChannelPlan, text: DefinitionText, atSnapshot?: number): void;
+  /** Every version of `channel` here with the height it is in force from (the first from 1), and the snapshot height from which L0 holds it in force when L0 scheduled it. */
+  versions(channel: string): Array<{ from: number; plan: ChannelPlan; atSnapshot?: number }>;
 }
 
 export interface RunningNode {
@@ -97,6 +98,36 @@ export interface RunningNode {
 function configProblem(what: string, problems: readonly { code: string; message: string }[] | string): StatecellError {
   const text = typeof problems === "string" ? problems : problems.map((p) => formatProblem(p as Parameters<typeof formatProblem>[0])).join("\n");
   return new StatecellError("NODE_CONFIG_INVALID", `${what}:\n${text}`, { remedy: "fix the file at the places named, then start the node again" });
+}
+
+/**
+ * The snapshot height from which L0 holds each later version in force, for
+ * the versions the ledger does not know it of (kept once learnt). A version
+ * new in the node file that L0 has not scheduled stops the start (an
+ * upgrade takes effect only once L0 registered it); for one staged before,
+ * the node starts and says so, and its snapshots go on naming the version
+ * before it.
+ * @throws StatecellError NODE_UPGRADE_NOT_SCHEDULED, NODE_L0_UNREACHABLE (the ledger is closed first)
+ */
+async function learnSchedules(initial: VersionAt[][], client: L0Client, ledger: Ledger, storedBefore: ReadonlySet<string>, log: Logger): Promise<void> {
+  for (const vs of initial) {
+    for (let i = 1; i < vs.length; i++) {
+      const v = vs[i];
+      if (v.atSnapshot !== undefined) continue;
+      const a = await scheduledUpgrade(client, v.plan.channel, vs[i - 1].plan.hash, v.plan.hash);
+      if (a.ok) {
+        ledger.versions.schedule(v.plan.channel, v.plan.hash, a.schedule.atSnapshot);
+        v.atSnapshot = a.schedule.atSnapshot;
+        continue;
+      }
+      if (storedBefore.has(v.plan.hash)) {
+        log.warn("staged version not scheduled by L0", { channel: v.plan.channel, version: v.plan.version, code: a.code, error: a.message });
+        continue;
+      }
+      ledger.close();
+      throw new StatecellError(a.code, `version ${v.plan.version} of ${v.plan.channel} (activation: ${v.from}) is in the node file, but ${a.message}`, { remedy: `${a.remedy}; or leave it out of the node file` });
+    }
+  }
 }
 
 function loadPlan(file: string): { plan: ChannelPlan; text: DefinitionText } {
@@ -159,15 +190,17 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   // The node file's channels, with what the admin API added, upgraded and removed before (channel-store.ts).
   const store = openChannelStore(config.data, log);
   const fromFile = config.channels.map(loadPlan);
-  const startPlans = store.plansAtStart(fromFile.map((l) => l.plan));
+  // A node file may list several versions of one channel (its history, for a node that starts without it): the newest is hosted.
+  const newest = fromFile.filter((l) => !fromFile.some((o) => o.plan.channel === l.plan.channel && o.plan.version > l.plan.version));
+  const startPlans = store.plansAtStart(newest.map((l) => l.plan));
   mkdirSync(config.data, { recursive: true });
   const ledger: Ledger = openLedger(join(config.data, "ledger.sqlite"));
   /** Definition texts by plan hash (the export and the ledger's versions carry them). */
   const texts = new Map<string, DefinitionText>();
   /** Stores a version's text and activation, once per hash. */
-  const storeVersion = (plan: ChannelPlan, text: DefinitionText, from: number): void => {
+  const storeVersion = (plan: ChannelPlan, text: DefinitionText, from: number, atSnapshot?: number): void => {
     texts.set(plan.hash, text);
-    ledger.versions.put({ channel: plan.channel, hash: plan.hash, version: plan.version, activation: from, ...text });
+    ledger.versions.put({ channel: plan.channel, hash: plan.hash, version: plan.version, activation: from, ...text, ...(atSnapshot !== undefined ? { atSnapshot } : {}) });
   };
   /**
    * The versions a channel runs here, by height: the one it starts with
@@ -175,22 +208,36 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
    * from staged upgrades, so a restarted node at any height runs the version
    * in force at that height.
    */
-  const versionsOfPlan = (plan: ChannelPlan, text: DefinitionText | undefined): Array<{ from: number; plan: ChannelPlan }> => {
+  const versionsOfPlan = (plan: ChannelPlan, text: DefinitionText | undefined): VersionAt[] => {
     if (text !== undefined) storeVersion(plan, text, plan.activation ?? 1);
-    const all: Array<{ from: number; plan: ChannelPlan }> = [];
+    const all: VersionAt[] = [];
     const stored = ledger.versions.list(plan.channel);
     for (const v of stored) {
       if (v.hash === plan.hash) continue;
       const p = planOfStored(v);
       if (typeof p === "string") throw configProblem(`version ${v.version} of ${v.channel} in the ledger (in force from block ${v.activation})`, `it does not load: ${p}`);
       texts.set(p.hash, { file: v.file, source: v.source, code: v.code });
-      all.push({ from: v.activation, plan: p });
+      all.push({ from: v.activation, plan: p, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) });
     }
     const own = stored.find((v) => v.hash === plan.hash);
-    all.push({ from: own?.activation ?? plan.activation ?? 1, plan });
+    all.push({ from: own?.activation ?? plan.activation ?? 1, plan, ...(own?.atSnapshot !== undefined ? { atSnapshot: own.atSnapshot } : {}) });
+    // A version that takes over at a block needs the one before it: without it, this node would run the new rules from block 1.
+    const first = [...all].sort((a, b) => a.from - b.from)[0];
+    if (first.from > 1) {
+      throw new StatecellError("NODE_VERSION_HISTORY", `version ${first.plan.version} of ${plan.channel} takes over at block ${first.from} (activation: ${first.from}), and this node has no version of ${plan.channel} before it`, {
+        remedy: `list the channel's earlier file(s) in the node file too (channels: [${plan.channel}-v${first.plan.version - 1}.yaml, ...]), so the blocks below ${first.from} are judged by the rules they were decided with`,
+      });
+    }
     return versionsInForce(all);
   };
+  /** The versions each channel's ledger held before this start (a version new in the node file must be scheduled by L0). */
+  const storedBefore = new Set(fromFile.flatMap((l) => ledger.versions.list(l.plan.channel).map((v) => v.hash)));
+  // Earlier versions of a channel the node file lists beside a later one are stored first (a new node learns its history from them).
+  for (const l of fromFile) {
+    if (fromFile.some((o) => o.plan.channel === l.plan.channel && o.plan.version > l.plan.version)) storeVersion(l.plan, l.text, l.plan.activation ?? 1);
+  }
   const initial = startPlans.map((plan) => versionsOfPlan(plan, fromFile.find((l) => l.plan.hash === plan.hash)?.text));
+  if (config.l0 !== undefined) await learnSchedules(initial, l0Client(config.l0.url, { timeoutMs: 5_000 }), ledger, storedBefore, log);
   const plans = initial.map((vs) => vs[0].plan);
   const ops = createOperations({ node: me.name, plans: initial.map((vs) => vs[vs.length - 1].plan), log });
   const quotas = new Quotas(config.quotas, undefined, (channel, cell, code, n) => ops.metrics.refused(channel, cell, code, undefined, n), (channel) => ledger.channelBytes(channel), {
@@ -212,7 +259,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   /** The version the view shows per channel (the newest any cell here runs). */
   const shown = new Map<string, number>();
   /** The later versions of each hosted channel, with their activation heights and prepared runners. */
-  const later = new Map<string, Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }>>();
+  const later = new Map<string, Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner>; atSnapshot?: number }>>();
   let peerNet: PeerNetwork | undefined;
   const connected = new Set<string>();
   const fatal = (e: unknown): void => {
@@ -298,7 +345,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   }
 
   /** Hosts `plan` with its prepared runners and token (and its later versions): one host per cell whose group names this node, the token cell's included. */
-  function hostPlan(plan: ChannelPlan, prepared: Prepared, versions: Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner> }> = []): Array<CellHost | TokenHost> {
+  function hostPlan(plan: ChannelPlan, prepared: Prepared, versions: Array<{ from: number; plan: ChannelPlan; built: Map<string, CodeRunner>; atSnapshot?: number }> = []): Array<CellHost | TokenHost> {
     const built = prepared.runners;
     planOf.set(plan.channel, plan);
     later.set(plan.channel, versions);
@@ -328,7 +375,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       }
       const host: CellHost = new CellHost({
         plan,
-        versions: versions.map((v) => ({ from: v.from, plan: v.plan, runner: v.built.get(cellName) })),
+        versions: versions.map((v) => ({ from: v.from, plan: v.plan, runner: v.built.get(cellName), ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) })),
         switched: (p) => {
           // The view and the metrics' labels follow the newest version a cell here runs.
           if ((shown.get(p.channel) ?? 0) >= p.version) return;
@@ -406,7 +453,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     for (const vs of later.values()) for (const v of vs) for (const r of v.built.values()) r.dispose();
   };
   try {
-    for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan).runners })));
+    for (const vs of initial) hostPlan(vs[0].plan, prepare(vs[0].plan), vs.slice(1).map((v) => ({ from: v.from, plan: v.plan, built: prepare(v.plan).runners, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) })));
   } catch (e) {
     // A ledger that does not restore (LEDGER_RESTORE_MISMATCH, CONSENSUS_APP_DIVERGED) stops the start: release it.
     disposeRunners();
@@ -426,6 +473,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     log,
     fault: fatal,
     ...(config.l0 !== undefined ? { l0: config.l0 } : {}),
+    versions: (channel) => hostedChannels.versions(channel).map((v) => ({ hash: v.plan.hash, activation: v.from, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) })),
     token: (plan) => {
       const c = tokenConfigs.get(plan.channel);
       const t = plan.token;
@@ -655,7 +703,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       unhostPlan(channel);
       ops.unhost(channel);
     },
-    stage(plan, text) {
+    stage(plan, text, atSnapshot) {
       if (stopped) throw shuttingDown();
       const base = planOf.get(plan.channel);
       const from = plan.activation;
@@ -675,23 +723,24 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       // Built first, then durable, then in force: a version that cannot run changes nothing.
       const built = prepare(plan).runners;
       try {
-        storeVersion(plan, text, from);
-        for (const h of mine) h.stage({ from, plan, runner: built.get(h.cell) });
+        storeVersion(plan, text, from, atSnapshot);
+        for (const h of mine) h.stage({ from, plan, runner: built.get(h.cell), ...(atSnapshot !== undefined ? { atSnapshot } : {}) });
       } catch (e) {
         for (const r of built.values()) r.dispose();
         throw e;
       }
-      vs.push({ from, plan, built });
+      vs.push({ from, plan, built, ...(atSnapshot !== undefined ? { atSnapshot } : {}) });
       later.set(plan.channel, vs);
-      log.info("channel version staged", { channel: plan.channel, version: plan.version, hash: plan.hash, activation: from });
+      log.info("channel version staged", { channel: plan.channel, version: plan.version, hash: plan.hash, activation: from, atSnapshot });
     },
     versions(channel) {
       const base = planOf.get(channel);
       if (base === undefined) return [];
-      return [{ from: 1, plan: base }, ...(later.get(channel) ?? []).map((v) => ({ from: v.from, plan: v.plan }))];
+      return [{ from: 1, plan: base }, ...(later.get(channel) ?? []).map((v) => ({ from: v.from, plan: v.plan, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) }))];
     },
   };
-  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log, store });
+  const l0 = config.l0 !== undefined ? l0Client(config.l0.url, { timeoutMs: 10_000 }) : undefined;
+  const admin = channelAdmin({ node: me.name, channels: hostedChannels, ops, log, store, ...(l0 !== undefined ? { schedule: (plan: ChannelPlan, from: string) => scheduledUpgrade(l0, plan.channel, from, plan.hash) } : {}) });
   const peerAt = await peerNet.listen({ host: config.listen.peer.host, port: config.listen.peer.port });
   const tokenLookup: TokenLookup = (channel) => {
     const plan = planOf.get(channel);

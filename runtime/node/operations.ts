@@ -106,7 +106,7 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
         // The live state, read in place (no copy): the view takes only what it shows.
         state: () => h.liveState(),
         version: { version: h.plan.version, hash: h.plan.hash },
-        staged: h.staged().map((v) => ({ version: v.plan.version, hash: v.plan.hash, activation: v.from })),
+        staged: h.staged().map((v) => ({ version: v.plan.version, hash: v.plan.hash, activation: v.from, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) })),
       });
     }
     return m;

@@ -41,6 +41,8 @@ export function planOfStored(v: StoredVersion): ChannelPlan | string {
 export interface VersionAt {
   from: number;
   plan: ChannelPlan;
+  /** The snapshot height from which L0 holds it in force, when L0 scheduled it. */
+  atSnapshot?: number;
 }
 
 /**
@@ -54,9 +56,9 @@ export function versionsInForce(versions: readonly VersionAt[]): VersionAt[] {
   const out: VersionAt[] = [];
   for (const v of sorted) {
     const last = out[out.length - 1];
-    if (last === undefined) out.push({ from: 1, plan: v.plan });
-    else if (v.from <= last.from) out[out.length - 1] = { from: last.from, plan: v.plan };
-    else out.push({ from: v.from, plan: v.plan });
+    if (last === undefined) out.push({ ...v, from: 1 });
+    else if (v.from <= last.from) out[out.length - 1] = { ...v, from: last.from };
+    else out.push(v);
   }
   return out;
 }

@@ -105,7 +105,7 @@ export function adminRoutes(deps: { token: string | undefined; admin: ChannelAdm
     if (keys === undefined || typeof file !== "string" || file.length === 0 || file.length > MAX_PATH_CHARS || file.includes("\0") || keys.some((k) => k !== "file")) {
       return fail(400, "API_BAD_BODY", `the body must be { "file": PATH } (a path of at most ${MAX_PATH_CHARS} characters, nothing else)`, "send the path of the channel file on the node's machine");
     }
-    const o = method === "POST" ? admin.add(file) : admin.upgrade(channel, file);
+    const o = method === "POST" ? admin.add(file) : await admin.upgrade(channel, file);
     answer(res, o);
     done(o.status, o.ok ? { version: o.version } : { code: o.code });
   };
@@ -113,6 +113,6 @@ export function adminRoutes(deps: { token: string | undefined; admin: ChannelAdm
 }
 
 function answer(res: ServerResponse, o: ReturnType<ChannelAdmin["add"]>): void {
-  if (o.ok) answerJson(res, o.status, { channel: o.channel, version: o.version, hash: o.hash, ...(o.unchanged ? { unchanged: true } : {}), ...(o.activation !== undefined ? { activation: o.activation } : {}) });
+  if (o.ok) answerJson(res, o.status, { channel: o.channel, version: o.version, hash: o.hash, ...(o.unchanged ? { unchanged: true } : {}), ...(o.activation !== undefined ? { activation: o.activation } : {}), ...(o.atSnapshot !== undefined ? { atSnapshot: o.atSnapshot } : {}) });
   else answerJson(res, o.status, { code: o.code, message: o.message, remedy: o.remedy, ...(o.problems ? { problems: o.problems } : {}) });
 }

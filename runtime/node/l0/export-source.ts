@@ -27,12 +27,15 @@ export interface ExportedDefinition {
   code: Record<string, string>;
   /** For a later version: the block height from which it is in force (absent for the version from genesis). */
   activation?: number;
+  /** For a later version L0 scheduled: the snapshot height from which snapshots name it. */
+  atSnapshot?: number;
 }
 
 /** A version of a hosted channel with its text, as the node keeps them (node.ts). */
 export interface VersionText {
   from: number;
   plan: ChannelPlan;
+  atSnapshot?: number;
   text: { file: string; source: string; code: Record<string, string> } | undefined;
 }
 
@@ -107,7 +110,7 @@ export function exportSource(
       if (!byName.has(channel)) return undefined;
       return versions(channel)
         .filter((v) => v.from > 1 && v.text !== undefined)
-        .map((v) => ({ type: "definition" as const, channel, version: v.plan.version, hash: v.plan.hash, ...v.text!, activation: v.from }));
+        .map((v) => ({ type: "definition" as const, channel, version: v.plan.version, hash: v.plan.hash, ...v.text!, activation: v.from, ...(v.atSnapshot !== undefined ? { atSnapshot: v.atSnapshot } : {}) }));
     },
     blocks(channel, cell, from, limit) {
       if (!byName.has(channel) || !hosts(channel, cell)) return undefined;

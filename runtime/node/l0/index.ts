@@ -14,11 +14,14 @@ import type { Logger } from "../log.js";
 import { HeadAnnouncer, SnapshotHost } from "./snapshot-host.js";
 import { L0Sender, type L0ChannelStatus } from "./l0-sender.js";
 import { SNAPSHOT_CELL, TOKEN_HEAD } from "./snapshot-app.js";
+import { boundaryHeights, type SnapshotVersion } from "./snapshot-versions.js";
 
 export { SnapshotHost, HeadAnnouncer, snapshotOutboxKey, registrationOutboxKey, L0_TARGET } from "./snapshot-host.js";
 export { L0Sender, backoffDelay, type L0ChannelStatus, type L0SenderOptions } from "./l0-sender.js";
 export { snapshotApplication, snapshotProblem, snapshotHash, genesisHead, EMPTY_STATE_ROOT, SNAPSHOT_CELL, type SnapshotValue, type SnapshotChainState, type CertifiedHead } from "./snapshot-app.js";
 export { genesisRegistration, registrationHash, signRegistration } from "./registration.js";
+export { definitionAt, headCapAt, boundaryHeights, type SnapshotVersion } from "./snapshot-versions.js";
+export { scheduledUpgrade, type UpgradeSchedule, type ScheduleAnswer } from "./upgrade-schedule.js";
 
 export interface SnapshotsDeps {
   plans: readonly ChannelPlan[];
@@ -38,6 +41,8 @@ export interface SnapshotsDeps {
   l0?: { url: string; key: string };
   /** For a channel with a token: its state root at genesis and its genesis for the registration. */
   token?(plan: ChannelPlan): { genesisRoot: string; genesis: { [key: string]: Json } } | undefined;
+  /** The channel's versions as its snapshots see them, the first first (snapshot-versions.ts); read at every use, since upgrades are staged while the node runs. */
+  versions?(channel: string): readonly SnapshotVersion[];
 }
 
 export interface NodeSnapshots {
@@ -63,14 +68,15 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     const others = Object.values(keys).filter((k) => k !== d.identity.publicKey);
     const names = plan.token !== undefined ? [...Object.keys(plan.cells), TOKEN_HEAD] : Object.keys(plan.cells);
     const hosted = new Set(names.filter((c) => d.hosts(plan.channel, c)));
-    if (hosted.size > 0) announcers.set(plan.channel, new HeadAnnouncer(plan.channel, others, (p, ch, b) => d.send(p, ch, b), Date.now));
+    const versions = d.versions !== undefined ? () => d.versions!(plan.channel) : undefined;
+    if (hosted.size > 0) announcers.set(plan.channel, new HeadAnnouncer(plan.channel, others, (p, ch, b) => d.send(p, ch, b), Date.now, versions !== undefined ? () => boundaryHeights(versions()) : undefined));
     if (!plan.groups[plan.snapshots.group].validators.includes(d.me)) continue;
     const cellSets: Record<string, ValidatorSet> = {};
     for (const c of names) cellSets[c] = d.setOf(plan, c);
     const token = d.token?.(plan);
     hosts.set(
       plan.channel,
-      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke(), ...(token !== undefined ? { token } : {}) }),
+      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke(), ...(token !== undefined ? { token } : {}), ...(versions !== undefined ? { versions } : {}) }),
     );
   }
   sender = d.l0 !== undefined && hosts.size > 0 ? new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log) : undefined;

@@ -61,8 +61,18 @@ export interface SnapshotPorts {
   heads(): Readonly<Record<string, CertifiedHead | undefined>>;
   /** The hash and state root of block `height` of `cell` when this node's ledger holds it. */
   local(cell: string, height: number): { hash: string; stateRoot: string } | undefined;
-  /** The definition in force at snapshot `height` (the plan's hash; an upgrade's from its height). */
+  /** The definition in force at snapshot `height` (the plan's hash; an upgrade's from the snapshot height L0 scheduled it at). */
   definitionHash(height: number): string;
+  /**
+   * The highest cell head snapshot `height` may name: the block before the
+   * activation of a version L0 scheduled from a later snapshot (snapshot-versions.ts);
+   * undefined when none is ahead.
+   */
+  headCap?(height: number): number | undefined;
+  /** The certified head of `cell` at exactly `height`, when this node holds it (its ledger's block, or a boundary head announced). */
+  headAt?(cell: string, height: number): CertifiedHead | undefined;
+  /** Whether `hash` is one of the channel's versions (a certified snapshot caught up later may name one this node has not seen scheduled). */
+  isDefinition?(hash: string): boolean;
   /** The token's state root at genesis, or null for a channel without a token. */
   tokenGenesisRoot(): string | null;
 }
@@ -98,14 +108,16 @@ export function snapshotProblem(
   plan: ChannelPlan,
   sets: Readonly<Record<string, ValidatorSet>>,
   verifier: SignatureVerifier,
-  ports: Pick<SnapshotPorts, "local" | "definitionHash" | "tokenGenesisRoot">,
+  ports: Pick<SnapshotPorts, "local" | "definitionHash" | "tokenGenesisRoot" | "headCap" | "isDefinition">,
   state: SnapshotChainState,
   height: number,
   prevHash: string,
   value: unknown,
   // A certified snapshot caught up later is judged the same way: its token head is checked against the token
-  // group's certificate and the previous snapshot, never against the token height this node has reached.
-  _certified = false,
+  // group's certificate and the previous snapshot, never against the token height this node has reached. Its
+  // definition and head cap come from the schedule its quorum knew, which this node may not have learnt yet:
+  // any of the channel's versions is taken on the quorum's word.
+  certified = false,
 ): string | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "the value is not an object";
   const v = value as Record<string, unknown>;
@@ -122,7 +134,8 @@ export function snapshotProblem(
   if (s.height !== height) return `height ${s.height} is not ${height}`;
   if (s.prevHash !== prevHash) return `prevHash ${s.prevHash.slice(0, 12)} is not ${prevHash.slice(0, 12)}`;
   const def = ports.definitionHash(height);
-  if (s.definitionHash !== def) return `definitionHash ${s.definitionHash.slice(0, 12)} is not the definition in force, ${def.slice(0, 12)}`;
+  if (s.definitionHash !== def && !(certified && ports.isDefinition?.(s.definitionHash) === true)) return `definitionHash ${s.definitionHash.slice(0, 12)} is not the definition in force, ${def.slice(0, 12)}`;
+  const cap = certified ? undefined : ports.headCap?.(height);
   const tokenProblem = withToken ? tokenHeadProblem(plan, sets, verifier, ports, state, s, v.token) : s.token === null ? undefined : "a channel without a token carries no token state";
   if (tokenProblem !== undefined) return tokenProblem;
   const certs = v.certificates;
@@ -135,6 +148,7 @@ export function snapshotProblem(
     const c = s.cells[name];
     const before = state.cells?.[name] ?? genesisHead();
     if (c.height < before.height) return `cell ${name} goes back from height ${before.height} to ${c.height}`;
+    if (cap !== undefined && c.height > cap && c.height > before.height) return `cell ${name} head ${c.height} is past block ${cap}, the last before the next version's activation, which L0 holds in force only from a later snapshot`;
     if (c.height === before.height) {
       if (c.hash !== before.hash || c.stateRoot !== before.stateRoot) return `cell ${name} at height ${c.height} differs from the previous snapshot`;
       continue;
@@ -190,9 +204,12 @@ export function snapshotApplication(plan: ChannelPlan, sets: Readonly<Record<str
       const heads = ports.heads();
       const cells: Record<string, SnapshotCell> = {};
       const certificates: Record<string, CommitCertificate | null> = {};
+      const cap = ports.headCap?.(height);
       for (const name of Object.keys(plan.cells).sort()) {
         const before = state.cells?.[name] ?? genesisHead();
-        const h = heads[name];
+        // Below the snapshot that names the next version, a cell further on is named at the block before its activation.
+        const fresh = heads[name];
+        const h = cap !== undefined && fresh !== undefined && fresh.height > cap ? ports.headAt?.(name, cap) : fresh;
         if (h !== undefined && h.height > before.height && h.certificate !== null) {
           cells[name] = { height: h.height, hash: h.hash, stateRoot: h.stateRoot };
           certificates[name] = h.certificate;

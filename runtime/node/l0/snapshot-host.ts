@@ -38,6 +38,7 @@ import type { Logger } from "../log.js";
 import { encodeWire } from "../wire.js";
 import { genesisRegistration, registrationHash, registrationSignatureValid, signRegistration } from "./registration.js";
 import { GENESIS_SNAPSHOT_STATE, snapshotApplication, snapshotStateOf, SNAPSHOT_CELL, type CertifiedHead, type SnapshotChainState, type SnapshotValue } from "./snapshot-app.js";
+import { boundaryHeights, definitionAt, headCapAt, type SnapshotVersion } from "./snapshot-versions.js";
 
 /** How often the host checks whether a snapshot is due, and re-sends its registration signature (ms). */
 export const SNAPSHOT_CHECK_MS = 100;
@@ -83,6 +84,8 @@ export interface SnapshotHostDeps {
   token?: { genesisRoot: string; genesis: NonNullable<Registration["token"]> };
   /** After a snapshot or a registration went into the outbox (the sender tries at once). */
   queued?: () => void;
+  /** The channel's versions as snapshots see them (snapshot-versions.ts); without, every snapshot names the plan. */
+  versions?: () => readonly SnapshotVersion[];
 }
 
 /** Messages of the host itself, beside consensus frames, on the pseudo-cell's wire channel. */
@@ -94,6 +97,8 @@ export class SnapshotHost {
   readonly registration: Registration;
   readonly registrationHash: string;
   private readonly heads: Record<string, CertifiedHead | undefined> = {};
+  /** Heads of cells this node does not host at the block before a scheduled activation, by `cell/height` (a snapshot below the upgrade's names them). */
+  private readonly boundaryHeads = new Map<string, CertifiedHead>();
   private readonly verifier: SignatureVerifier = cachingVerifier();
   private head: StoredHead<SnapshotChainState> | null;
   private lastDecidedAt: number;
@@ -121,7 +126,14 @@ export class SnapshotHost {
         const b = d.ledger.cell(this.channel, cell).block(height);
         return b === null ? undefined : { hash: b.block.certificate.valueId, stateRoot: String((b.block.value as { stateRoot?: unknown }).stateRoot) };
       },
-      definitionHash: () => plan.hash,
+      definitionHash: (height) => (d.versions !== undefined ? definitionAt(d.versions(), height) : plan.hash),
+      headCap: (height) => (d.versions !== undefined ? headCapAt(d.versions(), height) : undefined),
+      headAt: (cell, height) => {
+        if (!d.hosted.has(cell)) return this.boundaryHeads.get(`${cell}/${height}`);
+        const b = d.ledger.cell(this.channel, cell).block(height);
+        return b === null ? undefined : headOf(b.block);
+      },
+      isDefinition: (hash) => hash === plan.hash || (d.versions?.().some((v) => v.hash === hash) ?? false),
       tokenGenesisRoot: () => d.token?.genesisRoot ?? null,
     });
     const store = d.ledger.cell(this.channel, SNAPSHOT_CELL);
@@ -259,14 +271,21 @@ export class SnapshotHost {
     if (typeof f.cell !== "string" || !Object.prototype.hasOwnProperty.call(this.d.cellSets, f.cell)) return;
     const set = this.d.cellSets[f.cell];
     if (!set.index.has(from)) return; // only a validator of the cell's own group announces its heads
-    if (!Number.isSafeInteger(f.height) || (f.height as number) <= (this.heads[f.cell]?.height ?? 0)) return;
+    if (!Number.isSafeInteger(f.height)) return;
+    const height = f.height as number;
+    const key = `${f.cell}/${height}`;
+    // The head at the block before a scheduled activation is kept even when a later one is known: snapshots below the upgrade name it.
+    const boundary = this.d.versions !== undefined && !this.boundaryHeads.has(key) && boundaryHeights(this.d.versions()).has(height);
+    if (height <= (this.heads[f.cell]?.height ?? 0) && !boundary) return;
     if (typeof f.hash !== "string" || typeof f.stateRoot !== "string" || !/^[0-9a-f]{64}$/.test(f.stateRoot)) return;
     const check = verifyCertificate(set, null, { channel: this.channel, cell: f.cell, height: f.height as number, valueId: f.hash }, f.certificate, this.verifier);
     if (!check.ok) {
       this.d.log.warn("cell head refused", { channel: this.channel, cell: f.cell, peer: from.slice(0, 16), reason: check.message });
       return;
     }
-    this.heads[f.cell] = { height: f.height as number, hash: f.hash, stateRoot: f.stateRoot, certificate: f.certificate as CommitCertificate };
+    const head = { height, hash: f.hash, stateRoot: f.stateRoot, certificate: f.certificate as CommitCertificate };
+    if (boundary) this.boundaryHeads.set(key, head);
+    if (height > (this.heads[f.cell]?.height ?? 0)) this.heads[f.cell] = head;
   }
 
   private onSignature(from: string, f: { hash: unknown; key: unknown; signature: unknown }): void {
@@ -306,10 +325,13 @@ export class HeadAnnouncer {
     private readonly to: readonly string[],
     private readonly send: (peer: string, channel: "consensus", bytes: Uint8Array) => void,
     private readonly now: () => number,
+    /** Block heights announced at once, whatever follows them: the last block before each scheduled activation. */
+    private readonly boundaries?: () => ReadonlySet<number>,
   ) {}
 
   committed(cell: string, block: CertifiedBlock): void {
     if (this.to.length === 0 || this.stopped) return;
+    if (this.boundaries?.().has(block.height) === true) this.sendHead(cell, headOf(block));
     this.pending.set(cell, headOf(block));
     if (this.timers.has(cell)) return;
     const wait = Math.max(0, (this.last.get(cell) ?? -Infinity) + HEAD_ANNOUNCE_MS - this.now());
@@ -324,6 +346,10 @@ export class HeadAnnouncer {
     if (h === undefined || this.stopped) return;
     this.pending.delete(cell);
     this.last.set(cell, this.now());
+    this.sendHead(cell, h);
+  }
+
+  private sendHead(cell: string, h: CertifiedHead): void {
     const bytes = encodeWire({ ch: this.channel, c: SNAPSHOT_CELL, m: { type: "cell-head", cell, height: h.height, hash: h.hash, stateRoot: h.stateRoot, certificate: h.certificate as unknown as Json } });
     for (const p of this.to) this.send(p, "consensus", bytes);
   }

@@ -64,13 +64,13 @@ describe("staging an upgrade at a height on a node", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("refuses an activation at or below the block being decided, another shape, and activation on version 1, each with its code", () => {
+  it("refuses an activation at or below the block being decided, another shape, and activation on version 1, each with its code", async () => {
     const n = node!;
-    const late = n.admin.upgrade("solo", write("late.yaml", v2(2)));
+    const late = await n.admin.upgrade("solo", write("late.yaml", v2(2)));
     expect(late).toMatchObject({ ok: false, status: 409, code: "NODE_UPGRADE_TOO_LATE" });
-    const shape = n.admin.upgrade("solo", write("shape.yaml", `${v2(head(n) + 1000)}  more:\n    group: one\n    accepts: { type: object }\n`));
+    const shape = await n.admin.upgrade("solo", write("shape.yaml", `${v2(head(n) + 1000)}  more:\n    group: one\n    accepts: { type: object }\n`));
     expect(shape).toMatchObject({ ok: false, status: 422, code: "NODE_UPGRADE_SHAPE", message: expect.stringMatching(/its cells \(items, more\)/) });
-    const v1act = n.admin.upgrade("solo", write("v1act.yaml", V1.replace("version: 1", "version: 1\nactivation: 50")));
+    const v1act = await n.admin.upgrade("solo", write("v1act.yaml", V1.replace("version: 1", "version: 1\nactivation: 50")));
     expect(v1act).toMatchObject({ ok: false, code: "NODE_CHANNEL_INVALID" });
     expect((v1act as { problems: string[] }).problems.join("\n")).toMatch(/v1act\.yaml:3:1: error DEFINITION_ACTIVATION/);
     // Every refusal leaves version 1 running, with nothing staged.
@@ -80,12 +80,12 @@ describe("staging an upgrade at a height on a node", () => {
   it("stages version 2; the inputs it refuses that are pending at the switch are settled with a code; from H on version 2 judges", async () => {
     const n = node!;
     const H = head(n) + 4;
-    const staged = n.admin.upgrade("solo", write("v2.yaml", v2(H)));
+    const staged = await n.admin.upgrade("solo", write("v2.yaml", v2(H)));
     expect(staged).toMatchObject({ ok: true, status: 200, version: 2, activation: H });
     expect(await summary(n)).toMatchObject({ version: 1, staged: [{ version: 2, activation: H }] });
     // The same file again: unchanged. Another version 2: not newer than the staged one.
-    expect(n.admin.upgrade("solo", join(dir, "v2.yaml"))).toMatchObject({ ok: true, unchanged: true, activation: H });
-    expect(n.admin.upgrade("solo", write("v2b.yaml", v2(H + 10).replace("limits:", "description: another\nlimits:")))).toMatchObject({ ok: false, code: "NODE_CHANNEL_NOT_NEWER" });
+    expect(await n.admin.upgrade("solo", join(dir, "v2.yaml"))).toMatchObject({ ok: true, unchanged: true, activation: H });
+    expect(await n.admin.upgrade("solo", write("v2b.yaml", v2(H + 10).replace("limits:", "description: another\nlimits:")))).toMatchObject({ ok: false, code: "NODE_CHANNEL_NOT_NEWER" });
     // 40 version-1 inputs at once: two per block, so most are still pending when version 2 comes into force.
     const results = n.core.submit("solo", "items", Array.from({ length: 40 }, (_, i) => ({ data: { n: 1000 + i } })), "test") as unknown as Promise<Array<{ id: string; status: string }>>;
     const acked = (await results).filter((r) => r.status === "pending");
@@ -109,7 +109,7 @@ describe("staging an upgrade at a height on a node", () => {
     expect(n.core.inputStatus(withUnit.id)!.height).toBeGreaterThanOrEqual(H);
     expect(await summary(n)).toMatchObject({ version: 2, staged: [], cells: [{ cell: "items", version: 2 }] });
     // Too late once in force: a version 3 from a block already decided.
-    expect(n.admin.upgrade("solo", write("v3.yaml", v2(H).replace("version: 2", "version: 3")))).toMatchObject({ ok: false, code: "NODE_UPGRADE_TOO_LATE" });
+    expect(await n.admin.upgrade("solo", write("v3.yaml", v2(H).replace("version: 2", "version: 3")))).toMatchObject({ ok: false, code: "NODE_UPGRADE_TOO_LATE" });
   }, 120_000);
 
   it("restarted with only version 1's file, the node runs version 2 from the ledger; a tampered stored version stops the start", async () => {

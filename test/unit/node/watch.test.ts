@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { AdminOutcome, ChannelAdmin } from "../../../runtime/node/channel-admin.js";
 import { silentLogger } from "../../../runtime/node/log.js";
-import { watchFolder, type FolderWatch } from "../../../runtime/node/watch.js";
+import { WAIT_RETRY_MS, watchFolder, type FolderWatch } from "../../../runtime/node/watch.js";
 
 let dir: string;
 let w: FolderWatch | undefined;
@@ -26,8 +26,9 @@ function recorder(hosted: Set<string>): { admin: ChannelAdmin; calls: string[] }
       hosted.add(nameOf(file));
       return ok(nameOf(file));
     },
-    upgrade(channel, file) {
+    async upgrade(channel, file) {
       calls.push(`upgrade ${channel ?? "?"} ${nameOf(file)}`);
+      if (nameOf(file) === "waiting") return { ok: false, status: 409, code: "NODE_UPGRADE_NOT_SCHEDULED", message: "L0 holds no upgrade", remedy: "approve it" };
       return ok(nameOf(file));
     },
     remove(channel) {
@@ -40,7 +41,7 @@ function recorder(hosted: Set<string>): { admin: ChannelAdmin; calls: string[] }
 }
 
 describe("watchFolder", () => {
-  it("adds new files, upgrades changed ones, removes deleted ones, and leaves tests and half-written files alone", () => {
+  it("adds new files, upgrades changed ones, removes deleted ones, and leaves tests and half-written files alone", async () => {
     dir = mkdtempSync(join(tmpdir(), "statecell-watch-"));
     const hosted = new Set<string>(["meters"]);
     const { admin, calls } = recorder(hosted);
@@ -49,30 +50,49 @@ describe("watchFolder", () => {
     writeFileSync(join(dir, "meters.yaml"), "channel: meters\n");
     writeFileSync(join(dir, "notes.txt"), "not a channel\n");
     w = watchFolder(dir, admin, () => [...hosted], silentLogger, 60_000);
-    w.poll();
+    await w.poll();
     expect(calls).toEqual([]); // seen once: not yet still
-    w.poll();
+    await w.poll();
     // meters is hosted already (from the node file): followed as an upgrade.
     expect(calls.sort()).toEqual(["add meters", "add poll", "upgrade ? meters"]);
     calls.length = 0;
-    w.poll();
+    await w.poll();
     expect(calls).toEqual([]);
     writeFileSync(join(dir, "poll.yaml"), "channel: poll\nversion: 2\n");
     utimesSync(join(dir, "poll.yaml"), new Date(), new Date(Date.now() + 5000));
-    w.poll();
+    await w.poll();
     expect(calls).toEqual([]);
-    w.poll();
+    await w.poll();
     expect(calls).toEqual(["upgrade poll poll"]);
     calls.length = 0;
     unlinkSync(join(dir, "poll.yaml"));
-    w.poll();
+    await w.poll();
     expect(calls).toEqual(["remove poll"]);
     calls.length = 0;
     writeFileSync(join(dir, "broken.yaml"), "channel: [\n");
-    w.poll();
-    w.poll();
+    await w.poll();
+    await w.poll();
     expect(calls).toEqual(["add broken"]);
-    w.poll();
+    await w.poll();
     expect(calls).toEqual(["add broken"]); // refused once; tried again only when the file changes
+  });
+
+  it("an upgrade L0 has not scheduled yet is sent again every WAIT_RETRY_MS, without the file changing", async () => {
+    dir = mkdtempSync(join(tmpdir(), "statecell-watch-"));
+    const hosted = new Set<string>(["waiting"]);
+    const { admin, calls } = recorder(hosted);
+    writeFileSync(join(dir, "waiting.yaml"), "channel: waiting\n");
+    let t = 0;
+    w = watchFolder(dir, admin, () => [...hosted], silentLogger, 60_000, () => t);
+    await w.poll();
+    await w.poll();
+    expect(calls).toEqual(["add waiting", "upgrade ? waiting"]);
+    calls.length = 0;
+    t += WAIT_RETRY_MS - 1;
+    await w.poll();
+    expect(calls).toEqual([]);
+    t += 1;
+    await w.poll();
+    expect(calls).toEqual(["add waiting", "upgrade ? waiting"]);
   });
 });
