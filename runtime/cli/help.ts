@@ -182,7 +182,8 @@ running version goes on. A file with \`activation: H\` is staged: the running
 version commits blocks below H of every cell and every node switches at block
 H (give every node the same file before its cells reach H). A node with an L0
 stages it only once L0 scheduled the upgrade (statecell channel approve, below;
-else NODE_UPGRADE_NOT_SCHEDULED). Without activation, this node swaps at once. \`statecell node --config node.yaml --watch DIR\`
+else NODE_UPGRADE_NOT_SCHEDULED). Without activation, this node swaps at once
+(refused, NODE_UPGRADE_NEEDS_ACTIVATION, for a channel that sends snapshots to L0). \`statecell node --config node.yaml --watch DIR\`
 follows a folder of channel files instead.
 
 Usage: statecell channel readiness CHANNEL.yaml [--l0 URL | --dir DIR] [--format text|json]

@@ -177,6 +177,10 @@ export function channelAdmin(deps: {
         const o = apply("staged", plan, () => channels.stage(plan, r.text, atSnapshot), 200);
         return o.ok ? { ...o, activation: plan.activation, ...(atSnapshot !== undefined ? { atSnapshot } : {}) } : o;
       }
+      // A channel that sends snapshots to L0 changes definition only where L0 scheduled it: at a height every node shares.
+      if (deps.schedule !== undefined && running.snapshots !== undefined) {
+        return failed(name, refuse(409, "NODE_UPGRADE_NEEDS_ACTIVATION", `${name} sends its snapshots to L0, which holds ${old.hash.slice(0, 12)}… in force: a new definition swapped in at once would have every later snapshot refused (L0_DEFINITION), and nodes swapping at different moments would judge blocks differently`, `add \`activation: H\` (a block height ahead of the cells) to version ${plan.version}, have L0 schedule the upgrade (statecell channel approve FILE --key KEYFILE --at SNAPSHOT_HEIGHT), then send the file to every node`));
+      }
       const o = apply("upgraded", plan, () => channels.replace(plan), 200);
       if (!o.ok) return o;
       return remember(() => deps.store!.saved(plan, r.path, r.sources), () => channels.replace(running), name) ?? o;

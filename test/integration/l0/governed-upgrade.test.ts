@@ -89,6 +89,10 @@ describe("a governed upgrade through L0, under load", () => {
     const v2 = plan(v2File);
     expect(v2.hash).not.toBe(v1.hash);
 
+    // Without an activation height, a channel that sends snapshots to L0 is not swapped at once.
+    const now = join(dir, "alpha-now.yaml");
+    writeFileSync(now, readFileSync(ALPHA, "utf8").replace("version: 1", "version: 2"));
+    expect(await nodes[0]!.admin.upgrade("alpha", now)).toMatchObject({ ok: false, status: 409, code: "NODE_UPGRADE_NEEDS_ACTIVATION" });
     // Not approved yet: refused with who approved (nobody), and nothing staged.
     const early = await nodes[0]!.admin.upgrade("alpha", v2File);
     expect(early).toMatchObject({ ok: false, status: 409, code: "NODE_UPGRADE_NOT_SCHEDULED", remedy: expect.stringMatching(/statecell channel approve/) });
