@@ -681,6 +681,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       const made = hostPlan(plan, built);
       ops.host(plan);
       for (const h of made) h.start();
+      // Its snapshot group too, so a channel added at run time registers with L0 and sends its snapshots.
+      snapshots.host(plan);
     },
     replace(plan) {
       if (stopped) throw shuttingDown();
@@ -701,6 +703,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     },
     remove(channel) {
       unhostPlan(channel);
+      snapshots.unhost(channel);
       ops.unhost(channel);
     },
     stage(plan, text, atSnapshot) {

@@ -53,6 +53,10 @@ export interface NodeSnapshots {
   hosts: ReadonlyMap<string, SnapshotHost>;
   /** Delivery to L0 per channel (empty without an L0). */
   l0Status(): L0ChannelStatus[];
+  /** Starts the snapshot group (and head announcements) of a channel added while the node runs; nothing for a channel without `snapshots:` or already here. */
+  host(plan: ChannelPlan): void;
+  /** Stops those of a removed channel (its ledger rows stay). */
+  unhost(channel: string): void;
   start(): void;
   stop(): void;
 }
@@ -61,8 +65,21 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
   const hosts = new Map<string, SnapshotHost>();
   let sender: L0Sender | undefined;
   const announcers = new Map<string, HeadAnnouncer>();
-  for (const plan of d.plans) {
-    if (plan.snapshots === undefined) continue;
+  let started = false;
+  let poke: ReturnType<typeof setInterval> | undefined;
+
+  /** The sender of the outbox's L0 rows: made once a snapshot group here has rows to send, run while the node runs. */
+  const runSender = (): void => {
+    if (d.l0 === undefined || hosts.size === 0 || !started || poke !== undefined) return;
+    const s = (sender ??= new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log));
+    s.start();
+    // Hosts poke the sender when they queue a row; this is the backstop after a quiet spell.
+    poke = setInterval(() => s.poke(), 1_000);
+    poke.unref();
+  };
+
+  const host = (plan: ChannelPlan): void => {
+    if (plan.snapshots === undefined || hosts.has(plan.channel) || announcers.has(plan.channel)) return;
     const group = d.groupSet(plan, plan.snapshots.group);
     const keys = d.groupKeys(plan, plan.snapshots.group);
     const others = Object.values(keys).filter((k) => k !== d.identity.publicKey);
@@ -70,17 +87,17 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     const hosted = new Set(names.filter((c) => d.hosts(plan.channel, c)));
     const versions = d.versions !== undefined ? () => d.versions!(plan.channel) : undefined;
     if (hosted.size > 0) announcers.set(plan.channel, new HeadAnnouncer(plan.channel, others, (p, ch, b) => d.send(p, ch, b), Date.now, versions !== undefined ? () => boundaryHeights(versions()) : undefined));
-    if (!plan.groups[plan.snapshots.group].validators.includes(d.me)) continue;
+    if (!plan.groups[plan.snapshots.group].validators.includes(d.me)) return;
     const cellSets: Record<string, ValidatorSet> = {};
     for (const c of names) cellSets[c] = d.setOf(plan, c);
     const token = d.token?.(plan);
-    hosts.set(
-      plan.channel,
-      new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke(), ...(token !== undefined ? { token } : {}), ...(versions !== undefined ? { versions } : {}) }),
-    );
-  }
-  sender = d.l0 !== undefined && hosts.size > 0 ? new L0Sender(d.ledger, { url: d.l0.url, key: d.l0.key }, d.log) : undefined;
-  let poke: ReturnType<typeof setInterval> | undefined;
+    const h = new SnapshotHost({ plan, identity: d.identity, group, cellSets, peers: others, ledger: d.ledger, hosted, keysOf: (g) => d.groupKeys(plan, g), send: d.send, log: d.log, fault: d.fault, now: Date.now, queued: () => sender?.poke(), ...(token !== undefined ? { token } : {}), ...(versions !== undefined ? { versions } : {}) });
+    hosts.set(plan.channel, h);
+    if (started) h.start();
+    runSender();
+  };
+
+  for (const plan of d.plans) host(plan);
   return {
     receive(channel, from, m) {
       const h = hosts.get(channel);
@@ -94,18 +111,22 @@ export function attachSnapshots(d: SnapshotsDeps): NodeSnapshots {
     },
     hosts,
     l0Status: () => sender?.channels() ?? [],
+    host,
+    unhost(channel) {
+      hosts.get(channel)?.stop();
+      hosts.delete(channel);
+      announcers.get(channel)?.stop();
+      announcers.delete(channel);
+    },
     start() {
+      started = true;
       for (const h of hosts.values()) h.start();
-      if (sender !== undefined) {
-        const s = sender;
-        s.start();
-        // Hosts poke the sender when they queue a row; this is the backstop after a quiet spell.
-        poke = setInterval(() => s.poke(), 1_000);
-        poke.unref();
-      }
+      runSender();
     },
     stop() {
+      started = false;
       if (poke !== undefined) clearInterval(poke);
+      poke = undefined;
       sender?.stop();
       for (const h of hosts.values()) h.stop();
       for (const a of announcers.values()) a.stop();
