@@ -2,6 +2,7 @@
 
 export { editDistance, closest, suggestBudget, type SuggestBudget } from "../core/suggest.js";
 import { closest, type SuggestBudget } from "../core/suggest.js";
+import { groupDigits } from "../rules/text.js";
 
 /** ` (did you mean "x"?)` or nothing; `budget` is the file's (Reporter.suggestions). */
 export function didYouMean(word: string, candidates: Iterable<string>, budget?: SuggestBudget): string {
@@ -42,13 +43,5 @@ export function listSome(names: ReadonlySet<string> | ReadonlyMap<string, unknow
   return more > 0 ? `${shown.join(", ")} and ${formatCount(more)} more` : shown.join(", ");
 }
 
-/** 20000 -> "20,000": thousands grouped by hand, so the text never depends on the engine's locale data. */
-export function formatCount(n: number): string {
-  const s = String(Math.trunc(Math.abs(n)));
-  let out = "";
-  for (let i = 0; i < s.length; i++) {
-    if (i > 0 && (s.length - i) % 3 === 0) out += ",";
-    out += s[i];
-  }
-  return n < 0 ? `-${out}` : out;
-}
+/** 20000 -> "20,000": thousands grouped by hand, so the text never depends on the engine's locale data (the rules' own grouping). */
+export const formatCount: (n: number) => string = groupDigits;

@@ -21,17 +21,20 @@ function nonceOf(counter: number, out: Buffer): Buffer {
   return out;
 }
 
-/** Encrypts the frames one side sends, in order. */
-export class FrameSealer {
-  private counter = 0;
-  private readonly key: Buffer;
-  private readonly nonce = Buffer.alloc(12);
+/** One direction's key and counter nonce (what sealing and opening share). */
+abstract class Direction {
+  protected counter = 0;
+  protected readonly key: Buffer;
+  protected readonly nonce = Buffer.alloc(12);
 
   constructor(key: Uint8Array) {
     if (key.length !== 32) throw new RangeError(`a ChaCha20-Poly1305 key is 32 bytes, got ${key.length}`);
     this.key = Buffer.from(key);
   }
+}
 
+/** Encrypts the frames one side sends, in order. */
+export class FrameSealer extends Direction {
   /** Frames sealed so far (the next nonce). */
   get sent(): number {
     return this.counter;
@@ -48,16 +51,7 @@ export class FrameSealer {
 }
 
 /** Decrypts the frames the other side sends, in order. */
-export class FrameOpener {
-  private counter = 0;
-  private readonly key: Buffer;
-  private readonly nonce = Buffer.alloc(12);
-
-  constructor(key: Uint8Array) {
-    if (key.length !== 32) throw new RangeError(`a ChaCha20-Poly1305 key is 32 bytes, got ${key.length}`);
-    this.key = Buffer.from(key);
-  }
-
+export class FrameOpener extends Direction {
   /** Frames opened so far. */
   get received(): number {
     return this.counter;
