@@ -21,6 +21,7 @@ import { exportCommand } from "./export.js";
 import { verifyCommand } from "./verify.js";
 import { channelCommand } from "./channel.js";
 import { transferCommand } from "./transfer.js";
+import { watchLauncher } from "./orphan-watch.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -122,6 +123,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const write = (s: string): void => {
     if (!closed) process.stdout.write(s);
   };
+  watchLauncher();
   main(process.argv.slice(2), write).then(
     (code) => {
       process.exitCode = code;
