@@ -109,12 +109,20 @@ function configProblem(what: string, problems: readonly { code: string; message:
  * before it.
  * @throws StatecellError NODE_UPGRADE_NOT_SCHEDULED, NODE_L0_UNREACHABLE (the ledger is closed first)
  */
+/** How long a starting node waits for an L0 that does not answer yet, before it gives up on a version L0 must have scheduled (ms). */
+const L0_START_WAIT_MS = 30_000;
+
 async function learnSchedules(initial: VersionAt[][], client: L0Client, ledger: Ledger, storedBefore: ReadonlySet<string>, log: Logger): Promise<void> {
   for (const vs of initial) {
     for (let i = 1; i < vs.length; i++) {
       const v = vs[i];
       if (v.atSnapshot !== undefined) continue;
-      const a = await scheduledUpgrade(client, v.plan.channel, vs[i - 1].plan.hash, v.plan.hash);
+      // L0 may be starting beside the nodes (statecell up starts both at once): an L0 that does not answer is asked again for a while.
+      let a = await scheduledUpgrade(client, v.plan.channel, vs[i - 1].plan.hash, v.plan.hash);
+      for (const until = Date.now() + L0_START_WAIT_MS; !a.ok && a.code === "NODE_L0_UNREACHABLE" && !storedBefore.has(v.plan.hash) && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 500));
+        a = await scheduledUpgrade(client, v.plan.channel, vs[i - 1].plan.hash, v.plan.hash);
+      }
       if (a.ok) {
         ledger.versions.schedule(v.plan.channel, v.plan.hash, a.schedule.atSnapshot);
         v.atSnapshot = a.schedule.atSnapshot;
