@@ -5,11 +5,11 @@
  * lines in nodes/NAME/node.log. Ports are free ones on 127.0.0.1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { openSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createKeyFile } from "../../../runtime/node/config/index.js";
 import { freePort } from "../../../runtime/cli/free-port.js";
+import { writeLocalNetwork } from "../../../runtime/cli/local-network.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(here, "..", "..", "..");
@@ -25,30 +25,12 @@ export interface TestNode {
   child?: ChildProcess;
 }
 
-/** Writes the layout for validators `names` hosting `channels` (files) in `dir`. */
+/** Writes the layout for validators `names` hosting `channels` (files) in `dir`, with the writer `statecell up` uses. */
 export async function layoutNetwork(dir: string, names: readonly string[], channels: readonly string[], opts: { token?: boolean } = {}): Promise<TestNode[]> {
-  const nodes: TestNode[] = [];
-  const validators: string[] = [];
-  mkdirSync(join(dir, "keys"), { recursive: true });
   const ports: Record<string, { api: number; peer: number }> = {};
   for (const n of names) ports[n] = { api: await freePort(), peer: await freePort() };
-  for (const n of names) {
-    const { publicKey } = createKeyFile(join(dir, "keys", `${n}.key`));
-    validators.push(`  ${n}:\n    key: ${publicKey}\n    peer: ws://127.0.0.1:${ports[n].peer}\n    api: http://127.0.0.1:${ports[n].api}\n`);
-  }
-  writeFileSync(join(dir, "network.yaml"), `network: statecell-test\nvalidators:\n${validators.join("")}`);
-  for (const n of names) {
-    const nodeDir = join(dir, "nodes", n);
-    mkdirSync(nodeDir, { recursive: true });
-    const config = join(nodeDir, "node.yaml");
-    writeFileSync(
-      config,
-      `identity: ../../keys/${n}.key\nlisten:\n  api: 127.0.0.1:${ports[n].api}\n  peer: 127.0.0.1:${ports[n].peer}\nnetwork: ../../network.yaml\nchannels:\n${channels.map((c) => `  - ${c}\n`).join("")}data: data\n${opts.token === false ? "" : `token: ${TOKEN}\n`}`,
-    );
-    chmodSync(config, 0o600);
-    nodes.push({ name: n, api: `http://127.0.0.1:${ports[n].api}`, config, log: join(nodeDir, "node.log") });
-  }
-  return nodes;
+  const net = writeLocalNetwork(dir, { network: "statecell-test", ports, hostedOf: () => [...channels], ...(opts.token === false ? {} : { token: TOKEN }) });
+  return names.map((n) => ({ name: n, api: net.validators[n].api, config: net.configs[n], log: join(dir, "nodes", n, "node.log") }));
 }
 
 export function startNode(n: TestNode, extra: string[] = []): ChildProcess {

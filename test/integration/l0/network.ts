@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
-import { createKeyFile } from "../../../runtime/node/config/index.js";
 import { freePort } from "../../../runtime/cli/free-port.js";
+import { writeLocalNetwork } from "../../../runtime/cli/local-network.js";
 export { freePort };
 
 export const FIXTURES = resolve(import.meta.dirname, "fixtures");
@@ -22,36 +22,12 @@ export interface TestNetwork {
   api: Record<string, string>;
 }
 
-/** Writes the network's files; `hosts[name]` lists the channel files a validator hosts. */
+/** Writes the network's files (with the writer `statecell up` uses); `hosts[name]` lists the channel files a validator hosts. */
 export async function writeNetwork(dir: string, hosts: Record<string, string[]>, l0?: { url: string; key: string }): Promise<TestNetwork> {
-  mkdirSync(join(dir, "keys"), { recursive: true });
-  const validators: Record<string, { key: string; peer: string; api: string }> = {};
   const ports: Record<string, { api: number; peer: number }> = {};
-  for (const name of Object.keys(hosts)) {
-    ports[name] = { api: await freePort(), peer: await freePort() };
-    const { publicKey } = createKeyFile(join(dir, "keys", `${name}.key`));
-    validators[name] = { key: publicKey, peer: `ws://127.0.0.1:${ports[name].peer}`, api: `http://127.0.0.1:${ports[name].api}` };
-  }
-  writeFileSync(join(dir, "network.yaml"), stringify({ network: "l0-test", validators }));
-  const configs: Record<string, string> = {};
-  for (const [name, channels] of Object.entries(hosts)) {
-    const nodeDir = join(dir, "nodes", name);
-    mkdirSync(nodeDir, { recursive: true });
-    const file = join(nodeDir, "node.yaml");
-    writeFileSync(
-      file,
-      stringify({
-        identity: join(dir, "keys", `${name}.key`),
-        listen: { api: `127.0.0.1:${ports[name].api}`, peer: `127.0.0.1:${ports[name].peer}` },
-        network: join(dir, "network.yaml"),
-        channels,
-        data: join(nodeDir, "data"),
-        ...(l0 ? { l0 } : {}),
-      }),
-    );
-    configs[name] = file;
-  }
-  return { dir, configs, api: Object.fromEntries(Object.entries(validators).map(([n, v]) => [n, v.api])) };
+  for (const name of Object.keys(hosts)) ports[name] = { api: await freePort(), peer: await freePort() };
+  const net = writeLocalNetwork(dir, { network: "l0-test", ports, hostedOf: (name) => hosts[name], ...(l0 ? { l0 } : {}) });
+  return { dir, configs: net.configs, api: Object.fromEntries(Object.entries(net.validators).map(([n, v]) => [n, v.api])) };
 }
 
 export interface L0Process {
