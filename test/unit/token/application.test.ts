@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
 import { GENESIS_HASH } from "../../../runtime/consensus/index.js";
+import { inputId } from "../../../runtime/ledger/index.js";
 import { genesisTokenChain, tokenApplication, tokenBlockText } from "../../../runtime/node/token-application.js";
 import { signTokenOp, tokenSigningBytes, tokenSigningText } from "../../../runtime/token/index.js";
 import { configOf, key, pub, tokenChannel } from "./helpers.js";
@@ -66,9 +67,28 @@ describe("token application", () => {
     expect(tokenBlockText(value)).toBe(canonicalString(value));
     const data = (value as { inputs: Array<{ data: Record<string, unknown> }> }).inputs[0].data;
     expect(new TextEncoder().encode(tokenSigningText(JSON.stringify(plan.channel), data))).toEqual(tokenSigningBytes(plan.channel, data));
-    expect(tokenBlockText({ ...(value as object), inputs: [{ data: { a: "é" }, signer: "x", signature: "y" }] } as Json)).toBeUndefined();
-    const odd = { ...(value as object), inputs: [{ data: { a: 'q"uote' }, signer: "x", signature: "y" }] } as Json;
-    expect(tokenBlockText(odd)).toBeUndefined();
-    expect(proposer.valueId(odd)).toMatch(/^[0-9a-f]{64}$/);
+    // Escapes and non-ASCII in sorted objects: JSON.stringify's text is the RFC's.
+    for (const odd of [{ a: "é" }, { a: 'q"uote', b: "back\\slash\n" }, { "": 1, a: [1.5, -0, 1e21, null, true] }]) {
+      const v = { ...(value as object), inputs: [{ data: odd, signature: "y", signer: "x" }] } as unknown as Json;
+      expect(tokenBlockText(v)).toBe(canonicalString(v));
+    }
+    // Keys out of order, a lone surrogate, or what JSON cannot carry go to the general encoder.
+    const unsorted = { ...(value as object), inputs: [{ signer: "x", data: { a: 1 }, signature: "y" }] } as Json;
+    const lone = { ...(value as object), inputs: [{ data: { a: "\ud800" }, signature: "y", signer: "x" }] } as Json;
+    const numeric = { ...(value as object), inputs: [{ data: { "10": 1, "9": 2 }, signature: "y", signer: "x" }] } as Json;
+    for (const v of [unsorted, lone, numeric, { ...(value as object), time: Number.NaN } as unknown as Json]) expect(tokenBlockText(v)).toBeUndefined();
+    for (const v of [unsorted, numeric]) expect(proposer.valueId(v)).toBe(proposer.valueId(JSON.parse(canonicalString(v)) as Json));
+    // RFC 8785 has no text for a lone surrogate: the general encoder refuses it (the consensus step drops such a proposal).
+    expect(() => proposer.valueId(lone)).toThrow();
+  });
+
+  it("a proposer writes the inputs with sorted keys: the same JSON, input ids and verdicts as the submissions sent", () => {
+    const v = value as { inputs: Array<Record<string, unknown>> };
+    for (const input of v.inputs) {
+      expect(Object.keys(input)).toEqual(["data", "signature", "signer"]);
+      expect(Object.keys(input.data as object)).toEqual([...Object.keys(input.data as object)].sort());
+    }
+    expect(v.inputs.map((i) => inputId(i as Json))).toEqual([pending[0], pending[2]].map((p) => inputId(p)));
+    expect(tokenBlockText(value)).toBeDefined();
   });
 });
