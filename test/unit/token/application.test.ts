@@ -4,6 +4,7 @@
  * verdicts or inputs were changed does not, and the fast block encoding is
  * the RFC 8785 one.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
 import { GENESIS_HASH } from "../../../runtime/consensus/index.js";
@@ -80,6 +81,18 @@ describe("token application", () => {
     for (const v of [unsorted, numeric]) expect(proposer.valueId(v)).toBe(proposer.valueId(JSON.parse(canonicalString(v)) as Json));
     // RFC 8785 has no text for a lone surrogate: the general encoder refuses it (the consensus step drops such a proposal).
     expect(() => proposer.valueId(lone)).toThrow();
+  });
+
+  it("the value id is sha256 over the tag and the RFC 8785 text, for blocks of any size and key order", () => {
+    const id = (v: Json) => createHash("sha256").update(`statecell:token-block:${canonicalString(v)}`).digest("hex");
+    const input = (i: number) => ({ data: { amount: String(i + 1), from: pub("alice"), nonce: i + 1, to: pub("bob"), type: "transfer" }, signature: i.toString(16).padStart(128, "0"), signer: pub("alice") });
+    for (const n of [0, 1, 199, 200, 201, 450]) {
+      const big = { ...(value as object), inputs: Array.from({ length: n }, (_, i) => input(i)), verdicts: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? { accepted: false, code: "TOKEN_BAD_NONCE" } : { accepted: true })) } as unknown as Json;
+      expect(proposer.valueId(big), `${n} inputs`).toBe(id(big));
+      const unsorted = JSON.parse(JSON.stringify(big, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x))) as Json;
+      expect(proposer.valueId(unsorted), `${n} inputs, keys reversed`).toBe(id(big));
+    }
+    expect(proposer.valueId(value)).toBe(id(value));
   });
 
   it("a proposer writes the inputs with sorted keys: the same JSON, input ids and verdicts as the submissions sent", () => {
