@@ -1,8 +1,9 @@
 /**
  * Signed token transfers committed per second by a 4-validator token group,
  * each validator in its own worker thread (so the group uses every core, as
- * four local processes would), messages copied between threads by structured
- * clone (each validator checks every transfer's signature on its own copy).
+ * four local processes would), messages sent between threads as JSON text as
+ * a node's wire does (each validator checks every transfer's signature on its
+ * own parsed copy), pending submissions offered as a node offers its mempool.
  * The whole pipeline is timed: proposal building with its signature checks,
  * re-execution and checks at the other three, consensus votes, and the
  * token state root of every block.
@@ -97,6 +98,26 @@ if (!isMainThread && (workerData as { mode?: string }).mode === "verify") {
     : inner;
   const peers = new Map<number, MessagePort>();
   let committed = 0;
+  // As a node offers its mempool (group-host.ts): at most 2 x maxBlockInputs pending submissions at a time,
+  // in arrival order, offered again after each commit without what the committed blocks carried.
+  const window = 2 * plan.blockLimits.maxInputs;
+  const carried = new Set<string>();
+  let cursor = 0;
+  let offerScheduled = false;
+  const pendingWindow = (): Json[] => {
+    while (cursor < submissions.length && carried.has((submissions[cursor] as { signature: string }).signature)) cursor++;
+    const out: Json[] = [];
+    for (let i = cursor; i < submissions.length && out.length < window; i++) if (!carried.has((submissions[i] as { signature: string }).signature)) out.push(submissions[i]);
+    return out;
+  };
+  const offer = () => {
+    if (offerScheduled) return;
+    offerScheduled = true;
+    setImmediate(() => {
+      offerScheduled = false;
+      driver.offer(pendingWindow());
+    });
+  };
   let blocks = 0;
   let t0 = 0;
   const driver = createGroupDriver(
@@ -114,13 +135,16 @@ if (!isMainThread && (workerData as { mode?: string }).mode === "verify") {
       gossipIntervalMs: 0,
     },
     {
+      // As a node's wire (group-host.ts, wire.ts): a frame is JSON text, encoded once per broadcast and
+      // parsed by each receiver into its own copy.
       transport: {
         broadcast: (m) => {
-          for (const p of peers.values()) p.postMessage(m);
+          const text = JSON.stringify(m);
+          for (const p of peers.values()) p.postMessage(text);
         },
         send: (peer, m) => {
           const j = keys.findIndex((k) => k.publicKey === peer);
-          peers.get(j)?.postMessage(m);
+          peers.get(j)?.postMessage(JSON.stringify(m));
         },
       },
       timers: { schedule: (ms, fire) => void setTimeout(fire, ms) },
@@ -132,6 +156,8 @@ if (!isMainThread && (workerData as { mode?: string }).mode === "verify") {
         decided: (block) => {
           const v = block.value as unknown as TokenBlockValue;
           blocks++;
+          for (const input of v.inputs) carried.add((input as { signature: string }).signature);
+          offer();
           committed += v.verdicts.filter((x) => x.accepted).length;
           if (committed >= total) {
             if (process.env.BENCH_PROFILE) console.log(`validator ${index}: ${JSON.stringify(Object.fromEntries(Object.entries(spent).map(([k, x]) => [k, Math.round(x)])))} of ${Math.round(performance.now() - t0)} ms`);
@@ -146,10 +172,10 @@ if (!isMainThread && (workerData as { mode?: string }).mode === "verify") {
   parentPort!.on("message", (m: FromMain) => {
     if (m.kind === "peer") {
       peers.set(m.index, m.port);
-      m.port.on("message", (frame) => driver.receive(keys[m.index].publicKey, frame));
+      m.port.on("message", (text: string) => driver.receive(keys[m.index].publicKey, JSON.parse(text) as unknown));
     } else {
       t0 = performance.now();
-      driver.offer(submissions);
+      driver.offer(pendingWindow());
       driver.start();
       // As a node admits what clients send it: every submission's signature checked once, in arrival order,
       // in slices so consensus messages are handled in between.

@@ -24,6 +24,9 @@ const FIELDS: Record<string, readonly string[]> = {
 };
 const OPTIONAL = new Set(["expires"]);
 const hasOwn = Object.prototype.hasOwnProperty;
+/** Per type: its fields as a set, and those that name an account (checked in this order). */
+const FIELD_SET: Record<string, ReadonlySet<string>> = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t, new Set(f)]));
+const ACCOUNT_FIELDS: Record<string, readonly string[]> = Object.fromEntries(Object.entries(FIELDS).map(([t, f]) => [t, ["from", "to", "owner", "spender"].filter((k) => f.includes(k))]));
 
 /** A refusal before the state is consulted. */
 export interface Refusal {
@@ -38,12 +41,13 @@ export function parseTokenOp(data: unknown): TokenOp | Refusal {
   const type = hasOwn.call(d, "type") ? d.type : undefined;
   if (typeof type !== "string" || !hasOwn.call(FIELDS, type)) return { code: "TOKEN_BAD_SUBMISSION", message: `the type ${JSON.stringify(type)?.slice(0, 40) ?? "(none)"} is not one of transfer, approve, transferFrom` };
   const fields = FIELDS[type];
+  const known = FIELD_SET[type];
   const keys = Object.keys(d);
   if (keys.length > fields.length) return { code: "TOKEN_BAD_SUBMISSION", message: `a ${type} has the fields ${fields.join(", ")}` };
-  for (const k of keys) if (!fields.includes(k)) return { code: "TOKEN_BAD_SUBMISSION", message: `a ${type} has no field "${k.slice(0, 40)}"; its fields are ${fields.join(", ")}` };
+  for (const k of keys) if (!known.has(k)) return { code: "TOKEN_BAD_SUBMISSION", message: `a ${type} has no field "${k.slice(0, 40)}"; its fields are ${fields.join(", ")}` };
   for (const k of fields) if (!OPTIONAL.has(k) && !hasOwn.call(d, k)) return { code: "TOKEN_BAD_SUBMISSION", message: `a ${type} needs the field "${k}"` };
-  for (const k of ["from", "to", "owner", "spender"]) {
-    if (fields.includes(k) && (typeof d[k] !== "string" || !HEX64.test(d[k] as string))) return { code: "TOKEN_BAD_ACCOUNT", message: `"${k}" is an account's public key: 64 lowercase hex characters` };
+  for (const k of ACCOUNT_FIELDS[type]) {
+    if (typeof d[k] !== "string" || !HEX64.test(d[k] as string)) return { code: "TOKEN_BAD_ACCOUNT", message: `"${k}" is an account's public key: 64 lowercase hex characters` };
   }
   const amount = parseBaseUnits(d.amount);
   if (amount === undefined) return { code: "TOKEN_AMOUNT", message: "the amount is a decimal string of base units (digits, no sign, point or leading zero), at most 2^128 − 1" };
@@ -66,16 +70,26 @@ export function tokenSigningBytes(channel: string, data: unknown): Uint8Array {
 
 /**
  * The same text for data parseTokenOp accepted, written directly: its keys
- * are known and sorted here, its strings are hex, digits or a type name and
- * its numbers safe integers, so JSON.stringify of each is its RFC 8785 form
- * (a test pins this to tokenSigningBytes).
+ * are those of its type, listed here in sorted order; its strings are hex,
+ * digits or a type name and its numbers safe integers (or `expires` null), so
+ * each is written as RFC 8785 writes it with no escaping (a test pins this to
+ * tokenSigningBytes for every type). Data of no known type is sorted and
+ * encoded value by value.
  */
 export function tokenSigningText(channelJson: string, data: Record<string, unknown>): string {
-  const keys = Object.keys(data).sort();
   let out = `{"cell":"${TOKEN_CELL}","channel":${channelJson},"data":{`;
-  for (let i = 0; i < keys.length; i++) {
-    const v = data[keys[i]];
-    out += `${i === 0 ? "" : ","}"${keys[i]}":${typeof v === "number" ? String(v) : JSON.stringify(v)}`;
+  const fields = typeof data.type === "string" && hasOwn.call(FIELDS, data.type) ? FIELDS[data.type] : undefined;
+  if (fields === undefined) {
+    const keys = Object.keys(data).sort();
+    for (let i = 0; i < keys.length; i++) out += `${i === 0 ? "" : ","}${JSON.stringify(keys[i])}:${JSON.stringify(data[keys[i]])}`;
+    return `${out}}}`;
+  }
+  let first = true;
+  for (const k of fields) {
+    if (!hasOwn.call(data, k)) continue;
+    const v = data[k];
+    out += `${first ? "" : ","}"${k}":${typeof v === "string" ? `"${v}"` : String(v)}`;
+    first = false;
   }
   return `${out}}}`;
 }
@@ -84,7 +98,13 @@ export function tokenSigningText(channelJson: string, data: Record<string, unkno
 export type TokenVerify = (publicKey: string, text: string, signature: string) => boolean;
 
 const encoder = new TextEncoder();
-const plainVerify: TokenVerify = (k, text, sig) => verifyBytes(k, encoder.encode(text), sig);
+/** Where signed text is encoded for a verify: reused, since verifying is synchronous (no allocation per check). */
+let scratch = new Uint8Array(1024);
+const plainVerify: TokenVerify = (k, text, sig) => {
+  if (text.length * 3 > scratch.length) scratch = new Uint8Array(text.length * 3);
+  const { written } = encoder.encodeInto(text, scratch);
+  return verifyBytes(k, scratch.subarray(0, written), sig);
+};
 
 /**
  * The operation of a submission when its signature is the source's, or the

@@ -10,7 +10,7 @@ import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
 import { GENESIS_HASH } from "../../../runtime/consensus/index.js";
 import { inputId } from "../../../runtime/ledger/index.js";
 import { genesisTokenChain, tokenApplication, tokenBlockText } from "../../../runtime/node/token-application.js";
-import { signTokenOp, tokenSigningBytes, tokenSigningText } from "../../../runtime/token/index.js";
+import { parseTokenOp, signTokenOp, tokenSigningBytes, tokenSigningText } from "../../../runtime/token/index.js";
 import { configOf, key, pub, tokenChannel } from "./helpers.js";
 
 const plan = tokenChannel(`name: Coin\nsymbol: CN\ngenesis: { alice: 1000, bob: 10 }\nfee: 1\nfeesTo: vals`);
@@ -67,7 +67,21 @@ describe("token application", () => {
   it("the fast encodings are RFC 8785", () => {
     expect(tokenBlockText(value)).toBe(canonicalString(value));
     const data = (value as { inputs: Array<{ data: Record<string, unknown> }> }).inputs[0].data;
-    expect(new TextEncoder().encode(tokenSigningText(JSON.stringify(plan.channel), data))).toEqual(tokenSigningBytes(plan.channel, data));
+    const a = pub("alice");
+    const b = pub("bob");
+    const every: Array<Record<string, unknown>> = [
+      data,
+      { type: "approve", owner: a, spender: b, amount: "7", nonce: 2 },
+      { type: "approve", owner: a, spender: b, amount: "0", nonce: 3, expires: null },
+      { type: "approve", owner: a, spender: b, amount: "12345678901234567890", nonce: 9007199254740991, expires: 1_700_000_000_000 },
+      { type: "transferFrom", spender: b, from: a, to: b, amount: "1", nonce: 1 },
+      // Keys in any order: the text is sorted all the same.
+      { nonce: 4, to: b, type: "transfer", amount: "3", from: a },
+    ];
+    for (const d of every) {
+      expect(parseTokenOp(d)).not.toHaveProperty("code");
+      expect(new TextEncoder().encode(tokenSigningText(JSON.stringify(plan.channel), d))).toEqual(tokenSigningBytes(plan.channel, d));
+    }
     // Escapes and non-ASCII in sorted objects: JSON.stringify's text is the RFC's.
     for (const odd of [{ a: "é" }, { a: 'q"uote', b: "back\\slash\n" }, { "": 1, a: [1.5, -0, 1e21, null, true] }]) {
       const v = { ...(value as object), inputs: [{ data: odd, signature: "y", signer: "x" }] } as unknown as Json;
