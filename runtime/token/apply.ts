@@ -20,12 +20,20 @@ import { allowanceKey } from "./state.js";
 import { checkTokenSubmission, type Refusal, type TokenVerify } from "./submission.js";
 import { signerOf, type Allowance, type TokenBlockResult, type TokenEvent, type TokenHeader, type TokenOp, type TokenState, type TokenVerdict } from "./types.js";
 
-/** Working copies of a state's maps, made on the first change of a block. */
+/**
+ * Working copies of a state's maps, made on the first change of a block. The
+ * maps keep their keys in sorted order (a copy keeps its source's order, and
+ * changing an existing key keeps its place), so encoding the state for its
+ * root walks them as they are instead of sorting every account per block;
+ * only a block that adds a key sorts that map once, in `sorted`.
+ */
 class Draft {
   balances: Map<string, bigint>;
   nonces: Map<string, number>;
   allowances: Map<string, Allowance>;
   supply: bigint;
+  /** Which maps got a key they did not have (then out of order). */
+  private added = { balances: false, nonces: false, allowances: false };
   constructor(s: TokenState) {
     this.balances = new Map(s.balances);
     this.nonces = new Map(s.nonces);
@@ -34,13 +42,37 @@ class Draft {
   }
   credit(account: string, v: bigint): void {
     if (v === 0n) return;
-    this.balances.set(account, (this.balances.get(account) ?? 0n) + v);
+    const had = this.balances.get(account);
+    if (had === undefined) this.added.balances = true;
+    this.balances.set(account, (had ?? 0n) + v);
   }
   debit(account: string, v: bigint): void {
     const left = (this.balances.get(account) ?? 0n) - v;
     if (left === 0n) this.balances.delete(account);
     else this.balances.set(account, left);
   }
+  setNonce(account: string, n: number): void {
+    if (!this.nonces.has(account)) this.added.nonces = true;
+    this.nonces.set(account, n);
+  }
+  setAllowance(key: string, a: Allowance): void {
+    if (!this.allowances.has(key)) this.added.allowances = true;
+    this.allowances.set(key, a);
+  }
+  /** The state: maps that got new keys sorted once (deletions keep the order). */
+  sorted(epoch: number): TokenState {
+    return {
+      balances: this.added.balances ? sortedMap(this.balances) : this.balances,
+      nonces: this.added.nonces ? sortedMap(this.nonces) : this.nonces,
+      allowances: this.added.allowances ? sortedMap(this.allowances) : this.allowances,
+      supply: this.supply,
+      epoch,
+    };
+  }
+}
+
+function sortedMap<V>(m: Map<string, V>): Map<string, V> {
+  return new Map([...m].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
 }
 
 /**
@@ -91,8 +123,8 @@ export function applyTokenOps(config: TokenConfig, state: TokenState, ops: Reado
       const w = d();
       const key = allowanceKey(op.owner, op.spender);
       if (op.amount === 0n) w.allowances.delete(key);
-      else w.allowances.set(key, { amount: op.amount, expires: op.expires });
-      w.nonces.set(signer, op.nonce);
+      else w.setAllowance(key, { amount: op.amount, expires: op.expires });
+      w.setNonce(signer, op.nonce);
       verdicts.push({ accepted: true });
       events.push({ event: "Approval", owner: op.owner, spender: op.spender, amount: formatBaseUnits(op.amount), expires: op.expires, nonce: op.nonce, input: i });
       continue;
@@ -125,12 +157,12 @@ export function applyTokenOps(config: TokenConfig, state: TokenState, ops: Reado
     w.credit(op.to, op.amount);
     if (config.feesTo.length === 0) w.supply -= fee;
     else for (const [k, v] of split(fee, config.feesTo)) w.credit(k, v);
-    w.nonces.set(signer, op.nonce);
+    w.setNonce(signer, op.nonce);
     if (op.type === "transferFrom") {
       const key = allowanceKey(op.from, op.spender);
       const left = allowance!.amount - cost;
       if (left === 0n) w.allowances.delete(key);
-      else w.allowances.set(key, { amount: left, expires: allowance!.expires });
+      else w.setAllowance(key, { amount: left, expires: allowance!.expires });
     }
     verdicts.push({ accepted: true });
     const ev: TokenEvent = { event: "Transfer", from: op.from, to: op.to, amount: formatBaseUnits(op.amount), fee: formatBaseUnits(fee), nonce: op.nonce, input: i };
@@ -155,7 +187,7 @@ export function applyTokenOps(config: TokenConfig, state: TokenState, ops: Reado
   }
 
   const next: TokenState = draft
-    ? { balances: draft.balances, nonces: draft.nonces, allowances: draft.allowances, supply: draft.supply, epoch }
+    ? draft.sorted(epoch)
     : epoch === state.epoch
       ? state
       : { ...state, epoch };

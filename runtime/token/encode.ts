@@ -18,26 +18,40 @@ import type { Allowance, TokenState } from "./types.js";
 const HEX64 = /^[0-9a-f]{64}$/;
 const TAG = "statecell:token:state:";
 
+/**
+ * The entries of `m` in key order: the map itself when its keys already are
+ * (blocks keep the state's maps sorted, see apply.ts: one pass of comparisons
+ * instead of a sort of every account per block), else a sorted copy.
+ */
+function inKeyOrder<V>(m: ReadonlyMap<string, V>): Iterable<[string, V]> {
+  let prev: string | undefined;
+  for (const k of m.keys()) {
+    if (prev !== undefined && !(prev < k)) return [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    prev = k;
+  }
+  return m;
+}
+
 /** The canonical text of a token state (see the file comment). */
 export function encodeTokenState(state: TokenState): string {
-  const parts: string[] = [];
-  parts.push('{"allowances":{');
+  // Pieces joined once: one flat string, which hashing reads directly (a string built by += is a rope of
+  // thousands of pieces that hashing first flattens, ~1 ms for 4,000 accounts here).
+  const parts: string[] = ['{"allowances":{'];
   let first = true;
-  for (const k of [...state.allowances.keys()].sort()) {
-    const a = state.allowances.get(k)!;
+  for (const [k, a] of inKeyOrder(state.allowances)) {
     parts.push(`${first ? "" : ","}"${k}":{"amount":"${a.amount.toString(10)}","expires":${a.expires === null ? "null" : String(a.expires)}}`);
     first = false;
   }
   parts.push('},"balances":{');
   first = true;
-  for (const k of [...state.balances.keys()].sort()) {
-    parts.push(`${first ? "" : ","}"${k}":"${state.balances.get(k)!.toString(10)}"`);
+  for (const [k, v] of inKeyOrder(state.balances)) {
+    parts.push(`${first ? "" : ","}"${k}":"${v.toString(10)}"`);
     first = false;
   }
   parts.push(`},"epoch":${state.epoch},"nonces":{`);
   first = true;
-  for (const k of [...state.nonces.keys()].sort()) {
-    parts.push(`${first ? "" : ","}"${k}":${state.nonces.get(k)!}`);
+  for (const [k, n] of inKeyOrder(state.nonces)) {
+    parts.push(`${first ? "" : ","}"${k}":${n}`);
     first = false;
   }
   parts.push(`},"supply":"${state.supply.toString(10)}"}`);

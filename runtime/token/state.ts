@@ -6,7 +6,8 @@ import type { Allowance, TokenState } from "./types.js";
 export function genesisTokenState(config: TokenConfig): TokenState {
   const balances = new Map<string, bigint>();
   let supply = 0n;
-  for (const [k, v] of config.genesis) {
+  // In key order, as blocks keep the maps (apply.ts), so the first block's root needs no sort.
+  for (const [k, v] of [...config.genesis].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     if (v === 0n) continue;
     balances.set(k, v);
     supply += v;

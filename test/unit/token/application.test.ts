@@ -4,11 +4,13 @@
  * verdicts or inputs were changed does not, and the fast block encoding is
  * the RFC 8785 one.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
 import { GENESIS_HASH } from "../../../runtime/consensus/index.js";
+import { inputId } from "../../../runtime/ledger/index.js";
 import { genesisTokenChain, tokenApplication, tokenBlockText } from "../../../runtime/node/token-application.js";
-import { signTokenOp, tokenSigningBytes, tokenSigningText } from "../../../runtime/token/index.js";
+import { parseTokenOp, signTokenOp, tokenSigningBytes, tokenSigningText } from "../../../runtime/token/index.js";
 import { configOf, key, pub, tokenChannel } from "./helpers.js";
 
 const plan = tokenChannel(`name: Coin\nsymbol: CN\ngenesis: { alice: 1000, bob: 10 }\nfee: 1\nfeesTo: vals`);
@@ -65,10 +67,55 @@ describe("token application", () => {
   it("the fast encodings are RFC 8785", () => {
     expect(tokenBlockText(value)).toBe(canonicalString(value));
     const data = (value as { inputs: Array<{ data: Record<string, unknown> }> }).inputs[0].data;
-    expect(new TextEncoder().encode(tokenSigningText(JSON.stringify(plan.channel), data))).toEqual(tokenSigningBytes(plan.channel, data));
-    expect(tokenBlockText({ ...(value as object), inputs: [{ data: { a: "é" }, signer: "x", signature: "y" }] } as Json)).toBeUndefined();
-    const odd = { ...(value as object), inputs: [{ data: { a: 'q"uote' }, signer: "x", signature: "y" }] } as Json;
-    expect(tokenBlockText(odd)).toBeUndefined();
-    expect(proposer.valueId(odd)).toMatch(/^[0-9a-f]{64}$/);
+    const a = pub("alice");
+    const b = pub("bob");
+    const every: Array<Record<string, unknown>> = [
+      data,
+      { type: "approve", owner: a, spender: b, amount: "7", nonce: 2 },
+      { type: "approve", owner: a, spender: b, amount: "0", nonce: 3, expires: null },
+      { type: "approve", owner: a, spender: b, amount: "12345678901234567890", nonce: 9007199254740991, expires: 1_700_000_000_000 },
+      { type: "transferFrom", spender: b, from: a, to: b, amount: "1", nonce: 1 },
+      // Keys in any order: the text is sorted all the same.
+      { nonce: 4, to: b, type: "transfer", amount: "3", from: a },
+    ];
+    for (const d of every) {
+      expect(parseTokenOp(d)).not.toHaveProperty("code");
+      expect(new TextEncoder().encode(tokenSigningText(JSON.stringify(plan.channel), d))).toEqual(tokenSigningBytes(plan.channel, d));
+    }
+    // Escapes and non-ASCII in sorted objects: JSON.stringify's text is the RFC's.
+    for (const odd of [{ a: "é" }, { a: 'q"uote', b: "back\\slash\n" }, { "": 1, a: [1.5, -0, 1e21, null, true] }]) {
+      const v = { ...(value as object), inputs: [{ data: odd, signature: "y", signer: "x" }] } as unknown as Json;
+      expect(tokenBlockText(v)).toBe(canonicalString(v));
+    }
+    // Keys out of order, a lone surrogate, or what JSON cannot carry go to the general encoder.
+    const unsorted = { ...(value as object), inputs: [{ signer: "x", data: { a: 1 }, signature: "y" }] } as Json;
+    const lone = { ...(value as object), inputs: [{ data: { a: "\ud800" }, signature: "y", signer: "x" }] } as Json;
+    const numeric = { ...(value as object), inputs: [{ data: { "10": 1, "9": 2 }, signature: "y", signer: "x" }] } as Json;
+    for (const v of [unsorted, lone, numeric, { ...(value as object), time: Number.NaN } as unknown as Json]) expect(tokenBlockText(v)).toBeUndefined();
+    for (const v of [unsorted, numeric]) expect(proposer.valueId(v)).toBe(proposer.valueId(JSON.parse(canonicalString(v)) as Json));
+    // RFC 8785 has no text for a lone surrogate: the general encoder refuses it (the consensus step drops such a proposal).
+    expect(() => proposer.valueId(lone)).toThrow();
+  });
+
+  it("the value id is sha256 over the tag and the RFC 8785 text, for blocks of any size and key order", () => {
+    const id = (v: Json) => createHash("sha256").update(`statecell:token-block:${canonicalString(v)}`).digest("hex");
+    const input = (i: number) => ({ data: { amount: String(i + 1), from: pub("alice"), nonce: i + 1, to: pub("bob"), type: "transfer" }, signature: i.toString(16).padStart(128, "0"), signer: pub("alice") });
+    for (const n of [0, 1, 199, 200, 201, 450]) {
+      const big = { ...(value as object), inputs: Array.from({ length: n }, (_, i) => input(i)), verdicts: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? { accepted: false, code: "TOKEN_BAD_NONCE" } : { accepted: true })) } as unknown as Json;
+      expect(proposer.valueId(big), `${n} inputs`).toBe(id(big));
+      const unsorted = JSON.parse(JSON.stringify(big, (_k, x: unknown) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).reverse()) : x))) as Json;
+      expect(proposer.valueId(unsorted), `${n} inputs, keys reversed`).toBe(id(big));
+    }
+    expect(proposer.valueId(value)).toBe(id(value));
+  });
+
+  it("a proposer writes the inputs with sorted keys: the same JSON, input ids and verdicts as the submissions sent", () => {
+    const v = value as { inputs: Array<Record<string, unknown>> };
+    for (const input of v.inputs) {
+      expect(Object.keys(input)).toEqual(["data", "signature", "signer"]);
+      expect(Object.keys(input.data as object)).toEqual([...Object.keys(input.data as object)].sort());
+    }
+    expect(v.inputs.map((i) => inputId(i as Json))).toEqual([pending[0], pending[2]].map((p) => inputId(p)));
+    expect(tokenBlockText(value)).toBeDefined();
   });
 });

@@ -170,6 +170,22 @@ describe("token state encoding", () => {
     const broken = text.replace(/"supply":"\d+"/, '"supply":"1"');
     expect(() => decodeTokenState(broken)).toThrow(expect.objectContaining({ code: "TOKEN_BAD_STATE" }));
   });
+  it("blocks keep the state's maps in key order, and a state in any order encodes to the same text", () => {
+    // Keys arrive in no order: genesis as written, new accounts and nonces as blocks reach them.
+    let s = genesisTokenState(config);
+    const names = ["carol", "dave", "erin", "frank", "grace"];
+    for (let i = 0; i < names.length; i++) {
+      s = applyTokenBlock(config, s, [sign("alice", transfer("alice", names[i], 10n + BigInt(i), i + 1)), sign("bob", transfer("bob", names[names.length - 1 - i], 3n, i + 1))], { height: i + 1, time: T + i }).state;
+      for (const m of [s.balances, s.nonces, s.allowances]) expect([...m.keys()]).toEqual([...m.keys()].sort());
+    }
+    const text = encodeTokenState(s);
+    expect(text).toBe(canonicalString(JSON.parse(text)));
+    const reversed = <V>(m: ReadonlyMap<string, V>) => new Map([...m].reverse());
+    const shuffled = { ...s, balances: reversed(s.balances), nonces: reversed(s.nonces) };
+    expect([...shuffled.balances.keys()]).not.toEqual([...s.balances.keys()]);
+    expect(encodeTokenState(shuffled)).toBe(text);
+    expect(tokenStateRoot(shuffled)).toBe(tokenStateRoot(s));
+  });
   it("is pinned: the genesis root of a fixed token", () => {
     const p = tokenChannel(`name: C\nsymbol: CN\ngenesis: { ${"ab".repeat(32)}: 12 }`);
     const s = genesisTokenState(configOf(p));
