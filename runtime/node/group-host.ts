@@ -184,6 +184,8 @@ export abstract class GroupHost<S extends ChainBase> {
   protected afterCommitted(_block: CertifiedBlock, _rows: CommitRows<S>): void {}
   /** After a commit: pending inputs that can no longer be committed leave the pool (each with its refusal). */
   protected abstract recheck(): void;
+  /** The block and the state after it are in the ledger (synchronously, before anything reads the new head). */
+  protected stored(_block: CertifiedBlock, _state: S): void {}
   /** A submission was stored as pending (the token's nonce policy learns of it). */
   protected added(_sub: Json, _id: string): void {}
   /** Inputs offered to the driver before the mempool's (a downstream cell's outputs of upstream cells). */
@@ -263,6 +265,7 @@ export abstract class GroupHost<S extends ChainBase> {
   private append(block: CertifiedBlock, valueId: string, state: S): void {
     const rows = this.rowsOf(block, state);
     this.chainLedger.commit({ block, state, ...rows.commit });
+    this.stored(block, state);
     this.lastBlockEmpty = ((block.value as { inputs?: unknown[] } | null)?.inputs?.length ?? 0) === 0;
     this.head = { height: block.height, valueId, state };
     // What follows a commit happens after the driver's step, not inside it.
