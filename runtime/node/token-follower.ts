@@ -27,7 +27,6 @@ import type { CellLedger } from "../ledger/index.js";
 import { tokenView, TOKEN_CELL, type TokenConfig } from "../token/index.js";
 import type { Logger } from "./log.js";
 import { genesisTokenChain, tokenApplication, type TokenApplication, type TokenChainState } from "./token-application.js";
-import { tokenCodec } from "./token-host.js";
 
 /** Token heights whose views are held in memory. */
 export const TOKEN_WINDOW = 64;
@@ -42,7 +41,7 @@ export interface TokenFollowerDeps {
   /** The token group's validators: every certificate is checked against them. */
   validators: ValidatorSet;
   verifier: SignatureVerifier;
-  /** The token's chain in this node's ledger. */
+  /** The token's chain in this node's ledger, opened with the token host's codec (`ledger.chain(channel, TOKEN_CELL, tokenCodec(config))`). */
   ledger: CellLedger<TokenChainState>;
   /** True when this node's token host writes that chain (in the token's group): the follower then only reads it. */
   hostWrites: boolean;
@@ -72,8 +71,6 @@ export class TokenFollower {
     this.window = Math.max(1, d.window ?? TOKEN_WINDOW);
     this.app = tokenApplication(d.plan, d.config);
     this.genesis = genesisTokenChain(d.config);
-    // The codec is the token host's: the same chain, read the same way, whoever writes it.
-    d.ledger.codec = tokenCodec(d.config);
     this.headChain = d.ledger.head().height === 0 ? this.genesis : d.ledger.codec.restore(d.ledger.restorePoint(), this.app);
     this.keep(this.headChain, 0);
   }
