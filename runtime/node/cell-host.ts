@@ -66,6 +66,8 @@ export interface CellTokenPorts {
   at(height: number): HeldTokenView | undefined;
   /** The token height a proposer names. */
   head(): number;
+  /** The freshest token height held (what admission's dry run reads). */
+  latest(): number;
   /** A value named a height not held yet. */
   missing(height: number): void;
 }
@@ -142,9 +144,11 @@ export class CellHost extends GroupHost<CellChainState> {
       inputs.push(a);
     }
     const verdicts = this.dryRun(inputs);
+    // Against the token as this node follows it, a refusal may be of a view a moment old: sent again, it is checked again.
+    const transient = this.d.token !== undefined && cellReadsToken(this.plan, this.cell);
     return subs.map((_s, i) => {
       const v = verdicts?.[i];
-      return v !== undefined && !v.accepted ? { code: v.code, message: v.message, ...(v.rule !== undefined ? { rule: v.rule } : {}) } : undefined;
+      return v !== undefined && !v.accepted ? { code: v.code, message: v.message, ...(v.rule !== undefined ? { rule: v.rule } : {}), ...(transient ? { transient: true as const } : {}) } : undefined;
     });
   }
 
@@ -240,7 +244,7 @@ export class CellHost extends GroupHost<CellChainState> {
     const t = this.d.token;
     if (t === undefined || !cellReadsToken(plan, this.cell)) return undefined;
     const floor = this.chain.token?.height ?? 0;
-    return (t.at(Math.max(floor, t.head())) ?? t.at(floor))?.view;
+    return (t.at(Math.max(floor, t.latest())) ?? t.at(floor))?.view;
   }
 
   liveState(): unknown {

@@ -32,8 +32,6 @@ import { genesisTokenChain, tokenApplication, type TokenApplication, type TokenC
 export const TOKEN_WINDOW = 64;
 /** Blocks ahead of the next height held until the ones between arrive. */
 const AHEAD_KEPT = 64;
-/** A proposer names a token height it has held this long, so that its group's other nodes most likely hold it too (ms). */
-export const TOKEN_SETTLE_MS = 150;
 
 export interface TokenFollowerDeps {
   plan: ChannelPlan;
@@ -46,7 +44,6 @@ export interface TokenFollowerDeps {
   /** True when this node's token host writes that chain (in the token's group): the follower then only reads it. */
   hostWrites: boolean;
   log: Logger;
-  now(): number;
   /** Token heights held in memory (default TOKEN_WINDOW). */
   window?: number;
 }
@@ -56,7 +53,7 @@ export class TokenFollower {
   /** Blocks refused, by reason (tests, logs). */
   readonly refused: Record<string, number> = {};
   private readonly app: TokenApplication;
-  private readonly recent = new Map<number, { chain: TokenChainState; at: number }>();
+  private readonly recent = new Map<number, TokenChainState>();
   private readonly ahead = new Map<number, CertifiedBlock>();
   private readonly window: number;
   private headChain: TokenChainState;
@@ -72,7 +69,7 @@ export class TokenFollower {
     this.app = tokenApplication(d.plan, d.config);
     this.genesis = genesisTokenChain(d.config);
     this.headChain = d.ledger.head().height === 0 ? this.genesis : d.ledger.codec.restore(d.ledger.restorePoint(), this.app);
-    this.keep(this.headChain, 0);
+    this.keep(this.headChain);
   }
 
   /** The freshest token height held. */
@@ -81,25 +78,22 @@ export class TokenFollower {
   }
 
   /**
-   * The token height a proposer names: the freshest held for at least
-   * TOKEN_SETTLE_MS (else the oldest held in memory). The application never
+   * The token height a proposer names: the freshest held, so that a block
+   * reads what was committed before it. A validator of the cell that does not
+   * hold it yet finds the proposal not valid yet and pulls it; the others
+   * decide without it while they are a quorum. (Naming an older height to
+   * spare that round would make a block refuse what the token committed a
+   * moment before, which is what a user notices.) The application never
    * names one below its previous block's.
    */
   proposable(): number {
-    const now = this.d.now();
-    let best = -1;
-    let oldest = this.headChain.height;
-    for (const [h, e] of this.recent) {
-      if (h < oldest) oldest = h;
-      if (now - e.at >= TOKEN_SETTLE_MS && h > best) best = h;
-    }
-    return best >= 0 ? best : oldest;
+    return this.headChain.height;
   }
 
   /** The token as committed at `height` (0: the genesis), or undefined while this node does not hold it. */
   viewAt(height: number): HeldTokenView | undefined {
     if (!Number.isSafeInteger(height) || height < 0 || height > this.headChain.height) return undefined;
-    const chain = height === 0 ? this.genesis : (this.recent.get(height)?.chain ?? this.rebuilt(height));
+    const chain = height === 0 ? this.genesis : (this.recent.get(height) ?? this.rebuilt(height));
     if (chain === undefined) return undefined;
     return { root: chain.stateRoot, view: tokenView(this.d.plan.token!, chain.token, height) };
   }
@@ -124,7 +118,7 @@ export class TokenFollower {
   learned(chain: TokenChainState): void {
     if (chain.height <= this.headChain.height) return;
     this.headChain = chain;
-    this.keep(chain, this.d.now());
+    this.keep(chain);
   }
 
   /** The certified token blocks from `fromHeight` on, at most `max`, from this node's ledger (what it serves a follower). */
@@ -195,12 +189,12 @@ export class TokenFollower {
     // Durable before any cell reads it: a committed block of a cell may name it.
     this.d.ledger.commit({ block, state: chain });
     this.headChain = chain;
-    this.keep(chain, this.d.now());
+    this.keep(chain);
     return true;
   }
 
-  private keep(chain: TokenChainState, at: number): void {
-    this.recent.set(chain.height, { chain, at });
+  private keep(chain: TokenChainState): void {
+    this.recent.set(chain.height, chain);
     for (const h of this.recent.keys()) {
       if (this.recent.size <= this.window) break;
       this.recent.delete(h); // insertion order: the oldest first
