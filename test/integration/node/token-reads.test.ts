@@ -18,6 +18,11 @@ import { signedMessage } from "../../../runtime/cells/index.js";
 import { signBytes, type KeyPair } from "../../../runtime/core/keys.js";
 import { signTokenOp, type TokenOp } from "../../../runtime/token/index.js";
 import { getJson, logTails, ROOT, up, waitFor, type UpNetwork } from "./network.js";
+import { main } from "../../../runtime/cli/main.js";
+import { Ajv } from "ajv";
+import exportSchema from "../../../schemas/export.schema.json" with { type: "json" };
+
+const GOLD = join(ROOT, "test", "integration", "node", "fixtures", "gold-club.yaml");
 
 type J = Record<string, any>;
 
@@ -64,7 +69,7 @@ describe("token balances in other cells' rules, on real nodes", () => {
       .replace("closesAt: 1700086400000", "closesAt: 4102444800000");
     expect(poll).toContain("[shop-1, club-1]");
     writeFileSync(join(dir, "poll-weighted.yaml"), poll);
-    net = await up([join(ROOT, "channels", "token.yaml"), join(ROOT, "test", "integration", "node", "fixtures", "gold-club.yaml"), join(dir, "poll-weighted.yaml")], dir, 240_000);
+    net = await up([join(ROOT, "channels", "token.yaml"), GOLD, join(dir, "poll-weighted.yaml")], dir, 240_000);
     treasury = loadKeyFile(join(dir, "keys", "treasury.key"));
     expect(net.nodes.map((n) => n.name).sort()).toEqual([...names].sort());
   }, 260_000);
@@ -113,6 +118,33 @@ describe("token balances in other cells' rules, on real nodes", () => {
     const head = (await getJson<J>(`${api("shop-1")}/v1/channels/gold-club/cells/token`)).body;
     expect(head.height).toBeGreaterThanOrEqual(1);
   });
+
+  it("gold-club: the export verifies (each claims block reads the replayed token at the height it names); a changed token root is named", async () => {
+    const file = join(dir, "gold-club.jsonl");
+    let text = "";
+    expect(await main(["export", "--node", api("shop-1"), "--channel", "gold-club", "--out", file], (t) => (text += t)), text).toBe(0);
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+    text = "";
+    expect(await main(["verify", file, GOLD], (t) => (text += t)), text).toBe(0);
+    expect(text).toMatch(/ok: channel gold-club/);
+    const exportRecord = new Ajv({ allowUnionTypes: true }).compile(exportSchema);
+    for (const l of lines) expect(exportRecord(JSON.parse(l)), JSON.stringify(exportRecord.errors)).toBe(true);
+    // A claims block that names another token root: verify names its line, cell and height.
+    const at = lines.findIndex((l) => {
+      const r = JSON.parse(l);
+      return r.type === "block" && r.cell === "claims" && r.block.value.token.height > 0;
+    });
+    expect(at).toBeGreaterThan(0);
+    const rec = JSON.parse(lines[at]);
+    rec.block.value.token.root = "0".repeat(64);
+    const tampered = [...lines];
+    tampered[at] = JSON.stringify(rec);
+    writeFileSync(join(dir, "tampered.jsonl"), `${tampered.join("\n")}\n`);
+    text = "";
+    expect(await main(["verify", join(dir, "tampered.jsonl"), GOLD], (t) => (text += t))).toBe(1);
+    expect(text).toContain(`tampered.jsonl:${at + 1}: CLI_VERIFY_DIVERGENCE (block, cell claims, height ${rec.height})`);
+    expect(text).toContain("the replayed token has the root");
+  }, 120_000);
 
   it("city-poll-weighted: a ballot counts with the voter's balance as committed, also after a transfer moved shares", async () => {
     const ch = "city-poll-weighted";
