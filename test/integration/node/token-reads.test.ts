@@ -17,7 +17,7 @@ import { createKeyFile, loadKeyFile } from "../../../runtime/node/config/index.j
 import { signedMessage } from "../../../runtime/cells/index.js";
 import { signBytes, type KeyPair } from "../../../runtime/core/keys.js";
 import { signTokenOp, type TokenOp } from "../../../runtime/token/index.js";
-import { getJson, logTails, ROOT, up, waitFor, type UpNetwork } from "./network.js";
+import { alive, getJson, logTails, restart, ROOT, up, waitFor, type UpNetwork } from "./network.js";
 import { main } from "../../../runtime/cli/main.js";
 import { Ajv } from "ajv";
 import exportSchema from "../../../schemas/export.schema.json" with { type: "json" };
@@ -118,6 +118,30 @@ describe("token balances in other cells' rules, on real nodes", () => {
     const head = (await getJson<J>(`${api("shop-1")}/v1/channels/gold-club/cells/token`)).body;
     expect(head.height).toBeGreaterThanOrEqual(1);
   });
+
+  it("gold-club: club-1 killed while the token moves comes back: it replays its blocks, follows the token it missed, and takes claims again", async () => {
+    const club = net.byName("club-1");
+    process.kill(club.pid, "SIGKILL");
+    await waitFor(() => !alive(club.pid), 10_000, () => "club-1 still alive");
+    const late = newKey("gold-club-late.key");
+    await transfer("gold-club", treasury, late.publicKey, 20_000n, 2);
+    const missed = (await getJson<J>(`${api("shop-1")}/v1/channels/gold-club/cells/token`)).body.height as number;
+    restart(net, club);
+    await waitFor(async () => {
+      try {
+        return (await fetch(`${club.api}/readyz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 90_000, () => `club-1 not ready again\n${logTails(dir)}`);
+    const claim = signed("gold-club", "claims", late, { tier: "gold" });
+    let r: J = {};
+    await waitFor(async () => (r = await post("club-1", "gold-club", "claims", claim)).status === "pending", 30_000, () => `club-1 refuses the claim: ${JSON.stringify(r)}`);
+    const done = await final("club-1", r.id);
+    expect(done).toMatchObject({ status: "committed" });
+    expect((await tokenReadOf("club-1", "gold-club", "claims", done.height)).height).toBeGreaterThanOrEqual(missed);
+    await waitFor(async () => (await getJson<J>(`${api("club-1")}/v1/channels/gold-club/cells/claims/state`)).body.state.gold === 2, 30_000, () => "club-1: gold is not 2");
+  }, 180_000);
 
   it("gold-club: the export verifies (each claims block reads the replayed token at the height it names); a changed token root is named", async () => {
     const file = join(dir, "gold-club.jsonl");
