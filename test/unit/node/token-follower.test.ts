@@ -116,6 +116,25 @@ describe("a token follower outside the token's group", () => {
     ledger.close();
   });
 
+  it("an empty token block (the same root at a new height) gives a view of its own height with the same balances", () => {
+    const ledger = openLedger(join(dir, "empty-block.sqlite"));
+    const f = follower(ledger);
+    const app = tokenApplication(plan, config);
+    let chain = genesisTokenChain(config);
+    let prev = GENESIS_HASH;
+    for (let h = 1; h <= 2; h++) {
+      const value = app.buildValue({ height: h, round: 0, prevHash: prev, time: T + h, state: chain, pending: [] });
+      chain = app.applyValue(chain, value);
+      prev = app.valueId(value);
+      expect(f.addCertified([{ block: { height: h, value, certificate: certify(h, prev, ["b2", "b3", "b4"]) } }])).toBe(1);
+    }
+    const [v1, v2] = [f.viewAt(1)!, f.viewAt(2)!];
+    expect(v2.root).toBe(v1.root);
+    expect(v2.view).toMatchObject({ height: 2, root: v1.root });
+    expect((v2.view as { balances: unknown }).balances).toBe((v1.view as { balances: unknown }).balances);
+    ledger.close();
+  });
+
   it("a proposer names the freshest height held; after a restart every height is there again (rebuilt from the ledger)", () => {
     const ledger = openLedger(path);
     const f = follower(ledger, 1);
