@@ -128,6 +128,33 @@ export class CellHost extends GroupHost<CellChainState> {
     this.versions.push(v);
   }
 
+  /**
+   * A catch-up answer whose blocks name a token height this node does not
+   * hold yet is set aside (and the token pulled at once): applied now, each
+   * such block would be refused as not re-executing and the peer that served
+   * it called bad. The driver asks again with the next message from a higher
+   * height (every 100 ms at most), by when the follower has the height.
+   */
+  override receive(from: string, m: unknown): void {
+    if (this.aheadOfToken(m)) return;
+    super.receive(from, m);
+  }
+
+  private aheadOfToken(m: unknown): boolean {
+    const t = this.d.token;
+    if (t === undefined || typeof m !== "object" || m === null || (m as { type?: unknown }).type !== "catchup-response") return false;
+    const blocks = (m as { blocks?: unknown }).blocks;
+    if (!Array.isArray(blocks)) return false;
+    let max = -1;
+    for (const b of blocks) {
+      const h = (b as { value?: { token?: { height?: unknown } } } | null)?.value?.token?.height;
+      if (typeof h === "number" && Number.isSafeInteger(h) && h > max) max = h;
+    }
+    if (max <= t.latest()) return false;
+    t.missing(max);
+    return true;
+  }
+
   protected admit(sub: Json): HostRefusal | undefined {
     const a = admitSubmission(this.plan, this.cell, sub);
     if ("accepted" in a) return { code: a.code, message: a.message };
