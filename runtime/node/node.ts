@@ -379,11 +379,19 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       followers.set(plan.channel, follower);
     } else followers.delete(plan.channel);
     const f = follower;
-    const tokenPorts = f === undefined ? undefined : { at: (h: number) => f.viewAt(h), head: () => f.proposable(), latest: () => f.height, missing: (h: number) => {
-      f.missing(h);
-      // Asked from inside a consensus step: the request leaves after it.
-      setImmediate(() => pullToken(plan.channel, true));
-    } };
+    const tokenPorts =
+      f === undefined
+        ? undefined
+        : {
+            at: (h: number) => f.viewAt(h),
+            head: () => f.proposable(),
+            latest: () => f.height,
+            missing: (h: number) => {
+              f.missing(h);
+              // Asked from inside a consensus step: the request leaves after it.
+              setImmediate(() => pullToken(plan.channel, true));
+            },
+          };
     const emit = (e: NodeEvent) => {
       for (const l of listeners) {
         try {
