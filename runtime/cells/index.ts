@@ -12,3 +12,4 @@ export { admitInput, signedMessage, type DetachedSignature } from "./admit.js";
 export { stateRootOf, commitmentOf, encodeState, decodeState, recordsSince, type EncodedState } from "./commitment.js";
 export { plainState } from "./plain-state.js";
 export { FORBIDDEN_KEYS } from "./inspect.js";
+export { cellReadsToken, tokenReadingCells } from "./token-reads.js";

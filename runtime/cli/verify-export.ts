@@ -18,13 +18,13 @@
  */
 import { canonicalString, type Json } from "../core/canonical.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import { cellApplication, genesisCellChain, outputEntry, validatorSet, verifyCertificate, type CellChainState, type CommitCertificate, type DeliveredOutput, type ValidatorSet } from "../consensus/index.js";
+import { cellApplication, genesisCellChain, outputEntry, validatorSet, verifyCertificate, type CellChainState, type CommitCertificate, type DeliveredOutput, type HeldTokenView, type ValidatorSet } from "../consensus/index.js";
 import type { CodeRunner } from "../sandbox/index.js";
 import { GENESIS_HASH, verifyAck, type RegisteredGroup, type SignedAck } from "../l0/index.js";
 import { encodingSuite } from "../l0/encoding.js";
 import { EMPTY_STATE_ROOT, snapshotHash, type SnapshotValue } from "../node/l0/index.js";
 import { genesisTokenChain, tokenApplication, type TokenChainState } from "../node/token-application.js";
-import { tokenConfig, TOKEN_CELL, type TokenConfig } from "../token/index.js";
+import { tokenConfig, tokenView, TOKEN_CELL, type TokenConfig } from "../token/index.js";
 
 export const VERIFY_FORMAT = "statecell-export/1";
 
@@ -193,6 +193,72 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
   if (!Array.isArray(header.cells)) fail("export", "the header lists no cells");
   for (const c of header.cells as unknown[]) if (isObj(c) && typeof c.cell === "string" && Number.isSafeInteger(c.blocks)) counts.set(c.cell, c.blocks as number);
   for (const name of plan.order) if (!counts.has(name)) fail("export", `the cell ${name} of the channel is not in the export`, { cell: name });
+  // The token cell: its blocks come after the pipeline's in the file, but are replayed first (from the genesis the
+  // registration binds), so that each block of a cell that reads the token reads the replayed view at the height it names.
+  const tokenHeads = new Map<number, { hash: string; stateRoot: string }>();
+  /** The replayed token state at each height a block of a reading cell names (only those: a state is a full copy). */
+  const tokenStates = new Map<number, TokenChainState>();
+  let tokenGenesisRoot = "";
+  const pipelineAt = n;
+  const pipelineLines = plan.order.reduce((a, c) => a + (counts.get(c) ?? 0), 0);
+  let tokenEnd = n;
+  if (plan.token !== undefined) {
+    const wanted = tokenHeightsRead(lines, pipelineAt, pipelineAt + pipelineLines);
+    n = Math.min(lines.length, pipelineAt + pipelineLines);
+    const t = plan.token;
+    const total = counts.get(TOKEN_CELL);
+    if (total === undefined) fail("export", `the token cell of the channel is not in the export`, { cell: TOKEN_CELL });
+    const keyOf = new Map<string, string>();
+    for (const g of Object.values(groups)) for (const v of g.validators) keyOf.set(v.name, v.key);
+    const regToken = isObj(reg.record) && isObj((reg.record as { token?: unknown }).token) ? ((reg.record as { token: Record<string, unknown> }).token) : undefined;
+    // Names the genesis uses: bound in the signed registration, else (a channel without snapshots) in the header.
+    const accounts = isObj(regToken?.accounts) ? (regToken!.accounts as Record<string, unknown>) : isObj(header.tokenAccounts) ? (header.tokenAccounts as Record<string, unknown>) : {};
+    let config: TokenConfig;
+    try {
+      config = tokenConfig(plan, (name) => keyOf.get(name) ?? (typeof accounts[name] === "string" ? (accounts[name] as string) : undefined));
+    } catch (e) {
+      return fail("registration", `the token's genesis cannot be bound to keys: ${e instanceof Error ? e.message : String(e)}`, { cell: TOKEN_CELL });
+    }
+    const app = tokenApplication(plan, config);
+    const tokenSet = validatorSet(plan.groups[t.group], keyMap(groups[t.group]));
+    let state: TokenChainState = genesisTokenChain(config);
+    tokenGenesisRoot = state.stateRoot;
+    tokenStates.set(0, state);
+    let prev = GENESIS_HASH;
+    for (let h = 1; h <= total!; h++) {
+      const r = expect("block");
+      if (r.cell !== TOKEN_CELL || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${TOKEN_CELL} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
+      const where = { cell: TOKEN_CELL, height: h };
+      const { value, id } = certified(r.block, app, tokenSet, t.group, where);
+      const v = value as unknown as { prevHash?: unknown; stateRoot?: unknown };
+      if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
+      try {
+        state = app.applyValue(state, value);
+      } catch (e) {
+        fail("block", `re-executing it does not give the block: ${e instanceof Error ? e.message : String(e)}`, where);
+      }
+      tokenHeads.set(h, { hash: id, stateRoot: state.stateRoot });
+      if (wanted.has(h)) tokenStates.set(h, state);
+      prev = id;
+    }
+    summary.cells[TOKEN_CELL] = { blocks: total!, height: total!, hash: prev, stateRoot: state.stateRoot };
+    tokenEnd = n;
+    n = pipelineAt;
+  }
+  /** A block of a cell that reads the token names a token height the export replays, with the replayed root there. */
+  const tokenReadCheck = (b: unknown, where: { cell: string; height: number }): void => {
+    const t = isObj(b) && isObj(b.value) ? (b.value as { token?: unknown }).token : undefined;
+    if (plan.token === undefined || !isObj(t) || typeof t.height !== "number") return;
+    const mine = t.height === 0 ? tokenGenesisRoot : tokenHeads.get(t.height)?.stateRoot;
+    if (mine === undefined) fail("block", `it reads the token at height ${t.height}; the export has the token's blocks up to ${summary.cells[TOKEN_CELL]?.height ?? 0}`, where);
+    if (mine !== t.root) fail("block", `it reads the token at height ${t.height} with the root ${short(t.root)}; the replayed token has the root ${short(mine)} there`, where);
+  };
+  const tokenView_ = (h: number): HeldTokenView | undefined => {
+    const st = tokenStates.get(h);
+    return st === undefined ? undefined : { root: st.stateRoot, view: tokenView(plan.token!, st.token, h) };
+  };
+
+
   const chains = new Map<string, Map<number, { hash: string; stateRoot: string }>>();
   const delivered = new Map<string, DeliveredOutput>();
   for (const cell of plan.order) {
@@ -225,7 +291,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
           runner = opts.runner(vp, cell);
           if (runner !== undefined) runners.push(runner);
         }
-        app = cellApplication(vp, cell, runner === undefined ? {} : { code: () => runner });
+        app = cellApplication(vp, cell, runner === undefined ? {} : { code: () => runner }, vp.token !== undefined ? { token: tokenView_ } : {});
         apps.set(i, app);
       }
       return app;
@@ -237,6 +303,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
       if (r.cell !== cell || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${cell} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
       const where = { cell, height: h };
       const app = appAt(h);
+      tokenReadCheck(r.block, where);
       const { value, id } = certified(r.block, app, sets[cell], cp.group, where);
       const v = value as unknown as { prevHash?: unknown; inputs?: unknown; stateRoot?: unknown };
       if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
@@ -265,46 +332,8 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
     summary.cells[cell] = { blocks: total, height: total, hash: prev, stateRoot: total === 0 ? EMPTY_STATE_ROOT : heads.get(total)!.stateRoot };
   }
 
-  // The token cell: its blocks after the pipeline's, re-executed from the genesis the registration binds.
-  const tokenHeads = new Map<number, { hash: string; stateRoot: string }>();
-  let tokenGenesisRoot = "";
-  if (plan.token !== undefined) {
-    const t = plan.token;
-    const total = counts.get(TOKEN_CELL);
-    if (total === undefined) fail("export", `the token cell of the channel is not in the export`, { cell: TOKEN_CELL });
-    const keyOf = new Map<string, string>();
-    for (const g of Object.values(groups)) for (const v of g.validators) keyOf.set(v.name, v.key);
-    const regToken = isObj(reg.record) && isObj((reg.record as { token?: unknown }).token) ? ((reg.record as { token: Record<string, unknown> }).token) : undefined;
-    // Names the genesis uses: bound in the signed registration, else (a channel without snapshots) in the header.
-    const accounts = isObj(regToken?.accounts) ? (regToken!.accounts as Record<string, unknown>) : isObj(header.tokenAccounts) ? (header.tokenAccounts as Record<string, unknown>) : {};
-    let config: TokenConfig;
-    try {
-      config = tokenConfig(plan, (name) => keyOf.get(name) ?? (typeof accounts[name] === "string" ? (accounts[name] as string) : undefined));
-    } catch (e) {
-      return fail("registration", `the token's genesis cannot be bound to keys: ${e instanceof Error ? e.message : String(e)}`, { cell: TOKEN_CELL });
-    }
-    const app = tokenApplication(plan, config);
-    const tokenSet = validatorSet(plan.groups[t.group], keyMap(groups[t.group]));
-    let state: TokenChainState = genesisTokenChain(config);
-    tokenGenesisRoot = state.stateRoot;
-    let prev = GENESIS_HASH;
-    for (let h = 1; h <= total!; h++) {
-      const r = expect("block");
-      if (r.cell !== TOKEN_CELL || r.height !== h) fail("block", `block ${String(r.height)} of cell ${String(r.cell)} where block ${h} of cell ${TOKEN_CELL} belongs (a block is missing, or the lines are out of order)`, { cell: String(r.cell), height: Number(r.height) });
-      const where = { cell: TOKEN_CELL, height: h };
-      const { value, id } = certified(r.block, app, tokenSet, t.group, where);
-      const v = value as unknown as { prevHash?: unknown; stateRoot?: unknown };
-      if (v.prevHash !== prev) fail("block", `prevHash ${short(v.prevHash)} is not the hash of block ${h - 1}, ${short(prev)}`, where);
-      try {
-        state = app.applyValue(state, value);
-      } catch (e) {
-        fail("block", `re-executing it does not give the block: ${e instanceof Error ? e.message : String(e)}`, where);
-      }
-      tokenHeads.set(h, { hash: id, stateRoot: state.stateRoot });
-      prev = id;
-    }
-    summary.cells[TOKEN_CELL] = { blocks: total!, height: total!, hash: prev, stateRoot: state.stateRoot };
-  }
+  // The token's lines were checked before the pipeline's.
+  if (plan.token !== undefined) n = tokenEnd;
 
   // Snapshots: the chain from height 1, each certified by the snapshot group, naming replayed heads.
   let r = next();
@@ -433,4 +462,23 @@ function groupsOf(plan: ChannelPlan, reg: Record<string, unknown>, header: Recor
 
 function keyMap(g: RegisteredGroup): Record<string, string> {
   return Object.fromEntries(g.validators.map((v) => [v.name, v.key]));
+}
+
+/**
+ * The token heights the block records in `lines[from..to)` name (`value.token.height`): the replayed token
+ * states worth keeping. A hint only, read before anything is checked; what a block names is checked with it.
+ */
+function tokenHeightsRead(lines: readonly string[], from: number, to: number): Set<number> {
+  const out = new Set<number>();
+  for (let i = from; i < Math.min(to, lines.length); i++) {
+    // Only blocks of reading cells carry a token head; a quick test spares parsing the others.
+    if (!lines[i].includes('"token":{')) continue;
+    try {
+      const h = (JSON.parse(lines[i]) as { block?: { value?: { token?: { height?: unknown } } } }).block?.value?.token?.height;
+      if (typeof h === "number" && Number.isSafeInteger(h)) out.add(h);
+    } catch {
+      // the main pass names it
+    }
+  }
+  return out;
 }

@@ -33,6 +33,16 @@
  *   next output expected from it. Both are part of the chain state.
  * - `time` is the proposer's clock, strictly increasing per cell, never the
  *   validator's.
+ * - `token` (only in a cell that reads the token, cells/token-reads.ts):
+ *   `{ height, root }`, the token cell's height whose committed state the
+ *   block's rules read as `token`, and the token state root there. The
+ *   proposer names the freshest token height it holds, never below the
+ *   previous block's; a validator that does not hold that height yet finds
+ *   the value not valid (yet) and asks the host for it (`tokenMissing`), a
+ *   root other than its own at that height, or a height below the previous
+ *   block's, is invalid. Execution then reads exactly that height's view. A
+ *   cell that does not read the token has no such field: its values are
+ *   byte for byte what they were before the field existed.
  *
  * Pure: executeBlock is pure, and results are memoised by (state, value)
  * object identity so a validator executes a block once for validate and
@@ -43,7 +53,7 @@ import { canonicalString, type Json } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import { hashJson } from "../core/hash.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import { admitInput, executeBlock, type BlockInput, type BlockOutput, type BlockResult, type CellState, type ExecuteModules, type Rejected, type Verdict } from "../cells/index.js";
+import { admitInput, cellReadsToken, executeBlock, type BlockInput, type BlockOutput, type BlockResult, type CellState, type ExecuteModules, type Rejected, type Verdict } from "../cells/index.js";
 // The agreement rule alone: runtime/sandbox/index.js would load isolated-vm into every consensus process.
 import { blockBudgetAgrees } from "../sandbox/timeout-policy.js";
 import type { Application } from "./types.js";
@@ -59,6 +69,20 @@ export interface CellChainState {
   sent: Readonly<Record<string, number>>;
   /** Per upstream cell: the seq of the next output expected from it. */
   received: Readonly<Record<string, number>>;
+  /** In a cell that reads the token: the token head the last block read (absent before the first block, and in other cells). */
+  token?: TokenRead;
+}
+
+/** The token head a block's rules read: the token cell's height and its state root at that height. */
+export interface TokenRead {
+  height: number;
+  root: string;
+}
+
+/** The token as committed at one token height, as the host holds it: the view rules read (runtime/token/view.ts) and its state root. */
+export interface HeldTokenView {
+  root: string;
+  view: Json;
 }
 
 /** A verdict as a block carries it: codes and rule names only, never text made by a library or the engine. */
@@ -75,6 +99,8 @@ export interface CellBlockValue {
   outputsHash: string;
   sent: Record<string, number>;
   received: Record<string, number>;
+  /** Only in a cell that reads the token: the token head its rules read. */
+  token?: TokenRead;
 }
 
 /** An output of an upstream cell as a downstream block carries it (and as the deliveries port holds it). */
@@ -106,6 +132,16 @@ export interface CellApplicationPorts {
    * not valid here (yet): the round moves on and a later one succeeds.
    */
   deliveries?: (from: string, seq: number) => DeliveredOutput | undefined;
+  /**
+   * The token as committed at token height `height` (0: the genesis), when
+   * this node holds it; undefined while it does not. Required by a cell that
+   * reads the token (cells/token-reads.ts).
+   */
+  token?: (height: number) => HeldTokenView | undefined;
+  /** The freshest token height a proposer names (it must hold it); the previous block's when absent. */
+  tokenHead?: () => number;
+  /** A value named a token height this node does not hold yet: the host fetches it (the next round can then succeed). */
+  tokenMissing?: (height: number) => void;
 }
 
 /** The cell as replicated application, with the local full verdicts of what it executed. */
@@ -156,7 +192,7 @@ type Admitted = { input: BlockInput; bytes: number; output?: DeliveredOutput };
  * block here.
  */
 type Examined =
-  | { block: CellBlockValue; inputs: BlockInput[]; outputs: DeliveredOutput[]; hash: string; timedOut: number[]; cut: number[]; received: Record<string, number> }
+  | { block: CellBlockValue; inputs: BlockInput[]; outputs: DeliveredOutput[]; hash: string; timedOut: number[]; cut: number[]; received: Record<string, number>; token: TokenRead | undefined }
   | string;
 
 /**
@@ -178,6 +214,15 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
   }
   const cellPlan = plan.cells[cellName];
   const { maxInputs, maxBytes } = plan.blockLimits;
+  const readsToken = cellReadsToken(plan, cellName);
+  const tokenAt = ports.token;
+  if (readsToken && tokenAt === undefined) {
+    throw new StatecellError("CONSENSUS_NO_TOKEN_VIEW", `cell "${cellName}" of ${plan.channel} reads the token, but no token view was given`, {
+      remedy: "pass ports.token (the token's committed views by height, e.g. the node's token follower) to cellApplication",
+      payload: { channel: plan.channel, cell: cellName },
+    });
+  }
+  const valueKeys = readsToken ? [...VALUE_KEYS, "token"].sort() : VALUE_KEYS;
   const memo = new WeakMap<object, WeakMap<object, Run>>();
   const full = new WeakMap<object, readonly Verdict[]>();
   const numberedOf = new WeakMap<object, readonly SentOutput[]>();
@@ -256,6 +301,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     time: number,
     hash: string,
     inputs: BlockInput[],
+    token: Json | undefined,
     verify?: { timedOut: readonly number[]; cut: readonly number[] },
   ): Run {
     // One block budget per execution, so the time its hooks took together can be judged (validateValue).
@@ -264,7 +310,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       verify === undefined
         ? { ...modules.hookOptions, budget }
         : { ...modules.hookOptions, budget, verify: verify.cut.length > 0 ? { timedOut: verify.timedOut, blockBudget: verify.cut } : { timedOut: verify.timedOut } };
-    const exec = { ...modules, hookOptions };
+    // A cell that reads the token reads the view its block names; the others run as they always did.
+    const exec = token === undefined ? { ...modules, hookOptions } : { ...modules, hookOptions, token };
     let result: BlockResult;
     try {
       result = executeBlock(plan, cellName, state.cell, inputs, { height, time, hash, prevHash }, exec);
@@ -309,7 +356,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     try {
       if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not an object";
       const keys = Object.keys(value).sort();
-      if (keys.length !== VALUE_KEYS.length || keys.some((k, i) => k !== VALUE_KEYS[i])) return `it has the fields ${keys.join(", ")}, not ${VALUE_KEYS.join(", ")}`;
+      if (keys.length !== valueKeys.length || keys.some((k, i) => k !== valueKeys[i])) return `it has the fields ${keys.join(", ")}, not ${valueKeys.join(", ")}`;
       const v = value as Record<string, Json>;
       if (!Number.isSafeInteger(v.height) || typeof v.prevHash !== "string" || !Number.isSafeInteger(v.time)) return "its height, prevHash or time has the wrong type";
       if (!Array.isArray(v.inputs) || !Array.isArray(v.verdicts) || v.verdicts.length !== v.inputs.length) return "its inputs and verdicts are not two lists of one length";
@@ -339,6 +386,14 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       }
       const received = advance(state.received, outputs);
       if (typeof received === "string") return received;
+      let token: TokenRead | undefined;
+      if (readsToken) {
+        const t = tokenReadOf(v.token);
+        if (typeof t === "string") return t;
+        const floor = state.token?.height ?? 0;
+        if (t.height < floor) return `it reads the token at height ${t.height}, below the previous block's ${floor} (the token a cell reads never goes back)`;
+        token = t;
+      }
       const block: CellBlockValue = {
         height: v.height as number,
         prevHash: v.prevHash as string,
@@ -350,7 +405,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         sent: v.sent as Record<string, number>,
         received: v.received as Record<string, number>,
       };
-      return { block, inputs, outputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut, cut, received };
+      if (token !== undefined) block.token = token;
+      return { block, inputs, outputs, hash: headerHash(block.height, block.prevHash, block.time, raw), timedOut, cut, received, token };
     } catch {
       return "it cannot be read as JSON";
     }
@@ -388,14 +444,34 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     });
   }
 
-  const chainAfter = (v: CellBlockValue, r: Run, received: Record<string, number>): CellChainState => ({
-    height: v.height,
-    time: v.time,
-    cell: r.result.state,
-    stateRoot: r.result.stateRoot,
-    sent: r.sent,
-    received,
-  });
+  const chainAfter = (v: CellBlockValue, r: Run, received: Record<string, number>): CellChainState => {
+    const c: CellChainState = { height: v.height, time: v.time, cell: r.result.state, stateRoot: r.result.stateRoot, sent: r.sent, received };
+    if (readsToken && v.token !== undefined) c.token = { height: v.token.height, root: v.token.root };
+    return c;
+  };
+
+  /** The view a block naming `t` reads: the node's view at that height, or why there is none (not held yet, another root). */
+  function viewOf(t: TokenRead | undefined): { view: Json | undefined } | { missing: number; why: string } | { why: string } {
+    if (t === undefined) return { view: undefined };
+    const held = tokenAt!(t.height);
+    if (held === undefined) return { missing: t.height, why: `reads the token at height ${t.height}, which this node does not hold` };
+    if (held.root !== t.root) return { why: `reads the token at height ${t.height} with the root ${t.root.slice(0, 16)}, but this node's token state there has the root ${held.root.slice(0, 16)}` };
+    return { view: held.view };
+  }
+
+  /** The token head a proposer names: the freshest it holds, never below the previous block's. */
+  function proposedToken(state: CellChainState, height: number): { read: TokenRead; view: Json } {
+    const floor = state.token?.height ?? 0;
+    const fresh = ports.tokenHead?.() ?? floor;
+    for (const h of fresh > floor ? [fresh, floor] : [floor]) {
+      const held = tokenAt!(h);
+      if (held !== undefined) return { read: { height: h, root: held.root }, view: held.view };
+    }
+    throw new StatecellError("CONSENSUS_APP_FAULT", `cell "${cellName}" of ${plan.channel}: building block ${height}, this node holds no token view at height ${floor}, which the previous block read`, {
+      remedy: "the token state a committed block relied on is gone from this node: restore its ledger, or let it catch the token up from the token's group, then restart it",
+      payload: { cell: cellName, height, cause: null },
+    });
+  }
 
   return {
     buildValue({ height, prevHash, time, state, pending }) {
@@ -420,7 +496,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
           next[a.output.from] = a.output.seq + 1;
         }
       }
-      const r = run(state, height, prevHash, t, headerHash(height, prevHash, t, raw), inputs);
+      const tok = readsToken ? proposedToken(state, height) : undefined;
+      const r = run(state, height, prevHash, t, headerHash(height, prevHash, t, raw), inputs, tok?.view);
       const value: CellBlockValue = {
         height,
         prevHash,
@@ -432,6 +509,7 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
         sent: r.sent,
         received: next,
       };
+      if (tok !== undefined) value.token = tok.read;
       remember(state, value, r);
       return value as unknown as Json;
     },
@@ -441,7 +519,13 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       if (typeof e === "string") return false;
       // A certified block's outputs were checked delivered by the quorum that signed it (applyValue trusts them the same way).
       if (certified !== true && !delivered(e.outputs)) return false;
-      const r = run(state, height, prevHash, e.block.time, e.hash, e.inputs, e);
+      const tv = viewOf(e.token);
+      if (!("view" in tv)) {
+        // Not held yet: not valid here yet (the host fetches it; a later round or catch-up succeeds). Another root: invalid.
+        if ("missing" in tv) ports.tokenMissing?.(tv.missing);
+        return false;
+      }
+      const r = run(state, height, prevHash, e.block.time, e.hash, e.inputs, tv.view, e);
       let d: string | undefined;
       try {
         d = difference(r, e.block, e.received);
@@ -476,7 +560,9 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       const e = examine(state, value, state.height + 1, undefined);
       if (typeof e === "string") throw diverged(state.height + 1, `cannot follow this node's state at height ${state.height}: ${e}`, {});
       const v = e.block;
-      const r = run(state, v.height, v.prevHash, v.time, e.hash, e.inputs, e);
+      const tv = viewOf(e.token);
+      if (!("view" in tv)) throw diverged(v.height, tv.why, { token: e.token ?? null });
+      const r = run(state, v.height, v.prevHash, v.time, e.hash, e.inputs, tv.view, e);
       let d: string | undefined;
       try {
         d = difference(r, v, e.received);
@@ -595,4 +681,15 @@ function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/** A value's `token` field read as `{ height, root }`, or why it is not one. */
+function tokenReadOf(t: unknown): TokenRead | string {
+  if (typeof t !== "object" || t === null || Array.isArray(t)) return "its token is not { height, root }";
+  const keys = Object.keys(t).sort();
+  if (keys.length !== 2 || keys[0] !== "height" || keys[1] !== "root") return "its token has other fields than height and root";
+  const o = t as { height: unknown; root: unknown };
+  if (typeof o.height !== "number" || !Number.isSafeInteger(o.height) || o.height < 0) return "its token height is not a whole number from 0";
+  if (typeof o.root !== "string" || !HEX64.test(o.root)) return "its token root is not 64 lowercase hex characters";
+  return { height: o.height, root: o.root };
 }

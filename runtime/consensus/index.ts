@@ -28,6 +28,8 @@ export {
   type CellApplication,
   type CellChainState,
   type CellBlockValue,
+  type HeldTokenView,
+  type TokenRead,
 } from "./cell-application.js";
 export { runLocalGroup, type LocalNode, type LocalGroupOptions } from "./local-group.js";
 export * from "./catchup.js";

@@ -180,7 +180,9 @@ export class CellLedger<S extends ChainBase = CellChainState> {
       const blocks = this.blocks(snapshot.height + 1, Math.max(0, head.height - snapshot.height));
       // The chain's outputs counts at the snapshot are in that block's value.
       const at = snapshot.height > 0 ? (this.blocks(snapshot.height, 1)[0]?.value as Partial<CellBlockValue> | undefined) : undefined;
-      const counts = { sent: { ...(at?.sent ?? {}) }, received: { ...(at?.received ?? {}) } };
+      const counts: RestorePoint["counts"] = { sent: { ...(at?.sent ?? {}) }, received: { ...(at?.received ?? {}) } };
+      // A cell that reads the token: the next block may not read an older token head than this one did.
+      if (at?.token !== undefined) counts.token = { height: at.token.height, root: at.token.root };
       return { head, snapshot, encoded: { user, records }, text, counts, blocks };
     })();
   }

@@ -32,6 +32,7 @@ export function restoreChainState(point: RestorePoint, app: Pick<Application<Cel
       });
     }
     chain = { height: snapshot.height, time: snapshot.time, cell, stateRoot: root, sent: point.counts.sent, received: point.counts.received };
+    if (point.counts.token !== undefined) chain.token = point.counts.token;
   }
   for (const b of point.blocks) chain = app.applyValue(chain, b.value);
   if (chain.height !== head.height || (head.height > 0 && chain.stateRoot !== head.stateRoot)) {

@@ -106,8 +106,8 @@ export interface RestorePoint {
   encoded: EncodedState;
   /** The snapshot's stored text (null at genesis): what a chain with its own codec decodes. */
   text: string | null;
-  /** The outputs counts of the chain at the snapshot (from its block's value: `sent`, `received`). */
-  counts: { sent: Record<string, number>; received: Record<string, number> };
+  /** The outputs counts of the chain at the snapshot (from its block's value: `sent`, `received`), and the token head it read (a cell that reads the token). */
+  counts: { sent: Record<string, number>; received: Record<string, number>; token?: { height: number; root: string } };
   /** The blocks after the snapshot, in height order, for the caller to re-execute (`restoreChainState`). */
   blocks: CertifiedBlock[];
 }

@@ -9,13 +9,16 @@
  *   ledger transaction, through the cells' state codec;
  * - outputs of upstream cells are offered before the mempool's submissions,
  *   and after each commit the next block's worth is re-checked against the
- *   new state.
+ *   new state;
+ * - a cell whose rules read the token (cells/token-reads.ts) reads it through
+ *   the node's token follower (token-follower.ts): its blocks name the token
+ *   height they read, and admission's dry run reads the freshest one held.
  */
 import type { Json } from "../core/canonical.js";
 import { canonicalString } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import { executeBlock, plainState, type BlockInput, type CodeRunner } from "../cells/index.js";
+import { cellReadsToken, executeBlock, plainState, type BlockInput, type CodeRunner } from "../cells/index.js";
 import {
   admitSubmission,
   cellApplication,
@@ -25,6 +28,7 @@ import {
   type CellApplication,
   type CellChainState,
   type CertifiedBlock,
+  type HeldTokenView,
   type VersionedApplication,
 } from "../consensus/index.js";
 import type { CellLedger } from "../ledger/index.js";
@@ -52,12 +56,30 @@ export interface CellHostDeps extends GroupHostDeps {
   versions?: readonly HostVersion[];
   /** The version in force changed at this cell: `plan` runs from block `height` on. */
   switched?(plan: ChannelPlan, height: number): void;
+  /** The channel's token as this node follows it (required when the cell reads the token). */
+  token?: CellTokenPorts;
+}
+
+/** The token views a cell that reads the token gets from the node (token-follower.ts). */
+export interface CellTokenPorts {
+  /** The token as committed at `height`, when held. */
+  at(height: number): HeldTokenView | undefined;
+  /** The token height a proposer names. */
+  head(): number;
+  /** The freshest token height held (what admission's dry run reads). */
+  latest(): number;
+  /** A value named a height not held yet. */
+  missing(height: number): void;
 }
 
 /** The cell application of one version. */
 function appOf(d: CellHostDeps, v: HostVersion): CellApplication {
   const runner = v.runner;
-  return cellApplication(v.plan, d.cellName, runner === undefined ? {} : { code: () => runner }, d.deliveries === undefined ? {} : { deliveries: (from, seq) => d.deliveries!.get(from, seq) });
+  const t = d.token;
+  return cellApplication(v.plan, d.cellName, runner === undefined ? {} : { code: () => runner }, {
+    ...(d.deliveries === undefined ? {} : { deliveries: (from: string, seq: number) => d.deliveries!.get(from, seq) }),
+    ...(t === undefined ? {} : { token: (h: number) => t.at(h), tokenHead: () => t.head(), tokenMissing: (h: number) => t.missing(h) }),
+  });
 }
 
 export class CellHost extends GroupHost<CellChainState> {
@@ -106,6 +128,33 @@ export class CellHost extends GroupHost<CellChainState> {
     this.versions.push(v);
   }
 
+  /**
+   * A catch-up answer whose blocks name a token height this node does not
+   * hold yet is set aside (and the token pulled at once): applied now, each
+   * such block would be refused as not re-executing and the peer that served
+   * it called bad. The driver asks again with the next message from a higher
+   * height (every 100 ms at most), by when the follower has the height.
+   */
+  override receive(from: string, m: unknown): void {
+    if (this.aheadOfToken(m)) return;
+    super.receive(from, m);
+  }
+
+  private aheadOfToken(m: unknown): boolean {
+    const t = this.d.token;
+    if (t === undefined || typeof m !== "object" || m === null || (m as { type?: unknown }).type !== "catchup-response") return false;
+    const blocks = (m as { blocks?: unknown }).blocks;
+    if (!Array.isArray(blocks)) return false;
+    let max = -1;
+    for (const b of blocks) {
+      const h = (b as { value?: { token?: { height?: unknown } } } | null)?.value?.token?.height;
+      if (typeof h === "number" && Number.isSafeInteger(h) && h > max) max = h;
+    }
+    if (max <= t.latest()) return false;
+    t.missing(max);
+    return true;
+  }
+
   protected admit(sub: Json): HostRefusal | undefined {
     const a = admitSubmission(this.plan, this.cell, sub);
     if ("accepted" in a) return { code: a.code, message: a.message };
@@ -122,9 +171,11 @@ export class CellHost extends GroupHost<CellChainState> {
       inputs.push(a);
     }
     const verdicts = this.dryRun(inputs);
+    // Against the token as this node follows it, a refusal may be of a view a moment old: sent again, it is checked again.
+    const transient = this.d.token !== undefined && cellReadsToken(this.plan, this.cell);
     return subs.map((_s, i) => {
       const v = verdicts?.[i];
-      return v !== undefined && !v.accepted ? { code: v.code, message: v.message, ...(v.rule !== undefined ? { rule: v.rule } : {}) } : undefined;
+      return v !== undefined && !v.accepted ? { code: v.code, message: v.message, ...(v.rule !== undefined ? { rule: v.rule } : {}), ...(transient ? { transient: true as const } : {}) } : undefined;
     });
   }
 
@@ -205,13 +256,22 @@ export class CellHost extends GroupHost<CellChainState> {
     if (inputs.length === 0) return [];
     const chain = this.chain;
     const { plan, runner } = this.versionAt(chain.height + 1);
+    const token = this.tokenForDryRun(plan);
     try {
-      const r = executeBlock(plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, runner === undefined ? {} : { code: () => runner });
+      const r = executeBlock(plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, { ...(runner === undefined ? {} : { code: () => runner }), ...(token === undefined ? {} : { token }) });
       return r.verdicts;
     } catch (e) {
       this.d.log.warn("dry run failed", { channel: this.channel, cell: this.cell, error: String(e) });
       return undefined;
     }
+  }
+
+  /** What a dry run reads as `token`: the view the next block would most likely name (none for a cell that does not read it). */
+  private tokenForDryRun(plan: ChannelPlan) {
+    const t = this.d.token;
+    if (t === undefined || !cellReadsToken(plan, this.cell)) return undefined;
+    const floor = this.chain.token?.height ?? 0;
+    return (t.at(Math.max(floor, t.latest())) ?? t.at(floor))?.view;
   }
 
   liveState(): unknown {

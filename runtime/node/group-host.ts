@@ -84,6 +84,8 @@ export interface HostRefusal {
   code: string;
   message: string;
   rule?: string;
+  /** Decided against a view that may be stale (the token as this node follows it): answered, not remembered, so the same submission sent again is checked again. */
+  transient?: true;
 }
 
 /** A block verdict with what this node knows of it (a message when it executed the block). */
@@ -184,6 +186,8 @@ export abstract class GroupHost<S extends ChainBase> {
   protected afterCommitted(_block: CertifiedBlock, _rows: CommitRows<S>): void {}
   /** After a commit: pending inputs that can no longer be committed leave the pool (each with its refusal). */
   protected abstract recheck(): void;
+  /** The block and the state after it are in the ledger (synchronously, before anything reads the new head). */
+  protected stored(_block: CertifiedBlock, _state: S): void {}
   /** A submission was stored as pending (the token's nonce policy learns of it). */
   protected added(_sub: Json, _id: string): void {}
   /** Inputs offered to the driver before the mempool's (a downstream cell's outputs of upstream cells). */
@@ -263,6 +267,7 @@ export abstract class GroupHost<S extends ChainBase> {
   private append(block: CertifiedBlock, valueId: string, state: S): void {
     const rows = this.rowsOf(block, state);
     this.chainLedger.commit({ block, state, ...rows.commit });
+    this.stored(block, state);
     this.lastBlockEmpty = ((block.value as { inputs?: unknown[] } | null)?.inputs?.length ?? 0) === 0;
     this.head = { height: block.height, valueId, state };
     // What follows a commit happens after the driver's step, not inside it.
@@ -344,7 +349,7 @@ export abstract class GroupHost<S extends ChainBase> {
     const toAdd: typeof fresh = [];
     fresh.forEach((f, j) => {
       const r = checks[j];
-      if (r !== undefined) results[f.at] = this.refuse(f.id, r.code, r.message, r.rule, f.sub);
+      if (r !== undefined) results[f.at] = this.refuse(f.id, r.code, r.message, r.rule, f.sub, r.transient === true);
       else toAdd.push(f);
     });
     if (toAdd.length > 0) {
@@ -406,9 +411,10 @@ export abstract class GroupHost<S extends ChainBase> {
     }
   }
 
-  protected refuse(id: string, code: string, message: string, rule: string | undefined, submission: unknown): SubmitResult {
+  protected refuse(id: string, code: string, message: string, rule: string | undefined, submission: unknown, transient = false): SubmitResult {
     this.g.observer?.refused(this.channel, this.cell, { code, message, submission, ...(rule !== undefined ? { rule } : {}) });
     const s: InputStatus = { id, status: "rejected", channel: this.channel, cell: this.cell, code, message, ...(rule !== undefined ? { rule } : {}) };
+    if (transient) return resultOf(s);
     if (this.refusals.size >= REFUSALS_KEPT) this.refusals.delete(this.refusals.keys().next().value as string);
     this.refusals.set(id, s);
     return resultOf(s);

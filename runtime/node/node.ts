@@ -25,6 +25,8 @@ import type { NodeCore, NodeEvent, Readiness, SubmitResult } from "./core-types.
 import { statusOf } from "./group-host.js";
 import { CellHost } from "./cell-host.js";
 import { TokenHost, tokenCodec, TOKEN_CELL } from "./token-host.js";
+import { TokenFollower } from "./token-follower.js";
+import { cellReadsToken } from "../cells/index.js";
 import { formatBaseUnits, genesisTokenState, tokenConfig, tokenStateRoot, type TokenConfig } from "../token/index.js";
 import { DeliveryStore, servedDeliveries } from "./deliveries.js";
 import { encodeWire, MAX_OUTPUT_BLOCKS, parseWire } from "./wire.js";
@@ -42,6 +44,10 @@ import { definitionText, planOfStored, upgradeShapeProblem, versionsInForce, typ
 
 /** How often a downstream cell asks its upstream cells' validators for outputs it lacks (ms). */
 const PULL_INTERVAL_MS = 500;
+/** Least time between two token pulls a value naming a missing token height triggers (ms). */
+const TOKEN_PULL_MIN_MS = 100;
+/** Bytes of token blocks one answer carries at most (the outputs channel's frames are 1 MiB). */
+const TOKEN_ANSWER_BYTES = 768 * 1024;
 
 export interface NodeOptions {
   log?: Logger;
@@ -258,6 +264,8 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   /** Each hosted channel's token configuration (names bound to keys), for its host and its snapshots. */
   const tokenConfigs = new Map<string, TokenConfig>();
   const stores = new Map<string, DeliveryStore>();
+  /** Per channel whose token a cell here reads: the token as this node follows it (token-follower.ts). */
+  const followers = new Map<string, TokenFollower>();
   const runners = new Map<string, CodeRunner>();
   const sets = new Map<string, ValidatorSet>();
   const listeners = new Set<(e: NodeEvent) => void>();
@@ -361,6 +369,37 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     else tokenConfigs.delete(plan.channel);
     repeer();
     const made: Array<CellHost | TokenHost> = [];
+    const inTokenGroup = plan.token !== undefined && plan.groups[plan.token.group].validators.includes(myName);
+    // The token follower comes first: the cells that read the token replay their blocks with it at start.
+    const mine = (p: ChannelPlan) => p.order.filter((c) => p.groups[p.cells[c].group].validators.includes(myName));
+    const reads = [plan, ...versions.map((v) => v.plan)].some((p) => mine(p).some((c) => cellReadsToken(p, c)));
+    let follower: TokenFollower | undefined;
+    if (plan.token !== undefined && prepared.token !== undefined && reads) {
+      follower = new TokenFollower({
+        plan,
+        config: prepared.token,
+        validators: setOf(plan, TOKEN_CELL),
+        verifier,
+        ledger: ledger.chain(plan.channel, TOKEN_CELL, tokenCodec(prepared.token)),
+        hostWrites: inTokenGroup,
+        log,
+      });
+      followers.set(plan.channel, follower);
+    } else followers.delete(plan.channel);
+    const f = follower;
+    const tokenPorts =
+      f === undefined
+        ? undefined
+        : {
+            at: (h: number) => f.viewAt(h),
+            head: () => f.proposable(),
+            latest: () => f.height,
+            missing: (h: number) => {
+              f.missing(h);
+              // Asked from inside a consensus step: the request leaves after it.
+              setImmediate(() => pullToken(plan.channel, true));
+            },
+          };
     const emit = (e: NodeEvent) => {
       for (const l of listeners) {
         try {
@@ -397,6 +436,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         ledger: ledger.cell(plan.channel, cellName),
         runner,
         deliveries: store,
+        ...(tokenPorts !== undefined ? { token: tokenPorts } : {}),
         send,
         log,
         emit,
@@ -413,7 +453,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       made.push(host);
     }
     // The built-in token cell, run by the token's group like any cell (docs/token.md, "On a node").
-    if (plan.token !== undefined && prepared.token !== undefined && plan.groups[plan.token.group].validators.includes(myName)) {
+    if (plan.token !== undefined && prepared.token !== undefined && inTokenGroup) {
       const set = setOf(plan, TOKEN_CELL);
       const host = new TokenHost({
         plan,
@@ -423,11 +463,15 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         peers: Object.values(set.keys).filter((k) => k !== identity.publicKey),
         ledger: ledger.chain(plan.channel, TOKEN_CELL, tokenCodec(prepared.token)),
         config: prepared.token,
+        ...(f !== undefined ? { stored: (chain: Parameters<TokenFollower["learned"]>[0]) => f.learned(chain) } : {}),
         send,
         log,
         emit,
         hasSubscribers: () => listeners.size > 0,
-        committed: (block) => snapshots.committed(plan.channel, TOKEN_CELL, block),
+        committed: (block) => {
+          snapshots.committed(plan.channel, TOKEN_CELL, block);
+          pushToken(plan, block);
+        },
         fault: fatal,
         now: () => Date.now(),
         observer: ops.observer,
@@ -445,6 +489,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
       h.stop();
       hosts.delete(key);
       stores.delete(key);
+      followers.delete(channel);
       runners.get(key)?.dispose();
       runners.delete(key);
     }
@@ -513,8 +558,57 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
     }
   }
 
+  /**
+   * After the token cell committed `block` here: the certified block goes to
+   * every validator of a cell that reads the token and is not in the token's
+   * group (its token follower checks and applies it).
+   */
+  function pushToken(plan: ChannelPlan, block: CertifiedBlock): void {
+    const tokenKeys = new Set(Object.values(setOf(plan, TOKEN_CELL).keys));
+    const to = new Set<string>();
+    for (const c of plan.order) {
+      if (!cellReadsToken(plan, c)) continue;
+      for (const k of Object.values(setOf(plan, c).keys)) if (!tokenKeys.has(k) && k !== identity.publicKey) to.add(k);
+    }
+    if (to.size === 0) return;
+    const bytes = encodeWire({ ch: plan.channel, from: TOKEN_CELL, to: TOKEN_CELL, blocks: [{ block }] as unknown as Json });
+    for (const k of to) send(k, "outputs", bytes);
+  }
+
+  const lastTokenPull = new Map<string, number>();
+  /** Asks one connected validator of the token's group for the token blocks after this node's follower's head (outside the group only). */
+  function pullToken(channel: string, soon = false): void {
+    const f = followers.get(channel);
+    const plan = planOf.get(channel);
+    const from = f?.pullFrom();
+    if (f === undefined || plan === undefined || from === undefined) return;
+    const now = Date.now();
+    if (soon && now - (lastTokenPull.get(channel) ?? 0) < TOKEN_PULL_MIN_MS) return;
+    lastTokenPull.set(channel, now);
+    const candidates = Object.values(setOf(plan, TOKEN_CELL).keys).filter((k) => connected.has(k));
+    if (candidates.length === 0) return;
+    const k = candidates[Math.floor(now / PULL_INTERVAL_MS) % candidates.length];
+    send(k, "outputs", encodeWire({ ch: channel, from: TOKEN_CELL, to: TOKEN_CELL, fromSeq: from }));
+  }
+
+  /** The token blocks a follower asked for, from `fromHeight` on, bounded in count and bytes. */
+  function tokenAnswer(channel: string, fromHeight: number): Json[] {
+    const f = followers.get(channel);
+    if (f === undefined) return [];
+    const out: Json[] = [];
+    let bytes = 0;
+    for (const block of f.served(fromHeight, MAX_OUTPUT_BLOCKS)) {
+      const n = JSON.stringify(block).length;
+      if (out.length > 0 && bytes + n > TOKEN_ANSWER_BYTES) break;
+      bytes += n;
+      out.push({ block } as unknown as Json);
+    }
+    return out;
+  }
+
   /** Outputs a downstream cell lacks: asked of one upstream validator at a time (or read from this node's own ledger). */
   function pull(): void {
+    for (const channel of followers.keys()) pullToken(channel);
     for (const [key, store] of stores) {
       const host = hosts.get(key) as CellHost;
       const plan = planOf.get(host.channel)!;
@@ -553,6 +647,12 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         return;
       }
       case "outputs-request": {
+        if (m.from === TOKEN_CELL && m.to === TOKEN_CELL) {
+          // A token follower asks for the token's certified blocks from height fromSeq on (token-follower.ts).
+          const blocks = tokenAnswer(m.ch, m.fromSeq);
+          if (blocks.length > 0) send(peerKey, "outputs", encodeWire({ ch: m.ch, from: TOKEN_CELL, to: TOKEN_CELL, blocks }));
+          return;
+        }
         const plan = planOf.get(m.ch);
         if (plan === undefined || !hosts.has(`${m.ch}/${m.from}`) || !plan.cells[m.from]?.downstream.includes(m.to)) return;
         const blocks = servedDeliveries(ledger, ledger.cell(m.ch, m.from), m.ch, m.from, m.to, m.fromSeq, MAX_OUTPUT_BLOCKS);
@@ -560,6 +660,16 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
         return;
       }
       case "outputs": {
+        if (m.from === TOKEN_CELL && m.to === TOKEN_CELL) {
+          const f = followers.get(m.ch);
+          if (f === undefined) return;
+          const r = f.addCertified(m.blocks);
+          if (typeof r === "string") {
+            log.warn("token blocks refused", { channel: m.ch, peer: peerKey.slice(0, 16), reason: r });
+            if (r === "bad-certificate") peerNet?.disconnect(peerKey);
+          } else if (f.behind()) pullToken(m.ch, true);
+          return;
+        }
         const store = stores.get(`${m.ch}/${m.to}`);
         if (store === undefined) return;
         let added = 0;

@@ -68,6 +68,8 @@ export function tokenCodec(config: TokenConfig): ChainCodec<TokenChainState> {
 export interface TokenHostDeps extends GroupHostDeps {
   ledger: CellLedger<TokenChainState>;
   config: TokenConfig;
+  /** Each committed token state as it is stored: what the cells that read the token here follow (token-follower.ts). */
+  stored?(chain: TokenChainState): void;
 }
 
 /** A token event as the stream and the account history carry it: the event with its block and input. */
@@ -166,6 +168,10 @@ export class TokenHost extends GroupHost<TokenChainState> {
     });
     const verdicts = result?.verdicts;
     return { commit: { ...(verdicts ? { verdicts: verdicts as never } : {}), accounts }, verdicts, outputs: [], events: records };
+  }
+
+  protected override stored(_block: CertifiedBlock, state: TokenChainState): void {
+    this.d.stored?.(state);
   }
 
   protected afterCommitted(block: CertifiedBlock, rows: CommitRows<TokenChainState>): void {

@@ -8,6 +8,8 @@
  *   mempool    { ch, c, inputs: [...] }     submissions a node admitted, for its group's proposers
  *   outputs    { ch, from, to, fromSeq }    a request for the outputs of `from` to `to` from fromSeq on
  *              { ch, from, to, blocks: [{ block, outputs }] }   certified blocks of `from` with their outputs
+ *              with from = to = "token" (no cell may be named so): the token cell's certified blocks
+ *              for a token follower (token-follower.ts), `fromSeq` a token height and `blocks` [{ block }]
  *
  * Messages come from strangers (an authenticated peer can still be faulty):
  * `parseWire` checks the envelope's shape and names and never throws; what
