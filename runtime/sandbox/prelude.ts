@@ -54,7 +54,8 @@
  *   A reduce payload may also carry vf: 1 (each input's validate runs first, on the fold's state before it;
  *     a result it does not accept is the input's, marked "v":1) and vo: [0|1...] (1: validate only, whose
  *     acceptance is 3), so one call folds a block through both hooks.
- *   run("channel", text): ctx.channel from now on ({ name, version, hash, params }, deep-frozen).
+ *   run("channel", text): ctx.channel from now on ({ name, version, hash, params }, deep-frozen), and
+ *     ctx.token (the text's `token`: the token as the block reads it, or null; deep-frozen).
  */
 export const PRELUDE = String.raw`(function statecellPrelude() {
 "use strict";
@@ -462,6 +463,8 @@ let stateAbort = false;
 const abortRun = outputError("ctx.state was read after the state was changed; the input runs again on a fresh copy");
 /** ctx.channel: { name, version, hash, params }, parsed and deep-frozen once per runner (run("channel", text)). */
 let channelInfo = null;
+/** ctx.token: the channel's token as the block reads it ({ balances, supply, ... }), or null; deep-frozen. */
+let tokenInfo = null;
 function reduceCtxState() {
   if (ctxStateMade) return ctxState;
   let text;
@@ -489,11 +492,11 @@ function reduceCtxState() {
  */
 class HookCtx {
   #st;
-  constructor(block, signer, index, st) { this.block = block; this.signer = signer; this.index = index; this.#st = st; this.channel = channelInfo; this.random = random; this.record = record; }
+  constructor(block, signer, index, st) { this.block = block; this.signer = signer; this.index = index; this.#st = st; this.channel = channelInfo; this.token = tokenInfo; this.random = random; this.record = record; }
   get state() { stateRead = true; return this.#st; }
 }
 class ReduceCtx {
-  constructor(block, signer, index) { this.block = block; this.signer = signer; this.index = index; this.channel = channelInfo; this.random = random; this.record = record; }
+  constructor(block, signer, index) { this.block = block; this.signer = signer; this.index = index; this.channel = channelInfo; this.token = tokenInfo; this.random = random; this.record = record; }
   get state() { return reduceCtxState(); }
 }
 freeze(HookCtx.prototype); freeze(HookCtx); freeze(ReduceCtx.prototype); freeze(ReduceCtx);
@@ -1087,7 +1090,12 @@ return function install(f, readRecord, readData, configJson) {
     if (op === "resume") return resume(a, b, c, d);
     if (op === "status") return status();
     if (op === "probe") return probe();
-    if (op === "channel") { channelInfo = deepFreezeValue(jsonParse(a)); return "1"; }
+    if (op === "channel") {
+      const c = jsonParse(a);
+      tokenInfo = deepFreezeValue(c.token === undefined ? null : c.token);
+      channelInfo = deepFreezeValue({ name: c.name, version: c.version, hash: c.hash, params: c.params });
+      return "1";
+    }
     return start(op, a, b);
   };
 };

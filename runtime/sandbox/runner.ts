@@ -194,7 +194,7 @@ class IsolateRunner implements CodeRunner {
   private readonly stripped: string;
   /** The job the isolate runs: where its items are in the call, for the records reader. */
   /** The channel hooks see as ctx.channel, and its JSON text. */
-  private channel: { ref: NonNullable<RunOptions["channel"]>; text: string } | undefined;
+  private channel: { ref: NonNullable<RunOptions["channel"]>; token: Json | undefined; text: string } | undefined;
   private reading: { records: RunOptions["records"]; positions: number[]; from: number; datas: string[] } | undefined;
   private recordsError: { error: unknown } | undefined;
 
@@ -331,7 +331,7 @@ class IsolateRunner implements CodeRunner {
       });
     }
     if (items.length === 0) return { results: [], state: state ?? "null" };
-    this.useChannel(opts?.channel);
+    this.useChannel(opts?.channel, opts?.token);
     const budget = opts?.budget ?? createBlockBudget();
     const spentBefore = budget.spentMs;
     const started = nowMs();
@@ -685,13 +685,15 @@ class IsolateRunner implements CodeRunner {
    * ctx.channel: sent to the isolate (parsed and deep-frozen there) when it is
    * another channel than the last one, or the isolate was rebuilt; the same
    * channel object (or the same name, version, hash and params object) costs nothing.
+   * ctx.token goes with it: another token object (a block at another token
+   * height) sends both again; the same one costs nothing.
    */
-  private useChannel(ch: RunOptions["channel"]): void {
+  private useChannel(ch: RunOptions["channel"], token: Json | undefined): void {
     if (ch === undefined) return;
     const last = this.channel;
-    if (last !== undefined && (last.ref === ch || (last.ref.name === ch.name && last.ref.version === ch.version && last.ref.hash === ch.hash && last.ref.params === ch.params))) return;
-    const text = JSON.stringify({ name: ch.name, version: ch.version, hash: ch.hash, params: ch.params ?? null });
-    this.channel = { ref: ch, text };
+    if (last !== undefined && last.token === token && (last.ref === ch || (last.ref.name === ch.name && last.ref.version === ch.version && last.ref.hash === ch.hash && last.ref.params === ch.params))) return;
+    const text = JSON.stringify({ name: ch.name, version: ch.version, hash: ch.hash, params: ch.params ?? null, token: token ?? null });
+    this.channel = { ref: ch, token, text };
     if (this.box !== undefined && !this.box.isolate.isDisposed) this.sendChannel(this.box);
   }
 
@@ -700,7 +702,7 @@ class IsolateRunner implements CodeRunner {
     const r = invoke(box, ["channel", this.channel.text], SETUP_MS);
     if (r.kind !== "ok") {
       throw new StatecellError("SANDBOX_CHANNEL", `${this.opts.name}: the channel's params could not be handed to the sandbox (${r.kind === "memory" ? "out of memory" : r.kind})`, {
-        remedy: `keep params small enough for the cell's memoryMb (${this.limits.memoryMb} MB), or raise it`,
+        remedy: `keep params (and the token's accounts, which hooks read as ctx.token) small enough for the cell's memoryMb (${this.limits.memoryMb} MB), or raise it`,
       });
     }
   }

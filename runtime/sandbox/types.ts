@@ -129,6 +129,13 @@ export interface RunOptions {
    * version, hash and the identity of `params`) or after the isolate was rebuilt.
    */
   channel?: { name: string; version: number; hash: string; params: Json };
+  /**
+   * What hooks see as `ctx.token` (deep-frozen): the channel's token as the
+   * block reads it (`{ balances, supply, ... }`, the view rules read as
+   * `token`), or null for a channel without one. Copied with `channel`, again
+   * only when another object is given (a block naming another token height).
+   */
+  token?: Json;
 }
 
 /** A compiled hook file bound to one isolate; one per hosted (channel, cell). */

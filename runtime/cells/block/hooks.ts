@@ -107,7 +107,7 @@ export function hookStage(env: BlockEnv, pre: readonly PrecheckResult[]): HookSt
   const tracks = runner.tracksReads === true;
   // One budget for every hook call of the block (the caller's, when it wants to read the time spent).
   const budget = env.hookOptions?.budget ?? { spentMs: 0 };
-  const base: HookRunOptions = { ...env.hookOptions, budget, channel: env.channel };
+  const base: HookRunOptions = { ...env.hookOptions, budget, channel: env.channel, token: env.token };
   const rejects = env.cell.code?.rejects ?? {};
   // The user state hooks are given, as of the block so far: copied again only when an accepted input changed it.
   let stateFor = -1;
