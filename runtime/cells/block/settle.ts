@@ -21,7 +21,7 @@ import { liveStateView, type LiveSource } from "../live-state.js";
 import { addAt, appendAt, checkpoint, commitInput, removeAt, rollback, setAt, startUser, type UserWorking } from "../user-state.js";
 import type { BlockEnv } from "./env.js";
 import type { Prechecked, PrecheckResult } from "./precheck.js";
-import { checkOutputLimits, countOutputs, evalEmits, evalKey, newTally, planUpdates, runRules, type OutputTally, type Planned } from "./decide.js";
+import { checkOutputLimits, countOutputs, evalEmits, evalKey, newPlanBuffer, newTally, planUpdates, runRules, type OutputTally, type PlanBuffer } from "./decide.js";
 import type { HookStage } from "./hooks.js";
 
 const ACCEPTED: Verdict = Object.freeze({ accepted: true }) as Verdict;
@@ -76,7 +76,7 @@ export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: Hoo
   const wk = startWorking(env);
   const verdicts: Verdict[] = new Array<Verdict>(pre.length);
   let accepted = 0;
-  const planned: Planned[] = [];
+  const planned = newPlanBuffer();
   for (let i = 0; i < pre.length; i++) {
     const p = pre[i];
     if ("accepted" in p) {
@@ -95,7 +95,7 @@ export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: Hoo
 }
 
 /** One input through the pipeline; on acceptance its effects join the block. */
-function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, planned: Planned[]): Verdict {
+function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, planned: PlanBuffer): Verdict {
   const { cell } = env;
   const op = p.op;
   const ctx = ruleContext(env, p, wk);
@@ -120,7 +120,7 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
     key = k;
   }
   // State: declarative updates (evaluated against the state before this input, then applied), or reduce.
-  if (planned.length > 0) planned.length = 0;
+  planned.n = 0;
   verdict = planUpdates(cell.state, ctx, planned);
   if (verdict === undefined && op !== undefined) verdict = planUpdates(op.state, ctx, planned);
   env.lap("update");
@@ -156,9 +156,10 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
   env.lap("emit");
   if (over !== undefined) return over;
   // Accepted: apply the state change, keep the record and the outputs.
-  if (planned.length > 0) {
+  if (planned.n > 0) {
     const cp = checkpoint(wk.w);
-    for (const u of planned) {
+    for (let i = 0; i < planned.n; i++) {
+      const u = planned.items[i];
       const bad =
         u.op === "set" ? setAt(wk.w, u.segs, u.value) : u.op === "add" ? addAt(wk.w, u.segs, u.value) : u.op === "append" ? appendAt(wk.w, u.segs, u.value) : removeAt(wk.w, u.segs);
       if (bad !== undefined) {
@@ -178,7 +179,7 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
     wk.src.added.set(key, p.input.data);
     wk.added.push({ key, index: p.index });
   }
-  const changed = planned.length > 0 || reduced !== undefined || folded;
+  const changed = planned.n > 0 || reduced !== undefined || folded;
   if (changed) wk.stateWrites++;
   if (changed || key !== undefined) wk.writes++;
   for (const o of outs) wk.outputs.push(o);
