@@ -210,42 +210,6 @@ export function digestLatin1Text(bytes: string): string {
   return hash("sha256", head(n), "latin1" as "hex");
 }
 
-/**
- * A digest over latin1 pieces copied one character at a time into the shared
- * buffer: a trie node is its tag, then up to 16 child digests or leaf
- * encodings, and joining them into one string first made a cons string per
- * piece and a flat copy per node, the larger part of a block's garbage
- * (measured on bench/execute.ts with state updates). Like hashWriter, one
- * digest at a time: compute nested digests before piecesStart.
- */
-export function piecesStart(tag: string): void {
-  pos = 0;
-  putLatin1(tag);
-}
-
-/** Appends a latin1 string (one char per byte, 0..255) to the digest piecesStart began. */
-export function putLatin1(s: string): void {
-  const n = s.length;
-  if (pos + n > buf.length) room(n);
-  const b = buf;
-  let p = pos;
-  for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-  pos = p;
-}
-
-/** Appends two bytes (big-endian) to the digest piecesStart began. */
-export function putU16(n: number): void {
-  if (pos + 2 > buf.length) room(2);
-  buf[pos++] = (n >>> 8) & 255;
-  buf[pos++] = n & 255;
-}
-
-/** The digest of everything since piecesStart, as 32 latin1 characters. */
-export function piecesDigest(): string {
-  digestStats.calls++;
-  return hash("sha256", head(pos), "latin1" as "hex");
-}
-
 /** Starts a digest over `tag` || what is written next. */
 export function hashWriter(tag: Uint8Array): Writer {
   pos = 0;
