@@ -72,5 +72,5 @@ export function executeBlock(
   };
   const pre = precheck(env);
   const settled = settle(env, pre, hookStage(env, pre));
-  return commit(env, state, pre, settled);
+  return commit(env, state, settled);
 }

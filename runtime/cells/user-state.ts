@@ -45,22 +45,16 @@ export function startUser(root: Record<string, Json>): UserWorking {
   return { root, owned: new Set(), undo: [], top: 0, edit: newEdit() };
 }
 
-/** Where to roll back to if an input's later update fails. */
-export interface Checkpoint {
-  root: Record<string, Json>;
-  undo: number;
-}
-
-export function checkpoint(w: UserWorking): Checkpoint {
-  return { root: w.root, undo: w.top };
-}
-
-/** Undoes every write since `cp` (in place writes to owned containers included). */
-export function rollback(w: UserWorking, cp: Checkpoint): void {
+/**
+ * Undoes every write since the input began, when the working root was `root`
+ * and the undo log held `undo` slots (in place writes to owned containers
+ * included). Two numbers, not a checkpoint object: one per input was garbage.
+ */
+export function rollback(w: UserWorking, root: Record<string, Json>, undo: number): void {
   const u = w.undo;
-  for (let i = w.top - 4; i >= cp.undo; i -= 4) undoStep(u[i] as number, u[i + 1] as Container, u[i + 2] as string, u[i + 3] as Json | undefined);
-  w.top = cp.undo;
-  w.root = cp.root;
+  for (let i = w.top - 4; i >= undo; i -= 4) undoStep(u[i] as number, u[i + 1] as Container, u[i + 2] as string, u[i + 3] as Json | undefined);
+  w.top = undo;
+  w.root = root;
 }
 
 /** Forgets the undo steps once an input is accepted. */

@@ -13,10 +13,9 @@ import { recordsAppend } from "../records-store.js";
 import { isWide } from "../wide-object.js";
 import { shareUnchanged } from "../user-state.js";
 import type { BlockEnv } from "./env.js";
-import type { PrecheckResult } from "./precheck.js";
 import type { Settled } from "./settle.js";
 
-export function commit(env: BlockEnv, state: CellState, pre: readonly PrecheckResult[], settled: Settled): BlockResult {
+export function commit(env: BlockEnv, state: CellState, settled: Settled): BlockResult {
   const { start } = env;
   const { wk, verdicts, accepted } = settled;
   let finalUser = wk.w.root;
@@ -41,13 +40,7 @@ export function commit(env: BlockEnv, state: CellState, pre: readonly PrecheckRe
   for (const c of wk.w.owned) if (!isWide(c)) Object.freeze(c);
   const records = recordsAppend(start.records, wk.src.added);
   env.lap("update");
-  const chain = extendChain(
-    start.chain,
-    wk.added.map((a) => {
-      const p = pre[a.index];
-      return { key: a.key, bytes: "accepted" in p ? new Uint8Array(0) : p.bytes };
-    }),
-  );
+  const chain = extendChain(start.chain, wk.added);
   const recordsRoot = chain === start.chain ? start.recordsRoot : chainRoot(chain);
   const userRoot = finalUser === start.user ? start.userRoot : userDigest(finalUser);
   const stateRoot = combineRoots(recordsRoot, userRoot);

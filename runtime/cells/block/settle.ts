@@ -18,10 +18,11 @@ import type { BlockOutput, Rejected, Verdict } from "../types.js";
 import { reject } from "../inspect.js";
 import { recordGet } from "../records-store.js";
 import { liveStateView, type LiveSource } from "../live-state.js";
-import { addAt, appendAt, checkpoint, commitInput, removeAt, rollback, setAt, startUser, type UserWorking } from "../user-state.js";
+import { addAt, appendAt, commitInput, removeAt, rollback, setAt, startUser, type UserWorking } from "../user-state.js";
+import type { RecordBytes } from "../commitment.js";
 import type { BlockEnv } from "./env.js";
 import type { Prechecked, PrecheckResult } from "./precheck.js";
-import { checkOutputLimits, countOutputs, evalEmits, evalKey, newTally, planUpdates, runRules, type OutputTally, type Planned } from "./decide.js";
+import { checkOutputLimits, countOutputs, evalEmits, evalKey, newPlanBuffer, newTally, planUpdates, runRules, type OutputTally, type PlanBuffer } from "./decide.js";
 import type { HookStage } from "./hooks.js";
 
 const ACCEPTED: Verdict = Object.freeze({ accepted: true }) as Verdict;
@@ -32,8 +33,8 @@ export interface Working {
   /** What the live rule view reads (user state, records at the block start, records added so far). */
   src: LiveSource;
   live: Json;
-  /** Records added so far, in order (key, input index). */
-  added: Array<{ key: string; index: number }>;
+  /** Records added so far, in order, with the canonical bytes the records chain commits to. */
+  added: RecordBytes[];
   outputs: BlockOutput[];
   tally: OutputTally;
   /** Inputs accepted so far that changed the user state or added a record. */
@@ -76,7 +77,7 @@ export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: Hoo
   const wk = startWorking(env);
   const verdicts: Verdict[] = new Array<Verdict>(pre.length);
   let accepted = 0;
-  const planned: Planned[] = [];
+  const planned = newPlanBuffer();
   for (let i = 0; i < pre.length; i++) {
     const p = pre[i];
     if ("accepted" in p) {
@@ -95,7 +96,7 @@ export function settle(env: BlockEnv, pre: readonly PrecheckResult[], hooks: Hoo
 }
 
 /** One input through the pipeline; on acceptance its effects join the block. */
-function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, planned: Planned[]): Verdict {
+function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, planned: PlanBuffer): Verdict {
   const { cell } = env;
   const op = p.op;
   const ctx = ruleContext(env, p, wk);
@@ -120,7 +121,7 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
     key = k;
   }
   // State: declarative updates (evaluated against the state before this input, then applied), or reduce.
-  if (planned.length > 0) planned.length = 0;
+  planned.n = 0;
   verdict = planUpdates(cell.state, ctx, planned);
   if (verdict === undefined && op !== undefined) verdict = planUpdates(op.state, ctx, planned);
   env.lap("update");
@@ -136,8 +137,54 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
     folded = reduced === undefined;
   }
   // Outputs, into a buffer: they join the block only if the input is accepted.
-  const outs: BlockOutput[] = [];
   wk.tally.sizes.length = 0;
+  const outs = emitsAll(env, p, hooks) ? settleOutputs(env, p, ctx, wk, hooks) : NO_OUTPUTS;
+  if ("accepted" in outs) return outs;
+  // Accepted: apply the state change, keep the record and the outputs.
+  if (planned.n > 0) {
+    const cpRoot = wk.w.root;
+    const cpUndo = wk.w.top;
+    for (let i = 0; i < planned.n; i++) {
+      const u = planned.items[i];
+      const bad =
+        u.op === "set" ? setAt(wk.w, u.segs, u.value) : u.op === "add" ? addAt(wk.w, u.segs, u.value) : u.op === "append" ? appendAt(wk.w, u.segs, u.value) : removeAt(wk.w, u.segs);
+      if (bad !== undefined) {
+        rollback(wk.w, cpRoot, cpUndo);
+        env.lap("update");
+        return bad;
+      }
+    }
+    commitInput(wk.w);
+    wk.src.user = wk.w.root;
+  }
+  if (reduced !== undefined) {
+    wk.w.root = reduced;
+    wk.src.user = reduced;
+  }
+  if (key !== undefined) {
+    wk.src.added.set(key, p.input.data);
+    wk.added.push({ key, bytes: p.bytes });
+  }
+  const changed = planned.n > 0 || reduced !== undefined || folded;
+  if (changed) wk.stateWrites++;
+  if (changed || key !== undefined) wk.writes++;
+  for (let i = 0; i < outs.length; i++) wk.outputs.push(outs[i]);
+  countOutputs(wk.tally);
+  env.lap("update");
+  return ACCEPTED;
+}
+
+/** Outputs of a cell with neither emits nor a transform hook (shared: nothing is ever added to it). */
+const NO_OUTPUTS: readonly BlockOutput[] = Object.freeze([]);
+
+/** Whether input `p` can have outputs at all (without, settle skips the output stage and its allocations). */
+function emitsAll(env: BlockEnv, p: Prechecked, hooks: HookStage): boolean {
+  return env.cell.emit.length > 0 || (p.op !== undefined && p.op.emit.length > 0) || hooks.transform !== undefined;
+}
+
+/** The outputs of `p` (transform, then emits), with the per-input and block limits checked, or why it is refused. */
+function settleOutputs(env: BlockEnv, p: Prechecked, ctx: RuleContext, wk: Working, hooks: HookStage): BlockOutput[] | Rejected {
+  const outs: BlockOutput[] = [];
   const from = { cellName: env.cellName, index: p.index, signer: p.input.signer ?? null, limits: env.plan.outputLimits };
   if (hooks.transform !== undefined) {
     const t = hooks.transform(p, wk);
@@ -154,37 +201,7 @@ function settleOne(env: BlockEnv, p: Prechecked, wk: Working, hooks: HookStage, 
   }
   const over = checkOutputLimits(env.plan.outputLimits, wk.tally);
   env.lap("emit");
-  if (over !== undefined) return over;
-  // Accepted: apply the state change, keep the record and the outputs.
-  if (planned.length > 0) {
-    const cp = checkpoint(wk.w);
-    for (const u of planned) {
-      const bad =
-        u.op === "set" ? setAt(wk.w, u.segs, u.value) : u.op === "add" ? addAt(wk.w, u.segs, u.value) : u.op === "append" ? appendAt(wk.w, u.segs, u.value) : removeAt(wk.w, u.segs);
-      if (bad !== undefined) {
-        rollback(wk.w, cp);
-        env.lap("update");
-        return bad;
-      }
-    }
-    commitInput(wk.w);
-    wk.src.user = wk.w.root;
-  }
-  if (reduced !== undefined) {
-    wk.w.root = reduced;
-    wk.src.user = reduced;
-  }
-  if (key !== undefined) {
-    wk.src.added.set(key, p.input.data);
-    wk.added.push({ key, index: p.index });
-  }
-  const changed = planned.length > 0 || reduced !== undefined || folded;
-  if (changed) wk.stateWrites++;
-  if (changed || key !== undefined) wk.writes++;
-  for (const o of outs) wk.outputs.push(o);
-  countOutputs(wk.tally);
-  env.lap("update");
-  return ACCEPTED;
+  return over ?? outs;
 }
 
 function emitsOf(env: BlockEnv, p: Prechecked, ctx: RuleContext, wk: Working, outs: BlockOutput[], from: Parameters<typeof evalEmits>[1]): Rejected | undefined {
