@@ -191,11 +191,25 @@ function tokenOf(h: HostedChannel): DashboardChannel["token"] {
   return { name: t.name, symbol: t.symbol, decimals: t.decimals, supply, top, from };
 }
 
+/** What the graph shows of a cell as this node runs it (nulls where it does not host it), and its recent blocks. */
+function liveCell(h: HostedChannel, name: string) {
+  const r = h.cells.get(name);
+  return {
+    hosted: r !== undefined,
+    height: r?.height ?? null,
+    round: r?.round ?? null,
+    step: r?.step ?? null,
+    running: r?.running ?? null,
+    mempool: r?.mempool.count ?? null,
+    blocks: h.activity.blocksOf(name),
+    lastBlock: h.activity.lastBlock(name) ?? null,
+  };
+}
+
 /** The built-in token cell as the graph draws a cell: its group, its chain, no links (other cells read it, nothing flows). */
 function tokenCell(h: HostedChannel): DashboardChannel["cells"] {
   const t = h.plan.token;
   if (t === undefined) return [];
-  const r = h.cells.get(TOKEN_CELL);
   return [
     {
       name: TOKEN_CELL,
@@ -204,17 +218,10 @@ function tokenCell(h: HostedChannel): DashboardChannel["cells"] {
       upstream: [],
       downstream: [],
       depth: 0,
-      hosted: r !== undefined,
       code: false,
       signed: true,
       rules: [],
-      height: r?.height ?? null,
-      round: r?.round ?? null,
-      step: r?.step ?? null,
-      running: r?.running ?? null,
-      mempool: r?.mempool.count ?? null,
-      blocks: h.activity.blocksOf(TOKEN_CELL),
-      lastBlock: h.activity.lastBlock(TOKEN_CELL) ?? null,
+      ...liveCell(h, TOKEN_CELL),
     },
   ];
 }
@@ -238,7 +245,6 @@ function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): D
     })),
     cells: [...plan.order.map((name) => {
       const c = plan.cells[name];
-      const r = h.cells.get(name);
       const rules = [...c.rules, ...Object.values(c.operations ?? {}).flatMap((o) => o.rules)];
       return {
         name,
@@ -247,17 +253,10 @@ function dashboardChannel(src: NodeViewSource, h: HostedChannel, now: number): D
         upstream: c.upstream,
         downstream: c.downstream,
         depth: depth.get(name) ?? 0,
-        hosted: r !== undefined,
         code: c.code !== undefined,
         signed: c.signed,
         rules: rules.map((x) => ({ name: x.name, requires: x.english, ...(x.description !== undefined ? { description: x.description } : {}) })),
-        height: r?.height ?? null,
-        round: r?.round ?? null,
-        step: r?.step ?? null,
-        running: r?.running ?? null,
-        mempool: r?.mempool.count ?? null,
-        blocks: h.activity.blocksOf(name),
-        lastBlock: h.activity.lastBlock(name) ?? null,
+        ...liveCell(h, name),
       };
     }), ...tokenCell(h)],
     rejections: h.activity.recentRejections(),
