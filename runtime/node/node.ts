@@ -247,9 +247,7 @@ export async function startNode(config: NodeConfig, opts: NodeOptions = {}): Pro
   /** The versions each channel's ledger held before this start (a version new in the node file must be scheduled by L0). */
   const storedBefore = new Set(fromFile.flatMap((l) => ledger.versions.list(l.plan.channel).map((v) => v.hash)));
   // Earlier versions of a channel the node file lists beside a later one are stored first (a new node learns its history from them).
-  for (const l of fromFile) {
-    if (fromFile.some((o) => o.plan.channel === l.plan.channel && o.plan.version > l.plan.version)) storeVersion(l.plan, l.text, l.plan.activation ?? 1);
-  }
+  for (const l of fromFile) if (!newest.includes(l)) storeVersion(l.plan, l.text, l.plan.activation ?? 1);
   const initial = startPlans.map((plan) => versionsOfPlan(plan, fromFile.find((l) => l.plan.hash === plan.hash)?.text));
   if (config.l0 !== undefined) await learnSchedules(initial, l0Client(config.l0.url, { timeoutMs: 5_000 }), ledger, storedBefore, log);
   const plans = initial.map((vs) => vs[0].plan);
