@@ -247,7 +247,11 @@ function insert<V>(node: Node<V> | undefined, leaf: Leaf<V>, depth: number, edit
     let own: Bucket<V>;
     if (node.edit === edit) {
       node.hash = undefined;
-      leaves.splice(i, 0, leaf);
+      // Shifted by hand: splice allocates the array of removed items it returns, one per insert.
+      let j = leaves.length;
+      leaves.push(leaf);
+      for (; j > i; j--) leaves[j] = leaves[j - 1];
+      leaves[i] = leaf;
       own = node;
     } else {
       // Copy and insert in one pass (a copy, then a splice, allocated the array twice).
@@ -297,7 +301,9 @@ function remove<V>(node: Node<V>, key: string, h1: number, h2: number, depth: nu
     replaced = node.leaves[at].value;
     if (node.leaves.length === 1) return undefined;
     const own = ownBucket(node, edit);
-    own.leaves.splice(at, 1);
+    const leaves = own.leaves;
+    for (let j = at + 1; j < leaves.length; j++) leaves[j - 1] = leaves[j];
+    leaves.length--;
     return own;
   }
   const i = nibble(h1, h2, depth);
