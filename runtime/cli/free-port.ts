@@ -1,14 +1,68 @@
-/** Ports for local networks: what `statecell up` and the tests that start nodes use. */
+/**
+ * Ports for local networks: what `statecell up` and the tests that start nodes use.
+ *
+ * A port is chosen now and bound later by another process (a node reads it
+ * from its node file), so it can be taken in between. Two ways that happened:
+ * the OS gives ports from its ephemeral range to every outgoing connection
+ * (any HTTP client or peer link on the machine can take a port `listen(0)`
+ * handed out a moment before), and it may hand the same port to two
+ * `listen(0)` calls in a row. So ports are drawn below the ephemeral range,
+ * where the OS never assigns one by itself, checked free by binding them, and
+ * never handed out twice by one process.
+ */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** A free port on 127.0.0.1 (the OS picks; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** Lowest port drawn: above the registered services most machines run. */
+const LOW = 10_000;
+/** Draws before falling back to a port the OS picks. */
+const TRIES = 64;
+
+/** Ports this process has handed out (never again: their owner may not have bound them yet). */
+const given = new Set<number>();
+
+/** First port of the OS's ephemeral range (Linux reports it; 32768 is its default and a safe bound elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const first = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    if (Number.isInteger(first) && first > LOW + 1000 && first <= 65535) return first;
+  } catch {
+    // Not Linux, or /proc hidden: the default below.
+  }
+  return 32_768;
+}
+
+/** Binds `port` on 127.0.0.1 and closes it again: the port, or undefined when it is in use. */
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
+    s.once("error", () => res(undefined));
+    s.listen(port, "127.0.0.1", () => {
+      const got = (s.address() as { port: number }).port;
+      s.close(() => res(got));
     });
   });
+}
+
+/** A free port on 127.0.0.1, below the ephemeral range when one is free there, never one this process gave before. */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let i = 0; i < TRIES; i++) {
+    const candidate = LOW + Math.floor(Math.random() * (high - LOW + 1));
+    if (given.has(candidate)) continue;
+    const port = await tryPort(candidate);
+    if (port !== undefined) {
+      given.add(port);
+      return port;
+    }
+  }
+  // Everything drawn was busy: let the OS pick (still never a port given before).
+  for (;;) {
+    const port = await tryPort(0);
+    if (port === undefined) throw new Error("no free port on 127.0.0.1");
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
 }
