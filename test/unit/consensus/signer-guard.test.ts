@@ -109,6 +109,28 @@ describe("in-memory stores that crash mid-write", () => {
     expect(w.entries(1)).toEqual([]);
     expect(w.size).toBe(2);
   });
+
+  it("both stores read back equal copies of what was written, which the writer can no longer change", () => {
+    const w = new MemoryWal();
+    const m = vote(0, "prevote", 0, null);
+    const entry: WalEntry = { height: 1, event: { kind: "message", frame: m, now: 5 } };
+    const expected = JSON.parse(JSON.stringify(entry)) as WalEntry;
+    w.append(entry);
+    expect(() => {
+      (m as { round: number }).round = 3;
+    }).toThrow(TypeError);
+    const back = w.entries(1);
+    expect(back).toEqual([expected]);
+    expect(back[0]).not.toBe(entry);
+    back[0].height = 9; // a copy: changing it changes nothing kept
+    expect(w.entries(1)).toEqual([expected]);
+    const s = new MemorySignerStore();
+    const r = rec(0);
+    s.save(r);
+    expect(Object.isFrozen(r.message)).toBe(true);
+    expect(s.load()).toEqual(rec(0));
+    expect(s.load()).not.toBe(r);
+  });
 });
 
 describe("evidence", () => {
