@@ -19,6 +19,7 @@
 import type { Json } from "../core/canonical.js";
 import { canonicalString } from "../core/canonical.js";
 import { verifyBytes } from "../core/keys.js";
+import { deepFreezeData } from "../core/freeze.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import type { BlockInput, Rejected } from "./types.js";
 import { inspectValue, reject } from "./inspect.js";
@@ -145,18 +146,9 @@ export function admitInput(plan: ChannelPlan, cellName: string, raw: unknown, si
     }
   }
   // Frozen, so the bytes keep matching the data and stored records stay write-once.
-  const input: BlockInput = Object.freeze(op === undefined ? { data: deepFreeze(data as Json), bytes, signer } : { data: deepFreeze(data as Json), bytes, signer, op });
+  const input: BlockInput = Object.freeze(op === undefined ? { data: deepFreezeData(data as Json), bytes, signer } : { data: deepFreezeData(data as Json), bytes, signer, op });
   admitted.add(input);
   return input;
-}
-
-function deepFreeze(v: Json): Json {
-  if (typeof v === "object" && v !== null) {
-    if (Array.isArray(v)) for (const x of v) deepFreeze(x);
-    else for (const k of Object.keys(v)) deepFreeze(v[k]);
-    Object.freeze(v);
-  }
-  return v;
 }
 
 /**

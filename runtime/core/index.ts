@@ -4,3 +4,4 @@ export * from "./canonical.js";
 export * from "./hash.js";
 export * from "./keys.js";
 export * from "./suggest.js";
+export * from "./freeze.js";
