@@ -32,6 +32,9 @@ function ephemeralLow(): number {
   return 32_768;
 }
 
+/** The range ports are drawn from, read once: below the ephemeral range. */
+let range: { low: number; high: number } | undefined;
+
 /** Binds `port` on 127.0.0.1 and closes it again: the port, or undefined when it is in use. */
 function tryPort(port: number): Promise<number | undefined> {
   return new Promise((res) => {
@@ -44,11 +47,17 @@ function tryPort(port: number): Promise<number | undefined> {
   });
 }
 
-/** A free port on 127.0.0.1, below the ephemeral range when one is free there, never one this process gave before. */
-export async function freePort(): Promise<number> {
-  const high = ephemeralLow() - 1;
+/**
+ * A free port on 127.0.0.1 drawn from `low..high` (by default the range below
+ * the ephemeral one), never one this process gave before; when every draw is
+ * busy, one the OS picks.
+ */
+export async function freePort(low?: number, high?: number): Promise<number> {
+  range ??= { low: LOW, high: ephemeralLow() - 1 };
+  const lo = low ?? range.low;
+  const hi = high ?? range.high;
   for (let i = 0; i < TRIES; i++) {
-    const candidate = LOW + Math.floor(Math.random() * (high - LOW + 1));
+    const candidate = lo + Math.floor(Math.random() * (hi - lo + 1));
     if (given.has(candidate)) continue;
     const port = await tryPort(candidate);
     if (port !== undefined) {
@@ -56,13 +65,12 @@ export async function freePort(): Promise<number> {
       return port;
     }
   }
-  // Everything drawn was busy: let the OS pick (still never a port given before).
-  for (;;) {
+  for (let i = 0; i < TRIES; i++) {
     const port = await tryPort(0);
-    if (port === undefined) throw new Error("no free port on 127.0.0.1");
-    if (!given.has(port)) {
+    if (port !== undefined && !given.has(port)) {
       given.add(port);
       return port;
     }
   }
+  throw new Error("no free port on 127.0.0.1");
 }
