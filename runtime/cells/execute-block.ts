@@ -11,11 +11,13 @@
  *             updates (or reduce) and outputs, against the state the earlier
  *             accepted inputs left: batching is invisible
  *   commit    records chain, user digest, state root
+ *
+ * blockVerdicts runs the first two only: the verdicts without the next state.
  */
 import { StatecellError } from "../core/errors.js";
 import type { Json } from "../core/canonical.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import type { BlockHeader, BlockInput, BlockResult, CellState, ExecuteModules, HookName } from "./types.js";
+import type { BlockHeader, BlockInput, BlockResult, CellState, ExecuteModules, HookName, Verdict } from "./types.js";
 import { internalsOf } from "./commitment.js";
 import { lapper, type BlockEnv } from "./block/env.js";
 import { precheck } from "./block/precheck.js";
@@ -42,6 +44,35 @@ export function executeBlock(
   header: BlockHeader,
   modules: ExecuteModules = {},
 ): BlockResult {
+  const env = blockEnv(plan, cellName, state, inputs, header, modules);
+  const pre = precheck(env);
+  const settled = settle(env, pre, hookStage(env, pre));
+  return commit(env, state, settled);
+}
+
+/**
+ * The verdicts executeBlock would give the same block, without making the
+ * next state: a node's dry run of the submissions it admits, and its re-check
+ * of what waits after a commit. Skipping the commit stage matters beyond its
+ * own cost: adding records to a state that is not the newest of its chain's
+ * record store copies the whole store (records-store.ts, a fork), and a node
+ * dry-runs against its committed state many times per height.
+ * @throws as executeBlock (caller errors only).
+ */
+export function blockVerdicts(
+  plan: ChannelPlan,
+  cellName: string,
+  state: CellState,
+  inputs: readonly BlockInput[],
+  header: BlockHeader,
+  modules: ExecuteModules = {},
+): Verdict[] {
+  const env = blockEnv(plan, cellName, state, inputs, header, modules);
+  const pre = precheck(env);
+  return settle(env, pre, hookStage(env, pre)).verdicts;
+}
+
+function blockEnv(plan: ChannelPlan, cellName: string, state: CellState, inputs: readonly BlockInput[], header: BlockHeader, modules: ExecuteModules): BlockEnv {
   const cell = Object.prototype.hasOwnProperty.call(plan.cells, cellName) ? plan.cells[cellName] : undefined;
   if (cell === undefined) {
     throw new StatecellError("CELL_UNKNOWN_CELL", `the channel ${plan.channel} has no cell "${cellName}"`, {
@@ -56,7 +87,7 @@ export function executeBlock(
     });
   }
   const params = (plan.document as { params?: Json } | null)?.params;
-  const env: BlockEnv = {
+  return {
     plan,
     cell,
     cellName,
@@ -70,7 +101,4 @@ export function executeBlock(
     hookOptions: modules.hookOptions,
     lap: lapper(modules),
   };
-  const pre = precheck(env);
-  const settled = settle(env, pre, hookStage(env, pre));
-  return commit(env, state, settled);
 }

@@ -6,7 +6,7 @@
  *   stateRootOf / commitmentOf / encodeState / decodeState / plainState
  */
 export * from "./types.js";
-export { executeBlock, MAX_KEY_LENGTH } from "./execute-block.js";
+export { executeBlock, blockVerdicts, MAX_KEY_LENGTH } from "./execute-block.js";
 export { outputInput } from "./output-input.js";
 export { admitInput, signedMessage, type DetachedSignature } from "./admit.js";
 export { stateRootOf, commitmentOf, encodeState, decodeState, recordsSince, type EncodedState } from "./commitment.js";

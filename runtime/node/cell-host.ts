@@ -18,7 +18,7 @@ import type { Json } from "../core/canonical.js";
 import { canonicalString } from "../core/canonical.js";
 import { StatecellError } from "../core/errors.js";
 import type { ChannelPlan } from "../definition/plan.js";
-import { cellReadsToken, executeBlock, plainState, type BlockInput, type CodeRunner } from "../cells/index.js";
+import { cellReadsToken, blockVerdicts, plainState, type BlockInput, type CodeRunner } from "../cells/index.js";
 import {
   admitSubmission,
   cellApplication,
@@ -258,8 +258,8 @@ export class CellHost extends GroupHost<CellChainState> {
     const { plan, runner } = this.versionAt(chain.height + 1);
     const token = this.tokenForDryRun(plan);
     try {
-      const r = executeBlock(plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, { ...(runner === undefined ? {} : { code: () => runner }), ...(token === undefined ? {} : { token }) });
-      return r.verdicts;
+      // Verdicts only: the next state of a dry run is never used (blockVerdicts says why that matters).
+      return blockVerdicts(plan, this.cell, chain.cell, inputs, { height: chain.height + 1, time: Math.max(this.d.now(), chain.time + 1), hash: "0".repeat(64) }, { ...(runner === undefined ? {} : { code: () => runner }), ...(token === undefined ? {} : { token }) });
     } catch (e) {
       this.d.log.warn("dry run failed", { channel: this.channel, cell: this.cell, error: String(e) });
       return undefined;

@@ -4,12 +4,13 @@
  * keys, emits, and code hooks in real isolates that read and write the
  * state), executing inputs as one block and as consecutive smaller blocks
  * with the same header gives the same verdicts, the same outputs and the same
- * final state root.
+ * final state root; and blockVerdicts, a node's dry run, gives every block
+ * the verdicts executeBlock gives it.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Json } from "../../../runtime/core/canonical.js";
-import { executeBlock, type BlockInput, type CellState, type CodeRunner, type Verdict } from "../../../runtime/cells/index.js";
+import { blockVerdicts, executeBlock, type BlockInput, type CellState, type CodeRunner, type Verdict } from "../../../runtime/cells/index.js";
 import type { ChannelPlan } from "../../../runtime/definition/index.js";
 import { createCodeRunner } from "../../../runtime/sandbox/index.js";
 import { header, planFromYaml } from "./helpers.js";
@@ -134,7 +135,10 @@ function execute(plan: ChannelPlan, runner: CodeRunner | undefined, blocks: Bloc
   const outputs: Json[] = [];
   for (const block of blocks) {
     // Every block has the same header: only the split differs.
+    // A node's dry run of the same block on the same state (verdicts only) must agree with the block.
+    const dry = blockVerdicts(plan, "c", state, block, header(3), runner ? { code: () => runner } : {});
     const r = executeBlock(plan, "c", state, block, header(3), runner ? { code: () => runner } : {});
+    expect(dry).toEqual(r.verdicts);
     state = r.state;
     root = r.stateRoot;
     verdicts.push(...r.verdicts);
