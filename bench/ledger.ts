@@ -48,7 +48,8 @@ cells:
   { file: "bench/ledger.yaml" },
 );
 
-const input = (k: number): Json => ({ id: `sensor-${k}`, n: k % 7 === 3 ? 99 : k % 50, pad: "x".repeat(200) });
+/** A submission as a client sends it (`{ data }`): the form the mempool stores and a block carries. */
+const input = (k: number): Json => ({ data: { id: `sensor-${k}`, n: k % 7 === 3 ? 99 : k % 50, pad: "x".repeat(200) } });
 
 /** Builds `n` blocks of PER_BLOCK inputs each, as a node would commit them after deciding. */
 function buildBlocks(n: number, offset: number): { commits: BlockCommit[]; inputs: Json[][] } {
@@ -67,6 +68,8 @@ function buildBlocks(n: number, offset: number): { commits: BlockCommit[]; input
       state: chain,
       verdicts: app.verdictsOf(value),
     });
+    // A bench of empty blocks measures nothing: every input must be in the block (1 in 7 refused by the rule).
+    if ((value as { inputs: Json[] }).inputs.length !== PER_BLOCK) throw new Error(`block ${h} carries ${(value as { inputs: Json[] }).inputs.length} of ${PER_BLOCK} inputs`);
     inputs.push(pending);
     prevHash = valueId;
   }
