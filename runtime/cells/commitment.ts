@@ -35,6 +35,7 @@ import { recordsView, refOfView } from "./records-view.js";
 import { recordGet, recordKeys, recordKeysFrom, recordsAppend, type RecordsRef } from "./records-store.js";
 import { userDigest } from "./state-digest.js";
 import { EMPTY, hashWriter, TAG, toHex } from "./digest.js";
+import { jsonText } from "./wide-object.js";
 
 /** Records per chain link. */
 export const RECORDS_CHUNK = 64;
@@ -197,9 +198,18 @@ export interface EncodedState {
 }
 
 /** The storable form of a state (cost: its size). */
+/**
+ * The JSON text of a state's user fields (everything but its records), as
+ * JSON.stringify writes them, without going through wide views' proxies
+ * (wide-object.ts, jsonText): what a ledger stores as a state snapshot.
+ */
+export function userStateText(state: CellState): string {
+  return jsonText(internalsOf(state).user);
+}
+
 export function encodeState(state: CellState): EncodedState {
   const s = internalsOf(state);
-  const user = JSON.parse(JSON.stringify(s.user)) as { [key: string]: Json };
+  const user = JSON.parse(jsonText(s.user)) as { [key: string]: Json };
   const records: Array<[string, Json]> = recordKeys(s.records).map((k) => [k, recordGet(s.records, k) as Json]);
   return { user, records };
 }

@@ -111,3 +111,35 @@ export function wideDelete(o: object, key: string): void {
   const st = wides.get(o)!;
   st.trie = trieDelete(st.trie, key, st.edit);
 }
+
+/**
+ * JSON.stringify of a value of the state, the same text, but reading wide
+ * objects straight from their tries: JSON.stringify reaches a wide view
+ * through its Proxy traps (a key list, then a descriptor and a trie lookup
+ * per key), which made a node's snapshot of a 3,000-key map about 6% of its
+ * CPU at 200 inputs/s. Keys come in the order JSON.stringify takes them: the
+ * trie's for a wide object, Object.keys' for a plain one.
+ */
+export function jsonText(v: Json): string {
+  if (typeof v !== "object" || v === null) return JSON.stringify(v);
+  const st = wides.get(v);
+  if (st !== undefined) {
+    let out = "{";
+    trieForEach(st.trie, (k, x) => {
+      out += `${out.length === 1 ? "" : ","}${JSON.stringify(k)}:${jsonText(x)}`;
+    });
+    return `${out}}`;
+  }
+  if (Array.isArray(v)) {
+    let out = "[";
+    for (let i = 0; i < v.length; i++) out += `${i === 0 ? "" : ","}${v[i] === undefined ? "null" : jsonText(v[i])}`;
+    return `${out}]`;
+  }
+  let out = "{";
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, Json>)[k];
+    if (x === undefined) continue;
+    out += `${out.length === 1 ? "" : ","}${JSON.stringify(k)}:${jsonText(x)}`;
+  }
+  return `${out}}`;
+}

@@ -7,7 +7,7 @@
  */
 import type Database from "better-sqlite3";
 import type { Json } from "../core/canonical.js";
-import { commitmentOf, recordsSince, stateRootOf, type CellState, type Verdict } from "../cells/index.js";
+import { commitmentOf, recordsSince, stateRootOf, userStateText, type Verdict } from "../cells/index.js";
 import { GENESIS_HASH, type Application, type CellBlockValue, type CellChainState, type CertifiedBlock, type CommitCertificate } from "../consensus/index.js";
 import { EvidenceStore, SqliteSignerStore, SqliteWal } from "./consensus-stores.js";
 import type { Durability } from "./durability.js";
@@ -59,16 +59,9 @@ export const CELL_CODEC: ChainCodec<CellChainState> = {
   root: (state) => stateRootOf(state.cell),
   recordCount: (state) => commitmentOf(state.cell).recordCount,
   recordsSince: (state, from) => recordsSince(state.cell, from),
-  encode: (state) => JSON.stringify(userFields(state.cell)),
+  encode: (state) => userStateText(state.cell),
   restore: (point, app) => restoreChainState(point, app),
 };
-
-/** The user fields of a state (everything but `records`), as the snapshot stores them. */
-function userFields(state: CellState): Record<string, Json> {
-  const user: Record<string, Json> = {};
-  for (const k of Object.keys(state)) if (k !== "records") user[k] = state[k] as Json;
-  return user;
-}
 
 function headOf(row: CellRow): LedgerHead {
   return { height: row.head_height, hash: row.head_hash, stateRoot: row.head_state_root, time: row.head_time, recordCount: row.record_count };

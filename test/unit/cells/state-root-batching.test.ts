@@ -7,7 +7,7 @@
 import { describe, expect, test } from "vitest";
 import fc from "fast-check";
 import { canonicalString, type Json } from "../../../runtime/core/canonical.js";
-import { decodeState, encodeState, executeBlock, plainState, stateRootOf, type BlockInput, type CellState } from "../../../runtime/cells/index.js";
+import { decodeState, encodeState, executeBlock, plainState, stateRootOf, userStateText, type BlockInput, type CellState } from "../../../runtime/cells/index.js";
 import { digestStats } from "../../../runtime/cells/digest.js";
 import { isWide, wideSettings } from "../../../runtime/cells/wide-object.js";
 import { admit, header, planFromYaml } from "./helpers.js";
@@ -163,6 +163,36 @@ describe("state root of many updates in one block", () => {
           }),
           { numRuns: 60, seed: 9 },
         );
+      }
+    } finally {
+      wideSettings.threshold = saved;
+    }
+  });
+
+  test("property: a snapshot's text (userStateText) is JSON.stringify's text of the user fields, wide maps, nested ones and integer-like keys included", () => {
+    const op: fc.Arbitrary<Op> = fc.record({
+      k: fc.constantFrom("k1", "k2", "7", "10", "0", "a.b", "é", "z", "k3", "-1"),
+      d: fc.constantFrom("cen", "nor", "3"),
+      v: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<Json>("x", null, { a: [1, { b: "c" }] }, [], "\u2028")),
+      op: fc.constantFrom<Op["op"]>("set", "set", "nest", "remove"),
+    });
+    const saved = wideSettings.threshold;
+    try {
+      for (const threshold of [saved, 0]) {
+        wideSettings.threshold = threshold;
+        fc.assert(
+          fc.property(fc.array(op, { minLength: 1, maxLength: 80 }), fc.uniqueArray(fc.integer({ min: 1, max: 79 }), { maxLength: 4 }), (ops, cuts) => {
+            const { state } = runCut(ops, [...cuts].sort((a, b) => a - b));
+            const user: Record<string, unknown> = {};
+            for (const k of Object.keys(state)) if (k !== "records") user[k] = (state as Record<string, unknown>)[k];
+            expect(userStateText(state)).toBe(JSON.stringify(user));
+          }),
+          { numRuns: 80, seed: 11 },
+        );
+        if (threshold === 0) {
+          const { state } = runCut([{ k: "k1", d: "cen", v: 1, op: "set" }, { k: "k2", d: "cen", v: 2, op: "set" }], [1]);
+          expect(isWide((state as Record<string, object>).latest)).toBe(true);
+        }
       }
     } finally {
       wideSettings.threshold = saved;
