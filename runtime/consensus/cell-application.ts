@@ -185,7 +185,10 @@ export function outputEntry(o: DeliveredOutput): Json {
 /** An execution: the result, its verdicts as blocks carry them, the outputs hash, and the time its hooks took (measured: never hashed). */
 type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string; hookMs: number; sent: Record<string, number>; numbered: SentOutput[] };
 /** An admitted entry: the input executeBlock takes, its canonical size, and for an output where it comes from. */
-type Admitted = { input: BlockInput; bytes: number; output?: DeliveredOutput };
+/** `{"output":` and `}` around an output entry's canonical text. */
+const OUTPUT_WRAPPER_BYTES = '{"output":}'.length;
+/** An admitted entry: its input, and its canonical text (kept: remainingInputs compares entries by it) and size. */
+type Admitted = { input: BlockInput; text: string; bytes: number; output?: DeliveredOutput };
 /**
  * What `examine` found: the value's fields as read once (a hostile object is
  * never read again), its admitted inputs and header hash; or why it is not a
@@ -262,7 +265,8 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     }
     const a = admitSubmission(plan, cellName, raw);
     if ("accepted" in a) return a;
-    return { input: a, bytes: utf8Length(canonicalString(raw as Json)) };
+    const text = canonicalString(raw as Json);
+    return { input: a, text, bytes: utf8Length(text) };
   }
 
   /** An output entry: well formed, from an upstream cell (its certification is checked against `deliveries`). */
@@ -279,7 +283,9 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
     if (typeof e.op === "string") output.op = e.op;
     const input: BlockInput = { data: output.data, signer: output.signer, source: { cell: output.from } };
     if (output.op !== undefined) input.op = output.op;
-    return { input, bytes: utf8Length(canonicalString(o as Json)), output };
+    // The entry's text ({"output":...}); its size is the output's, without the 11 bytes of the wrapper.
+    const text = canonicalString({ output: o } as Json);
+    return { input, text, bytes: utf8Length(text) - OUTPUT_WRAPPER_BYTES, output };
   }
 
   // The block hash that seeds hooks' randomness: fixed by the proposal before execution.
@@ -579,14 +585,20 @@ export function cellApplication(plan: ChannelPlan, cellName: string, modules: Ex
       const carried = v.inputs;
       const same = new Set<unknown>(carried);
       // Equal submissions have equal canonical text; built only when some pending input is another object.
+      // Each entry's text is its admission's, remembered per object: a pool entry's is computed once, not at
+      // every decision (a validator's copies of the block's inputs are other objects than its pool's).
       let texts: Set<string> | undefined;
+      const textOf = (i: Json): string => {
+        const a = admit(i);
+        return "accepted" in a ? canonicalString(i) : a.text;
+      };
       return pending.filter((p) => {
         const a = admit(p);
         if ("accepted" in a) return false; // refused at admission: it can never enter a block
         if (a.output !== undefined) return a.output.seq >= (v.received[a.output.from] ?? 0); // consumed ones are done
         if (same.has(p)) return false;
-        texts ??= new Set(carried.map((i) => canonicalString(i)));
-        return !texts.has(canonicalString(p));
+        texts ??= new Set(carried.map(textOf));
+        return !texts.has(a.text);
       });
     },
 

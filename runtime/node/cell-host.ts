@@ -86,8 +86,12 @@ export class CellHost extends GroupHost<CellChainState> {
   readonly app: VersionedApplication;
   /** Every version, the first from height 1, in increasing order of activation. */
   private readonly versions: HostVersion[];
-  /** What admission made of each submission object, for the check against the head (no second signature check). */
-  private readonly admitted = new WeakMap<object, BlockInput>();
+  /**
+   * What admission made of each submission object under which plan, for the
+   * check against the head and the re-check after each commit (no second
+   * admission, nor signature check, of an object the pool hands out again).
+   */
+  private readonly admitted = new WeakMap<object, { plan: ChannelPlan; input: BlockInput }>();
 
   constructor(private readonly d: CellHostDeps) {
     const versions: HostVersion[] = [{ from: 1, plan: d.plan, runner: d.runner }, ...(d.versions ?? [])];
@@ -156,17 +160,24 @@ export class CellHost extends GroupHost<CellChainState> {
   }
 
   protected admit(sub: Json): HostRefusal | undefined {
-    const a = admitSubmission(this.plan, this.cell, sub);
-    if ("accepted" in a) return { code: a.code, message: a.message };
-    if (typeof sub === "object" && sub !== null) this.admitted.set(sub, a);
-    return undefined;
+    const a = this.admitUnder(this.plan, sub);
+    return "accepted" in a ? { code: a.code, message: a.message } : undefined;
+  }
+
+  /** admitSubmission under `plan`, remembered per submission object and plan. */
+  private admitUnder(plan: ChannelPlan, sub: Json): ReturnType<typeof admitSubmission> {
+    const key = typeof sub === "object" && sub !== null ? sub : undefined;
+    const known = key && this.admitted.get(key);
+    if (known && known.plan === plan) return known.input;
+    const a = admitSubmission(plan, this.cell, sub);
+    if (key && !("accepted" in a)) this.admitted.set(key, { plan, input: a });
+    return a;
   }
 
   protected check(subs: readonly Json[]): ReadonlyArray<HostRefusal | undefined> {
     const inputs: BlockInput[] = [];
     for (const s of subs) {
-      const known = typeof s === "object" && s !== null ? this.admitted.get(s) : undefined;
-      const a = known ?? admitSubmission(this.plan, this.cell, s);
+      const a = this.admitUnder(this.plan, s);
       if ("accepted" in a) return subs.map(() => undefined); // admitted a moment ago: cannot happen; the block decides
       inputs.push(a);
     }
@@ -240,7 +251,7 @@ export class CellHost extends GroupHost<CellChainState> {
     if (pending.length === 0) return;
     const admitted: Array<{ id: string; input: BlockInput }> = [];
     for (const p of pending) {
-      const a = admitSubmission(plan, this.cell, p.submission);
+      const a = this.admitUnder(plan, p.submission);
       if ("accepted" in a) this.d.ledger.mempool.reject(p.id, { code: a.code, message: a.message });
       else admitted.push({ id: p.id, input: a });
     }

@@ -180,6 +180,19 @@ describe("what enters a block: admission and the plan's block limits", () => {
     expect(app.remainingInputs!(heavy, asJson(h))).toEqual([heavy[2]]);
   });
 
+  it("at a validator, whose pool holds other objects than the block, what the block carried leaves by content, key order aside", () => {
+    const proposer = cellApplication(limited, "c");
+    const validator = cellApplication(limited, "c");
+    const many: Json[] = ["a", "b", "c", "d", "e"].map((id) => sub({ id, n: 1 }));
+    const v = build(proposer, many);
+    // The block as it arrives: parsed from the wire, so none of its objects is one of the validator's.
+    const received = JSON.parse(JSON.stringify(v)) as Json;
+    const pool: Json[] = ["e", "c", "d", "b", "a"].map((id) => ({ data: { n: 1, id } }));
+    expect(validator.remainingInputs!(pool, received)).toEqual([pool[0], pool[2]]);
+    // Asked again after the next decision, the answers are the same (each entry's text is remembered, not changed).
+    expect(validator.remainingInputs!(pool, received)).toEqual([pool[0], pool[2]]);
+  });
+
   it("a signed submission is counted with its envelope, and a bad signature never enters a block", () => {
     const sp = signedPlan();
     const app = cellApplication(sp, "s");
