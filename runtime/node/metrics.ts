@@ -271,7 +271,11 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
 /**
  * A code runner whose hook calls are timed into `observe` (seconds). The
  * measurement is local to this node and never part of what validators
- * compare.
+ * compare. Everything else the runner offers passes through unchanged: a
+ * wrapper without `tracksReads` and `fold` made executeBlock call the hooks
+ * one input at a time on every node (the code-cell benchmark, which uses the
+ * bare runner, batched them), so the members are copied from the runner's
+ * own interface and a test checks none is lost.
  */
 export function timedRunner(runner: CodeRunner, observe: (seconds: number) => void): CodeRunner {
   const timed =
@@ -284,13 +288,18 @@ export function timedRunner(runner: CodeRunner, observe: (seconds: number) => vo
         observe((performance.now() - t0) / 1000);
       }
     };
+  const fold = runner.fold;
   return {
     get hooks() {
       return runner.hooks;
     },
+    get tracksReads() {
+      return runner.tracksReads;
+    },
     validate: timed(runner.validate.bind(runner)),
     transform: timed(runner.transform.bind(runner)),
     reduce: timed(runner.reduce.bind(runner)),
+    ...(fold === undefined ? {} : { fold: timed(fold.bind(runner)) }),
     heap: () => runner.heap?.(),
     dispose: () => runner.dispose(),
     get disposed() {
