@@ -74,6 +74,19 @@ function runCut(ops: readonly Op[], cuts: readonly number[]): { state: CellState
   return { state, root };
 }
 
+/** Runs `f` with plain objects, then with every copied object wide (a trie from its first copy on). */
+function forPlainAndWide(f: (threshold: number) => void): void {
+  const saved = wideSettings.threshold;
+  try {
+    for (const threshold of [saved, 0]) {
+      wideSettings.threshold = threshold;
+      f(threshold);
+    }
+  } finally {
+    wideSettings.threshold = saved;
+  }
+}
+
 /** The root of the same state built from nothing: its plain JSON through the storage codec. */
 function fromScratch(state: CellState): string {
   const stored = JSON.parse(JSON.stringify(encodeState(state))) as ReturnType<typeof encodeState>;
@@ -148,25 +161,18 @@ describe("state root of many updates in one block", () => {
       v: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<Json>("x", null, { a: [1] })),
       op: fc.constantFrom<Op["op"]>("set", "set", "nest", "remove"),
     });
-    const saved = wideSettings.threshold;
-    try {
-      // Plain objects, then every copied object wide (a trie from its first copy on).
-      for (const threshold of [saved, 0]) {
-        wideSettings.threshold = threshold;
-        fc.assert(
-          fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), fc.uniqueArray(fc.integer({ min: 1, max: 119 }), { maxLength: 6 }), (ops, cuts) => {
-            const whole = runCut(ops, []);
-            const cut = runCut(ops, [...cuts].sort((a, b) => a - b));
-            expect(cut.root).toBe(whole.root);
-            expect(fromScratch(whole.state)).toBe(whole.root);
-            expect(fromScratch(cut.state)).toBe(whole.root);
-          }),
-          { numRuns: 60, seed: 9 },
-        );
-      }
-    } finally {
-      wideSettings.threshold = saved;
-    }
+    forPlainAndWide(() => {
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 120 }), fc.uniqueArray(fc.integer({ min: 1, max: 119 }), { maxLength: 6 }), (ops, cuts) => {
+          const whole = runCut(ops, []);
+          const cut = runCut(ops, [...cuts].sort((a, b) => a - b));
+          expect(cut.root).toBe(whole.root);
+          expect(fromScratch(whole.state)).toBe(whole.root);
+          expect(fromScratch(cut.state)).toBe(whole.root);
+        }),
+        { numRuns: 60, seed: 9 },
+      );
+    });
   });
 
   test("property: a snapshot's text (userStateText) is JSON.stringify's text of the user fields, wide maps, nested ones and integer-like keys included", () => {
@@ -176,26 +182,20 @@ describe("state root of many updates in one block", () => {
       v: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom<Json>("x", null, { a: [1, { b: "c" }] }, [], "\u2028")),
       op: fc.constantFrom<Op["op"]>("set", "set", "nest", "remove"),
     });
-    const saved = wideSettings.threshold;
-    try {
-      for (const threshold of [saved, 0]) {
-        wideSettings.threshold = threshold;
-        fc.assert(
-          fc.property(fc.array(op, { minLength: 1, maxLength: 80 }), fc.uniqueArray(fc.integer({ min: 1, max: 79 }), { maxLength: 4 }), (ops, cuts) => {
-            const { state } = runCut(ops, [...cuts].sort((a, b) => a - b));
-            const user: Record<string, unknown> = {};
-            for (const k of Object.keys(state)) if (k !== "records") user[k] = (state as Record<string, unknown>)[k];
-            expect(userStateText(state)).toBe(JSON.stringify(user));
-          }),
-          { numRuns: 80, seed: 11 },
-        );
-        if (threshold === 0) {
-          const { state } = runCut([{ k: "k1", d: "cen", v: 1, op: "set" }, { k: "k2", d: "cen", v: 2, op: "set" }], [1]);
-          expect(isWide((state as Record<string, object>).latest)).toBe(true);
-        }
+    forPlainAndWide((threshold) => {
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 80 }), fc.uniqueArray(fc.integer({ min: 1, max: 79 }), { maxLength: 4 }), (ops, cuts) => {
+          const { state } = runCut(ops, [...cuts].sort((a, b) => a - b));
+          const user: Record<string, unknown> = {};
+          for (const k of Object.keys(state)) if (k !== "records") user[k] = (state as Record<string, unknown>)[k];
+          expect(userStateText(state)).toBe(JSON.stringify(user));
+        }),
+        { numRuns: 80, seed: 11 },
+      );
+      if (threshold === 0) {
+        const { state } = runCut([{ k: "k1", d: "cen", v: 1, op: "set" }, { k: "k2", d: "cen", v: 2, op: "set" }], [1]);
+        expect(isWide((state as Record<string, object>).latest)).toBe(true);
       }
-    } finally {
-      wideSettings.threshold = saved;
-    }
+    });
   });
 });
