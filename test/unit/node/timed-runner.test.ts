@@ -21,7 +21,7 @@ afterAll(() => runner.dispose());
 
 const districts = ["cen", "nor", "sou", "Bad"];
 // What the readings cell emits, as the districts cell receives it.
-const inputs: BlockInput[] = Array.from({ length: 200 }, (_, i) => outputInput({ from: "readings", to: "districts", data: { district: districts[i % 4], sensor: `s-${i}`, pm25: 5 + (i % 40) }, signer: null }));
+const inputs: BlockInput[] = Array.from({ length: 200 }, (_, i) => outputInput({ from: "readings", to: "districts", input: i, data: { district: districts[i % 4], sensor: `s-${i}`, pm25: 5 + (i % 40) }, signer: null }));
 const header = { height: 1, time: 1_700_000_001_000, hash: "ab".repeat(32) };
 
 describe("timedRunner", () => {
