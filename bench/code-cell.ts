@@ -6,9 +6,10 @@
  * validate that reads ctx.state (a cap held in the state), which must see
  * what the earlier inputs of the block left, and a validate-only filter in
  * front of two declarative state updates. Target: >= 300,000 inputs/s for the
- * first. Besides the median of whole runs it prints the fastest block: on a
- * shared machine a neighbour's burst stretches whole runs, while the fastest
- * of many blocks stays near what the code costs.
+ * first, measured through the runner wrapper a node uses (timedRunner), with
+ * the bare runner beside it. Besides the median of whole runs it prints the
+ * fastest block: on a shared machine a neighbour's burst stretches whole
+ * runs, while the fastest of many blocks stays near what the code costs.
  *
  * Run: node --no-node-snapshot --import tsx bench/code-cell.ts [blocks]
  */
@@ -16,6 +17,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { requireChannel } from "../runtime/definition/index.js";
 import { admitInput, executeBlock, type BlockInput, type CellState } from "../runtime/cells/index.js";
 import { createCodeRunner, type CodeRunner } from "../runtime/sandbox/index.js";
+import { timedRunner } from "../runtime/node/metrics.js";
 
 const TARGET = 300_000;
 const PER_BLOCK = 1_000;
@@ -112,9 +114,14 @@ function median(plan: ReturnType<typeof requireChannel>, runner: CodeRunner, blo
 const k = (x: number): string => Math.round(x).toLocaleString("en-US");
 const main = load(DISTRICTS);
 const mainBlocks = inputs(main.plan);
-const m = median(main.plan, main.runner, mainBlocks);
+// The runner as a node wraps it for its metrics (timedRunner): what ships, so the target is read here.
+// The bare runner beside it: the two must agree, and a wrapper that hid what batching needs would show.
+const m = median(main.plan, timedRunner(main.runner, () => undefined), mainBlocks);
+const bare = median(main.plan, main.runner, mainBlocks);
 if (m.accepted !== BLOCKS * PER_BLOCK) throw new Error(`expected every input accepted, got ${m.accepted}`);
-console.log(`code cell (validate + reduce, the districts cell), ${PER_BLOCK} inputs/block, ${BLOCKS} blocks, median of 3: ${k(m.rate)} inputs/s, fastest block ${k(m.best)} inputs/s (root ${m.root.slice(0, 12)}...)`);
+if (bare.root !== m.root) throw new Error("the node's timed runner and the bare runner reach different roots");
+console.log(`code cell (validate + reduce, the districts cell), ${PER_BLOCK} inputs/block, ${BLOCKS} blocks, through the node's timed runner, median of 3: ${k(m.rate)} inputs/s, fastest block ${k(m.best)} inputs/s (root ${m.root.slice(0, 12)}...)`);
+console.log(`  the bare runner, same blocks: ${k(bare.rate)} inputs/s, fastest block ${k(bare.best)}`);
 const capped = load(CAPPED);
 const c = median(capped.plan, capped.runner, inputs(capped.plan));
 console.log(`  validate reading ctx.state (a cap of 400 per district kept by reduce): ${k(c.rate)} inputs/s, fastest block ${k(c.best)}, ${k(c.accepted)} accepted`);
