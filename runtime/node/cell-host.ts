@@ -232,6 +232,10 @@ export class CellHost extends GroupHost<CellChainState> {
     this.d.switched?.(v.plan, height);
   }
 
+  protected fedByUpstream(): boolean {
+    return this.plan.cells[this.cell].upstream.length > 0;
+  }
+
   protected offeredFirst(limit: number): Json[] {
     const list: Json[] = [];
     if (this.d.deliveries === undefined) return list;

@@ -140,10 +140,14 @@ export abstract class GroupHost<S extends ChainBase> {
     const h = chainLedger.head();
     this.head = h.height === 0 ? null : { height: h.height, valueId: h.hash, state: restart.chain };
     const self = this;
-    // Hold only a group that is idle: the last block was empty, nothing is offered, and no peer has
-    // started the next height yet (its proposal or vote may have come before this node's commit
-    // timeout was even due). A group with traffic is paced by its commit timeout alone, as before.
-    this.pacer = createIdlePacer(() => this.hasWork || !this.lastBlockEmpty || this.peerStartedAt === this.chain.height + 1);
+    // Hold only a group that is idle: nothing is offered, and no peer has started the next height yet
+    // (its proposal or vote may have come before this node's commit timeout was even due). A cell fed
+    // by upstream cells also goes on after a block with inputs: their outputs reach its validators at
+    // different times, and holding there stalled the pipeline's downstream cell. A cell that takes
+    // submissions holds after any block: what is submitted is gossiped to every validator and wakes
+    // it, and not holding made every block with inputs followed by an empty one (a third of the
+    // heights at 20 inputs/s, each costing its full CPU: docs/node.md, "A second round").
+    this.pacer = createIdlePacer(() => this.hasWork || (!this.lastBlockEmpty && this.fedByUpstream()) || this.peerStartedAt === this.chain.height + 1);
     this.driver = createGroupDriver<S>(
       {
         consensus: { channel: this.channel, cell: this.cell, validators: g.validators, self: g.identity, app, timeouts: NODE_TIMEOUTS, verifier: cachingVerifier() },
@@ -252,6 +256,11 @@ export abstract class GroupHost<S extends ChainBase> {
       if (this.pacer.holding) this.guard(() => this.pacer.wake());
     }
     this.guard(() => this.driver.receive(from, m));
+  }
+
+  /** Whether the cell takes outputs of upstream cells (their arrival differs between validators). */
+  protected fedByUpstream(): boolean {
+    return false;
   }
 
   /** Runs driver work; a fault stops the group and is reported, never thrown into the event loop. */

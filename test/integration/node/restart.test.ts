@@ -1,5 +1,7 @@
 /**
- * Four validator processes of the meter channel under load: one is killed
+ * Four validator processes of the meter channel. Quiet first: a block with
+ * one input is not followed by an empty block (the idle pacer holds the next
+ * height until the heartbeat). Then under load: one is killed
  * with SIGKILL and started again with `statecell node --config` from
  * up.json; it catches up, every chain is identical, and nothing acknowledged
  * is lost. Then two of four are killed: commits stop without a fork and
@@ -70,6 +72,27 @@ describe("validators killed with SIGKILL", () => {
     step("network ready");
     const [m1, m2, m3, m4] = ["meter-1", "meter-2", "meter-3", "meter-4"].map((n) => net!.byName(n));
     const liveNodes = new Set([m1, m2, m3, m4]);
+
+    // Quiet first: a block with an input is not followed by an empty one. Nothing is pending, so the
+    // group holds its next height until the heartbeat, a second after the decision.
+    {
+      const r = await fetch(`${m2.api}/v1/channels/${CH}/cells/${CELL}/inputs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(meterReading()) });
+      const id = ((await r.json()) as { results: Array<{ id: string; status: string }> }).results[0].id;
+      let at = 0;
+      await waitFor(async () => {
+        const st = (await inputStatus(m1.api, id)).body;
+        at = st.height ?? 0;
+        return st.status === "committed";
+      }, 30_000, () => "the quiet input committed");
+      for (let i = 0; i < 5; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        for (const n of [m1, m2, m3, m4]) expect((await head(n.api, CH, CELL)).height, `${n.name} within 0.5 s of the input's block`).toBeLessThanOrEqual(at);
+      }
+      // The heartbeat still moves an idle head.
+      await waitFor(async () => (await head(m1.api, CH, CELL)).height > at, 10_000, () => "a heartbeat block after the quiet input");
+      step("a quiet input's block is not followed by an empty one");
+    }
+
     const load = new Load(() => [...liveNodes], CH, CELL, () => meterReading());
     load.start(100);
     step("load started");
