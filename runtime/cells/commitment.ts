@@ -197,7 +197,6 @@ export interface EncodedState {
   records: Array<[string, Json]>;
 }
 
-/** The storable form of a state (cost: its size). */
 /**
  * The JSON text of a state's user fields (everything but its records), as
  * JSON.stringify writes them, without going through wide views' proxies
@@ -207,6 +206,7 @@ export function userStateText(state: CellState): string {
   return jsonText(internalsOf(state).user);
 }
 
+/** The storable form of a state (cost: its size). */
 export function encodeState(state: CellState): EncodedState {
   const s = internalsOf(state);
   const user = JSON.parse(jsonText(s.user)) as { [key: string]: Json };

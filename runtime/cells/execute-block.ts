@@ -45,9 +45,7 @@ export function executeBlock(
   modules: ExecuteModules = {},
 ): BlockResult {
   const env = blockEnv(plan, cellName, state, inputs, header, modules);
-  const pre = precheck(env);
-  const settled = settle(env, pre, hookStage(env, pre));
-  return commit(env, state, settled);
+  return commit(env, state, settleBlock(env));
 }
 
 /**
@@ -67,9 +65,13 @@ export function blockVerdicts(
   header: BlockHeader,
   modules: ExecuteModules = {},
 ): Verdict[] {
-  const env = blockEnv(plan, cellName, state, inputs, header, modules);
+  return settleBlock(blockEnv(plan, cellName, state, inputs, header, modules)).verdicts;
+}
+
+/** The first two stages: each input prechecked, then settled in order. */
+function settleBlock(env: BlockEnv): ReturnType<typeof settle> {
   const pre = precheck(env);
-  return settle(env, pre, hookStage(env, pre)).verdicts;
+  return settle(env, pre, hookStage(env, pre));
 }
 
 function blockEnv(plan: ChannelPlan, cellName: string, state: CellState, inputs: readonly BlockInput[], header: BlockHeader, modules: ExecuteModules): BlockEnv {

@@ -184,10 +184,12 @@ export function outputEntry(o: DeliveredOutput): Json {
 
 /** An execution: the result, its verdicts as blocks carry them, the outputs hash, and the time its hooks took (measured: never hashed). */
 type Run = { result: BlockResult; verdicts: BlockVerdict[]; outputsHash: string; hookMs: number; sent: Record<string, number>; numbered: SentOutput[] };
-/** An admitted entry: the input executeBlock takes, its canonical size, and for an output where it comes from. */
 /** `{"output":` and `}` around an output entry's canonical text. */
 const OUTPUT_WRAPPER_BYTES = '{"output":}'.length;
-/** An admitted entry: its input, and its canonical text (kept: remainingInputs compares entries by it) and size. */
+/**
+ * An admitted entry: the input executeBlock takes, its canonical text (kept:
+ * remainingInputs compares entries by it) and size, and for an output where it comes from.
+ */
 type Admitted = { input: BlockInput; text: string; bytes: number; output?: DeliveredOutput };
 /**
  * What `examine` found: the value's fields as read once (a hostile object is

@@ -3,8 +3,8 @@
  * CPU's SHA instructions where it has them); the same function as
  * @noble/hashes' sha256, which the tests use to cross-check every digest
  * (test/unit/core/hash.test.ts). Measured on this project's machine
- * (`npm run bench -- hash`): node:crypto is 8 to 10 times faster at every
- * size a node hashes, 40 B to a 250 KB block value, and input ids, value ids
+ * (`npm run bench -- hash`): node:crypto is 7 to 9 times faster at every
+ * size a node hashes, 80 B to a 250 KB block value, and input ids, value ids
  * and header hashes are computed several times per input on every node.
  * Hashes are shown as lowercase hex everywhere (ids, roots, logs).
  */
