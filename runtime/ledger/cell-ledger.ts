@@ -297,12 +297,16 @@ export class CellLedger<S extends ChainBase = CellChainState> {
     }
     for (let i = 0; i < added.length; i++) s.insertRecord.run(cellId, row.record_count + i, added[i][0], JSON.stringify(added[i][1]), height);
 
-    // Inputs: pending ones leave the pool (counted once the transaction committed); inputs first seen in this
-    // block get a status row. An input twice in one block keeps its first place (the second update finds it settled).
+    // Inputs: pending ones leave the pool (their rows now, the pool's counts once the transaction committed);
+    // every input of the block gets its status row. An input twice in one block keeps its first place (the
+    // second insert finds the row).
     for (let i = 0; i < p.settled.length; i++) {
       const x = p.settled[i];
-      if (this.mempool.isPending(x.id)) s.settlePending.run(x.status, height, i, x.code, x.rule, x.message, x.id, cellId);
-      else s.settleFromBlock.run(x.id, cellId, x.status, null, height, i, x.code, x.rule, x.message);
+      const pending = this.mempool.pendingEntry(x.id);
+      if (pending !== undefined) {
+        s.deletePending.run(pending.seq);
+        s.settlePending.run(x.id, cellId, x.status, pending.bytes, pending.received, height, i, x.code, x.rule, x.message);
+      } else s.settleFromBlock.run(x.id, cellId, x.status, null, height, i, x.code, x.rule, x.message);
     }
     s.setHead.run(height, p.valueId, p.value.stateRoot, p.value.time, p.recordCount, cellId);
 

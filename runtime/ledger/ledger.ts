@@ -150,7 +150,17 @@ class SqliteLedger implements Ledger {
   }
 
   inputStatus(id: string): InputStatus[] {
-    return this.s.inputsById.all(id).map(statusOf);
+    const out = this.s.statusesById.all(id).map(statusOf);
+    // Pending rows: the open cells' pools answer from memory; only when some cell is not open here is the
+    // (small, bounded) pending table scanned for the rest.
+    for (const c of this.open.values()) {
+      const p = c.mempool.isPending(id) ? c.mempool.status(id) : null;
+      if (p !== null) out.push(p);
+    }
+    if (this.open.size < this.s.cellCount.get()!) {
+      for (const r of this.s.pendingById.all(id)) if (!this.open.has(JSON.stringify([r.channel, r.cell]))) out.push(statusOf(r));
+    }
+    return out;
   }
 
   channelBytes(channel: string): number {

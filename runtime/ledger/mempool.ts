@@ -1,8 +1,9 @@
 /**
- * The mempool of one cell and its rows of the input status index (one
- * `inputs` table: a pending row holds the submission's canonical text; a
- * settled row keeps its status, block height and index, and the verdict's
- * code, rule and message, for `GET /v1/inputs/{id}`).
+ * The mempool of one cell and its rows of the input status index: a pending
+ * submission's canonical text is a row of `pending_inputs`, deleted when it
+ * settles; the settled input's status, block height and index, and the
+ * verdict's code, rule and message are a row of `input_status`, for
+ * `GET /v1/inputs/{id}` (docs/ledger.md, "Tables").
  *
  * An add is one transaction with synchronous=FULL: durable when it returns,
  * so the node acknowledges a submission only after `add` returned "added" or
@@ -42,6 +43,13 @@ function identified(submission: Json, time: number): Identified {
   return { id, text, size: bytes, time, submission };
 }
 
+/** A pending input as the pool keeps it in memory: its row, size and receive time. */
+export interface PendingEntry {
+  seq: number;
+  bytes: number;
+  received: number;
+}
+
 /** A status row as the API shows it. */
 export function statusOf(r: InputRow): InputStatus {
   return { id: r.id, channel: r.channel, cell: r.cell, status: r.status, height: r.height, index: r.idx, code: r.code, rule: r.rule, message: r.message, received: r.received };
@@ -50,13 +58,13 @@ export function statusOf(r: InputRow): InputStatus {
 /** The mempool of one (channel, cell). */
 export class Mempool {
   /**
-   * Bytes of each pending input, by id: loaded once when the cell is opened
-   * and changed only after a transaction committed, so the bounds are
-   * checked without a query and a commit knows which of its inputs were
-   * pending (one statement per input instead of two; bench/ledger.ts).
+   * Each pending input's row, bytes and receive time, by id: loaded once
+   * when the cell is opened and changed only after a transaction committed,
+   * so the bounds and pending duplicates are checked without a query, and a
+   * commit knows which of its inputs were pending and which row to delete.
    * Bounded by the pool's limits.
    */
-  private readonly sizes = new Map<string, number>();
+  private readonly sizes = new Map<string, PendingEntry>();
   private bytes = 0;
   /**
    * Pending submissions by id, in arrival order (a subset of `sizes`: all of
@@ -65,7 +73,8 @@ export class Mempool {
    * consensus, after every submission message, for two blocks' worth.
    */
   private readonly parsed = new Map<string, { submission: Json; received: number }>();
-  private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Identified[] }>;
+  private readonly addBatch: Database.Transaction<(items: readonly Identified[]) => { out: AddResult[]; added: Array<Identified & { seq: number }> }>;
+  private readonly rejectTx: Database.Transaction<(id: string, entry: PendingEntry, refusal: Refusal) => void>;
 
   constructor(
     db: Database.Database,
@@ -74,21 +83,24 @@ export class Mempool {
     private readonly cellId: number,
     /** The bounds of this pool. */
     readonly limits: PoolLimits,
-    where: { channel: string; cell: string },
+    private readonly where: { channel: string; cell: string },
   ) {
     for (const r of s.pendingSizes.iterate(cellId)) {
       // In arrival order (the query orders by seq), as adds append to the maps afterwards.
-      this.sizes.set(r.id, r.bytes);
+      this.sizes.set(r.id, { seq: r.seq, bytes: r.bytes, received: r.received });
       this.bytes += r.bytes;
     }
     this.addBatch = db.transaction((items: readonly Identified[]) => {
       let count = this.sizes.size;
       let bytes = this.bytes;
-      const added: Identified[] = [];
+      const added: Array<Identified & { seq: number }> = [];
+      const inBatch = new Map<string, number>();
       const out = items.map((item): AddResult => {
         const { id, text, size, time } = item;
-        // An id added earlier in this batch is found too: the transaction sees its own rows.
-        const known = s.inputOf.get(id, cellId);
+        // Pending (before this batch or earlier in it), else settled: known either way.
+        const pending = this.sizes.get(id) ?? (inBatch.has(id) ? { received: inBatch.get(id)! } : undefined);
+        if (pending !== undefined) return { status: "known", id, input: this.pendingStatus(id, pending.received) };
+        const known = s.statusOf.get(id, cellId);
         if (known !== undefined) return { status: "known", id, input: statusOf(known) };
         if (size > limits.maxBytes) {
           return {
@@ -108,21 +120,31 @@ export class Mempool {
             remedy: "send it again later: pending inputs leave the pool as blocks commit them",
           };
         }
-        s.addPending.run(id, cellId, text, size, time);
+        const seq = Number(s.addPending.run(cellId, id, text, size, time).lastInsertRowid);
+        inBatch.set(id, time);
         count++;
         bytes += size;
-        added.push(item);
+        added.push({ ...item, seq });
         return { status: "added", id };
       });
       return { out, added };
     });
+    this.rejectTx = db.transaction((id: string, entry: PendingEntry, refusal: Refusal) => {
+      s.deletePending.run(entry.seq);
+      s.settlePending.run(id, cellId, "rejected", entry.bytes, entry.received, null, null, refusal.code, refusal.rule ?? null, refusal.message);
+    });
+  }
+
+  /** The status of an input pending here. */
+  private pendingStatus(id: string, received: number): InputStatus {
+    return { id, channel: this.where.channel, cell: this.where.cell, status: "pending", height: null, index: null, code: null, rule: null, message: null, received };
   }
 
   /** Runs an add transaction and, once it committed, counts what it added. */
   private run(items: readonly Identified[], durable: boolean): AddResult[] {
     const { out, added } = durable ? this.addBatch.immediate(items) : this.durability.deferred(() => this.addBatch.immediate(items));
     for (const a of added) {
-      this.sizes.set(a.id, a.size);
+      this.sizes.set(a.id, { seq: a.seq, bytes: a.size, received: a.time });
       this.bytes += a.size;
       // Only while every pending input before it is parsed too: the map must stay in arrival order.
       if (this.parsed.size === this.sizes.size - 1) {
@@ -163,7 +185,7 @@ export class Mempool {
       const out: PendingInput[] = [];
       for (const [id, p] of this.parsed) {
         if (out.length >= n) break;
-        out.push({ id, submission: p.submission, bytes: this.sizes.get(id)!, received: p.received });
+        out.push({ id, submission: p.submission, bytes: this.sizes.get(id)!.bytes, received: p.received });
       }
       return out;
     }
@@ -183,8 +205,9 @@ export class Mempool {
    * refused it when a block was built); false when it was not pending.
    */
   reject(id: string, refusal: Refusal): boolean {
-    if (!this.sizes.has(id)) return false;
-    this.s.settlePending.run("rejected", null, null, refusal.code, refusal.rule ?? null, refusal.message, id, this.cellId);
+    const entry = this.sizes.get(id);
+    if (entry === undefined) return false;
+    this.rejectTx(id, entry, refusal);
     this.settled([id]);
     return true;
   }
@@ -199,19 +222,26 @@ export class Mempool {
     return this.sizes.has(id);
   }
 
+  /** The row, bytes and receive time of `id` while it is pending here (no query). */
+  pendingEntry(id: string): PendingEntry | undefined {
+    return this.sizes.get(id);
+  }
+
   /** The status of `id` in this cell, or null when this cell never saw it. */
   status(id: string): InputStatus | null {
-    const r = this.s.inputOf.get(id, this.cellId);
+    const p = this.sizes.get(id);
+    if (p !== undefined) return this.pendingStatus(id, p.received);
+    const r = this.s.statusOf.get(id, this.cellId);
     return r === undefined ? null : statusOf(r);
   }
 
   /** Takes inputs a committed transaction settled out of the pool's counts. */
   settled(ids: Iterable<string>): void {
     for (const id of ids) {
-      const size = this.sizes.get(id);
-      if (size === undefined) continue;
+      const entry = this.sizes.get(id);
+      if (entry === undefined) continue;
       this.sizes.delete(id);
-      this.bytes -= size;
+      this.bytes -= entry.bytes;
       this.parsed.delete(id);
     }
   }

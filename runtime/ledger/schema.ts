@@ -124,6 +124,46 @@ CREATE TABLE account_events (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * The mempool and the status index apart (migration 6). One `inputs` table
+ * with a unique (id, cell_id) index wrote a random key of an ever-growing
+ * index in every mempool add, many small transactions each dirtying its own
+ * pages, and updated the row again at its commit. Now a pending submission
+ * is appended to `pending_inputs` (rowid order is arrival order) and deleted
+ * by rowid when it settles; its final status goes into `input_status`, keyed
+ * by (id, cell_id) with the row inside the key's B-tree, written once, in
+ * the block's transaction. Deduplication of pending ids is the mempool's map
+ * in memory, loaded from `pending_inputs` when the cell opens.
+ */
+const SPLIT_INPUTS = `
+CREATE TABLE pending_inputs (
+  seq INTEGER PRIMARY KEY,
+  cell_id INTEGER NOT NULL,
+  id TEXT NOT NULL,
+  submission TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  received INTEGER NOT NULL
+);
+CREATE TABLE input_status (
+  id TEXT NOT NULL,
+  cell_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('committed', 'rejected')),
+  bytes INTEGER,
+  received INTEGER,
+  height INTEGER,
+  idx INTEGER,
+  code TEXT,
+  rule TEXT,
+  message TEXT,
+  PRIMARY KEY (id, cell_id)
+) WITHOUT ROWID;
+INSERT INTO pending_inputs (seq, cell_id, id, submission, bytes, received)
+  SELECT seq, cell_id, id, submission, bytes, received FROM inputs WHERE status = 'pending' ORDER BY seq;
+INSERT INTO input_status (id, cell_id, status, bytes, received, height, idx, code, rule, message)
+  SELECT id, cell_id, status, bytes, received, height, idx, code, rule, message FROM inputs WHERE status <> 'pending';
+DROP TABLE inputs;
+`;
+
 /** The migration steps this code knows, in order. */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 1, name: "cells, blocks, records, snapshots, inputs, signer, wal, evidence, outbox", up: (db: Database.Database) => void db.exec(V1) },
@@ -131,6 +171,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   { version: 3, name: "channel versions and their activation heights", up: (db: Database.Database) => void db.exec(VERSION_TABLES) },
   { version: 4, name: "account history (the token cell's events by account)", up: (db: Database.Database) => void db.exec(ACCOUNT_EVENTS) },
   { version: 5, name: "the snapshot height from which L0 holds a channel version in force", up: (db: Database.Database) => void db.exec(VERSION_SCHEDULE) },
+  { version: 6, name: "pending inputs and input statuses in two tables", up: (db: Database.Database) => void db.exec(SPLIT_INPUTS) },
 ]);
 
 /** The schema version this code writes. */

@@ -57,7 +57,8 @@ export interface OutboxDbRow {
   delivered: number | null;
 }
 
-const INPUT_COLUMNS = "i.id, c.channel, c.cell, i.status, i.height, i.idx, i.code, i.rule, i.message, i.received";
+const STATUS_COLUMNS = "i.id, c.channel, c.cell, i.status, i.height, i.idx, i.code, i.rule, i.message, i.received";
+const PENDING_COLUMNS = "i.id, c.channel, c.cell, 'pending' AS status, NULL AS height, NULL AS idx, NULL AS code, NULL AS rule, NULL AS message, i.received";
 const OUTBOX_COLUMNS = "o.seq, o.key, o.target, o.kind, o.payload, c.channel, c.cell, o.source_height, o.delivered";
 
 /** Prepares the ledger's statements on `db`. */
@@ -91,26 +92,32 @@ export function prepareStatements(db: Database.Database) {
       "INSERT OR REPLACE INTO snapshots (cell_id, height, time, state_root, record_count, bytes, user) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
 
-    // inputs: mempool and status index
-    inputOf: p<[string, number], InputRow>(`SELECT ${INPUT_COLUMNS} FROM inputs i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? AND i.cell_id = ?`),
-    inputsById: p<[string], InputRow>(`SELECT ${INPUT_COLUMNS} FROM inputs i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? ORDER BY i.seq`),
-    addPending: p<[string, number, string, number, number]>(
-      "INSERT INTO inputs (id, cell_id, status, submission, bytes, received) VALUES (?, ?, 'pending', ?, ?, ?)",
+    // inputs: the mempool (pending_inputs) and the status index (input_status)
+    statusOf: p<[string, number], InputRow>(`SELECT ${STATUS_COLUMNS} FROM input_status i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? AND i.cell_id = ?`),
+    statusesById: p<[string], InputRow>(`SELECT ${STATUS_COLUMNS} FROM input_status i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? ORDER BY c.channel, c.cell`),
+    /** Pending rows of `id` in any cell: a scan of the pending table, bounded by the pools' bounds (for cells no mempool of this process holds). */
+    pendingById: p<[string], InputRow>(`SELECT ${PENDING_COLUMNS} FROM pending_inputs i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? ORDER BY i.seq`),
+    cellCount: col<[], number>("SELECT count(*) FROM cells"),
+    addPending: p<[number, string, string, number, number]>("INSERT INTO pending_inputs (cell_id, id, submission, bytes, received) VALUES (?, ?, ?, ?, ?)"),
+    pending: p<[number, number], { seq: number; id: string; submission: string; bytes: number; received: number }>(
+      "SELECT seq, id, submission, bytes, received FROM pending_inputs WHERE cell_id = ? ORDER BY seq LIMIT ?",
     ),
-    pending: p<[number, number], { id: string; submission: string; bytes: number; received: number }>(
-      "SELECT id, submission, bytes, received FROM inputs WHERE cell_id = ? AND status = 'pending' ORDER BY seq LIMIT ?",
+    pendingSizes: p<[number], { seq: number; id: string; bytes: number; received: number }>(
+      "SELECT seq, id, bytes, received FROM pending_inputs WHERE cell_id = ? ORDER BY seq",
     ),
-    pendingSizes: p<[number], { id: string; bytes: number }>("SELECT id, bytes FROM inputs WHERE cell_id = ? AND status = 'pending' ORDER BY seq"),
-    /** Settles a pending input (its submission text is dropped: the block, if any, holds it). */
-    settlePending: p<[string, number | null, number | null, string | null, string | null, string | null, string, number]>(
-      "UPDATE inputs SET status = ?, submission = NULL, height = ?, idx = ?, code = ?, rule = ?, message = ? WHERE id = ? AND cell_id = ? AND status = 'pending'",
+    /** A pending input leaves the pool (by its rowid; the block, if any, holds its submission). */
+    deletePending: p<[number]>("DELETE FROM pending_inputs WHERE seq = ?"),
+    /** The final status of an input that was pending here. A second place of it in one block keeps the first. */
+    settlePending: p<[string, number, string, number, number, number | null, number | null, string | null, string | null, string | null]>(
+      `INSERT INTO input_status (id, cell_id, status, bytes, received, height, idx, code, rule, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id, cell_id) DO NOTHING`,
     ),
     /** An input first seen in a block (or refused before any block and now in one). */
     settleFromBlock: p<[string, number, string, number | null, number, number, string | null, string | null, string | null]>(
-      `INSERT INTO inputs (id, cell_id, status, bytes, height, idx, code, rule, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id, cell_id) DO UPDATE SET status = excluded.status, submission = NULL, bytes = excluded.bytes, height = excluded.height,
+      `INSERT INTO input_status (id, cell_id, status, bytes, height, idx, code, rule, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id, cell_id) DO UPDATE SET status = excluded.status, bytes = excluded.bytes, height = excluded.height,
          idx = excluded.idx, code = excluded.code, rule = excluded.rule, message = excluded.message
-       WHERE inputs.height IS NULL`,
+       WHERE input_status.height IS NULL`,
     ),
 
     // signer store and WAL

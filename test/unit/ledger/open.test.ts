@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { migrate, MIGRATIONS, openLedger, SCHEMA_VERSION, type Migration } from "../../../runtime/ledger/index.js";
+import { identify } from "../../../runtime/ledger/input-id.js";
 import { codeOf, tempDir } from "./helpers.js";
 
 let t: ReturnType<typeof tempDir>;
@@ -25,7 +26,7 @@ describe("openLedger: schema and migrations", () => {
     const rows = db.prepare("SELECT version, name FROM ledger_schema ORDER BY version").all() as Array<{ version: number; name: string }>;
     expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]).filter((n) => n !== "sqlite_sequence");
-    expect(tables).toEqual(["account_events", "blocks", "cells", "channel_snapshots", "channel_versions", "evidence", "inputs", "l0_acks", "l0_registrations", "ledger_schema", "outbox", "records", "signer", "snapshots", "wal"]);
+    expect(tables).toEqual(["account_events", "blocks", "cells", "channel_snapshots", "channel_versions", "evidence", "input_status", "l0_acks", "l0_registrations", "ledger_schema", "outbox", "pending_inputs", "records", "signer", "snapshots", "wal"]);
     db.close();
   });
 
@@ -89,6 +90,40 @@ describe("openLedger: schema and migrations", () => {
     expect(migrate(db)).toEqual(MIGRATIONS.map((m) => m.version));
     expect(migrate(db)).toEqual([]);
     db.close();
+  });
+});
+
+describe("migration 6: pending inputs and input statuses in two tables", () => {
+  it("a ledger written before it keeps its pending inputs in order, its statuses, and its deduplication", () => {
+    const subs = [{ data: { n: 1 } }, { data: { n: 2 } }, { data: { n: 3 } }, { data: { n: 4 } }];
+    const ids = subs.map((x) => identify(x));
+    const db = new Database(t.file());
+    migrate(db, MIGRATIONS.filter((m) => m.version <= 5));
+    db.prepare("INSERT INTO cells (channel, cell, head_hash) VALUES ('ch', 'c', ?)").run("0".repeat(64));
+    const add = db.prepare("INSERT INTO inputs (id, cell_id, status, submission, bytes, received, height, idx, code, rule, message) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    add.run(ids[0].id, "committed", null, ids[0].bytes, 10, 1, 0, null, null, null);
+    add.run(ids[3].id, "pending", ids[3].text, ids[3].bytes, 13, null, null, null, null, null);
+    add.run(ids[1].id, "rejected", null, ids[1].bytes, 11, null, null, "TOO_HIGH", "cap", "n is above the cap");
+    add.run(ids[2].id, "pending", ids[2].text, ids[2].bytes, 12, null, null, null, null, null);
+    db.close();
+
+    const l = openLedger(t.file());
+    expect(l.schemaVersion).toBe(6);
+    // Before the cell is opened (no pool in memory) its pending rows are found in the table.
+    expect(l.inputStatus(ids[3].id)).toMatchObject([{ channel: "ch", cell: "c", status: "pending", received: 13, height: null }]);
+    const pool = l.cell("ch", "c").mempool;
+    // Arrival order is the old rows' order, not the ids'.
+    expect(pool.pending().map((p) => [p.id, p.received])).toEqual([[ids[3].id, 13], [ids[2].id, 12]]);
+    expect(pool.size()).toEqual({ count: 2, bytes: ids[3].bytes + ids[2].bytes });
+    expect(l.inputStatus(ids[0].id)).toEqual([{ id: ids[0].id, channel: "ch", cell: "c", status: "committed", height: 1, index: 0, code: null, rule: null, message: null, received: 10 }]);
+    expect(pool.status(ids[1].id)).toMatchObject({ status: "rejected", code: "TOO_HIGH", rule: "cap", message: "n is above the cap" });
+    expect(l.inputStatus(ids[2].id)).toMatchObject([{ status: "pending", received: 12 }]);
+    // Every old id is still known: nothing is taken twice.
+    expect(pool.addMany(subs.map((submission) => ({ submission, time: 20 }))).map((r) => r.status)).toEqual(["known", "known", "known", "known"]);
+    l.close();
+    const raw = new Database(t.file());
+    expect(raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'inputs'").pluck().get()).toBe(0);
+    raw.close();
   });
 });
 
