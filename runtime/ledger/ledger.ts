@@ -154,7 +154,7 @@ class SqliteLedger implements Ledger {
     // Pending rows: the open cells' pools answer from memory; only when some cell is not open here is the
     // (small, bounded) pending table scanned for the rest.
     for (const c of this.open.values()) {
-      const p = c.mempool.isPending(id) ? c.mempool.status(id) : null;
+      const p = c.mempool.pendingStatus(id);
       if (p !== null) out.push(p);
     }
     if (this.open.size < this.s.cellCount.get()!) {

@@ -98,8 +98,8 @@ export class Mempool {
       const out = items.map((item): AddResult => {
         const { id, text, size, time } = item;
         // Pending (before this batch or earlier in it), else settled: known either way.
-        const pending = this.sizes.get(id) ?? (inBatch.has(id) ? { received: inBatch.get(id)! } : undefined);
-        if (pending !== undefined) return { status: "known", id, input: this.pendingStatus(id, pending.received) };
+        const received = this.sizes.get(id)?.received ?? inBatch.get(id);
+        if (received !== undefined) return { status: "known", id, input: this.pendingRow(id, received) };
         const known = s.statusOf.get(id, cellId);
         if (known !== undefined) return { status: "known", id, input: statusOf(known) };
         if (size > limits.maxBytes) {
@@ -135,8 +135,8 @@ export class Mempool {
     });
   }
 
-  /** The status of an input pending here. */
-  private pendingStatus(id: string, received: number): InputStatus {
+  /** The status row of an input pending here. */
+  private pendingRow(id: string, received: number): InputStatus {
     return { id, channel: this.where.channel, cell: this.where.cell, status: "pending", height: null, index: null, code: null, rule: null, message: null, received };
   }
 
@@ -217,9 +217,10 @@ export class Mempool {
     return { count: this.sizes.size, bytes: this.bytes };
   }
 
-  /** Whether `id` is pending here (no query). */
-  isPending(id: string): boolean {
-    return this.sizes.has(id);
+  /** The status of `id` if it is pending here, else null (no query). */
+  pendingStatus(id: string): InputStatus | null {
+    const p = this.sizes.get(id);
+    return p === undefined ? null : this.pendingRow(id, p.received);
   }
 
   /** The row, bytes and receive time of `id` while it is pending here (no query). */
@@ -229,8 +230,8 @@ export class Mempool {
 
   /** The status of `id` in this cell, or null when this cell never saw it. */
   status(id: string): InputStatus | null {
-    const p = this.sizes.get(id);
-    if (p !== undefined) return this.pendingStatus(id, p.received);
+    const p = this.pendingStatus(id);
+    if (p !== null) return p;
     const r = this.s.statusOf.get(id, this.cellId);
     return r === undefined ? null : statusOf(r);
   }

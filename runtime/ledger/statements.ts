@@ -99,8 +99,8 @@ export function prepareStatements(db: Database.Database) {
     pendingById: p<[string], InputRow>(`SELECT ${PENDING_COLUMNS} FROM pending_inputs i JOIN cells c ON c.cell_id = i.cell_id WHERE i.id = ? ORDER BY i.seq`),
     cellCount: col<[], number>("SELECT count(*) FROM cells"),
     addPending: p<[number, string, string, number, number]>("INSERT INTO pending_inputs (cell_id, id, submission, bytes, received) VALUES (?, ?, ?, ?, ?)"),
-    pending: p<[number, number], { seq: number; id: string; submission: string; bytes: number; received: number }>(
-      "SELECT seq, id, submission, bytes, received FROM pending_inputs WHERE cell_id = ? ORDER BY seq LIMIT ?",
+    pending: p<[number, number], { id: string; submission: string; bytes: number; received: number }>(
+      "SELECT id, submission, bytes, received FROM pending_inputs WHERE cell_id = ? ORDER BY seq LIMIT ?",
     ),
     pendingSizes: p<[number], { seq: number; id: string; bytes: number; received: number }>(
       "SELECT seq, id, bytes, received FROM pending_inputs WHERE cell_id = ? ORDER BY seq",

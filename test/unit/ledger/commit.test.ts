@@ -77,6 +77,23 @@ describe("commit: what one block stores", () => {
     expect(cell.mempool.size()).toEqual({ count: 0, bytes: 0 });
   });
 
+  it("an input refused before any block takes the status a later block gives it; a committed one keeps its first block", () => {
+    const [a, b] = inputs(0, 2);
+    cell.mempool.add(a, 7);
+    expect(cell.mempool.reject(sha(a), { code: "CELL_RULE", rule: "small", message: "refused at admission" })).toBe(true);
+    cell.commit(chain.next([a, b]));
+    expect(cell.mempool.status(sha(a))).toMatchObject({ status: "committed", height: 1, index: 0, code: null, message: null, received: 7 });
+    cell.commit(chain.next([b]));
+    expect(cell.mempool.status(sha(b))).toMatchObject({ status: "committed", height: 1, index: 1 });
+    // After a reopen: nothing settled is pending again, and the statuses are the same rows.
+    cell.mempool.add({ id: "mine", n: 1 }, 9);
+    ledger.close();
+    ledger = openLedger(t.file());
+    const again = ledger.cell("t", "c");
+    expect(again.mempool.pending().map((p) => p.submission)).toEqual([{ id: "mine", n: 1 }]);
+    expect(again.mempool.add(a, 10)).toMatchObject({ status: "known", input: { status: "committed", height: 1 } });
+  });
+
   it("inputs this node never had pending (another proposer's) get a status too; its own pending ones not in the block stay", () => {
     cell.mempool.add({ id: "mine", n: 1 }, 5);
     cell.commit(chain.next(inputs(0, 3)));
