@@ -32,35 +32,62 @@ function inKeyOrder<V>(m: ReadonlyMap<string, V>): Iterable<[string, V]> {
   return m;
 }
 
-/** The canonical text of a token state (see the file comment). */
-export function encodeTokenState(state: TokenState): string {
-  // Pieces joined once: one flat string, which hashing reads directly (a string built by += is a rope of
-  // thousands of pieces that hashing first flattens, ~1 ms for 4,000 accounts here).
-  const parts: string[] = ['{"allowances":{'];
+/**
+ * Entries written into one piece before it is handed on. A piece built by `+=`
+ * is a rope that whoever reads it (the hash, or the final join) flattens; short
+ * ones flatten cheaply, while one string per entry joined at the end cost 3.8
+ * times as much for 2,000 accounts and 6 times for 20,000 (the join grew faster
+ * than the state). Measured on this machine: 2,000 accounts 1.74 -> 0.45 ms a
+ * root, 20,000 accounts 29.6 -> 4.9 ms.
+ */
+const PIECE_ENTRIES = 64;
+
+/** Writes the canonical text of `state` (see the file comment) as consecutive pieces, in order. */
+function writeTokenState(state: TokenState, emit: (piece: string) => void): void {
+  let piece = '{"allowances":{';
+  let n = 0;
+  const next = () => {
+    if (++n % PIECE_ENTRIES === 0) {
+      emit(piece);
+      piece = "";
+    }
+  };
   let first = true;
   for (const [k, a] of inKeyOrder(state.allowances)) {
-    parts.push(`${first ? "" : ","}"${k}":{"amount":"${a.amount.toString(10)}","expires":${a.expires === null ? "null" : String(a.expires)}}`);
+    piece += `${first ? "" : ","}"${k}":{"amount":"${a.amount.toString(10)}","expires":${a.expires === null ? "null" : String(a.expires)}}`;
     first = false;
+    next();
   }
-  parts.push('},"balances":{');
+  piece += '},"balances":{';
   first = true;
   for (const [k, v] of inKeyOrder(state.balances)) {
-    parts.push(`${first ? "" : ","}"${k}":"${v.toString(10)}"`);
+    piece += `${first ? "" : ","}"${k}":"${v.toString(10)}"`;
     first = false;
+    next();
   }
-  parts.push(`},"epoch":${state.epoch},"nonces":{`);
+  piece += `},"epoch":${state.epoch},"nonces":{`;
   first = true;
-  for (const [k, n] of inKeyOrder(state.nonces)) {
-    parts.push(`${first ? "" : ","}"${k}":${n}`);
+  for (const [k, v] of inKeyOrder(state.nonces)) {
+    piece += `${first ? "" : ","}"${k}":${v}`;
     first = false;
+    next();
   }
-  parts.push(`},"supply":"${state.supply.toString(10)}"}`);
-  return parts.join("");
+  emit(`${piece}},"supply":"${state.supply.toString(10)}"}`);
+}
+
+/** The canonical text of a token state (see the file comment). */
+export function encodeTokenState(state: TokenState): string {
+  const pieces: string[] = [];
+  writeTokenState(state, (p) => pieces.push(p));
+  return pieces.join("");
 }
 
 /** The token state root: sha256 over the tag and the canonical encoding, hex. A pure function of the state's content. */
 export function tokenStateRoot(state: TokenState): string {
-  return createHash("sha256").update(TAG).update(encodeTokenState(state)).digest("hex");
+  // Hashed piece by piece: the whole text is never built (a state of many accounts is megabytes of it).
+  const h = createHash("sha256").update(TAG);
+  writeTokenState(state, (p) => h.update(p));
+  return h.digest("hex");
 }
 
 /**
