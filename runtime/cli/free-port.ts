@@ -9,14 +9,58 @@
  * `listen(0)` calls in a row. So ports are drawn below the ephemeral range,
  * where the OS never assigns one by itself, checked free by binding them, and
  * never handed out twice by one process.
+ *
+ * Two processes drawing at once (two `statecell up`, or test files running in
+ * parallel) could still draw the same port: each sees it free, and the second
+ * node to bind it exits. So a draw also claims the port for the whole machine:
+ * it creates `statecell-ports/PORT` in the temporary directory, exclusively.
+ * Another process skips a port whose claim is younger than CLAIM_MS (long
+ * enough for a node to start and bind it); an older claim is stale and is
+ * taken over.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, utimesSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Lowest port drawn: above the registered services most machines run. */
 const LOW = 10_000;
 /** Draws before falling back to a port the OS picks. */
 const TRIES = 64;
+
+/** How long a claim keeps other processes off a port: a node binds its ports within seconds of being given them. */
+export const CLAIM_MS = 120_000;
+
+/** Where claims are kept: one empty file per claimed port. */
+export function claimDir(): string {
+  return join(tmpdir(), "statecell-ports");
+}
+
+/**
+ * Claims `port` for this machine: true when no other process claimed it in the
+ * last CLAIM_MS. Where claims cannot be written at all (a read-only temporary
+ * directory), every port counts as unclaimed: the bind check still applies.
+ */
+export function claimPort(port: number, now = Date.now()): boolean {
+  const dir = claimDir();
+  const file = join(dir, String(port));
+  try {
+    mkdirSync(dir, { recursive: true });
+    closeSync(openSync(file, "wx"));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") return true;
+  }
+  try {
+    if (now - statSync(file).mtimeMs < CLAIM_MS) return false;
+    // Stale: taken over. Two processes may both see it stale; the bind check and `given` still stand.
+    const t = new Date(now);
+    utimesSync(file, t, t);
+    return true;
+  } catch {
+    return true;
+  }
+}
 
 /** Ports this process has handed out (never again: their owner may not have bound them yet). */
 const given = new Set<number>();
@@ -58,7 +102,7 @@ export async function freePort(low?: number, high?: number): Promise<number> {
   const hi = high ?? range.high;
   for (let i = 0; i < TRIES; i++) {
     const candidate = lo + Math.floor(Math.random() * (hi - lo + 1));
-    if (given.has(candidate)) continue;
+    if (given.has(candidate) || !claimPort(candidate)) continue;
     const port = await tryPort(candidate);
     if (port !== undefined) {
       given.add(port);
@@ -67,7 +111,7 @@ export async function freePort(low?: number, high?: number): Promise<number> {
   }
   for (let i = 0; i < TRIES; i++) {
     const port = await tryPort(0);
-    if (port !== undefined && !given.has(port)) {
+    if (port !== undefined && !given.has(port) && claimPort(port)) {
       given.add(port);
       return port;
     }
