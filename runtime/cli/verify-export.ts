@@ -255,7 +255,7 @@ function run(lines: readonly string[], opts: VerifyOptions, summary: VerifySumma
   };
   const tokenView_ = (h: number): HeldTokenView | undefined => {
     const st = tokenStates.get(h);
-    return st === undefined ? undefined : { root: st.stateRoot, view: tokenView(plan.token!, st.token, h) };
+    return st === undefined ? undefined : { root: st.stateRoot, view: tokenView(plan.token!, st.token, h, st.stateRoot) };
   };
 
 

@@ -107,9 +107,8 @@ export class TokenFollower {
    * The view of `chain`: built once per state (tokenView caches it), and for
    * a state with the root of the last one built (an empty token block: a new
    * state object, the same content) the same balances with the new height.
-   * A view costs 3 to 5 us per account (bench/token-reads.ts: 17 to 25 ms
-   * for 5,000): an idle token's empty blocks would otherwise rebuild it at
-   * every height.
+   * A view costs about 1.3 us per account (docs/token.md, "Not yet"): an
+   * idle token's empty blocks would otherwise rebuild it at every height.
    */
   private viewOf(chain: TokenChainState): Json {
     const last = this.lastView;
@@ -119,7 +118,7 @@ export class TokenFollower {
       this.lastView = { root: chain.stateRoot, height: chain.height, view };
       return view;
     }
-    const view = tokenView(this.d.plan.token!, chain.token, chain.height);
+    const view = tokenView(this.d.plan.token!, chain.token, chain.height, chain.stateRoot);
     this.lastView = { root: chain.stateRoot, height: chain.height, view };
     return view;
   }

@@ -24,14 +24,30 @@ export function ruleAmount(v: bigint): number | string {
 
 const cache = new WeakMap<TokenState, Map<number, Json>>();
 
-/** The read-only view of `state` (committed at token height `height`) that rules read as `token`; cached per state. */
-export function tokenView(plan: TokenPlan, state: TokenState, height: number): Json {
+/** Whether the map lists its keys in sorted order (what blocks keep, apply.ts): then they need no sort. */
+function sortedKeys(m: ReadonlyMap<string, unknown>): boolean {
+  let prev: string | undefined;
+  for (const k of m.keys()) {
+    if (prev !== undefined && !(prev < k)) return false;
+    prev = k;
+  }
+  return true;
+}
+
+/**
+ * The read-only view of `state` (committed at token height `height`) that
+ * rules read as `token`; cached per state. `root`, when the caller holds it,
+ * is tokenStateRoot(state) (a chain state carries it): not hashed again, a
+ * fifth of a view's cost.
+ */
+export function tokenView(plan: TokenPlan, state: TokenState, height: number, root?: string): Json {
   let byHeight = cache.get(state);
   const known = byHeight?.get(height);
   if (known !== undefined) return known;
   const balances: Record<string, Json> = {};
-  for (const k of [...state.balances.keys()].sort()) balances[k] = ruleAmount(state.balances.get(k)!);
-  const view: Json = Object.freeze({ symbol: plan.symbol, decimals: plan.decimals, height, root: tokenStateRoot(state), supply: ruleAmount(state.supply), balances: Object.freeze(balances) }) as Json;
+  if (sortedKeys(state.balances)) for (const [k, v] of state.balances) balances[k] = ruleAmount(v);
+  else for (const k of [...state.balances.keys()].sort()) balances[k] = ruleAmount(state.balances.get(k)!);
+  const view: Json = Object.freeze({ symbol: plan.symbol, decimals: plan.decimals, height, root: root ?? tokenStateRoot(state), supply: ruleAmount(state.supply), balances: Object.freeze(balances) }) as Json;
   if (!byHeight) cache.set(state, (byHeight = new Map()));
   byHeight.set(height, view);
   return view;

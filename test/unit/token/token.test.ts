@@ -11,6 +11,7 @@ import {
   nonceOf,
   signTokenOp,
   tokenStateRoot,
+  tokenView,
   PendingTransfers,
   type TokenOp,
 } from "../../../runtime/token/index.js";
@@ -208,6 +209,20 @@ describe("token state encoding", () => {
     expect(encodeTokenState(state)).toBe(whole);
     expect(tokenStateRoot(state)).toBe(createHash("sha256").update(`statecell:token:state:${whole}`).digest("hex"));
     expect(tokenStateRoot(decodeTokenState(whole))).toBe(tokenStateRoot(state));
+  });
+  it("a view lists balances in key order whatever order the state's map keeps, with the state's root", () => {
+    let s = genesisTokenState(config);
+    s = applyTokenBlock(config, s, [sign("alice", transfer("alice", "carol", 5n, 1)), sign("bob", transfer("bob", "dave", 3n, 1))], { height: 1, time: T }).state;
+    const reversed = { ...s, balances: new Map([...s.balances].reverse()) };
+    const sorted = [...s.balances.keys()].sort();
+    for (const st of [s, reversed]) {
+      const view = tokenView(config.plan, st, 1) as { root: string; balances: Record<string, number> };
+      expect(Object.keys(view.balances)).toEqual(sorted);
+      expect(view.balances[pub("carol")]).toBe(5);
+      expect(view.root).toBe(tokenStateRoot(s));
+    }
+    // A root the caller holds is the view's root as given (a chain state carries it), not hashed again.
+    expect((tokenView(config.plan, { ...s }, 1, tokenStateRoot(s)) as { root: string }).root).toBe(tokenStateRoot(s));
   });
   it("is pinned: the genesis root of a fixed token", () => {
     const p = tokenChannel(`name: C\nsymbol: CN\ngenesis: { ${"ab".repeat(32)}: 12 }`);
