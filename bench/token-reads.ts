@@ -6,8 +6,9 @@
  *    balance from the token view, against the same cell with a rule that does
  *    not read the token (same shape, a constant comparison): the ratio is the
  *    price of `token.balances.{signer}`;
- * 2. building the view of one token height (`tokenView`: balances sorted,
- *    amounts converted) for a token of ACCOUNTS accounts: paid once per
+ * 2. building the view of one token height (`tokenView`: balances in key
+ *    order, amounts converted, the root the chain state carries, as a
+ *    node's token follower builds it) for a token of ACCOUNTS accounts: paid once per
  *    token height a block names, then cached;
  * 3. a follower rebuilding an old token height from its ledger (the restart
  *    path for heights out of its window): blocks/s replayed without checking
@@ -91,7 +92,7 @@ const viewMs: number[] = [];
 for (let i = 0; i < 5; i++) {
   const copy = { ...chain.token };
   const t0 = performance.now();
-  tokenView(plan.token!, copy, chain.height);
+  tokenView(plan.token!, copy, chain.height, chain.stateRoot);
   viewMs.push(performance.now() - t0);
 }
 
