@@ -35,11 +35,14 @@ interface Identified {
   submission: Json;
 }
 
-function identified(submission: Json, time: number): Identified {
+/** identify(submission): what a caller that already computed it hands the pool, so the canonical text is made once. */
+export type Identity = ReturnType<typeof identify>;
+
+function identified(submission: Json, time: number, identity: Identity | undefined): Identified {
   if (!Number.isSafeInteger(time) || time < 0) {
     throw ledgerError("LEDGER_BAD_TIME", `the time of a mempool add is ${String(time)}, not a whole number of unix ms`, "pass Date.now(), or the time the node received the submission");
   }
-  const { id, text, bytes } = identify(submission);
+  const { id, text, bytes } = identity ?? identify(submission);
   return { id, text, size: bytes, time, submission };
 }
 
@@ -55,6 +58,9 @@ export function statusOf(r: InputRow): InputStatus {
   return { id: r.id, channel: r.channel, cell: r.cell, status: r.status, height: r.height, index: r.idx, code: r.code, rule: r.rule, message: r.message, received: r.received };
 }
 
+/** About how many settled ids a pool remembers in memory (heldLately): seconds of a busy cell, about 1 MB. */
+const RECENT_SETTLED = 10_000;
+
 /** The mempool of one (channel, cell). */
 export class Mempool {
   /**
@@ -66,6 +72,9 @@ export class Mempool {
    */
   private readonly sizes = new Map<string, PendingEntry>();
   private bytes = 0;
+  /** Ids settled lately, in two generations (heldLately): the older is dropped when the newer fills. */
+  private recentSettled = new Set<string>();
+  private olderSettled = new Set<string>();
   /**
    * Pending submissions by id, in arrival order (a subset of `sizes`: all of
    * them once read after a restart), with when they were received: `pending()`
@@ -160,7 +169,7 @@ export class Mempool {
    * returns. Adding a known id (pending, committed or rejected) is "known".
    */
   add(submission: Json, time: number): AddResult {
-    return this.run([identified(submission, time)], true)[0];
+    return this.run([identified(submission, time, undefined)], true)[0];
   }
 
   /**
@@ -172,9 +181,13 @@ export class Mempool {
    * gossiped them; that peer stored them before it acknowledged them): the
    * transaction gets no fsync of its own, and is on disk through a power cut
    * with the next fsynced write (durability.ts); a kill -9 keeps it.
+   *
+   * `identity`, when given, must be identify(submission): a caller that needed
+   * the id first (to deduplicate) hands it on instead of the pool encoding the
+   * submission again.
    */
-  addMany(items: ReadonlyArray<{ submission: Json; time: number }>, opts: { durable?: boolean } = {}): AddResult[] {
-    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time)), opts.durable ?? true);
+  addMany(items: ReadonlyArray<{ submission: Json; time: number; identity?: Identity }>, opts: { durable?: boolean } = {}): AddResult[] {
+    return items.length === 0 ? [] : this.run(items.map((i) => identified(i.submission, i.time, i.identity)), opts.durable ?? true);
   }
 
   /** Pending inputs in arrival order, at most `limit` (default: all of them; a limit below 1 gives none). */
@@ -223,6 +236,24 @@ export class Mempool {
     return p === undefined ? null : this.pendingRow(id, p.received);
   }
 
+  /**
+   * Whether `id` is pending here or was settled lately (the last
+   * RECENT_SETTLED or so), from memory: a copy that arrives a moment after its
+   * input was committed (a peer's gossip, late) is known without a query. An
+   * id older than that answers false; status() still knows it.
+   */
+  heldLately(id: string): boolean {
+    return this.sizes.has(id) || this.recentSettled.has(id) || this.olderSettled.has(id);
+  }
+
+  private noteSettled(id: string): void {
+    if (this.recentSettled.size >= RECENT_SETTLED / 2) {
+      this.olderSettled = this.recentSettled;
+      this.recentSettled = new Set();
+    }
+    this.recentSettled.add(id);
+  }
+
   /** The row, bytes and receive time of `id` while it is pending here (no query). */
   pendingEntry(id: string): PendingEntry | undefined {
     return this.sizes.get(id);
@@ -239,6 +270,7 @@ export class Mempool {
   /** Takes inputs a committed transaction settled out of the pool's counts. */
   settled(ids: Iterable<string>): void {
     for (const id of ids) {
+      this.noteSettled(id);
       const entry = this.sizes.get(id);
       if (entry === undefined) continue;
       this.sizes.delete(id);

@@ -33,7 +33,7 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
 } from "../consensus/index.js";
-import { inputId, type BlockCommit, type CellLedger, type ChainBase } from "../ledger/index.js";
+import { identify, inputId, rememberId, type BlockCommit, type CellLedger, type ChainBase, type Identity } from "../ledger/index.js";
 import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
 import { encodeWire, MAX_GOSSIP_INPUTS } from "./wire.js";
 import type { Logger } from "./log.js";
@@ -77,6 +77,8 @@ export interface CellObserver {
   committed(channel: string, cell: string, block: { height: number; time: number; inputs: readonly Json[]; verdicts: ReadonlyArray<{ accepted: boolean; code?: string; rule?: string; message?: string }> }): void;
   /** A submission refused before any block. */
   refused(channel: string, cell: string, refusal: { code: string; rule?: string; message: string; submission: unknown }): void;
+  /** Submissions checked for admission, from clients or from peers' gossip (the work a node does per input before any block). */
+  admitted?(channel: string, cell: string, source: "client" | "peer", count: number): void;
 }
 
 /** A refusal before any block (admission, a check against the head, the pool). */
@@ -110,7 +112,9 @@ export abstract class GroupHost<S extends ChainBase> {
   private readonly refusals = new Map<string, InputStatus>();
   private offerScheduled = false;
   /** Admitted submissions gossiped by peers, stored together at the end of this turn of the event loop. */
-  private fromPeers: Array<{ submission: Json; time: number }> = [];
+  private fromPeers: Array<{ submission: Json; time: number; identity: Identity }> = [];
+  /** Ids of fromPeers, so a second peer gossiping one of them this turn costs no admission. */
+  private readonly fromPeerIds = new Set<string>();
   /** Inputs or outputs were in the last offer (the idle pacer's question). */
   private hasWork = false;
   /** The last block this node stored carried no inputs (the group may be idle). */
@@ -333,27 +337,33 @@ export abstract class GroupHost<S extends ChainBase> {
    */
   submit(subs: readonly unknown[]): SubmitResult[] {
     const results: SubmitResult[] = new Array<SubmitResult>(subs.length);
-    const fresh: Array<{ at: number; id: string; sub: Json }> = [];
+    const fresh: Array<{ at: number; id: string; sub: Json; identity: Identity | undefined }> = [];
+    let admittedHere = 0;
     for (let i = 0; i < subs.length; i++) {
       const sub = subs[i] as Json;
-      let id: string;
+      // Id and canonical text made once, here: the pool's add takes them instead of encoding the submission again.
+      let identity: Identity | undefined;
       try {
-        id = inputId(sub);
+        identity = identify(sub);
+        rememberId(sub, identity.id);
       } catch {
-        id = "0".repeat(64);
+        identity = undefined;
       }
+      const id = identity?.id ?? "0".repeat(64);
       const known = this.status(id);
       if (known !== undefined) {
         results[i] = resultOf(known);
         continue;
       }
+      admittedHere++;
       const refusal = this.admit(sub);
       if (refusal !== undefined) {
         results[i] = this.refuse(id, refusal.code, refusal.message, refusal.rule, sub);
         continue;
       }
-      fresh.push({ at: i, id, sub });
+      fresh.push({ at: i, id, sub, identity });
     }
+    if (admittedHere > 0) this.g.observer?.admitted?.(this.channel, this.cell, "client", admittedHere);
     const checks = fresh.length === 0 ? [] : this.check(fresh.map((f) => f.sub));
     const toAdd: typeof fresh = [];
     fresh.forEach((f, j) => {
@@ -363,7 +373,7 @@ export abstract class GroupHost<S extends ChainBase> {
     });
     if (toAdd.length > 0) {
       const now = this.g.now();
-      const added = this.chainLedger.mempool.addMany(toAdd.map((f) => ({ submission: f.sub, time: now })));
+      const added = this.chainLedger.mempool.addMany(toAdd.map((f) => ({ submission: f.sub, time: now, identity: f.identity })));
       const gossip: Json[] = [];
       added.forEach((r, j) => {
         const f = toAdd[j];
@@ -388,16 +398,33 @@ export abstract class GroupHost<S extends ChainBase> {
   gossiped(inputs: readonly unknown[]): void {
     const now = this.g.now();
     const before = this.fromPeers.length;
+    let checked = 0;
     for (const sub of inputs) {
+      // What this node holds pending, settled lately, or took from another peer this turn costs no second
+      // admission: a client that sends one input to several validators makes each of them gossip it, and a
+      // copy can arrive after the input was committed here. Older duplicates are admitted, then found known.
+      // The identity (id and canonical text) is handed on to the pool's add, which would otherwise make it again.
+      let identity: Identity;
+      try {
+        identity = identify(sub as Json);
+      } catch {
+        continue; // not JSON: nothing a pool could hold
+      }
+      if (this.fromPeerIds.has(identity.id) || this.chainLedger.mempool.heldLately(identity.id)) continue;
+      checked++;
       if (this.admit(sub as Json) !== undefined) continue;
-      this.fromPeers.push({ submission: sub as Json, time: now });
+      rememberId(sub as Json, identity.id);
+      this.fromPeerIds.add(identity.id);
+      this.fromPeers.push({ submission: sub as Json, time: now, identity });
     }
+    if (checked > 0) this.g.observer?.admitted?.(this.channel, this.cell, "peer", checked);
     if (before === 0 && this.fromPeers.length > 0) setImmediate(() => this.storeGossiped());
   }
 
   private storeGossiped(): void {
     const items = this.fromPeers;
     this.fromPeers = [];
+    this.fromPeerIds.clear();
     if (items.length === 0) return;
     let added;
     try {

@@ -56,6 +56,8 @@ export interface NodeMetrics {
   committed(o: CommitObservation): void;
   /** A submission refused before any block (admission, dry run, a full pool). */
   refused(channel: string, cell: string, code: string, rule?: string, count?: number): void;
+  /** Submissions checked for admission (shape, schema, signature), from clients or from group peers' gossip. */
+  admitted(channel: string, cell: string, source: "client" | "peer", count: number): void;
   /** Time spent in a cell's code hooks. */
   sandbox(channel: string, cell: string, seconds: number): void;
   /** Seconds since the channel's last snapshot was acknowledged by L0 (set by the snapshot submitter). */
@@ -107,6 +109,12 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
     help: "From a block's time (its proposer's clock) to its commit at this node.",
     labelNames: ["channel", "cell"],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const admissions = new Counter({
+    name: "statecell_admissions_total",
+    help: "Submissions checked for admission (shape, schema, signature), per cell and source (client, or peer: a group peer's gossip). A submission the node already holds is not checked again.",
+    labelNames: ["channel", "cell", "source"],
     registers: [registry],
   });
   const sandboxSeconds = new Counter({ name: "statecell_sandbox_seconds_total", help: "Time spent in a cell's code hooks (validate, transform, reduce).", labelNames: ["channel", "cell"], registers: [registry] });
@@ -246,6 +254,10 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
     refused(channel, cell, code, rule, count = 1) {
       if (!known(channel, cell)) return;
       rejections.inc({ channel, cell, rule: ruleLabel(channel, cell, rule), code: codeLabel(channel, cell, code), stage: "admission" }, count);
+    },
+    admitted(channel, cell, source, count) {
+      if (!known(channel, cell) || count <= 0) return;
+      admissions.inc({ channel, cell, source }, count);
     },
     sandbox(channel, cell, seconds) {
       if (!known(channel, cell)) return;

@@ -85,6 +85,7 @@ export function createOperations(opts: { node: string; plans: readonly ChannelPl
         channels.get(channel)?.activity.refused(cell, r, now());
         metrics.refused(channel, cell, r.code, r.rule);
       }),
+    admitted: (channel, cell, source, count) => safe("admission", () => metrics.admitted(channel, cell, source, count)),
   };
 
   const readings = (channel: string): Map<string, CellReading> => {
