@@ -58,9 +58,6 @@ export function statusOf(r: InputRow): InputStatus {
   return { id: r.id, channel: r.channel, cell: r.cell, status: r.status, height: r.height, index: r.idx, code: r.code, rule: r.rule, message: r.message, received: r.received };
 }
 
-/** About how many settled ids a pool remembers in memory (heldLately): seconds of a busy cell, about 1 MB. */
-const RECENT_SETTLED = 10_000;
-
 /** The mempool of one (channel, cell). */
 export class Mempool {
   /**
@@ -72,9 +69,6 @@ export class Mempool {
    */
   private readonly sizes = new Map<string, PendingEntry>();
   private bytes = 0;
-  /** Ids settled lately, in two generations (heldLately): the older is dropped when the newer fills. */
-  private recentSettled = new Set<string>();
-  private olderSettled = new Set<string>();
   /**
    * Pending submissions by id, in arrival order (a subset of `sizes`: all of
    * them once read after a restart), with when they were received: `pending()`
@@ -236,24 +230,6 @@ export class Mempool {
     return p === undefined ? null : this.pendingRow(id, p.received);
   }
 
-  /**
-   * Whether `id` is pending here or was settled lately (the last
-   * RECENT_SETTLED or so), from memory: a copy that arrives a moment after its
-   * input was committed (a peer's gossip, late) is known without a query. An
-   * id older than that answers false; status() still knows it.
-   */
-  heldLately(id: string): boolean {
-    return this.sizes.has(id) || this.recentSettled.has(id) || this.olderSettled.has(id);
-  }
-
-  private noteSettled(id: string): void {
-    if (this.recentSettled.size >= RECENT_SETTLED / 2) {
-      this.olderSettled = this.recentSettled;
-      this.recentSettled = new Set();
-    }
-    this.recentSettled.add(id);
-  }
-
   /** The row, bytes and receive time of `id` while it is pending here (no query). */
   pendingEntry(id: string): PendingEntry | undefined {
     return this.sizes.get(id);
@@ -270,7 +246,6 @@ export class Mempool {
   /** Takes inputs a committed transaction settled out of the pool's counts. */
   settled(ids: Iterable<string>): void {
     for (const id of ids) {
-      this.noteSettled(id);
       const entry = this.sizes.get(id);
       if (entry === undefined) continue;
       this.sizes.delete(id);

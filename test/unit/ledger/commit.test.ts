@@ -57,23 +57,6 @@ describe("commit: what one block stores", () => {
     expect(rejected).toMatchObject({ status: "rejected", height: 1, index: 3, code: "CELL_RULE", rule: "small", message: null });
   });
 
-  it("an input pending, committed or refused lately is held in memory; one never seen is not", () => {
-    const [a, b, c] = inputs(0, 3);
-    cell.mempool.add(a, 100);
-    cell.mempool.add(c, 101);
-    expect(cell.mempool.heldLately(sha(a))).toBe(true);
-    // b was never pending here: a block that carries it settles it all the same (a peer's late copy is then known).
-    cell.commit(chain.next([a, b]));
-    for (const x of [a, b]) expect(cell.mempool.heldLately(sha(x))).toBe(true);
-    expect(cell.mempool.reject(sha(c), { code: "X", message: "m" })).toBe(true);
-    expect(cell.mempool.heldLately(sha(c))).toBe(true);
-    expect(cell.mempool.heldLately(sha(inputs(5, 6)[0]))).toBe(false);
-    // The memory is bounded: after enough later settles the oldest are forgotten here, while status() still knows them.
-    cell.mempool.settled(Array.from({ length: 10_000 }, (_, i) => `${i}`.padStart(64, "f")));
-    expect(cell.mempool.heldLately(sha(a))).toBe(false);
-    expect(cell.mempool.status(sha(a))).toMatchObject({ status: "committed", height: 1 });
-  });
-
   it("records are stored in arrival order, block after block", () => {
     cell.commit(chain.next(inputs(0, 5)));
     cell.commit(chain.next(inputs(5, 5)));
