@@ -36,22 +36,28 @@ export function claimDir(): string {
   return join(tmpdir(), "statecell-ports");
 }
 
+/** Whether this process made sure the claims directory exists. */
+let claimDirMade = false;
+
 /**
  * Claims `port` for this machine: true when no other process claimed it in the
  * last CLAIM_MS. Where claims cannot be written at all (a read-only temporary
  * directory), every port counts as unclaimed: the bind check still applies.
  */
-export function claimPort(port: number, now = Date.now()): boolean {
-  const dir = claimDir();
-  const file = join(dir, String(port));
+function claimPort(port: number): boolean {
+  const file = join(claimDir(), String(port));
   try {
-    mkdirSync(dir, { recursive: true });
+    if (!claimDirMade) {
+      mkdirSync(claimDir(), { recursive: true });
+      claimDirMade = true;
+    }
     closeSync(openSync(file, "wx"));
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") return true;
   }
   try {
+    const now = Date.now();
     if (now - statSync(file).mtimeMs < CLAIM_MS) return false;
     // Stale: taken over. Two processes may both see it stale; the bind check and `given` still stand.
     const t = new Date(now);

@@ -11,12 +11,12 @@
  */
 export { openLedger, type Ledger } from "./ledger.js";
 export { CellLedger, CELL_CODEC, GENESIS_HEAD, type ChainBase, type ChainCodec, type SnapshotPolicy } from "./cell-ledger.js";
-export { Mempool, type Identity, type PoolLimits } from "./mempool.js";
+export { Mempool, type PoolLimits } from "./mempool.js";
 export { SqliteSignerStore, SqliteWal, EvidenceStore } from "./consensus-stores.js";
 export { Outbox, outputItems } from "./outbox.js";
 export { SnapshotChains, type StoredChannelSnapshot, type StoredRegistration } from "./snapshot-chain.js";
 export { ChannelVersions, type StoredVersion } from "./channel-versions.js";
 export { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
-export { identify, inputId, rememberId } from "./input-id.js";
+export { identify, inputId, type Identity } from "./input-id.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from "./schema.js";
 export * from "./types.js";

@@ -10,21 +10,25 @@ import { canonicalString, type Json } from "../core/canonical.js";
 
 const ids = new WeakMap<object, string>();
 
-/** An input id with the submission's canonical text, computed. */
-export function identify(submission: Json): { id: string; text: string; bytes: number } {
+/** A submission's id, canonical text and its UTF-8 length. */
+export interface Identity {
+  id: string;
+  text: string;
+  bytes: number;
+}
+
+/** An input id with the submission's canonical text, computed (and the id remembered for inputId). */
+export function identify(submission: Json): Identity {
   const text = canonicalString(submission);
   const id = createHash("sha256").update(text, "utf8").digest("hex");
+  if (typeof submission === "object" && submission !== null) ids.set(submission, id);
   return { id, text, bytes: Buffer.byteLength(text, "utf8") };
 }
 
 /** The id of `submission` (remembered per object). */
 export function inputId(submission: Json): string {
   if (typeof submission === "object" && submission !== null) {
-    const known = ids.get(submission);
-    if (known !== undefined) return known;
-    const { id } = identify(submission);
-    ids.set(submission, id);
-    return id;
+    return ids.get(submission) ?? identify(submission).id;
   }
   return identify(submission).id;
 }

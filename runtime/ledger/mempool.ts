@@ -16,7 +16,7 @@ import type Database from "better-sqlite3";
 import type { Json } from "../core/canonical.js";
 import type { AddResult, InputStatus, PendingInput, Refusal } from "./types.js";
 import type { InputRow, Statements } from "./statements.js";
-import { identify, rememberId } from "./input-id.js";
+import { identify, rememberId, type Identity } from "./input-id.js";
 import type { Durability } from "./durability.js";
 import { ledgerError, rowLimit } from "./errors.js";
 
@@ -35,10 +35,7 @@ interface Identified {
   submission: Json;
 }
 
-/** identify(submission): what a caller that already computed it hands the pool, so the canonical text is made once. */
-export type Identity = ReturnType<typeof identify>;
-
-function identified(submission: Json, time: number, identity: Identity | undefined): Identified {
+function identified(submission: Json, time: number, identity?: Identity): Identified {
   if (!Number.isSafeInteger(time) || time < 0) {
     throw ledgerError("LEDGER_BAD_TIME", `the time of a mempool add is ${String(time)}, not a whole number of unix ms`, "pass Date.now(), or the time the node received the submission");
   }
@@ -151,7 +148,6 @@ export class Mempool {
       this.bytes += a.size;
       // Only while every pending input before it is parsed too: the map must stay in arrival order.
       if (this.parsed.size === this.sizes.size - 1) {
-        rememberId(a.submission, a.id);
         this.parsed.set(a.id, { submission: a.submission, received: a.time });
       }
     }
@@ -163,7 +159,7 @@ export class Mempool {
    * returns. Adding a known id (pending, committed or rejected) is "known".
    */
   add(submission: Json, time: number): AddResult {
-    return this.run([identified(submission, time, undefined)], true)[0];
+    return this.run([identified(submission, time)], true)[0];
   }
 
   /**

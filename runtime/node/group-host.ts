@@ -33,7 +33,7 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
 } from "../consensus/index.js";
-import { identify, inputId, rememberId, type BlockCommit, type CellLedger, type ChainBase, type Identity } from "../ledger/index.js";
+import { identify, inputId, type BlockCommit, type CellLedger, type ChainBase, type Identity } from "../ledger/index.js";
 import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
 import { encodeWire, MAX_GOSSIP_INPUTS } from "./wire.js";
 import type { Logger } from "./log.js";
@@ -345,7 +345,6 @@ export abstract class GroupHost<S extends ChainBase> {
       let identity: Identity | undefined;
       try {
         identity = identify(sub);
-        rememberId(sub, identity.id);
       } catch {
         identity = undefined;
       }
@@ -414,7 +413,6 @@ export abstract class GroupHost<S extends ChainBase> {
       if (this.fromPeerIds.has(identity.id) || this.chainLedger.mempool.pendingEntry(identity.id) !== undefined) continue;
       checked++;
       if (this.admit(sub as Json) !== undefined) continue;
-      rememberId(sub as Json, identity.id);
       this.fromPeerIds.add(identity.id);
       this.fromPeers.push({ submission: sub as Json, time: now, identity });
     }

@@ -113,7 +113,7 @@ export function createNodeMetrics(opts: { defaults?: boolean } = {}): NodeMetric
   });
   const admissions = new Counter({
     name: "statecell_admissions_total",
-    help: "Submissions checked for admission (shape, schema, signature), per cell and source (client, or peer: a group peer's gossip). A submission the node already holds is not checked again.",
+    help: "Submissions checked for admission (shape, schema, signature), per cell and source (client, or peer: a group peer's gossip). A client's copy of a known input, and a peer's copy of one pending here, are not checked again.",
     labelNames: ["channel", "cell", "source"],
     registers: [registry],
   });

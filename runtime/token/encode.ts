@@ -23,7 +23,7 @@ const TAG = "statecell:token:state:";
  * (blocks keep the state's maps sorted, see apply.ts: one pass of comparisons
  * instead of a sort of every account per block), else a sorted copy.
  */
-function inKeyOrder<V>(m: ReadonlyMap<string, V>): Iterable<[string, V]> {
+export function inKeyOrder<V>(m: ReadonlyMap<string, V>): Iterable<[string, V]> {
   let prev: string | undefined;
   for (const k of m.keys()) {
     if (prev !== undefined && !(prev < k)) return [...m].sort((a, b) => (a[0] < b[0] ? -1 : 1));

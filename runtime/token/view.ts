@@ -12,7 +12,7 @@
  */
 import type { Json } from "../core/canonical.js";
 import type { TokenPlan } from "../definition/plan.js";
-import { tokenStateRoot } from "./encode.js";
+import { inKeyOrder, tokenStateRoot } from "./encode.js";
 import type { TokenState } from "./types.js";
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -23,16 +23,6 @@ export function ruleAmount(v: bigint): number | string {
 }
 
 const cache = new WeakMap<TokenState, Map<number, Json>>();
-
-/** Whether the map lists its keys in sorted order (what blocks keep, apply.ts): then they need no sort. */
-function sortedKeys(m: ReadonlyMap<string, unknown>): boolean {
-  let prev: string | undefined;
-  for (const k of m.keys()) {
-    if (prev !== undefined && !(prev < k)) return false;
-    prev = k;
-  }
-  return true;
-}
 
 /**
  * The read-only view of `state` (committed at token height `height`) that
@@ -45,8 +35,8 @@ export function tokenView(plan: TokenPlan, state: TokenState, height: number, ro
   const known = byHeight?.get(height);
   if (known !== undefined) return known;
   const balances: Record<string, Json> = {};
-  if (sortedKeys(state.balances)) for (const [k, v] of state.balances) balances[k] = ruleAmount(v);
-  else for (const k of [...state.balances.keys()].sort()) balances[k] = ruleAmount(state.balances.get(k)!);
+  // In key order: the map itself when blocks kept it sorted (apply.ts), else a sorted copy.
+  for (const [k, v] of inKeyOrder(state.balances)) balances[k] = ruleAmount(v);
   const view: Json = Object.freeze({ symbol: plan.symbol, decimals: plan.decimals, height, root: root ?? tokenStateRoot(state), supply: ruleAmount(state.supply), balances: Object.freeze(balances) }) as Json;
   if (!byHeight) cache.set(state, (byHeight = new Map()));
   byHeight.set(height, view);

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CLAIM_MS, claimDir, freePort } from "../../../runtime/cli/free-port.js";
 
-/** The first of `n` ports nobody holds now, whose claims are removed, and that this process never gave. */
+/** The first of `n` ports nobody holds or claimed lately, that this process never gave, with no claim files left. */
 async function quietRange(n: number): Promise<number> {
   for (;;) {
     // The port drawn is this process's now; the n after it are checked free.
@@ -17,7 +17,13 @@ async function quietRange(n: number): Promise<number> {
       s.once("error", () => r(false));
       s.listen(p, "127.0.0.1", () => s.close(() => r(true)));
     })));
-    if (holders.every(Boolean)) {
+    // A claim another process made (it may not have bound its port yet) is left alone: another range is drawn.
+    const claimedLately = (p: number) => {
+      const f = join(claimDir(), String(p));
+      return existsSync(f) && Date.now() - statSync(f).mtimeMs < CLAIM_MS;
+    };
+    if (holders.every(Boolean) && !ports.some(claimedLately)) {
+      // Stale claims (older runs) would be taken over by any draw; removed, so the tests below start from none.
       for (const p of ports) rmSync(join(claimDir(), String(p)), { force: true });
       return base;
     }
