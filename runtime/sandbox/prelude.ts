@@ -670,7 +670,7 @@ function settleFast(j, w, r, root, p) {
     let c;
     try { c = cleanState(v, viewOf.get(t).depth + 1); } catch (_) { return false; }
     t[k] = c;
-    w.grow += jsonStringify(c).length + 6 * k.length + 4;
+    w.grow += jsonBound(c) + 6 * k.length + 4;
   }
   for (let q = 0; q < w.arrays.length; q++) {
     const a = w.arrays[q], n = a.length;
@@ -690,6 +690,29 @@ function settleFast(j, w, r, root, p) {
   if (j.ck.snap.length + j.grow + w.grow > p.m) return false;
   j.grow += w.grow;
   return true;
+}
+
+/**
+ * At least the length of jsonStringify(v), for a value cleanState returned, without writing it out:
+ * a fast input's growth is an upper bound anyway (an input whose bound passes the state limit runs
+ * strict, which measures the state exactly, so the bound moves only which inputs run strict, never
+ * a result), and writing out each object a reduce stores was a tenth of a fold's time per input
+ * (bench/code-cell.ts). Exact but for numbers (24, the longest a number's text can be) and text
+ * with characters JSON escapes (6 per unit).
+ */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+function jsonBound(v) {
+  if (v === null) return 4;
+  switch (typeof v) {
+    case "string": return NEEDS_ESCAPE.test(v) ? 6 * v.length + 2 : v.length + 2;
+    case "number": return 24;
+    case "boolean": return 5;
+  }
+  let n = 2;
+  if (isArray(v)) { for (let i = 0; i < v.length; i++) n += jsonBound(v[i]) + 1; return n; }
+  const keys = objectKeys(v);
+  for (let i = 0; i < keys.length; i++) { const k = keys[i]; n += jsonBound(k) + 2 + jsonBound(v[k]); }
+  return n;
 }
 
 /**
@@ -931,6 +954,26 @@ function validateResult(fn, data, ctx, p) {
 }
 
 /**
+ * A copy of an input's data (parsed JSON: plain objects, arrays and scalars), the same as a parse
+ * of its text: keys in the same order, no object shared. Copied here rather than written out and
+ * parsed again, which was a fifth of a fold's time per input with validate and a one-line reduce
+ * (bench/code-cell.ts). An own "__proto__" key (which an assignment would not create) goes the
+ * long way.
+ */
+function copyData(v) {
+  if (v === null || typeof v !== "object") return v;
+  if (isArray(v)) { const a = []; for (let i = 0; i < v.length; i++) a.push(copyData(v[i])); return a; }
+  const o = {};
+  const keys = objectKeys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k === "__proto__") return jsonParse(jsonStringify(v));
+    o[k] = copyData(v[k]);
+  }
+  return o;
+}
+
+/**
  * A reduce job with validate first (payload vf: 1): input i's validate, against the fold's state
  * before it and on its own copy of the data. "1" when it accepts; else its result text.
  */
@@ -941,7 +984,7 @@ function foldValidate(data, block, signer, index, p) {
     const ctx = freeze(new ReduceCtx(block, signer, index));
     const fn = factory().validate;
     if (typeof fn !== "function") throw new ErrorCtor("the hook validate is not defined");
-    res = validateResult(fn, jsonParse(jsonStringify(data)), ctx, p);
+    res = validateResult(fn, copyData(data), ctx, p);
   } catch (e) {
     res = fault(isOutputError(e) ? "OUTPUT" : "THROW", messageOf(e), 0);
   } finally {

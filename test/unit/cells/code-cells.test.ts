@@ -257,6 +257,49 @@ function reduce(s, d) { const t = s.t || (s.t = {}); t[d.id] = (t[d.id] || 0) + 
     expect(calls[0]).toBe("fold 6");
   });
 
+  test("validate gets its own copy of the data, the data itself: keys in order, nested values, and its writes reach neither reduce nor the block", () => {
+    // validate writes its text before changing its copy, and refuses inputs marked "show" with that text;
+    // reduce keeps the text of the data it is handed.
+    const { plan, runner, calls } = codeCell(
+      `function validate(d) {
+  const seen = JSON.stringify(d);
+  d.n = -1; d.added = true; delete d.id;
+  if (Array.isArray(d.list)) d.list.push("more");
+  if (d.deep) d.deep.inner.x = "changed";
+  return !seen.includes("show") || { reject: seen };
+}
+function reduce(s, d) { (s.seen || (s.seen = [])).push(JSON.stringify(d)); return s; }`,
+      codeLine(),
+    );
+    const datas = [
+      { id: "a", n: 1, list: [1, "two", { three: [3] }], deep: { inner: { x: "kept", y: null }, z: false } },
+      { z: "last", "10": "ten", "2": "two", id: "b", n: 2.5, deep: { inner: { x: "é😀" } } },
+      { id: "show", n: 3, "1": 1, list: [], deep: { inner: { x: "shown" } } },
+    ];
+    const list = datas.map((d) => admit(plan, "c", d));
+    const texts = list.map((input) => JSON.stringify(input.data));
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list);
+    expect(one.map(show)).toEqual(["ok", "ok", "CELL_CODE_REJECT"]);
+    expect(one[2].accepted ? "" : one[2].message).toContain(texts[2]);
+    expect(state).toEqual({ seen: [texts[0], texts[1]] });
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+    expect(calls[0]).toBe("fold 3");
+  });
+
+  test("a reduce storing an object whose size is under the state limit keeps it, however large its growth bound", () => {
+    // 40,000 ones: about 80,000 characters of JSON, far under the 2,097,152 of 32 MB, but 24 apiece
+    // by the fast path's bound (960,000): both inputs must still be kept, in a block as in blocks of one.
+    const { plan, runner } = codeCell(`function reduce(s, d) { s[d.id] = { ones: new Array(40000).fill(1) }; return s; }`, codeLine());
+    const list = inputs(plan, [["a", 1], ["b", 1], ["c", 1]]);
+    const { one, split, oneRoot, splitRoot, state } = oneAndSplit(plan, runner, list);
+    expect(one.map(show)).toEqual(["ok", "ok", "ok"]);
+    expect(Object.keys(state).sort()).toEqual(["a", "b", "c"]);
+    expect((state.c as { ones: number[] }).ones.length).toBe(40000);
+    expect(split).toEqual(one);
+    expect(splitRoot).toBe(oneRoot);
+  });
+
   test("an input whose key is taken runs validate only: validate's refusal comes first, else the key's", () => {
     const { plan, runner, calls } = codeCell(
       `function validate(d) { return d.n !== 9 || { reject: "nines" }; }
