@@ -603,11 +603,11 @@ function noteWrite(w, t, k, v) {
       return;
     case "number":
       if (v - v !== 0 || (v === 0 && 1 / v < 0) || unsafeInteger(v)) w.unsafe = true;
-      else w.grow += keyChars + 24;
+      else w.grow += keyChars + jsonBound(v);
       return;
     case "string":
       if (!v.isWellFormed()) w.unsafe = true;
-      else w.grow += keyChars + 6 * v.length + 2;
+      else w.grow += keyChars + jsonBound(v);
       return;
     case "boolean":
       w.grow += keyChars + 5;
@@ -698,7 +698,8 @@ function settleFast(j, w, r, root, p) {
  * strict, which measures the state exactly, so the bound moves only which inputs run strict, never
  * a result), and writing out each object a reduce stores was a tenth of a fold's time per input
  * (bench/code-cell.ts). Exact but for numbers (24, the longest a number's text can be) and text
- * with characters JSON escapes (6 per unit).
+ * with characters JSON escapes (6 per unit). The one bound of a value's size: noteWrite and
+ * settleLeaf count values with it too.
  */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 function jsonBound(v) {
@@ -739,16 +740,16 @@ function settleLeaf(w, leaf, d) {
         let c;
         try { c = cleanState(x, d + 1); } catch (_) { return false; }
         leaf[k] = c;
-        w.grow += keyChars + jsonStringify(c).length;
+        w.grow += keyChars + jsonBound(c);
         break;
       }
       case "number":
         if (x - x !== 0 || (x === 0 && 1 / x < 0) || unsafeInteger(x)) return false;
-        w.grow += keyChars + 24;
+        w.grow += keyChars + jsonBound(x);
         break;
       case "string":
         if (!x.isWellFormed()) return false;
-        w.grow += keyChars + 6 * x.length + 2;
+        w.grow += keyChars + jsonBound(x);
         break;
       case "boolean":
         w.grow += keyChars + 5;
