@@ -232,7 +232,7 @@ defineProperty(g, "console", { value: { log: noop, info: noop, warn: noop, error
 // touch a leaf it was handed (see "reduce: the state behind a view"). Installed before the freeze. ----
 function guardLeaf(o) {
   const w = watch;
-  if (w !== null && w.leafSet.size > 0 && w.leafSet.has(o)) w.unsafe = true;
+  if (w !== null && markHas(w.leafSet, o)) w.unsafe = true;
 }
 {
   const defineProp = Object.defineProperty, defineProps = Object.defineProperties, reflectDefineProp = Reflect.defineProperty;
@@ -540,7 +540,36 @@ const viewOf = new WeakMap();
 const isView = new WeakSet();
 /** What the running fast input wrote (null outside one). */
 let watch = null;
-const watched = { unsafe: false, dirty: false, written: [], writtenSet: new SetCtor(), arrays: [], leaves: [], leafSet: new SetCtor(), grow: 0 };
+/**
+ * An identity set of the few objects one input hands out or stores: a list while short, a Set past
+ * MARK_LIST. Sets were cleared after every input, and Set.prototype.clear allocates a new table
+ * each time: an eighth of a fold's time per input with a one-line reduce (bench/code-cell.ts).
+ */
+const MARK_LIST = 8;
+function markSet() { return { list: [], n: 0, set: null }; }
+function markAdd(m, v) {
+  if (m.set !== null) { m.set.add(v); m.n++; return; }
+  m.list[m.n++] = v;
+  if (m.n > MARK_LIST) { m.set = new SetCtor(); for (let i = 0; i < m.n; i++) m.set.add(m.list[i]); }
+}
+function markHas(m, v) {
+  const n = m.n;
+  if (n === 0) return false;
+  if (m.set !== null) return m.set.has(v);
+  const l = m.list;
+  for (let i = 0; i < n; i++) if (l[i] === v) return true;
+  return false;
+}
+function markClear(m) {
+  const n = m.n;
+  if (n === 0) return;
+  // Only the list's first slots were ever filled; emptied so the set keeps no state object alive.
+  const l = m.list;
+  for (let i = 0; i < n && i <= MARK_LIST; i++) l[i] = undefined;
+  m.n = 0;
+  m.set = null;
+}
+const watched = { unsafe: false, dirty: false, written: [], writtenSet: markSet(), arrays: [], leaves: [], leafSet: markSet(), grow: 0 };
 /** Most keys of a leaf (checking one costs a look at each of its properties). */
 const LEAF_KEYS = 16;
 function isLeaf(v) {
@@ -575,10 +604,11 @@ function viewed(t, k, v) {
   if (isView.has(v) || !hasOwn(t, k)) return v;
   const w = watch;
   if (w !== null) {
-    if ((w.writtenSet.size > 0 && w.writtenSet.has(v)) || (w.leafSet.size > 0 && w.leafSet.has(v))) return v;
+    if (markHas(w.writtenSet, v) || markHas(w.leafSet, v)) return v;
     if (isLeaf(v)) {
-      w.leaves.push(v, viewOf.get(t).depth + 1);
-      w.leafSet.add(v);
+      // With where it was found: a leaf the input replaced there has left the state (settleFast).
+      w.leaves.push(v, viewOf.get(t).depth + 1, t, k);
+      markAdd(w.leafSet, v);
       return v;
     }
   }
@@ -599,7 +629,7 @@ function noteWrite(w, t, k, v) {
   switch (typeof v) {
     case "object":
       w.written.push(t, k, v);
-      if (!isView.has(v)) w.writtenSet.add(v);
+      if (!isView.has(v)) markAdd(w.writtenSet, v);
       return;
     case "number":
       if (v - v !== 0 || (v === 0 && 1 / v < 0) || unsafeInteger(v)) w.unsafe = true;
@@ -656,7 +686,13 @@ const viewHandler = {
 function settleFast(j, w, r, root, p) {
   if (w.unsafe) return false;
   const leaves = w.leaves;
-  for (let q = 0; q < leaves.length; q += 2) if (!settleLeaf(w, leaves[q], leaves[q + 1])) return false;
+  for (let q = 0; q < leaves.length; q += 4) {
+    // A leaf no longer where it was found (replaced, as by state[k] = { ...new }) has left the
+    // state: any other place the input put it is a write through a view, into an object it
+    // wrote, or into a leaf, and each of those is replaced below by a checked copy.
+    if (leaves[q + 2][leaves[q + 3]] !== leaves[q]) continue;
+    if (!settleLeaf(w, leaves[q], leaves[q + 1])) return false;
+  }
   if (w.written.length === 0 && w.arrays.length === 0 && r === root) {
     // The common case: only plain values written in place.
     if (j.ck.snap.length + j.grow + w.grow > p.m) return false;
@@ -702,10 +738,21 @@ function settleFast(j, w, r, root, p) {
  * settleLeaf count values with it too.
  */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+/** Short text (keys, most values) is looked at here: a regular expression test cost more than the loop. */
+const SHORT_TEXT = 32;
+function textBound(s) {
+  const n = s.length;
+  if (n > SHORT_TEXT) return NEEDS_ESCAPE.test(s) ? 6 * n + 2 : n + 2;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92) return 6 * n + 2;
+  }
+  return n + 2;
+}
 function jsonBound(v) {
   if (v === null) return 4;
   switch (typeof v) {
-    case "string": return NEEDS_ESCAPE.test(v) ? 6 * v.length + 2 : v.length + 2;
+    case "string": return textBound(v);
     case "number": return 24;
     case "boolean": return 5;
   }
@@ -978,11 +1025,10 @@ function copyData(v) {
  * A reduce job with validate first (payload vf: 1): input i's validate, against the fold's state
  * before it and on its own copy of the data. "1" when it accepts; else its result text.
  */
-function foldValidate(data, block, signer, index, p) {
+function foldValidate(data, ctx, p) {
   validating = true;
   let res;
   try {
-    const ctx = freeze(new ReduceCtx(block, signer, index));
     const fn = factory().validate;
     if (typeof fn !== "function") throw new ErrorCtor("the hook validate is not defined");
     res = validateResult(fn, copyData(data), ctx, p);
@@ -1002,22 +1048,26 @@ function runInput(j, i, hook, p, strict) {
   const block = p.b[p.k === null ? 0 : p.k[i]];
   const signer = p.g === null ? null : p.g[i];
   begin(block, index, i);
+  let ctx;
   if (hook === "reduce" && p.vf === 1) {
     reduceJob = j;
     reduceStrict = strict;
     if (strict) strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
-    const v = foldValidate(data, block, signer, index, p);
+    // One ctx for both hooks of the input: it is frozen and holds nothing of its own (its state
+    // getter reads what the fold holds, the record and random functions are shared, and begin()
+    // resets what they keep), so validate can leave nothing in it for reduce to find.
+    ctx = freeze(new ReduceCtx(block, signer, index));
+    const v = foldValidate(data, ctx, p);
     // Marked "v": the verdict is validate's (the host orders it before the record key); 3: validate only, and it accepted.
     if (v !== "1") return '{"v":1,' + v.slice(1);
     if (p.vo != null && p.vo[i] === 1) return "3";
     // reduce starts as a call of its own would: its own random stream and record reads.
     begin(block, index, i);
   }
-  let ctx;
   if (hook === "reduce") {
     reduceJob = j;
     reduceStrict = strict;
-    ctx = freeze(new ReduceCtx(block, signer, index));
+    if (ctx === undefined) ctx = freeze(new ReduceCtx(block, signer, index));
   } else {
     const st = p.s[p.l === null ? 0 : p.l[i]];
     ctx = freeze(new HookCtx(block, signer, index, st));
@@ -1078,9 +1128,9 @@ function fastReduce(j, data, ctx, p) {
   w.unsafe = false;
   w.dirty = false;
   if (w.written.length > 0) w.written.length = 0;
-  if (w.writtenSet.size > 0) w.writtenSet.clear();
+  markClear(w.writtenSet);
   if (w.arrays.length > 0) w.arrays.length = 0;
-  if (w.leaves.length > 0) { w.leaves.length = 0; w.leafSet.clear(); }
+  if (w.leaves.length > 0) { w.leaves.length = 0; markClear(w.leafSet); }
   w.grow = 0;
   const live = j.live;
   if (j.rootOf !== live) { j.root = wrap(live, 0); j.rootOf = live; }

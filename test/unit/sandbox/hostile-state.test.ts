@@ -136,6 +136,48 @@ describe("a state too large for the isolate", () => {
   });
 });
 
+describe("the state limit and text that JSON escapes", () => {
+  it("counts a stored value by its JSON text, escapes included, in one call as in one call per input", () => {
+    // Values of 30 characters that JSON writes as 60 or more (quotes, backslashes, newlines, other control characters): each input stores
+    // 200 of them in one new object and rewrites one small object in place. By raw length the state
+    // would take about twice the inputs it can; the input that would pass the limit is refused.
+    const limit = 8 * STATE_CHARS_PER_MB;
+    const hook = `function reduce(s, d) {
+      const o = {};
+      for (let i = 0; i < 200; i++) o["k" + i] = d.text;
+      s["in" + d.n] = o;
+      const last = s.last || (s.last = { n: 0, text: "" });
+      last.n = d.n; last.text = d.text;
+      return s;
+    }`;
+    const r = runner(hook, { memoryMb: 8, timeMs: 1000 });
+    // One kind of text per run: a bound that missed one kind would be hidden by the others' margins.
+    for (const text of ['"'.repeat(30), "\\".repeat(30), "\n".repeat(30), "\u001f".repeat(30), 'a"b\\c\td'.repeat(3)]) {
+      const datas = Array.from({ length: 90 }, (_, n) => ({ n, text }));
+      // Expected: input n is kept while the state's JSON text stays within the limit.
+      let state: Record<string, Json> = {};
+      const expected: string[] = [];
+      for (const d of datas) {
+        const o: Record<string, Json> = {};
+        for (let i = 0; i < 200; i++) o[`k${i}`] = d.text;
+        const next = { ...state, [`in${d.n}`]: o, last: { n: d.n, text: d.text } };
+        if (JSON.stringify(next).length <= limit) {
+          state = next;
+          expected.push("ok");
+        } else expected.push("SANDBOX_OUTPUT");
+      }
+      expect(expected.filter((c) => c === "ok").length).toBeGreaterThan(10);
+      expect(expected.filter((c) => c !== "ok").length).toBeGreaterThan(10);
+      const whole = r.reduce({}, items(datas));
+      expect(whole.results.map((x) => ("fault" in x ? x.fault : "ok"))).toEqual(expected);
+      expect(whole.state).toEqual(state);
+      let one: Json = {};
+      for (const it of items(datas)) one = r.reduce(one, [it]).state;
+      expect(one).toEqual(state);
+    }
+  });
+});
+
 describe("ctx.state", () => {
   it("is the state the caller gives, deep-frozen", () => {
     const [res] = runner("function validate(d, ctx) { return { reject: [Object.isFrozen(ctx.state.user), ctx.state.user.n].join() }; }").validate([

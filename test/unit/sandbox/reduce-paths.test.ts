@@ -56,6 +56,7 @@ function reduce(s, d) {
       case "mDefGetter": if (s.m) s.m.__defineGetter__(a, () => 4); break;
       case "mSeal": if (s.m) Object.seal(s.m); break;
       case "mObj": if (s.m) s.m[a] = { deep: [b] }; break;
+      case "mOnce": { const m = s.m; if (m && typeof m === "object") Object.defineProperty(m, a, { value: 1, enumerable: false, writable: true, configurable: true }); break; }
       case "observe": {
         const m = s.m || {};
         s.o = [Object.getOwnPropertyNames(m).join(), Object.getOwnPropertySymbols(m).length, JSON.stringify(Object.getOwnPropertyDescriptor(m, a) || null), Object.isSealed(m), Object.isExtensible(m)].join("|");
@@ -66,6 +67,16 @@ function reduce(s, d) {
       case "throw": throw new Error("op " + a);
       case "array": return [s];
       case "big": s.big = "b".repeat(a); break;
+      // Many small objects in one input (more than the fold tracks in a list before it uses a Set):
+      // read them all, write some, store new ones, then break one of the later ones.
+      case "wRead": if (s.w) { let t = 0; for (const k of Object.keys(s.w)) if (s.w[k] && typeof s.w[k] === "object") t += s.w[k].v || 0; s.wt = t; } break;
+      case "wInc": if (s.w) for (const k of Object.keys(s.w)) if (s.w[k] && typeof s.w[k] === "object") s.w[k].v = (s.w[k].v || 0) + 1; break;
+      case "wNew": { const w = s.w || (s.w = {}); for (let i = 0; i < 12; i++) w["n" + i] = { v: b, i }; for (let i = 0; i < 12; i++) w["n" + i].seen = w["n" + i].i; break; }
+      case "wAlias": if (s.w) { const last = s.w.n11 || s.w.l11; s.w.dup = last; if (last && typeof last === "object") last.v = "alias"; } break;
+      case "wHidden": if (s.w) { for (const k of Object.keys(s.w)) if (k !== "l11") void s.w[k]; const last = s.w.l11 || s.w.n11; if (last && typeof last === "object") Object.defineProperty(last, a, { value: 1, enumerable: false, writable: true, configurable: true }); } break;
+      case "wSymbol": if (s.w) { for (const k of Object.keys(s.w)) void s.w[k]; const last = s.w.l11 || s.w.n11; if (last && typeof last === "object") last[Symbol.for("k")] = 1; } break;
+      case "wObserve": if (s.w) { const last = s.w.l11 || s.w.n11; s.wo = last && typeof last === "object" ? Object.getOwnPropertyNames(last).join() + "|" + Object.getOwnPropertySymbols(last).length : "none"; } break;
+      case "wReplace": if (s.w) for (const k of Object.keys(s.w)) if (s.w[k] && typeof s.w[k] === "object") s.w[k] = { v: (s.w[k].v || 0) + 2 }; break;
     }
   }
   return s;
@@ -146,9 +157,10 @@ const op = fc.oneof(
   },
   {
     weight: 3,
-    arbitrary: fc.tuple(fc.constantFrom("mHidden", "mGetter", "mReadonly", "mMany", "mSymbol", "mStack", "mDefGetter", "mSeal", "mObj", "observe"), key, plain),
+    arbitrary: fc.tuple(fc.constantFrom("mHidden", "mGetter", "mReadonly", "mMany", "mSymbol", "mStack", "mDefGetter", "mSeal", "mObj", "mOnce", "observe"), key, plain),
   },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom("throw", "array"), key) },
+  { weight: 3, arbitrary: fc.tuple(fc.constantFrom("wRead", "wInc", "wNew", "wAlias", "wHidden", "wSymbol", "wObserve", "wReplace"), key, plain) },
 );
 const batch = fc.array(fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 4 }) }), { minLength: 1, maxLength: 10 });
 
@@ -165,12 +177,34 @@ describe("reduce verdicts do not depend on the execution path", () => {
     expect(three.state).toEqual(two.state);
   });
 
+  it("tracks the small objects an input reads, one or many: a property hidden on the one or on the twelfth read is not kept", () => {
+    const r = runner(HOOK);
+    const start: Json = { w: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`l${i}`, { v: i }])) };
+    for (const hide of ["wHidden", "wSymbol"]) {
+      const data = [{ ops: [["wInc"], [hide, "h"]] }, { ops: [["wObserve"], ["wRead"]] }, { ops: [["wNew", "a", 1], ["wAlias"], ["wInc"]] }, { ops: [["wObserve"], ["wRead"]] }] as unknown as Json[];
+      const expected = oracle(start, data);
+      const whole = r.reduce(start, items(data));
+      expect(whole.results.map(code)).toEqual(expected.codes);
+      expect(whole.state).toEqual(expected.state);
+      expect((whole.state as { wo: string }).wo).toBe("v|0");
+    }
+    // And the one small object an input reads, hidden properties and symbols alike.
+    for (const hide of ["mOnce", "mHidden", "mSymbol", "mDefGetter"]) {
+      const data = [{ ops: [[hide, "h", 1]] }, { ops: [["observe", "h", 1]] }] as unknown as Json[];
+      const few = { m: { q: 1 } };
+      const expected = oracle(few, data);
+      const whole = r.reduce(few, items(data));
+      expect(whole.results.map(code)).toEqual(expected.codes);
+      expect(whole.state).toEqual(expected.state);
+    }
+  });
+
   it("matches a fresh parse per input, in one call, one call per input, and random splits", () => {
     const r = runner(HOOK);
     fc.assert(
       fc.property(batch, fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 5 }), (datas, cuts) => {
         const data = datas as unknown as Json[];
-        const start: Json = { m: { q: 1 }, list: [1, { y: 2 }], n: 0 };
+        const start: Json = { m: { q: 1 }, list: [1, { y: 2 }], n: 0, w: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`l${i}`, { v: i }])) };
         const expected = oracle(start, data);
         const whole = r.reduce(start, items(data));
         expect(whole.results.map(code)).toEqual(expected.codes);
