@@ -17,6 +17,6 @@ export { Outbox, outputItems } from "./outbox.js";
 export { SnapshotChains, type StoredChannelSnapshot, type StoredRegistration } from "./snapshot-chain.js";
 export { ChannelVersions, type StoredVersion } from "./channel-versions.js";
 export { restoreChainState, startPointAfter, type CellRestart } from "./restore.js";
-export { identify, inputId, type Identity } from "./input-id.js";
+export { identify, inputId, inputIdOrNone, NO_ENCODING_ID, type Identity } from "./input-id.js";
 export { migrate, MIGRATIONS, SCHEMA_VERSION, type Migration } from "./schema.js";
 export * from "./types.js";

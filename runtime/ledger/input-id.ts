@@ -33,6 +33,21 @@ export function inputId(submission: Json): string {
   return identify(submission).id;
 }
 
+/**
+ * The id answered for a submission that has no canonical encoding (it cannot be an input, and no
+ * sha256 is all zeros in practice): its refusal still carries an id, as every answer does.
+ */
+export const NO_ENCODING_ID = "0".repeat(64);
+
+/** inputId, or NO_ENCODING_ID for a submission RFC 8785 cannot encode. */
+export function inputIdOrNone(submission: Json): string {
+  try {
+    return inputId(submission);
+  } catch {
+    return NO_ENCODING_ID;
+  }
+}
+
 /** Remembers that `submission` has the id `id` (for objects parsed from stored text of that id). */
 export function rememberId(submission: Json, id: string): void {
   if (typeof submission === "object" && submission !== null) ids.set(submission, id);

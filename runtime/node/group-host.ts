@@ -33,7 +33,7 @@ import {
   type TimeoutConfig,
   type ValidatorSet,
 } from "../consensus/index.js";
-import { identify, inputId, type BlockCommit, type CellLedger, type ChainBase, type Identity } from "../ledger/index.js";
+import { identify, inputId, NO_ENCODING_ID, type BlockCommit, type CellLedger, type ChainBase, type Identity } from "../ledger/index.js";
 import type { InputStatus, NodeEvent, SubmitResult } from "./core-types.js";
 import { encodeWire, MAX_GOSSIP_INPUTS } from "./wire.js";
 import type { Logger } from "./log.js";
@@ -348,7 +348,7 @@ export abstract class GroupHost<S extends ChainBase> {
       } catch {
         identity = undefined;
       }
-      const id = identity?.id ?? "0".repeat(64);
+      const id = identity?.id ?? NO_ENCODING_ID;
       const known = this.status(id);
       if (known !== undefined) {
         results[i] = resultOf(known);

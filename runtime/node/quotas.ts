@@ -35,7 +35,7 @@
  * changes how a block re-executes.
  */
 import type { Json } from "../core/canonical.js";
-import { inputId } from "../ledger/index.js";
+import { inputIdOrNone } from "../ledger/index.js";
 import type { ChannelPlan } from "../definition/plan.js";
 import { StatecellError } from "../core/errors.js";
 import type { SubmitResult } from "./core-types.js";
@@ -135,7 +135,7 @@ export class Quotas {
         }
         this.refusedCount(channel, cell, "NODE_QUOTA_LEDGER", subs.length);
         const message = `${channel} holds ${used} bytes of this node's ledger, its quota is ${q.ledgerBytes}; this input was not stored`;
-        return subs.map((s): SubmitResult => ({ id: idOf(s), status: "rejected", code: "NODE_QUOTA_LEDGER", message }));
+        return subs.map((s): SubmitResult => ({ id: inputIdOrNone(s as Json), status: "rejected", code: "NODE_QUOTA_LEDGER", message }));
       }
       if (this.full.delete(channel)) this.events.ledgerRoom?.(channel, used, q.ledgerBytes);
     }
@@ -145,7 +145,7 @@ export class Quotas {
     if (n === subs.length) return submit(subs);
     const head = n > 0 ? await submit(subs.slice(0, n)) : [];
     const rest = subs.slice(n).map((s, i): SubmitResult => {
-      const id = idOf(s);
+      const id = inputIdOrNone(s as Json);
       if (n + i < byRate) {
         return { id, status: "rejected", code: "POOL_FULL", message: `the mempool of ${channel}/${cell} holds its quota of ${q.mempoolInputs} pending inputs on this node` };
       }
@@ -174,13 +174,5 @@ export function checkMemoryQuota(plan: ChannelPlan, cells: readonly string[], qu
         remedy: `lower the cell's limits.memoryMb to ${cap} or less (every validator of its group runs the same), or raise quotas sandboxMemoryMb for ${plan.channel} in the node file`,
       });
     }
-  }
-}
-
-function idOf(s: unknown): string {
-  try {
-    return inputId(s as Json);
-  } catch {
-    return "0".repeat(64);
   }
 }

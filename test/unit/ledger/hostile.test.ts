@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Json } from "../../../runtime/core/canonical.js";
-import { inputId, openLedger, type Ledger } from "../../../runtime/ledger/index.js";
+import { inputId, inputIdOrNone, NO_ENCODING_ID, openLedger, type Ledger } from "../../../runtime/ledger/index.js";
 import { ChainBuilder, codeOf, inputs, tempDir } from "./helpers.js";
 
 let t: ReturnType<typeof tempDir>;
@@ -18,6 +18,18 @@ beforeEach(() => {
 afterEach(() => {
   ledger.close();
   t.cleanup();
+});
+
+describe("ids of submissions that cannot be inputs", () => {
+  it("answers the all-zero id for a submission RFC 8785 cannot encode, and the real id otherwise", () => {
+    for (const bad of [{ x: "\uD800" }, { x: Number.POSITIVE_INFINITY }, { x: undefined }]) {
+      expect(() => inputId(bad as unknown as Json)).toThrow();
+      expect(inputIdOrNone(bad as unknown as Json)).toBe(NO_ENCODING_ID);
+    }
+    expect(NO_ENCODING_ID).toMatch(/^0{64}$/);
+    expect(inputIdOrNone({ a: 1 })).toBe(inputId({ a: 1 }));
+    expect(inputIdOrNone({ a: 1 })).not.toBe(NO_ENCODING_ID);
+  });
 });
 
 describe("hostile names and keys", () => {
