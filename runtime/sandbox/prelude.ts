@@ -625,27 +625,14 @@ function noteWrite(w, t, k, v) {
     if (k !== "length" && !isIndex(k)) { w.unsafe = true; return; }
     w.arrays.push(t);
   }
-  const keyChars = 6 * k.length + 4;
-  if (v === null) { w.grow += keyChars + 4; return; }
-  switch (typeof v) {
-    case "object":
-      w.written.push(t, k, v);
-      if (!isView.has(v)) markAdd(w.writtenSet, v);
-      return;
-    case "number":
-      if (v - v !== 0 || (v === 0 && 1 / v < 0) || unsafeInteger(v)) w.unsafe = true;
-      else w.grow += keyChars + jsonBound(v);
-      return;
-    case "string":
-      if (!v.isWellFormed()) w.unsafe = true;
-      else w.grow += keyChars + jsonBound(v);
-      return;
-    case "boolean":
-      w.grow += keyChars + 5;
-      return;
-    default:
-      w.unsafe = true;
+  if (v !== null && typeof v === "object") {
+    w.written.push(t, k, v);
+    if (!isView.has(v)) markAdd(w.writtenSet, v);
+    return;
   }
+  const b = scalarBound(v);
+  if (b < 0) w.unsafe = true;
+  else w.grow += keyBound(k) + b;
 }
 function untrusted() { if (watch !== null) watch.unsafe = true; }
 const viewHandler = {
@@ -707,7 +694,7 @@ function settleFast(j, w, r, root, p) {
     let c;
     try { c = cleanState(v, viewOf.get(t).depth + 1); } catch (_) { return false; }
     t[k] = c;
-    w.grow += jsonBound(c) + 6 * k.length + 4;
+    w.grow += keyBound(k) + jsonBound(c);
   }
   for (let q = 0; q < w.arrays.length; q++) {
     const a = w.arrays[q], n = a.length;
@@ -736,7 +723,7 @@ function settleFast(j, w, r, root, p) {
  * a result), and writing out each object a reduce stores was a tenth of a fold's time per input
  * (bench/code-cell.ts). Exact but for numbers (24, the longest a number's text can be) and text
  * with characters JSON escapes (6 per unit). The one bound of a value's size: noteWrite and
- * settleLeaf count values with it too.
+ * settleLeaf count values with it too, and with keyBound their keys.
  */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 /** Short text (keys, most values) is looked at here: a regular expression test cost more than the loop. */
@@ -750,17 +737,31 @@ function textBound(s) {
   }
   return n + 2;
 }
-function jsonBound(v) {
+/**
+ * The bound of a value that is not an object (24 for a number: the longest a number's text can
+ * be), or -1 when the state cannot hold it as it is: not finite, -0, a whole number past the exact
+ * range, text with a lone surrogate, or no JSON value at all. The input then runs strict, which
+ * says why.
+ */
+function scalarBound(v) {
   if (v === null) return 4;
   switch (typeof v) {
-    case "string": return textBound(v);
-    case "number": return 24;
+    case "number": return v - v !== 0 || (v === 0 && 1 / v < 0) || unsafeInteger(v) ? -1 : 24;
+    case "string": return v.isWellFormed() ? textBound(v) : -1;
     case "boolean": return 5;
+    default: return -1;
   }
+}
+/** A key's part of an object entry: its text, the colon, and the comma before the next entry. */
+function keyBound(k) { return textBound(k) + 2; }
+function jsonBound(v) {
+  // Text of a checked value is well-formed already: not looked at again.
+  if (typeof v === "string") return textBound(v);
+  if (v === null || typeof v !== "object") return scalarBound(v);
   let n = 2;
   if (isArray(v)) { for (let i = 0; i < v.length; i++) n += jsonBound(v[i]) + 1; return n; }
   const keys = objectKeys(v);
-  for (let i = 0; i < keys.length; i++) { const k = keys[i]; n += jsonBound(k) + 2 + jsonBound(v[k]); }
+  for (let i = 0; i < keys.length; i++) { const k = keys[i]; n += keyBound(k) + jsonBound(v[k]); }
   return n;
 }
 
@@ -781,30 +782,14 @@ function settleLeaf(w, leaf, d) {
     // Data properties: an accessor or a read-only property needs a defining built-in, and those
     // mark the input unsafe when they touch a leaf ("leaf guards" below).
     const x = leaf[k];
-    const keyChars = 6 * k.length + 4;
-    if (x === null) { w.grow += keyChars + 4; continue; }
-    switch (typeof x) {
-      case "object": {
-        let c;
-        try { c = cleanState(x, d + 1); } catch (_) { return false; }
-        leaf[k] = c;
-        w.grow += keyChars + jsonBound(c);
-        break;
-      }
-      case "number":
-        if (x - x !== 0 || (x === 0 && 1 / x < 0) || unsafeInteger(x)) return false;
-        w.grow += keyChars + jsonBound(x);
-        break;
-      case "string":
-        if (!x.isWellFormed()) return false;
-        w.grow += keyChars + jsonBound(x);
-        break;
-      case "boolean":
-        w.grow += keyChars + 5;
-        break;
-      default:
-        return false;
-    }
+    let b;
+    if (x !== null && typeof x === "object") {
+      let c;
+      try { c = cleanState(x, d + 1); } catch (_) { return false; }
+      leaf[k] = c;
+      b = jsonBound(c);
+    } else if ((b = scalarBound(x)) < 0) return false;
+    w.grow += keyBound(k) + b;
   }
   return !arr || n === leaf.length;
 }
@@ -1050,25 +1035,22 @@ function runInput(j, i, hook, p, strict) {
   const signer = p.g === null ? null : p.g[i];
   begin(block, index, i);
   let ctx;
-  if (hook === "reduce" && p.vf === 1) {
-    reduceJob = j;
-    reduceStrict = strict;
-    if (strict) strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
-    // One ctx for both hooks of the input: it is frozen and holds nothing of its own (its state
-    // getter reads what the fold holds, the record and random functions are shared, and begin()
-    // resets what they keep), so validate can leave nothing in it for reduce to find.
-    ctx = freeze(new ReduceCtx(block, signer, index));
-    const v = foldValidate(data, ctx, p);
-    // Marked "v": the verdict is validate's (the host orders it before the record key); 3: validate only, and it accepted.
-    if (v !== "1") return '{"v":1,' + v.slice(1);
-    if (p.vo != null && p.vo[i] === 1) return "3";
-    // reduce starts as a call of its own would: its own random stream and record reads.
-    begin(block, index, i);
-  }
   if (hook === "reduce") {
     reduceJob = j;
     reduceStrict = strict;
-    if (ctx === undefined) ctx = freeze(new ReduceCtx(block, signer, index));
+    // With validate first, one ctx for both hooks of the input: it is frozen and holds nothing of
+    // its own (its state getter reads what the fold holds, the record and random functions are
+    // shared, and begin() resets what they keep), so validate can leave nothing in it for reduce.
+    ctx = freeze(new ReduceCtx(block, signer, index));
+    if (p.vf === 1) {
+      if (strict) strictSnapBefore = j.ck.n === i ? j.ck.snap : jsonStringify(j.live);
+      const v = foldValidate(data, ctx, p);
+      // Marked "v": the verdict is validate's (the host orders it before the record key); 3: validate only, and it accepted.
+      if (v !== "1") return '{"v":1,' + v.slice(1);
+      if (p.vo != null && p.vo[i] === 1) return "3";
+      // reduce starts as a call of its own would: its own random stream and record reads.
+      begin(block, index, i);
+    }
   } else {
     const st = p.s[p.l === null ? 0 : p.l[i]];
     ctx = freeze(new HookCtx(block, signer, index, st));
